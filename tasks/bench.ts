@@ -1,0 +1,20 @@
+/**
+ * `deno task bench NAME [--json]`: the benchmarks. Each lives in `tasks/bench/NAME.ts` and
+ * exports `run(args: string[]): Promise<void>`, printing a table, or one JSON object with
+ * `--json`.
+ */
+const BENCHES = ["fft", "iteration", "memory", "scaling"] as const;
+
+export async function runBench(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (!name || !(BENCHES as readonly string[]).includes(name)) {
+    console.error(`usage: deno task bench <${BENCHES.join("|")}> [--json]`);
+    console.error(
+      `error: ${name ? `unknown benchmark "${name}"` : "a benchmark name is required"}`,
+    );
+    return 2;
+  }
+  const module = await import(`./bench/${name}.ts`);
+  await module.run(rest);
+  return 0;
+}
