@@ -1,0 +1,2 @@
+/** The shared description of a data set. */
+export * from "./dataset.ts";
