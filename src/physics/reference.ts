@@ -1,0 +1,361 @@
+/**
+ * The forward model of DESIGN section 1 in float64 on the CPU, with the Poisson and Gaussian
+ * costs and their Wirtinger gradients by the adjoint chain. It is the reference the GPU physics is
+ * tested against, the engine of the CPU simulator and, through {@link ReferenceProblem}, a problem
+ * solvers can be tested on without a GPU. Slow by design: clarity over speed.
+ *
+ * Layouts: the object is S x H x W complex, the probe K x M x M complex, both interleaved
+ * (re, im) float64. Frames are N x M x M with zero frequency at pixel (M/2, M/2).
+ *
+ * @module
+ */
+import { fft2Reference, fftshift2 } from "../fft/reference.ts";
+
+/** The noise model of the cost. */
+export type NoiseModel = "poisson" | "gaussian";
+
+/**
+ * Added to the model intensity inside `log` (Poisson) and `sqrt` (Gaussian), so a dark model pixel
+ * gives a finite cost and gradient. Counts are photons or electrons, so it is far below one count.
+ */
+export const INTENSITY_EPSILON = 1e-6;
+
+/** Fresnel propagation between slices of a multislice object. */
+export interface Propagation {
+  /** Wavelength, metres. */
+  wavelength: number;
+  /** Distance between slices dz, metres. */
+  sliceThickness: number;
+  /** Object pixel size dx, metres. */
+  pixelSize: number;
+}
+
+/** Sizes and scan of a forward model. */
+export interface ModelOptions {
+  /** Frame size M (even, a power of two). */
+  frame: number;
+  /** Object size [H, W] in pixels. */
+  objectShape: [number, number];
+  /** Number of object slices S (1 for 2D ptychography). */
+  slices: number;
+  /** Number of probe modes K. */
+  modes: number;
+  /** Scan positions in object pixels: the probe centre (M/2, M/2) sits on (y, x). */
+  positionsX: Float64Array;
+  positionsY: Float64Array;
+  /** Needed when `slices > 1`. */
+  propagation?: Propagation;
+  /** Bad detector pixels (nonzero = bad), M x M in the stored layout, or null. */
+  mask?: Uint8Array | null;
+}
+
+/** Where probe window j lies: its top-left object pixel and the sub-pixel remainder. */
+export interface Window {
+  top: number;
+  left: number;
+  /** Fractional shift in [0, 1), applied to the probe by a Fourier shift. */
+  fy: number;
+  fx: number;
+}
+
+/**
+ * The window of a position: the probe centre (M/2, M/2) lands on (y, x), with the integer part
+ * taken by `floor` so that the remainder is a shift in [0, 1).
+ */
+export function windowOf(y: number, x: number, frame: number): Window {
+  const iy = Math.floor(y);
+  const ix = Math.floor(x);
+  return { top: iy - frame / 2, left: ix - frame / 2, fy: y - iy, fx: x - ix };
+}
+
+/** Frequency of FFT bin i in cycles per pixel, numpy `fftfreq` order (Nyquist negative). */
+export function frequency(i: number, n: number): number {
+  return (i < n / 2 ? i : i - n) / n;
+}
+
+/**
+ * Band-limited Fresnel transfer function exp(-i pi lambda dz (kx^2 + ky^2)), M x M interleaved in
+ * FFT order. Frequencies beyond 2/3 of Nyquist are cut: the product of two band-limited waves
+ * then does not alias back into the band (the usual multislice anti-aliasing rule).
+ */
+export function fresnelKernel(frame: number, p: Propagation): Float64Array {
+  const out = new Float64Array(2 * frame * frame);
+  const kmax = (2 / 3) * (0.5 / p.pixelSize);
+  for (let y = 0; y < frame; y++) {
+    const ky = frequency(y, frame) / p.pixelSize;
+    for (let x = 0; x < frame; x++) {
+      const kx = frequency(x, frame) / p.pixelSize;
+      const k2 = kx * kx + ky * ky;
+      if (k2 > kmax * kmax) continue;
+      const phase = -Math.PI * p.wavelength * p.sliceThickness * k2;
+      out[2 * (y * frame + x)] = Math.cos(phase);
+      out[2 * (y * frame + x) + 1] = Math.sin(phase);
+    }
+  }
+  return out;
+}
+
+/** One complex M x M frame held as separate real and imaginary planes for the FFT. */
+class Plane {
+  re: Float64Array;
+  im: Float64Array;
+  constructor(readonly n: number) {
+    this.re = new Float64Array(n * n);
+    this.im = new Float64Array(n * n);
+  }
+  copyFrom(other: Plane): void {
+    this.re.set(other.re);
+    this.im.set(other.im);
+  }
+  fft(inverse: boolean): void {
+    fft2Reference(this.re, this.im, this.n, 1, inverse);
+  }
+  /** this <- this * k (or * conj(k)), k interleaved in FFT order. */
+  multiply(k: Float64Array, conjugate: boolean): void {
+    const s = conjugate ? -1 : 1;
+    for (let i = 0; i < this.re.length; i++) {
+      const a = this.re[i];
+      const b = this.im[i];
+      const c = k[2 * i];
+      const d = s * k[2 * i + 1];
+      this.re[i] = a * c - b * d;
+      this.im[i] = a * d + b * c;
+    }
+  }
+}
+
+/** Arguments of {@link ReferenceModel.evaluate}. */
+export interface EvaluateOptions {
+  object: Float64Array;
+  probe: Float64Array;
+  /** Measured frames N x M x M (stored layout). */
+  frames: ArrayLike<number>;
+  noise: NoiseModel;
+  /** When given, dF/dconj(O) is added into it. */
+  objectGradient?: Float64Array;
+  /** When given, dF/dconj(P) is added into it. */
+  probeGradient?: Float64Array;
+}
+
+/**
+ * The float64 forward model: sub-pixel probe shift, window extraction, multislice with
+ * band-limited Fresnel propagation, K probe modes, unitary far-field FFT, intensities.
+ *
+ * @example
+ * ```ts
+ * const model = new ReferenceModel({ frame: 16, objectShape: [32, 32], slices: 1, modes: 1,
+ *   positionsX: new Float64Array([16]), positionsY: new Float64Array([16]) });
+ * const frames = model.intensities(object, probe); // 1 x 16 x 16
+ * ```
+ */
+export class ReferenceModel {
+  readonly windows: Window[];
+  readonly #kernel: Float64Array | null;
+  readonly #shifts: (Float64Array | null)[];
+
+  constructor(readonly options: ModelOptions) {
+    const { frame, objectShape: [h, w], slices, modes, positionsX, positionsY } = options;
+    if (frame % 2 !== 0 || frame < 2) throw new RangeError(`Expected an even frame, got ${frame}`);
+    if (slices < 1 || modes < 1) {
+      throw new RangeError(`Expected at least one slice and mode, got ${slices} and ${modes}`);
+    }
+    if (slices > 1 && !options.propagation) {
+      throw new TypeError(`A model of ${slices} slices needs its propagation distances`);
+    }
+    this.windows = Array.from(positionsX, (x, j) => windowOf(positionsY[j], x, frame));
+    for (const [j, win] of this.windows.entries()) {
+      if (win.top < 0 || win.left < 0 || win.top + frame > h || win.left + frame > w) {
+        throw new RangeError(
+          `Position ${j} (y ${positionsY[j]}, x ${positionsX[j]}) puts the probe window outside ` +
+            `the ${h} x ${w} object`,
+        );
+      }
+    }
+    this.#kernel = slices > 1 ? fresnelKernel(frame, options.propagation!) : null;
+    this.#shifts = this.windows.map((win) => shiftKernel(frame, win.fy, win.fx));
+  }
+
+  get count(): number {
+    return this.windows.length;
+  }
+
+  /** Model intensities of every position, N x M x M, zero frequency at (M/2, M/2). */
+  intensities(object: Float64Array, probe: Float64Array): Float64Array {
+    const m2 = this.options.frame ** 2;
+    const out = new Float64Array(this.count * m2);
+    const waves = this.#scratch();
+    for (let j = 0; j < this.count; j++) {
+      this.#forward(j, object, probe, waves);
+      out.set(intensityOf(waves.far), j * m2);
+    }
+    return out;
+  }
+
+  /** The cost F over all positions; adds the Wirtinger gradients into the given arrays. */
+  evaluate(o: EvaluateOptions): number {
+    const { frame } = this.options;
+    const m2 = frame * frame;
+    const mask = this.options.mask ?? null;
+    const waves = this.#scratch();
+    const weight = new Float64Array(m2);
+    let cost = 0;
+    for (let j = 0; j < this.count; j++) {
+      this.#forward(j, o.object, o.probe, waves);
+      const intensity = intensityOf(waves.far);
+      for (let q = 0; q < m2; q++) {
+        if (mask && mask[q] !== 0) {
+          weight[q] = 0;
+          continue;
+        }
+        const d = o.frames[j * m2 + q];
+        const i = intensity[q] + INTENSITY_EPSILON;
+        if (o.noise === "poisson") {
+          cost += i - INTENSITY_EPSILON - (d > 0 ? d * Math.log(i) : 0);
+          weight[q] = 1 - d / i;
+        } else {
+          const r = Math.sqrt(i);
+          cost += (r - Math.sqrt(d)) ** 2;
+          weight[q] = 1 - Math.sqrt(d) / r;
+        }
+      }
+      if (o.objectGradient || o.probeGradient) {
+        this.#backward(j, o, waves, weight);
+      }
+    }
+    return cost;
+  }
+
+  #scratch(): Scratch {
+    const { frame, slices, modes } = this.options;
+    const planes = (n: number) => Array.from({ length: n }, () => new Plane(frame));
+    return { inputs: planes(modes * slices), far: planes(modes), work: new Plane(frame) };
+  }
+
+  #forward(j: number, object: Float64Array, probe: Float64Array, waves: Scratch): void {
+    const { frame, slices, modes } = this.options;
+    const m2 = frame * frame;
+    const win = this.windows[j];
+    const w = waves.work;
+    for (let k = 0; k < modes; k++) {
+      for (let i = 0; i < m2; i++) {
+        w.re[i] = probe[2 * (k * m2 + i)];
+        w.im[i] = probe[2 * (k * m2 + i) + 1];
+      }
+      this.#shift(j, w, false);
+      for (let s = 0; s < slices; s++) {
+        waves.inputs[k * slices + s].copyFrom(w);
+        this.#multiplyWindow(w, object, s, win, false);
+        if (s < slices - 1) this.#propagate(w, false);
+      }
+      w.fft(false);
+      fftshift2(w.re, w.im, frame, 1);
+      waves.far[k].copyFrom(w);
+    }
+  }
+
+  #backward(j: number, o: EvaluateOptions, waves: Scratch, weight: Float64Array): void {
+    const { frame, slices, modes, objectShape: [h, wd] } = this.options;
+    const m2 = frame * frame;
+    const win = this.windows[j];
+    const w = waves.work;
+    for (let k = 0; k < modes; k++) {
+      const far = waves.far[k];
+      for (let q = 0; q < m2; q++) {
+        w.re[q] = weight[q] * far.re[q];
+        w.im[q] = weight[q] * far.im[q];
+      }
+      fftshift2(w.re, w.im, frame, 1);
+      w.fft(true);
+      for (let s = slices - 1; s >= 0; s--) {
+        if (o.objectGradient) {
+          // dF/dconj(O_s) = conj(psi_in) * dF/dconj(O_s psi_in), summed over windows.
+          const input = waves.inputs[k * slices + s];
+          for (let y = 0; y < frame; y++) {
+            for (let x = 0; x < frame; x++) {
+              const q = y * frame + x;
+              const p = 2 * ((s * h + win.top + y) * wd + win.left + x);
+              const a = input.re[q];
+              const b = input.im[q];
+              o.objectGradient[p] += a * w.re[q] + b * w.im[q];
+              o.objectGradient[p + 1] += a * w.im[q] - b * w.re[q];
+            }
+          }
+        }
+        if (s === 0 && !o.probeGradient) break;
+        this.#multiplyWindow(w, o.object, s, win, true);
+        if (s > 0) this.#propagate(w, true);
+      }
+      if (o.probeGradient) {
+        this.#shift(j, w, true);
+        for (let q = 0; q < m2; q++) {
+          o.probeGradient[2 * (k * m2 + q)] += w.re[q];
+          o.probeGradient[2 * (k * m2 + q) + 1] += w.im[q];
+        }
+      }
+    }
+  }
+
+  /** w <- O_s[window] * w, or conj(O_s[window]) * w for the adjoint. */
+  #multiplyWindow(w: Plane, object: Float64Array, s: number, win: Window, adjoint: boolean) {
+    const { frame, objectShape: [h, wd] } = this.options;
+    const sign = adjoint ? -1 : 1;
+    for (let y = 0; y < frame; y++) {
+      for (let x = 0; x < frame; x++) {
+        const q = y * frame + x;
+        const p = 2 * ((s * h + win.top + y) * wd + win.left + x);
+        const c = object[p];
+        const d = sign * object[p + 1];
+        const a = w.re[q];
+        const b = w.im[q];
+        w.re[q] = a * c - b * d;
+        w.im[q] = a * d + b * c;
+      }
+    }
+  }
+
+  #propagate(w: Plane, adjoint: boolean): void {
+    w.fft(false);
+    w.multiply(this.#kernel!, adjoint);
+    w.fft(true);
+  }
+
+  /** Sub-pixel shift of position j (its adjoint shifts back); integer positions skip it. */
+  #shift(j: number, w: Plane, adjoint: boolean): void {
+    const kernel = this.#shifts[j];
+    if (!kernel) return;
+    w.fft(false);
+    w.multiply(kernel, adjoint);
+    w.fft(true);
+  }
+}
+
+/** Work planes of one position. */
+interface Scratch {
+  /** Wave entering slice s of mode k: index k * S + s. */
+  inputs: Plane[];
+  /** Far field of each mode, stored layout. */
+  far: Plane[];
+  work: Plane;
+}
+
+/** exp(-2 pi i (ky fy + kx fx)) in FFT order: P(r - f) in Fourier space; null for f = 0. */
+export function shiftKernel(frame: number, fy: number, fx: number): Float64Array | null {
+  if (fy === 0 && fx === 0) return null;
+  const out = new Float64Array(2 * frame * frame);
+  for (let y = 0; y < frame; y++) {
+    for (let x = 0; x < frame; x++) {
+      const phase = -2 * Math.PI * (frequency(y, frame) * fy + frequency(x, frame) * fx);
+      out[2 * (y * frame + x)] = Math.cos(phase);
+      out[2 * (y * frame + x) + 1] = Math.sin(phase);
+    }
+  }
+  return out;
+}
+
+function intensityOf(far: Plane[]): Float64Array {
+  const out = new Float64Array(far[0].re.length);
+  for (const f of far) {
+    for (let q = 0; q < out.length; q++) out[q] += f.re[q] ** 2 + f.im[q] ** 2;
+  }
+  return out;
+}
