@@ -1,0 +1,2 @@
+export * from "./elementwise.ts";
+export * from "./reduce.ts";

@@ -1,0 +1,101 @@
+import { assertEquals, assertLessOrEqual } from "../assert.ts";
+import { requestGpu } from "../../src/gpu/mod.ts";
+import { Reductions } from "../../src/kernels/mod.ts";
+import { maxRelative, nans, randomF32 } from "./random.ts";
+
+async function withReductions(
+  fn: (gpu: Awaited<ReturnType<typeof requestGpu>>, red: Reductions) => Promise<void>,
+) {
+  const gpu = await requestGpu({ label: "reduction test" });
+  try {
+    await fn(gpu, await Reductions.create(gpu));
+  } finally {
+    gpu.destroy();
+  }
+}
+
+Deno.test("dot() over a strided region of slices matches a float64 sum of conj(a) b", async () => {
+  await withReductions(async (gpu, red) => {
+    const slices = 3, h = 70, w = 90;
+    const region = {
+      base: 2 * w + 5,
+      slices,
+      height: 50,
+      width: 61,
+      rowStride: w,
+      sliceStride: h * w,
+    };
+    const a = randomF32(2 * slices * h * w);
+    const b = randomF32(2 * slices * h * w);
+    let re = 0, im = 0;
+    for (let s = 0; s < slices; s++) {
+      for (let y = 0; y < region.height; y++) {
+        for (let x = 0; x < region.width; x++) {
+          const i = 2 * (region.base + s * h * w + y * w + x);
+          re += a[i] * b[i] + a[i + 1] * b[i + 1];
+          im += a[i] * b[i + 1] - a[i + 1] * b[i];
+        }
+      }
+    }
+    const got = await red.dot([{ a: gpu.upload(a, "a"), b: gpu.upload(b, "b"), region }]);
+    const scale = Math.sqrt(slices * region.height * region.width);
+    assertLessOrEqual(Math.abs(got.re - re) / scale, 1e-5);
+    assertLessOrEqual(Math.abs(got.im - im) / scale, 1e-5);
+  });
+});
+
+Deno.test("dot(), norm2() and sum() give identical bits on repeated runs", async () => {
+  await withReductions(async (gpu, red) => {
+    const n = 300001;
+    const a = gpu.upload(randomF32(2 * n), "a");
+    const b = gpu.upload(randomF32(2 * n), "b");
+    const region = { height: 1, width: n };
+    const first = await red.dot([{ a, b, region }, { a: b, b, region }]);
+    const norm = await red.norm2(a, region);
+    const sum = await red.sum(a, { height: 1, width: 2 * n });
+    for (let run = 0; run < 3; run++) {
+      assertEquals(await red.dot([{ a, b, region }, { a: b, b, region }]), first);
+      assertEquals(await red.norm2(a, region), norm);
+      assertEquals(await red.sum(a, { height: 1, width: 2 * n }), sum);
+    }
+  });
+});
+
+Deno.test("sum() and norm2() match float64 references", async () => {
+  await withReductions(async (gpu, red) => {
+    const n = 100003;
+    const x = randomF32(n);
+    const want = x.reduce((s, v) => s + v, 0);
+    assertLessOrEqual(
+      Math.abs(await red.sum(gpu.upload(x, "x"), { height: 1, width: n }) - want),
+      1e-3,
+    );
+    const norm = x.reduce((s, v) => s + v * v, 0);
+    const got = await red.norm2(gpu.upload(x, "x"), { height: 1, width: n / 2 - 0.5 });
+    const wantHalf = norm - x[n - 1] ** 2;
+    assertLessOrEqual(Math.abs(got - wantHalf) / wantHalf, 1e-6);
+  });
+});
+
+Deno.test("sumBatches() adds B arrays in order, overwriting or accumulating", async () => {
+  await withReductions(async (gpu, red) => {
+    const length = 4096 + 3, batch = 5;
+    const src = randomF32(2 * length * batch);
+    const start = randomF32(2 * length);
+    const bsrc = gpu.upload(src, "src");
+    for (const accumulate of [false, true]) {
+      const dst = gpu.upload(accumulate ? start : nans(2 * length), "dst");
+      red.sumBatches(bsrc, dst, { length, batch, accumulate });
+      const want = new Float64Array(2 * length);
+      for (let i = 0; i < 2 * length; i++) {
+        want[i] = accumulate ? start[i] : 0;
+        for (let b = 0; b < batch; b++) want[i] += src[b * 2 * length + i];
+      }
+      assertLessOrEqual(
+        maxRelative(await gpu.readF32(dst), want),
+        1e-6,
+        `accumulate = ${accumulate}`,
+      );
+    }
+  });
+});
