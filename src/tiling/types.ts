@@ -1,0 +1,69 @@
+/** A rectangle of object pixels: rows [y0, y0 + height), columns [x0, x0 + width). */
+export interface Rect {
+  y0: number;
+  x0: number;
+  height: number;
+  width: number;
+}
+
+/** A scan over an object cut into a grid of tiles. */
+export interface ScanGrid {
+  /** Object size [H, W] in pixels. */
+  objectShape: [number, number];
+  /** Frame size M; the window of a position is M x M. */
+  frame: number;
+  /** Scan positions in object pixels (the probe's centre pixel sits on them). */
+  positionsY: Float64Array;
+  positionsX: Float64Array;
+  /** Tile grid [R, C]. */
+  tiles: [number, number];
+}
+
+/**
+ * Pixels of tile `from`'s extended region that tile `to`'s extended region holds too, in object
+ * coordinates. Every overlap appears once in each direction.
+ */
+export interface Overlap {
+  from: number;
+  to: number;
+  rect: Rect;
+}
+
+/**
+ * For each pixel of a region (row-major, height x width), the windows covering it: a CSR index
+ * whose entries k in [rowStart[p], rowStart[p + 1]) name a window (`window[k]`, an index into
+ * the list of positions the index was built for, ascending within a pixel) and the pixel's
+ * offset inside that window (`offset[k]` = dy * M + dx). Summing per pixel in this order gives
+ * an overlap-add whose result does not depend on scheduling.
+ */
+export interface GatherIndex {
+  region: Rect;
+  rowStart: Uint32Array;
+  window: Uint32Array;
+  offset: Uint32Array;
+}
+
+/** The tiling computations, implemented twice: in AssemblyScript and as a TypeScript reference. */
+export interface TilingKernels {
+  /** Owner tile (row-major) of each position: the tile whose core holds its centre pixel. */
+  owners(scan: ScanGrid): Int32Array;
+  /** Extended region of each tile: bounding box of its core and its positions' windows. */
+  regions(scan: ScanGrid, owner: Int32Array): Rect[];
+  /** Overlaps between extended regions, ordered by `from`, then `to`. */
+  overlaps(regions: Rect[]): Overlap[];
+  /**
+   * Contiguous, balanced assignment of tiles to workers: the worker of each tile, every worker
+   * with at least one tile, the largest position count per worker as small as possible.
+   */
+  assign(counts: Int32Array, workers: number): Int32Array;
+  /** The gather index of `region` over the windows of the given positions. */
+  gather(options: GatherOptions): GatherIndex;
+}
+
+/** Input of {@link TilingKernels.gather}. */
+export interface GatherOptions {
+  positionsY: Float64Array;
+  positionsX: Float64Array;
+  frame: number;
+  region: Rect;
+}
