@@ -68,6 +68,11 @@ export interface Dataset {
   /** Distance between object slices in metres, for multislice ground truths and defaults. */
   sliceThickness: number | null;
   frames: FrameSource;
+  /**
+   * Negative counts (left by dark subtraction) the loader found while scanning every frame; the
+   * frame source clips them to zero. Absent when the frames were not scanned.
+   */
+  clippedNegatives?: number;
 }
 
 /** A frame source over frames already in memory (simulated data, tests). */

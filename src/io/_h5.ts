@@ -1,0 +1,325 @@
+/**
+ * The thin layer over h5wasm that the CXI reader and the writers share: opening files with
+ * clear errors, raw hyperslab reads into typed arrays, complex numbers as h5py stores them
+ * (a compound of `r` and `i`), and chunk-by-chunk writing.
+ *
+ * h5wasm's high-level `value` turns every compound element into a JavaScript array; for frames
+ * and complex images we go one level down to `get_dataset_data`, which copies the selected
+ * hyperslab straight into the WebAssembly heap.
+ */
+import h5wasm, { type Dataset, type File, type Group } from "h5wasm/node";
+import { InputError } from "../data/errors.ts";
+
+type H5Module = Awaited<typeof h5wasm.ready>;
+
+let modulePromise: Promise<H5Module> | null = null;
+
+/** Loads h5wasm once; HDF5 errors then throw (with HDF5's own trace) instead of printing. */
+export function h5(): Promise<H5Module> {
+  modulePromise ??= h5wasm.ready.then((module) => {
+    module.activate_throwing_error_handler();
+    return module;
+  });
+  return modulePromise;
+}
+
+export type { Dataset, File, Group };
+
+const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/**
+ * Opens an HDF5 file for reading. Throws {@link InputError} for a missing file, a file that is
+ * not HDF5 (the signature is looked for at 0, 512, 1024, ... as HDF5 allows a user block) and a
+ * truncated one.
+ */
+export async function openForReading(path: string): Promise<File> {
+  await h5();
+  let size: number;
+  try {
+    size = (await Deno.stat(path)).size;
+  } catch {
+    throw new InputError(`Cannot read ${path}: the file does not exist or is not readable.`, path);
+  }
+  if (!(await hasSignature(path, size))) {
+    throw new InputError(
+      `Cannot read ${path}: it is not an HDF5 file (no HDF5 signature found); expected a CXI ` +
+        `file, which is HDF5.`,
+      path,
+    );
+  }
+  try {
+    return new h5wasm.File(path, "r");
+  } catch (error) {
+    const text = String(error);
+    const truncated = /truncated file: eof = (\d+).*stored_eof = (\d+)/.exec(text);
+    if (truncated) {
+      throw new InputError(
+        `Cannot read ${path}: the file is truncated (${truncated[1]} bytes on disk, ` +
+          `${truncated[2]} expected); it was probably not copied or written completely.`,
+        path,
+      );
+    }
+    throw new InputError(`Cannot read ${path} as HDF5: ${lastHdf5Message(text)}`, path);
+  }
+}
+
+async function hasSignature(path: string, size: number): Promise<boolean> {
+  const file = await Deno.open(path, { read: true });
+  try {
+    const bytes = new Uint8Array(SIGNATURE.length);
+    for (let offset = 0; offset + bytes.length <= size; offset = offset ? offset * 2 : 512) {
+      await file.seek(offset, Deno.SeekMode.Start);
+      if ((await file.read(bytes)) === bytes.length && SIGNATURE.every((b, i) => bytes[i] === b)) {
+        return true;
+      }
+    }
+    return false;
+  } finally {
+    file.close();
+  }
+}
+
+/** The innermost (most specific) line of an HDF5 error trace. */
+export function lastHdf5Message(trace: string): string {
+  const lines = [...trace.matchAll(/in (\w+)\(\): ([^\n]*)/g)];
+  return lines.length ? lines[lines.length - 1][2].trim() : trace.split("\n")[0];
+}
+
+/** The dataset at `path` (soft links followed), or null when nothing or a group is there. */
+export function datasetAt(file: Group, path: string): Dataset | null {
+  try {
+    const entity = file.get(path);
+    return entity instanceof h5wasm.Dataset ? entity : null;
+  } catch {
+    // A path through a dataset (`/a/data/x`) makes HDF5 raise rather than answer "absent".
+    return null;
+  }
+}
+
+/** The group at `path`, creating it and its parents when missing. */
+export function ensureGroup(file: Group, path: string): Group {
+  let group = file;
+  for (const piece of path.split("/").filter(Boolean)) {
+    const next = group.get(piece);
+    group = next instanceof h5wasm.Group ? next : group.create_group(piece);
+  }
+  return group;
+}
+
+/** Shape of a dataset; [] for a scalar. */
+export function shapeOf(dataset: Dataset): number[] {
+  return dataset.shape ?? [];
+}
+
+const H5T_INTEGER = 0;
+const H5T_FLOAT = 1;
+const H5T_STRING = 3;
+const H5T_COMPOUND = 6;
+
+/** Whether a dataset holds plain integers or floats. */
+export function isNumeric(dataset: Dataset): boolean {
+  const t = dataset.metadata.type;
+  return t === H5T_INTEGER || t === H5T_FLOAT;
+}
+
+/** Whether a dataset holds strings. */
+export function isString(dataset: Dataset): boolean {
+  return dataset.metadata.type === H5T_STRING;
+}
+
+/**
+ * Reads the hyperslab `[start, start + count)` of every axis as raw little-endian bytes (the
+ * whole dataset when `start`/`count` are omitted), straight from the WebAssembly heap.
+ */
+export async function readRaw(dataset: Dataset, start?: number[], count?: number[]) {
+  const module = await h5();
+  const shape = shapeOf(dataset);
+  const counts = count ?? shape;
+  const elements = counts.reduce((a, b) => a * b, 1);
+  const bytes = elements * dataset.metadata.size;
+  const pointer = module._malloc(Math.max(bytes, 1));
+  if (!pointer) throw new RangeError(`Cannot allocate ${bytes} bytes in the HDF5 heap`);
+  try {
+    module.get_dataset_data(
+      dataset.file_id,
+      dataset.path,
+      shape.length ? counts.map(BigInt) : null,
+      shape.length ? (start ?? shape.map(() => 0)).map(BigInt) : null,
+      shape.length ? shape.map(() => 1n) : null,
+      BigInt(pointer),
+    );
+    return module.HEAPU8.slice(pointer, pointer + bytes);
+  } finally {
+    module._free(pointer);
+  }
+}
+
+/** Converts raw bytes of a numeric dataset's type into float64 (or writes into `out`). */
+export function toFloat64(dataset: Dataset, raw: Uint8Array): Float64Array {
+  const { type, size, signed } = dataset.metadata;
+  const source = typedView(raw, type, size, signed);
+  const out = new Float64Array(source.length);
+  for (let i = 0; i < source.length; i++) out[i] = Number(source[i]);
+  return out;
+}
+
+/** A typed view of raw bytes of an integer or float HDF5 type. */
+export function typedView(
+  raw: Uint8Array,
+  type: number,
+  size: number,
+  signed: boolean,
+): ArrayLike<number | bigint> {
+  const buffer = raw.buffer as ArrayBuffer;
+  const n = raw.byteLength / size;
+  const at = raw.byteOffset;
+  if (type === H5T_FLOAT) {
+    if (size === 4) return new Float32Array(buffer, at, n);
+    if (size === 8) return new Float64Array(buffer, at, n);
+  } else if (type === H5T_INTEGER) {
+    if (size === 1) return signed ? new Int8Array(buffer, at, n) : new Uint8Array(buffer, at, n);
+    if (size === 2) return signed ? new Int16Array(buffer, at, n) : new Uint16Array(buffer, at, n);
+    if (size === 4) return signed ? new Int32Array(buffer, at, n) : new Uint32Array(buffer, at, n);
+    if (size === 8) {
+      return signed ? new BigInt64Array(buffer, at, n) : new BigUint64Array(buffer, at, n);
+    }
+  }
+  throw new TypeError(`Unsupported HDF5 number type (class ${type}, ${size} bytes)`);
+}
+
+/** Reads a whole numeric dataset as float64. */
+export async function readNumbers(dataset: Dataset): Promise<Float64Array> {
+  return toFloat64(dataset, await readRaw(dataset));
+}
+
+/** Reads a string dataset (scalar or the first element). */
+export function readString(dataset: Dataset): string {
+  const value = dataset.value;
+  return String(Array.isArray(value) ? value[0] : value);
+}
+
+/**
+ * Whether a dataset holds complex numbers as h5py writes them: a compound of two float
+ * members named `r` and `i` (also accepted: `real`/`imag`, `re`/`im`).
+ */
+export function isComplex(dataset: Dataset): boolean {
+  return complexMembers(dataset) !== null;
+}
+
+function complexMembers(dataset: Dataset) {
+  const meta = dataset.metadata;
+  if (meta.type !== H5T_COMPOUND || !meta.compound_type) return null;
+  const members = meta.compound_type.members;
+  const find = (names: string[]) => members.find((m) => names.includes(m.name.toLowerCase()));
+  const re = find(["r", "real", "re"]);
+  const im = find(["i", "imag", "im"]);
+  const ok = (m: typeof re) => m && m.type === H5T_FLOAT && (m.size === 4 || m.size === 8);
+  return ok(re) && ok(im) ? { re: re!, im: im!, size: meta.size } : null;
+}
+
+/** Reads a complex (compound r/i) or real dataset as interleaved float32 (re, im) pairs. */
+export async function readComplex(dataset: Dataset): Promise<Float32Array> {
+  const raw = await readRaw(dataset);
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const members = complexMembers(dataset);
+  if (!members) {
+    const real = toFloat64(dataset, raw);
+    const out = new Float32Array(2 * real.length);
+    for (let i = 0; i < real.length; i++) out[2 * i] = real[i];
+    return out;
+  }
+  const { re, im, size } = members;
+  const n = raw.byteLength / size;
+  const out = new Float32Array(2 * n);
+  const get = (offset: number, bytes: number) =>
+    bytes === 4 ? view.getFloat32(offset, true) : view.getFloat64(offset, true);
+  for (let k = 0; k < n; k++) {
+    out[2 * k] = get(k * size + re.offset, re.size);
+    out[2 * k + 1] = get(k * size + im.offset, im.size);
+  }
+  return out;
+}
+
+/** Options of {@link createChunked}. */
+export interface ChunkedOptions {
+  name: string;
+  shape: number[];
+  /** `<f` float32, `<d` float64, `<i` int32, `<q` int64, or `complex64` (compound r/i). */
+  dtype: "<f" | "<d" | "<i" | "<q" | "complex64";
+  /** Chunk shape; defaults to one row of the first axis. */
+  chunks?: number[];
+  /** gzip level 1-9, none when omitted. */
+  gzip?: number;
+}
+
+/**
+ * Creates a chunked dataset without holding its data: it starts empty along the first axis,
+ * grows to `shape`, and is then filled by {@link writeRows}.
+ */
+export function createChunked(group: Group, options: ChunkedOptions): Dataset {
+  const { name, shape } = options;
+  const chunks = options.chunks ?? [1, ...shape.slice(1)];
+  const empty = [0, ...shape.slice(1)];
+  const complex = options.dtype === "complex64";
+  const data = complex
+    ? new Map([["r", new Float32Array(0)], ["i", new Float32Array(0)]])
+    : new Float32Array(0);
+  const dtype = complex ? [["r", "<f"], ["i", "<f"]] as [string, string][] : options.dtype;
+  const dataset = group.create_dataset({
+    name,
+    data,
+    shape: empty,
+    maxshape: shape,
+    chunks,
+    dtype,
+    ...(options.gzip ? { compression: options.gzip } : {}),
+  });
+  if (shape[0] > 0) dataset.resize(shape);
+  return dataset;
+}
+
+/**
+ * Writes rows `[row, row + rows)` of the first axis from raw little-endian bytes laid out as the
+ * dataset's type (interleaved float32 pairs for complex64).
+ */
+export async function writeRows(dataset: Dataset, row: number, bytes: Uint8Array): Promise<void> {
+  const module = await h5();
+  const shape = shapeOf(dataset);
+  const rowBytes = shape.slice(1).reduce((a, b) => a * b, 1) * dataset.metadata.size;
+  const rows = bytes.byteLength / rowBytes;
+  if (!Number.isInteger(rows) || row + rows > shape[0]) {
+    throw new RangeError(`Cannot write ${bytes.byteLength} bytes at row ${row} of [${shape}]`);
+  }
+  const pointer = module._malloc(Math.max(bytes.byteLength, 1));
+  if (!pointer) throw new RangeError(`Cannot allocate ${bytes.byteLength} bytes in the HDF5 heap`);
+  try {
+    module.HEAPU8.set(bytes, pointer);
+    module.set_dataset_data(
+      dataset.file_id,
+      dataset.path,
+      [BigInt(rows), ...shape.slice(1).map(BigInt)],
+      [BigInt(row), ...shape.slice(1).map(() => 0n)],
+      shape.map(() => 1n),
+      BigInt(pointer),
+    );
+  } finally {
+    module._free(pointer);
+  }
+}
+
+/** Bytes of a typed array (no copy). */
+export function bytesOf(array: ArrayBufferView): Uint8Array {
+  return new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+}
+
+/** Writes a whole complex array (interleaved float32) as an h5py-style complex64 dataset. */
+export async function writeComplex(
+  group: Group,
+  name: string,
+  shape: number[],
+  data: Float32Array,
+): Promise<Dataset> {
+  const dataset = createChunked(group, { name, shape, dtype: "complex64" });
+  if (shape[0] > 0) await writeRows(dataset, 0, bytesOf(data));
+  return dataset;
+}

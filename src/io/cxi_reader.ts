@@ -1,0 +1,351 @@
+/**
+ * Reads a CXI file into a {@link Dataset}: geometry, scan positions in object pixels, optional
+ * mask, illumination and ground truth, and a frame source that reads hyperslabs on demand.
+ * Every way a real file goes wrong ends in an {@link InputError} naming the file, the HDF5 path
+ * and what was expected.
+ */
+import type { ComplexArray, Dataset, Geometry } from "../data/dataset.ts";
+import { InputError } from "../data/errors.ts";
+import {
+  objectPixelSize,
+  PLANCK,
+  type ProbeKind,
+  SPEED_OF_LIGHT,
+  wavelength,
+} from "../physics/geometry.ts";
+import {
+  type Dataset as H5Dataset,
+  datasetAt,
+  type File,
+  isComplex,
+  isNumeric,
+  isString,
+  openForReading,
+  readComplex,
+  readNumbers,
+  readString,
+  shapeOf,
+} from "./_h5.ts";
+import { CxiFrames, type FrameStatistics, scanFrames } from "./cxi_frames.ts";
+import { CXI } from "./cxi_paths.ts";
+import { placeScan } from "./scan.ts";
+
+/** Options of {@link openCxi} and {@link readCxi}. */
+export interface ReadCxiOptions {
+  /**
+   * Scan every frame (streamed, chunk by chunk) for NaN or infinite counts and count negative
+   * ones. Default true; a worker that reads only its own frames of a file the main process
+   * already checked passes false.
+   */
+  scan?: boolean;
+  /** Object pixel size in metres, overriding lambda z / (M p). */
+  objectPixel?: number;
+  /** Margin in object pixels between the outermost probe windows and the object's edge. */
+  margin?: number;
+}
+
+/** An opened CXI file: the data set, where its parts were found, and frame statistics. */
+export interface CxiFile {
+  dataset: Dataset;
+  /** HDF5 paths actually used (after trying the alternatives). */
+  paths: { frames: string; translation: string };
+  /** Frame storage: element type, chunk shape, compression filters. */
+  storage: { dtype: string; chunks: number[] | null; filters: string[] };
+  /** Statistics of every frame, or null when `scan` was false. */
+  statistics: FrameStatistics | null;
+}
+
+/**
+ * Opens and validates a CXI file. The frames stay on disk; `dataset.frames` reads them.
+ *
+ * @example
+ * ```ts
+ * const { dataset, statistics } = await openCxi("scan.cxi");
+ * const first16 = await dataset.frames.read([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+ * dataset.frames.close();
+ * ```
+ */
+export async function openCxi(path: string, options: ReadCxiOptions = {}): Promise<CxiFile> {
+  const file = await openForReading(path);
+  try {
+    return await interpret(file, path, options);
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+}
+
+/** Opens and validates a CXI file and returns its {@link Dataset} (see {@link openCxi}). */
+export async function readCxi(path: string, options: ReadCxiOptions = {}): Promise<Dataset> {
+  return (await openCxi(path, options)).dataset;
+}
+
+async function interpret(file: File, path: string, options: ReadCxiOptions): Promise<CxiFile> {
+  const bad = (where: string, what: string) =>
+    new InputError(`Cannot use ${path}: ${where} ${what}`, path, where);
+  const [framesPath, frames] = firstOf(file, CXI.frames);
+  if (!frames) {
+    throw bad(CXI.frames.join(" or "), "is missing; expected the frames, N x M x M counts.");
+  }
+  const shape = shapeOf(frames);
+  if (shape.length !== 3 || shape[1] !== shape[2] || shape[0] < 1 || shape[1] < 2) {
+    throw bad(framesPath, `has shape [${shape}]; expected N x M x M frames (square, N >= 1).`);
+  }
+  if (!isNumeric(frames)) {
+    throw bad(framesPath, `holds ${describeType(frames)}; expected integer or float counts.`);
+  }
+  const [count, M] = shape;
+
+  const [translationPath, translation] = firstOf(file, CXI.translation);
+  if (!translation) {
+    throw bad(CXI.translation.join(" or "), "is missing; expected scan translations, N x 3 m.");
+  }
+  const tShape = shapeOf(translation);
+  if (tShape.length !== 2 || tShape[1] < 2 || !isNumeric(translation)) {
+    throw bad(translationPath, `has shape [${tShape}]; expected N x 3 (or N x 2) metres.`);
+  }
+  if (tShape[0] !== count) {
+    throw bad(
+      translationPath,
+      `has ${tShape[0]} translations but ${framesPath} has ${count} frames; expected one ` +
+        `translation per frame.`,
+    );
+  }
+  const tRaw = await readNumbers(translation);
+  const translations = new Float64Array(2 * count);
+  for (let j = 0; j < count; j++) {
+    const x = tRaw[j * tShape[1]], y = tRaw[j * tShape[1] + 1];
+    if (!Number.isFinite(x) || !Number.isFinite(y)) {
+      throw bad(translationPath, `row ${j} is (${x}, ${y}); expected finite metres.`);
+    }
+    translations[2 * j] = x;
+    translations[2 * j + 1] = y;
+  }
+
+  const geometry = await readGeometry(file, path, M, options.objectPixel);
+  const mask = await readMask(file, path, M);
+  const illumination = await readIllumination(file, path, M);
+  const truth = await readGroundTruth(file, path, count);
+  if (truth.pixel && options.objectPixel === undefined) geometry.objectPixel = truth.pixel;
+
+  const scan = truth.positions && truth.object && options.objectPixel === undefined
+    ? {
+      positionsX: truth.positions.filter((_, i) => i % 2 === 0),
+      positionsY: truth.positions.filter((_, i) => i % 2 === 1),
+      objectShape: truth.object.shape.slice(-2) as [number, number],
+    }
+    : placeScan({ translations, objectPixel: geometry.objectPixel, frame: M, ...options });
+
+  const source = new CxiFrames(file, frames);
+  const meta = frames.metadata;
+  const chunkRows = meta.chunks?.[0];
+  const statistics = options.scan === false
+    ? null
+    : await scanFrames(source, { file: path, path: framesPath, chunkRows });
+  const dataset: Dataset = {
+    source: path,
+    frame: M,
+    count,
+    geometry,
+    ...scan,
+    translations,
+    mask,
+    illumination,
+    groundTruth: truth.object,
+    sliceThickness: truth.sliceThickness,
+    frames: source,
+    ...(statistics ? { clippedNegatives: statistics.negatives } : {}),
+  };
+  return {
+    dataset,
+    paths: { frames: framesPath, translation: translationPath },
+    storage: {
+      dtype: describeType(frames),
+      chunks: meta.chunks,
+      filters: frames.filters.map((f) => f.name),
+    },
+    statistics,
+  };
+}
+
+function firstOf(file: File, paths: readonly string[]): [string, H5Dataset | null] {
+  for (const p of paths) {
+    const d = datasetAt(file, p);
+    if (d) return [p, d];
+  }
+  return [paths[0], null];
+}
+
+function describeType(d: H5Dataset): string {
+  const { type, size, signed } = d.metadata;
+  if (type === 0) return `${signed ? "int" : "uint"}${8 * size}`;
+  if (type === 1) return `float${8 * size}`;
+  return isComplex(d) ? `complex${8 * size}` : `HDF5 type class ${type}`;
+}
+
+async function readScalar(file: File, path: string, where: string): Promise<number | null> {
+  const d = datasetAt(file, where);
+  if (!d) return null;
+  const n = shapeOf(d).reduce((a, b) => a * b, 1);
+  if (!isNumeric(d) || n !== 1) {
+    throw new InputError(
+      `Cannot use ${path}: ${where} holds ${describeType(d)} [${shapeOf(d)}]; expected one number.`,
+      path,
+      where,
+    );
+  }
+  return (await readNumbers(d))[0];
+}
+
+async function requirePositive(file: File, path: string, where: string, unit: string) {
+  const value = await readScalar(file, path, where);
+  if (value === null) {
+    throw new InputError(`Cannot use ${path}: ${where} is missing; expected ${unit}.`, path, where);
+  }
+  if (!(value > 0) || !Number.isFinite(value)) {
+    throw new InputError(
+      `Cannot use ${path}: ${where} is ${value}; expected a positive ${unit}.`,
+      path,
+      where,
+    );
+  }
+  return value;
+}
+
+async function readGeometry(
+  file: File,
+  path: string,
+  M: number,
+  objectPixel?: number,
+): Promise<Geometry> {
+  const distance = await requirePositive(file, path, CXI.distance, "distance in metres");
+  const px = await requirePositive(file, path, CXI.xPixel, "pixel size in metres");
+  const py = await requirePositive(file, path, CXI.yPixel, "pixel size in metres");
+  const probeKind = readProbeKind(file, path);
+  let energyJ = await readScalar(file, path, CXI.energy);
+  if (energyJ === null) {
+    // Some beamline files give only the wavelength; for photons the energy follows from it.
+    const lambda = await readScalar(file, path, CXI.wavelength);
+    if (lambda === null || probeKind !== "x-ray") {
+      throw new InputError(
+        `Cannot use ${path}: ${CXI.energy} is missing; expected the source energy in joules.`,
+        path,
+        CXI.energy,
+      );
+    }
+    energyJ = PLANCK * SPEED_OF_LIGHT / lambda;
+  }
+  if (!(energyJ > 0) || !Number.isFinite(energyJ)) {
+    throw new InputError(
+      `Cannot use ${path}: ${CXI.energy} is ${energyJ}; expected a positive energy in joules.`,
+      path,
+      CXI.energy,
+    );
+  }
+  if (Math.abs(px - py) > 1e-6 * px) {
+    throw new InputError(
+      `Cannot use ${path}: ${CXI.xPixel} (${px} m) and ${CXI.yPixel} (${py} m) differ; ` +
+        `expected square detector pixels.`,
+      path,
+      CXI.yPixel,
+    );
+  }
+  const lambda = wavelength(probeKind, energyJ);
+  if (objectPixel !== undefined && !(objectPixel > 0)) {
+    throw new InputError(`Expected a positive object pixel size, got ${objectPixel}`);
+  }
+  return {
+    probeKind,
+    energyJ: energyJ,
+    wavelength: lambda,
+    distance,
+    detectorPixel: [px, py],
+    objectPixel: objectPixel ??
+      objectPixelSize({ wavelength: lambda, distance, detectorPixel: px, frame: M }),
+  };
+}
+
+function readProbeKind(file: File, path: string): ProbeKind {
+  const d = datasetAt(file, CXI.probe);
+  if (!d) return "x-ray";
+  const text = isString(d) ? readString(d).trim().toLowerCase() : "";
+  if (text === "electron") return "electron";
+  if (["x-ray", "xray", "photon"].includes(text)) return "x-ray";
+  throw new InputError(
+    `Cannot use ${path}: ${CXI.probe} is "${text}"; expected "x-ray" or "electron".`,
+    path,
+    CXI.probe,
+  );
+}
+
+async function readMask(file: File, path: string, M: number): Promise<Uint8Array | null> {
+  const d = datasetAt(file, CXI.mask);
+  if (!d) return null;
+  const shape = shapeOf(d);
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (!isNumeric(d) || n !== M * M || shape[shape.length - 1] !== M) {
+    throw new InputError(
+      `Cannot use ${path}: ${CXI.mask} has shape [${shape}]; expected ${M} x ${M} like the ` +
+        `frames (nonzero = bad pixel).`,
+      path,
+      CXI.mask,
+    );
+  }
+  const values = await readNumbers(d);
+  return Uint8Array.from(values, (v) => (v !== 0 ? 1 : 0));
+}
+
+async function readIllumination(
+  file: File,
+  path: string,
+  M: number,
+): Promise<ComplexArray | null> {
+  const d = datasetAt(file, CXI.illumination);
+  if (!d) return null;
+  const shape = shapeOf(d);
+  const fits = (shape.length === 2 || shape.length === 3) && shape.at(-1) === M &&
+    shape.at(-2) === M && (isComplex(d) || isNumeric(d));
+  if (!fits) {
+    throw new InputError(
+      `Cannot use ${path}: ${CXI.illumination} has shape [${shape}] (${describeType(d)}); ` +
+        `expected ${M} x ${M} or K x ${M} x ${M} complex, the size of the frames.`,
+      path,
+      CXI.illumination,
+    );
+  }
+  return { shape: shape.length === 2 ? [1, M, M] : shape, data: await readComplex(d) };
+}
+
+async function readGroundTruth(file: File, path: string, count: number) {
+  const d = datasetAt(file, CXI.groundTruth);
+  if (!d) return { object: null, positions: null, pixel: null, sliceThickness: null };
+  const shape = shapeOf(d);
+  if ((shape.length !== 2 && shape.length !== 3) || !(isComplex(d) || isNumeric(d))) {
+    throw new InputError(
+      `Cannot use ${path}: ${CXI.groundTruth} has shape [${shape}] (${describeType(d)}); ` +
+        `expected S x H x W complex.`,
+      path,
+      CXI.groundTruth,
+    );
+  }
+  const object = { shape: shape.length === 2 ? [1, ...shape] : shape, data: await readComplex(d) };
+  const p = datasetAt(file, CXI.groundTruthPositions);
+  let positions: Float64Array | null = null;
+  if (p) {
+    const ps = shapeOf(p);
+    if (ps.length !== 2 || ps[0] !== count || ps[1] !== 2) {
+      throw new InputError(
+        `Cannot use ${path}: ${CXI.groundTruthPositions} has shape [${ps}]; expected ${count} x 2.`,
+        path,
+        CXI.groundTruthPositions,
+      );
+    }
+    positions = await readNumbers(p);
+  }
+  return {
+    object,
+    positions,
+    pixel: await readScalar(file, path, CXI.groundTruthPixel),
+    sliceThickness: await readScalar(file, path, CXI.groundTruthSliceThickness),
+  };
+}
