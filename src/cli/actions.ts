@@ -1,0 +1,67 @@
+/** What the subcommands do once their options are parsed. */
+import { InputError } from "../data/errors.ts";
+import { reconstruct } from "../engine/reconstruct.ts";
+import type { ReconstructOptions } from "../engine/options.ts";
+import { Progress } from "./progress.ts";
+import type { OutputOptions } from "./reconstruct.ts";
+import type { SimulateCliOptions } from "./simulate.ts";
+
+/** Exit status of a run stopped by Ctrl-C after writing its checkpoint (128 + SIGINT). */
+export const INTERRUPTED_STATUS = 130;
+
+/**
+ * `reconstruct`: runs the engine with progress on stderr; Ctrl-C finishes the iteration in
+ * flight, writes a checkpoint and the results so far, and exits with status 130.
+ */
+export async function runReconstruct(
+  options: ReconstructOptions,
+  output: OutputOptions,
+): Promise<void> {
+  const progress = Progress.stderr(output.quiet);
+  const stop = new AbortController();
+  const onSigint = () => {
+    if (stop.signal.aborted) Deno.exit(INTERRUPTED_STATUS);
+    progress.log("Ctrl-C: finishing this iteration and writing a checkpoint (again to quit now)");
+    stop.abort();
+  };
+  Deno.addSignalListener("SIGINT", onSigint);
+  try {
+    const result = await reconstruct(options, {
+      onIteration: (event) => progress.iteration(event),
+      log: (line) => progress.log(line),
+      signal: stop.signal,
+    });
+    progress.finish();
+    if (output.json) {
+      console.log(JSON.stringify(result.report, null, 2));
+    } else if (!output.quiet) {
+      const metrics = result.report.metrics;
+      console.log(
+        `Results in ${result.out}/ (object_phase.png, product.h5, report.json)` +
+          (metrics
+            ? `; phase PSNR ${metrics.phase_psnr_db.toFixed(2)} dB, ` +
+              `SSIM ${metrics.phase_ssim.toFixed(3)}`
+            : ""),
+      );
+    }
+    if (result.interrupted) {
+      progress.log(`Interrupted; continue with: deno task reconstruct --resume ${result.out}`);
+      Deno.exit(INTERRUPTED_STATUS);
+    }
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSigint);
+  }
+}
+
+/** `simulate`: writes a simulated data set. */
+export function runSimulate(options: SimulateCliOptions): Promise<void> {
+  throw new InputError(
+    `Simulating "${options.preset}" is not available yet in this build (the simulator and the ` +
+      "CXI writer have not landed).",
+  );
+}
+
+/** `inspect`: validates a file and prints its summary. */
+export function runInspect(file: string, _options: { json: boolean }): Promise<void> {
+  throw new InputError(`Cannot inspect ${file}: the CXI reader has not landed in this build.`);
+}

@@ -1,0 +1,103 @@
+/** `tessera reconstruct`: options of DESIGN section 5, handed to the engine. */
+import { type Command, Option } from "commander";
+import {
+  ALGORITHMS,
+  DEFAULT_OPTIONS as D,
+  EXCHANGES,
+  NOISE_MODELS,
+  type ReconstructOptions,
+} from "../engine/options.ts";
+import { subcommand } from "./command.ts";
+import { byteSize, integerAtLeast, positiveNumber, tileGrid } from "./values.ts";
+
+/** How a reconstruction reports to the person running it. */
+export interface OutputOptions {
+  /** Print report.json at the end and nothing else on stdout. */
+  json: boolean;
+  /** No progress output. */
+  quiet: boolean;
+}
+
+/** The `reconstruct` command; `run` receives the parsed options. */
+export function reconstructCommand(
+  run: (options: ReconstructOptions, output: OutputOptions) => Promise<void>,
+): Command {
+  const command = subcommand({
+    name: "reconstruct",
+    summary: "Reconstruct a CXI data set (or, with no --input, the built-in demo) into --out.",
+    config: true,
+    examples: [
+      "deno task reconstruct",
+      "deno task reconstruct -i out/siemens.cxi --algorithm cg --iterations 100",
+      "deno task reconstruct -i scan.cxi --tiles 2x2 --workers 2 --exchange async",
+      "deno task reconstruct -i scan.cxi --refine-probe-from 10 --probe-modes 2 --json",
+      "deno task reconstruct --resume out/scan",
+    ],
+  });
+  const int = (min: number) => integerAtLeast(min);
+  command
+    .option("-i, --input <FILE>", "CXI file to reconstruct (default: the built-in demo)")
+    .option("-o, --out <DIR>", "output directory (default: out/demo or out/<input stem>)")
+    .addOption(
+      new Option("-a, --algorithm <NAME>", "solver").choices(ALGORITHMS).default(D.algorithm),
+    )
+    .option("-n, --iterations <N>", "iterations to run", int(0), D.iterations)
+    .addOption(
+      new Option("--tiles <RxC>", "tile grid over the object").argParser(tileGrid)
+        .default(D.tiles, "1x1"),
+    )
+    .option("--workers <N>", "workers, each with its own GPU device", int(1), D.workers)
+    .addOption(
+      new Option("--exchange <MODE>", "overlap gradient exchange between tiles")
+        .choices(EXCHANGES).default(D.exchange),
+    )
+    .addOption(
+      new Option("--noise <MODEL>", "noise model of the cost").choices(NOISE_MODELS)
+        .default(D.noise),
+    )
+    .option("--probe-modes <K>", "mutually incoherent probe modes", int(1), D.probeModes)
+    .addOption(
+      new Option("--refine-probe-from <N>", "first iteration that also refines the probe")
+        .argParser(int(0)).default(null, "never, or 10 when the probe is estimated from the data"),
+    )
+    .option("--slices <S>", "object slices (multislice when > 1)", int(1), D.slices)
+    .addOption(
+      new Option("--slice-thickness <METRES>", "distance between slices")
+        .argParser(positiveNumber).default(null, "from the file"),
+    )
+    .addOption(
+      new Option("--memory-budget <BYTES>", "device bytes per worker, e.g. 2GiB (tiled runs)")
+        .argParser(byteSize).default(null, "no limit"),
+    )
+    .option(
+      "--checkpoint-every <N>",
+      "write a checkpoint every N iterations (0: only on Ctrl-C)",
+      int(0),
+      D.checkpointEvery,
+    )
+    .option("--resume <DIR>", "continue the run whose output (or checkpoint) directory is DIR")
+    .option("--seed <N>", "seed of the random numbers (demo data, initial guesses)", int(0), D.seed)
+    .option("--json", "print report.json at the end, and nothing else on stdout")
+    .option("-q, --quiet", "print no progress")
+    .action(async (o: Record<string, unknown>) => {
+      await run({
+        input: (o.input as string | undefined) ?? null,
+        out: (o.out as string | undefined) ?? null,
+        algorithm: o.algorithm as ReconstructOptions["algorithm"],
+        iterations: o.iterations as number,
+        tiles: o.tiles as [number, number],
+        workers: o.workers as number,
+        exchange: o.exchange as ReconstructOptions["exchange"],
+        noise: o.noise as ReconstructOptions["noise"],
+        probeModes: o.probeModes as number,
+        refineProbeFrom: o.refineProbeFrom as number | null,
+        slices: o.slices as number,
+        sliceThickness: o.sliceThickness as number | null,
+        memoryBudget: o.memoryBudget as number | null,
+        checkpointEvery: o.checkpointEvery as number,
+        resume: (o.resume as string | undefined) ?? null,
+        seed: o.seed as number,
+      }, { json: Boolean(o.json), quiet: Boolean(o.quiet) });
+    });
+  return command;
+}

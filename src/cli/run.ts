@@ -1,0 +1,58 @@
+/**
+ * `runCli(args)`: parses a command line, runs the command and turns its outcome into an exit
+ * status. Usage errors (commander's, printed with the command's help) and {@link InputError}s
+ * (one paragraph, no stack trace) exit 2; anything else is a bug and keeps its stack trace
+ * (exit 1).
+ */
+import { Command, CommanderError } from "commander";
+import { InputError } from "../data/errors.ts";
+import { benchCommand } from "./bench.ts";
+import { usageErrors } from "./command.ts";
+import { inspectCommand } from "./inspect.ts";
+import { reconstructCommand } from "./reconstruct.ts";
+import { runInspect, runReconstruct, runSimulate } from "./actions.ts";
+import { simulateCommand } from "./simulate.ts";
+import { VERSION } from "./version.ts";
+
+/** Builds the `tessera` program; `setStatus` receives the exit status a command chooses. */
+export function buildProgram(setStatus: (status: number) => void): Command {
+  const program = new Command("tessera")
+    .description("Ptychographic reconstruction on WebGPU, tiled across workers and devices.")
+    .version(VERSION, "-V, --version", "print the version and exit")
+    .helpOption("-h, --help", "print this help and exit")
+    .helpCommand(false)
+    .enablePositionalOptions();
+  usageErrors(program);
+  program
+    .addCommand(reconstructCommand(runReconstruct))
+    .addCommand(simulateCommand(runSimulate))
+    .addCommand(inspectCommand(runInspect))
+    .addCommand(benchCommand(setStatus));
+  return program;
+}
+
+/** Runs `tessera` with `args` (without the program name) and returns the exit status. */
+export async function runCli(args: string[]): Promise<number> {
+  let status = 0;
+  try {
+    await buildProgram((s) => status = s).parseAsync(args, { from: "user" });
+    return status;
+  } catch (error) {
+    return exitStatus(error);
+  }
+}
+
+/** Prints what the user needs to see about `error` and returns the exit status. */
+export function exitStatus(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Commander has already printed the help or the error with the command's help.
+    const clean = error.code === "commander.helpDisplayed" || error.code === "commander.version";
+    return clean ? 0 : 2;
+  }
+  if (error instanceof InputError) {
+    console.error(`error: ${error.message}`);
+    return 2;
+  }
+  console.error(error);
+  return 1;
+}

@@ -1,0 +1,73 @@
+/** `tessera simulate`: writes a simulated CXI data set with its ground truth. */
+import { type Command, Option } from "commander";
+import { subcommand } from "./command.ts";
+import { integerAtLeast, positiveNumber } from "./values.ts";
+
+/** The data-set presets (`src/simulate/`). */
+export const PRESETS = ["siemens", "pbtio3"] as const;
+
+/** Parsed options of `simulate`; size options left undefined take the preset's value. */
+export interface SimulateCliOptions {
+  preset: typeof PRESETS[number];
+  out: string;
+  frame?: number;
+  positions?: number;
+  scan?: "raster" | "spiral";
+  photons?: number;
+  noise: "poisson" | "none";
+  seed: number;
+  slices?: number;
+}
+
+/** The `simulate` command; `run` receives the parsed options. */
+export function simulateCommand(run: (options: SimulateCliOptions) => Promise<void>): Command {
+  const command = subcommand({
+    name: "simulate",
+    summary: "Write a simulated CXI data set (frames, geometry, probe, ground truth).",
+    config: true,
+    examples: [
+      "deno task simulate --preset siemens --out out/siemens.cxi",
+      "deno task simulate --preset siemens --out out/big.cxi --frame 128 --positions 1600",
+      "deno task simulate --preset pbtio3 --out out/pbtio3.cxi --slices 20 --scan raster",
+    ],
+  });
+  command
+    .addOption(
+      new Option("-p, --preset <NAME>", "data set to simulate (required)").choices(PRESETS),
+    )
+    .option("-o, --out <FILE>", "CXI file to write (required)")
+    .addOption(
+      new Option("--frame <M>", "frame size in pixels, a power of two (default: the preset's)")
+        .argParser(integerAtLeast(8)),
+    )
+    .addOption(
+      new Option("--positions <N>", "scan positions (default: the preset's)").argParser(
+        integerAtLeast(1),
+      ),
+    )
+    .addOption(
+      new Option("--scan <PATTERN>", "scan pattern (default: the preset's)").choices([
+        "raster",
+        "spiral",
+      ]),
+    )
+    .addOption(
+      new Option("--photons <P>", "photons (or electrons) per frame (default: the preset's)")
+        .argParser(positiveNumber),
+    )
+    .addOption(
+      new Option("--noise <MODEL>", "counting noise added to the frames")
+        .choices(["poisson", "none"]).default("poisson"),
+    )
+    .option("--seed <N>", "seed of the random numbers", integerAtLeast(0), 0)
+    .addOption(
+      new Option("--slices <S>", "object slices, multislice when > 1 (default: the preset's)")
+        .argParser(integerAtLeast(1)),
+    )
+    .action(async (o: Record<string, unknown>) => {
+      if (!o.preset) command.error("error: required option '--preset <NAME>' not specified");
+      if (!o.out) command.error("error: required option '--out <FILE>' not specified");
+      await run(o as unknown as SimulateCliOptions);
+    });
+  return command;
+}

@@ -1,0 +1,69 @@
+/** The typed options of one reconstruction run (DESIGN section 5). */
+
+/** The solvers a run can use. */
+export const ALGORITHMS = ["cg", "gd", "epie", "rpie"] as const;
+export type Algorithm = typeof ALGORITHMS[number];
+
+/** The noise models of the cost function. */
+export const NOISE_MODELS = ["poisson", "gaussian"] as const;
+export type NoiseModel = typeof NOISE_MODELS[number];
+
+/** How tiles exchange overlap gradients. */
+export const EXCHANGES = ["sync", "async"] as const;
+export type Exchange = typeof EXCHANGES[number];
+
+/** Everything that decides what a reconstruction computes and where it writes. */
+export interface ReconstructOptions {
+  /** CXI file to reconstruct, or null for the built-in demo simulated in memory. */
+  input: string | null;
+  /** Output directory; null chooses `out/demo` or `out/<input stem>`. */
+  out: string | null;
+  algorithm: Algorithm;
+  iterations: number;
+  tiles: [number, number];
+  workers: number;
+  exchange: Exchange;
+  noise: NoiseModel;
+  probeModes: number;
+  /** First iteration that refines the probe; null: never, or 10 when the probe is estimated. */
+  refineProbeFrom: number | null;
+  slices: number;
+  /** Distance between object slices in metres; null takes it from the file. */
+  sliceThickness: number | null;
+  /** Device bytes a worker may use (tiled runs); null: no limit. */
+  memoryBudget: number | null;
+  /** Write a checkpoint every N iterations (0: only on Ctrl-C). */
+  checkpointEvery: number;
+  /** Checkpoint directory (or output directory holding `checkpoint/`) to continue from. */
+  resume: string | null;
+  seed: number;
+}
+
+/** The options a run uses when none are given. */
+export const DEFAULT_OPTIONS: ReconstructOptions = {
+  input: null,
+  out: null,
+  algorithm: "cg",
+  iterations: 50,
+  tiles: [1, 1],
+  workers: 1,
+  exchange: "sync",
+  noise: "poisson",
+  probeModes: 1,
+  refineProbeFrom: null,
+  slices: 1,
+  sliceThickness: null,
+  memoryBudget: null,
+  checkpointEvery: 10,
+  resume: null,
+  seed: 0,
+};
+
+/** The output directory of a run: `--out`, else `out/demo` or `out/<input stem>`. */
+export function outputDirectory(options: Pick<ReconstructOptions, "input" | "out">): string {
+  if (options.out) return options.out;
+  if (!options.input) return "out/demo";
+  const base = options.input.split(/[\\/]/).pop() ?? options.input;
+  const stem = base.replace(/\.[^.]*$/, "") || base;
+  return `out/${stem}`;
+}

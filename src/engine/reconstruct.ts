@@ -1,0 +1,145 @@
+/**
+ * The reconstruction pipeline of `tessera reconstruct`: input, session (one device or the tiled
+ * engine), the iteration loop with progress, checkpoints and Ctrl-C, then the outputs.
+ */
+import {
+  type Checkpoint,
+  checkpointDirectory,
+  loadCheckpoint,
+  saveCheckpoint,
+} from "./checkpoint.ts";
+import { loadInput } from "./input.ts";
+import { RssPeak } from "./memory.ts";
+import { outputDirectory, type ReconstructOptions } from "./options.ts";
+import { buildReport, type Report } from "./report.ts";
+import { openSession } from "./open.ts";
+import type { Session } from "./session.ts";
+import { writeOutputs } from "./outputs.ts";
+import { metricsOf } from "./metrics.ts";
+
+/** One finished iteration. */
+export interface IterationInfo {
+  iteration: number;
+  total: number;
+  cost: number;
+  seconds: number;
+  busy: number;
+  workers: number;
+}
+
+/** How a caller follows and controls a run. */
+export interface RunHooks {
+  onIteration?: (event: IterationInfo) => void;
+  /** Human-readable milestones (input read, device chosen, checkpoint written). */
+  log?: (line: string) => void;
+  /** When aborted, the run finishes its iteration, writes a checkpoint and stops. */
+  signal?: AbortSignal;
+}
+
+/** What a run produced. */
+export interface RunResult {
+  out: string;
+  report: Report;
+  /** True when the signal stopped the run before its last iteration. */
+  interrupted: boolean;
+}
+
+/** Runs a reconstruction end to end and writes its outputs into the output directory. */
+export async function reconstruct(
+  requested: ReconstructOptions,
+  hooks: RunHooks = {},
+): Promise<RunResult> {
+  const started = performance.now();
+  const log = hooks.log ?? (() => {});
+  let resumeFrom: Checkpoint | null = null;
+  let options = requested;
+  if (requested.resume) {
+    const checkpoint = await loadCheckpoint(requested.resume);
+    const saved = checkpoint.meta.options as ReconstructOptions;
+    options = { ...saved, out: requested.out ?? saved.out, resume: requested.resume };
+    resumeFrom = checkpoint;
+    log(`Resuming from ${checkpoint.dir} at iteration ${checkpoint.meta.iteration}`);
+  }
+  const out = outputDirectory(options);
+  const rss = new RssPeak();
+  const dataset = await loadInput(options);
+  let session: Session | null = null;
+  try {
+    session = await openSession({ options, dataset, checkpoint: resumeFrom, log });
+    const resumedFrom = session.iteration;
+    log(
+      `${dataset.source}: ${dataset.count} positions of ${dataset.frame} x ${dataset.frame}, ` +
+        `object ${options.slices} x ${dataset.objectShape.join(" x ")}, ` +
+        `${options.algorithm} on ${session.adapter.description}`,
+    );
+    const iterationSeconds: number[] = [];
+    const save = async () => {
+      const state = await session!.checkpoint();
+      const meta = {
+        ...state.meta,
+        options: { ...options, out, resume: null },
+        iteration: session!.iteration,
+      };
+      await saveCheckpoint(checkpointDirectory(out), { meta, arrays: state.arrays });
+    };
+    let interrupted = false;
+    while (session.iteration < options.iterations) {
+      if (hooks.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      const t0 = performance.now();
+      const cost = await session.step();
+      const seconds = (performance.now() - t0) / 1000;
+      iterationSeconds.push(seconds);
+      rss.sample();
+      hooks.onIteration?.({
+        iteration: session.iteration - 1,
+        total: options.iterations,
+        cost,
+        seconds,
+        busy: session.workers,
+        workers: session.workers,
+      });
+      const every = options.checkpointEvery;
+      if (every > 0 && session.iteration % every === 0 && session.iteration < options.iterations) {
+        await save();
+      }
+    }
+    if (interrupted) {
+      await save();
+      log(`Stopped at iteration ${session.iteration}: checkpoint in ${checkpointDirectory(out)}`);
+    }
+    const result = await session.result();
+    const report = buildReport({
+      options,
+      source: dataset.source,
+      out,
+      positions: dataset.count,
+      frame: dataset.frame,
+      objectShape: result.object.shape as [number, number, number],
+      adapter: session.adapter,
+      costs: session.costs,
+      finalCost: result.finalCost,
+      secondsTotal: (performance.now() - started) / 1000,
+      iterationSeconds,
+      deviceBytesPeak: session.deviceBytesPeak(),
+      hostRssPeak: rss.peak(),
+      resumedFrom,
+      interrupted,
+      metrics: metricsOf(dataset, result.object),
+    });
+    await writeOutputs({
+      out,
+      dataset,
+      options,
+      object: result.object,
+      probe: result.probe,
+      report,
+    });
+    return { out, report, interrupted };
+  } finally {
+    await session?.destroy();
+    dataset.frames.close();
+  }
+}

@@ -1,0 +1,96 @@
+/** `report.json` (DESIGN section 4): what a run did, how long it took, what it used. */
+import { VERSION } from "../cli/version.ts";
+import type { ReconstructOptions } from "./options.ts";
+
+/** The fields of `report.json`; also printed by `--json`. */
+export interface Report {
+  tessera_version: string;
+  input: string;
+  out: string;
+  algorithm: string;
+  iterations: number;
+  tiles: [number, number];
+  workers: number;
+  exchange: string;
+  noise: string;
+  slices: number;
+  probe_modes: number;
+  positions: number;
+  frame: number;
+  object_shape: [number, number, number];
+  adapter: { description: string; fallback: boolean };
+  loss_values: number[];
+  seconds_total: number;
+  seconds_per_iteration: number;
+  device_bytes_peak_per_worker: number[];
+  host_rss_bytes_peak: number;
+  /** Iteration the run continued from (`--resume`), else 0. */
+  resumed_from_iteration: number;
+  /** True when the run was stopped (Ctrl-C) before its last iteration. */
+  interrupted: boolean;
+  seed: number;
+  metrics?: { phase_psnr_db: number; phase_ssim: number };
+}
+
+/** Options of {@link buildReport}. */
+export interface ReportInput {
+  options: ReconstructOptions;
+  source: string;
+  out: string;
+  positions: number;
+  frame: number;
+  objectShape: [number, number, number];
+  adapter: { description: string; fallback: boolean };
+  costs: readonly number[];
+  finalCost: number;
+  secondsTotal: number;
+  /** Wall seconds of each iteration this process ran. */
+  iterationSeconds: number[];
+  deviceBytesPeak: number[];
+  hostRssPeak: number;
+  resumedFrom: number;
+  interrupted: boolean;
+  metrics?: { phasePsnrDb: number; phaseSsim: number };
+}
+
+/** Assembles the report; `loss_values` holds the cost before each iteration and after the last. */
+export function buildReport(r: ReportInput): Report {
+  const o = r.options;
+  const times = r.iterationSeconds;
+  const report: Report = {
+    tessera_version: VERSION,
+    input: r.source,
+    out: r.out,
+    algorithm: o.algorithm,
+    iterations: r.costs.length,
+    tiles: o.tiles,
+    workers: o.workers,
+    exchange: o.exchange,
+    noise: o.noise,
+    slices: o.slices,
+    probe_modes: o.probeModes,
+    positions: r.positions,
+    frame: r.frame,
+    object_shape: r.objectShape,
+    adapter: { description: r.adapter.description, fallback: r.adapter.fallback },
+    loss_values: [...r.costs, r.finalCost],
+    seconds_total: r.secondsTotal,
+    seconds_per_iteration: times.length ? median(times) : 0,
+    device_bytes_peak_per_worker: r.deviceBytesPeak,
+    host_rss_bytes_peak: r.hostRssPeak,
+    resumed_from_iteration: r.resumedFrom,
+    interrupted: r.interrupted,
+    seed: o.seed,
+  };
+  if (r.metrics) {
+    report.metrics = { phase_psnr_db: r.metrics.phasePsnrDb, phase_ssim: r.metrics.phaseSsim };
+  }
+  return report;
+}
+
+/** The median: robust to the first iteration's pipeline compilation. */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}

@@ -1,0 +1,29 @@
+/**
+ * A {@link Session} is one reconstruction in progress, whatever runs it (one device, or the
+ * tiled engine's workers): the run loop drives it iteration by iteration, asks it for
+ * checkpoints and finally for the result.
+ */
+import type { ComplexArray } from "../data/dataset.ts";
+import type { Checkpoint } from "./checkpoint.ts";
+
+/** What the run loop sees of a reconstruction in progress. */
+export interface Session {
+  /** The next iteration to run (0 for a new run, later after a resume). */
+  readonly iteration: number;
+  /** Cost before each iteration's update so far. */
+  readonly costs: readonly number[];
+  /** Adapter the run uses (for the report). */
+  readonly adapter: { description: string; fallback: boolean };
+  /** Workers computing (1 on one device). */
+  readonly workers: number;
+  /** Runs one iteration and returns its cost (before the update). */
+  step(): Promise<number>;
+  /** The exact state, for a checkpoint from which {@link step} continues bit for bit. */
+  checkpoint(): Promise<Checkpoint>;
+  /** The reconstruction so far: object S x H x W and probe K x M x M, and the final cost. */
+  result(): Promise<{ object: ComplexArray; probe: ComplexArray; finalCost: number }>;
+  /** Peak device bytes per worker, from each worker's allocator. */
+  deviceBytesPeak(): number[];
+  /** Releases devices and workers. */
+  destroy(): Promise<void>;
+}

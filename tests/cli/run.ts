@@ -1,0 +1,36 @@
+/** Runs the `tessera` CLI as a subprocess, the way `deno task` does, and collects its output. */
+
+/** Exit status and output of one run. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+/** Options of {@link runTessera}. */
+export interface RunTesseraOptions {
+  /** Deno permission flags (default: everything, as `deno task test` grants). */
+  permissions?: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+/** Runs `deno run <permissions> src/main.ts ...args` with piped (non-terminal) output. */
+export async function runTessera(args: string[], o: RunTesseraOptions = {}): Promise<CliRun> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...(o.permissions ?? ["-A"]), MAIN, ...args],
+    cwd: o.cwd ?? ROOT,
+    env: { NO_COLOR: "1", ...o.env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}

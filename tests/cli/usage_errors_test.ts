@@ -1,0 +1,61 @@
+import { assert, assertEquals } from "../assert.ts";
+import { runTessera } from "./run.ts";
+
+/** The last line of stderr: the one line a usage error must say clearly. */
+function lastLine(text: string): string {
+  const lines = text.trimEnd().split("\n");
+  return lines[lines.length - 1];
+}
+
+const cases: Array<{ args: string[]; error: RegExp; help?: RegExp }> = [
+  {
+    args: ["reconstruct", "--tiles", "0x2"],
+    error: /^error: option '--tiles <RxC>' argument '0x2' is invalid\. Expected rows x columns/,
+    help: /--tiles <RxC>\s+tile grid over the object \(default: 1x1\)/,
+  },
+  {
+    args: ["reconstruct", "--iterations", "-1"],
+    error: /^error: option '-n, --iterations <N>' argument '-1' is invalid\. Expected an integer/,
+    help: /--iterations <N>\s+iterations to run/,
+  },
+  {
+    args: ["reconstruct", "--workers", "two"],
+    error: /^error: option '--workers <N>' argument 'two' is invalid/,
+  },
+  {
+    args: ["reconstruct", "--algorithm", "sgd"],
+    error: /^error: .*'sgd' is invalid\. Allowed choices are cg, gd, epie, rpie\.$/,
+  },
+  {
+    args: ["reconstruct", "--memory-budget", "lots"],
+    error: /^error: .*'lots' is invalid\. Expected a positive byte count/,
+  },
+  { args: ["reconstruct", "--frobnicate"], error: /^error: unknown option '--frobnicate'$/ },
+  { args: ["simulate", "--out", "x.cxi"], error: /^error: required option '--preset <NAME>'/ },
+  { args: ["inspect"], error: /^error: missing required argument 'FILE'$/ },
+  { args: ["unmix"], error: /^error: unknown command 'unmix'$/ },
+];
+
+for (const c of cases) {
+  Deno.test(`"${c.args.join(" ")}" exits 2 with one clear error line and no stack trace`, async () => {
+    const run = await runTessera(c.args);
+    assertEquals(run.code, 2, run.stderr);
+    assertEquals(run.stdout, "");
+    assert(c.error.test(lastLine(run.stderr)), `unexpected error line: ${lastLine(run.stderr)}`);
+    assert(run.stderr.startsWith("Usage: tessera"), `no usage line:\n${run.stderr}`);
+    if (c.help) assert(c.help.test(run.stderr), `the option's help is missing:\n${run.stderr}`);
+    assert(!/\n\s+at /.test(run.stderr), `a stack trace was printed:\n${run.stderr}`);
+  });
+}
+
+Deno.test("a missing input file exits 2 with one paragraph naming the file", async () => {
+  const run = await runTessera(["reconstruct", "--input", "no/such/scan.cxi", "--quiet"]);
+  assertEquals(run.code, 2, run.stderr);
+  assertEquals(run.stderr, "error: Cannot read no/such/scan.cxi: the file does not exist.\n");
+});
+
+Deno.test("bench without a known name exits 2 through the dispatcher", async () => {
+  const run = await runTessera(["bench", "nonesuch"]);
+  assertEquals(run.code, 2, run.stderr);
+  assert(/unknown benchmark "nonesuch"/.test(run.stderr), run.stderr);
+});
