@@ -1,0 +1,185 @@
+import type { Gpu } from "../gpu/mod.ts";
+import { unrolledPassWgsl } from "./_codegen.ts";
+import {
+  type FftDesign,
+  passParams,
+  type PassPlan,
+  planAxis,
+  twiddleTable,
+  WORKGROUP_CAPACITY,
+} from "./_plan.ts";
+import workgroupCode from "../../wgsl/fft_workgroup.wgsl" with { type: "text" };
+
+export type { FftDesign } from "./_plan.ts";
+
+/** Per-call options of {@link Fft2.forward} and {@link Fft2.inverse}. */
+export interface FftOptions {
+  /** Apply ifftshift to the input before transforming (zero frequency at pixel (n/2, n/2)). */
+  shiftInput?: boolean;
+  /** Apply fftshift to the output (zero frequency moved to pixel (n/2, n/2)). */
+  shiftOutput?: boolean;
+  /** Byte offsets into src/dst (multiples of 8 * n * n). */
+  srcOffset?: number;
+  dstOffset?: number;
+}
+
+/** Options of {@link Fft2.create}. */
+export interface Fft2CreateOptions {
+  /**
+   * `unrolled`: each invocation runs a whole line (or a radix-32 step of one) as generated
+   * straight-line code, fastest on the software adapter. `workgroup`: lines in workgroup memory,
+   * radix-4 stages, for real GPUs. `auto` (default) picks by `gpu.info.fallback`.
+   */
+  design?: FftDesign | "auto";
+}
+
+interface Pass {
+  plan: PassPlan;
+  pipeline: GPUComputePipeline;
+}
+
+/**
+ * A plan for batched unitary 2D FFTs of n x n complex64 frames (interleaved re, im, row-major).
+ * Forward uses exp(-2 pi i k x / n); both directions scale by 1 / n, so sum |F psi|^2 =
+ * sum |psi|^2. fftshift / ifftshift are folded into the loads and stores when requested.
+ *
+ * @example
+ * ```ts
+ * const gpu = await requestGpu();
+ * const fft = await Fft2.create(gpu, 256);
+ * const frames = gpu.upload(new Float32Array(2 * 256 * 256 * 8).fill(1), "frames");
+ * fft.forward(frames, frames, 8, { shiftOutput: true });
+ * const spectrum = await gpu.readF32(frames);
+ * fft.destroy();
+ * ```
+ */
+export class Fft2 {
+  readonly design: FftDesign;
+  #scratch: GPUBuffer | null = null;
+  #twiddles: GPUBuffer;
+
+  private constructor(
+    readonly gpu: Gpu,
+    readonly n: number,
+    design: FftDesign,
+    readonly passes: readonly Pass[],
+  ) {
+    this.design = design;
+    this.#twiddles = gpu.upload(twiddleTable(n), `fft${n} twiddles`);
+  }
+
+  /**
+   * Plans the transform of n x n frames and compiles every pipeline it needs, so that
+   * {@link forward} and {@link inverse} only record.
+   *
+   * @throws {RangeError} when n is not a power of two between 2 and 2048.
+   */
+  static async create(gpu: Gpu, n: number, options: Fft2CreateOptions = {}): Promise<Fft2> {
+    if (!Number.isInteger(n) || n < 2 || n > WORKGROUP_CAPACITY || (n & (n - 1)) !== 0) {
+      throw new RangeError(`Cannot plan an FFT of ${n} x ${n}: expected a power of two in 2..2048`);
+    }
+    const requested = options.design ?? "auto";
+    const design: FftDesign = requested === "auto"
+      ? (gpu.info.fallback ? "unrolled" : "workgroup")
+      : requested;
+    const plans = planAxis(n, design);
+    const passes = await Promise.all(plans.map(async (plan) => ({
+      plan,
+      pipeline: await (design === "workgroup"
+        ? gpu.pipeline({ file: "wgsl/fft_workgroup.wgsl", code: workgroupCode })
+        : gpu.pipeline({
+          file: `generated:fft-radix${plan.radix}${plan.twiddled ? "-twiddled" : ""}`,
+          code: unrolledPassWgsl(plan.radix, plan.twiddled),
+        })),
+    })));
+    return new Fft2(gpu, n, design, passes);
+  }
+
+  /**
+   * Records a unitary forward 2D FFT of `batch` frames from `src` into `dst` (no flush).
+   * `src === dst` (in place) is allowed.
+   */
+  forward(src: GPUBuffer, dst: GPUBuffer, batch: number, options: FftOptions = {}): void {
+    this.#record(src, dst, batch, options, false);
+  }
+
+  /** Records the unitary inverse of {@link forward} (kernel exp(+2 pi i k x / n)). */
+  inverse(src: GPUBuffer, dst: GPUBuffer, batch: number, options: FftOptions = {}): void {
+    this.#record(src, dst, batch, options, true);
+  }
+
+  /** Releases the plan's scratch and twiddle buffers. */
+  destroy(): void {
+    this.gpu.release(this.#scratch, this.#twiddles);
+    this.#scratch = null;
+  }
+
+  #record(
+    src: GPUBuffer,
+    dst: GPUBuffer,
+    batch: number,
+    options: FftOptions,
+    inverse: boolean,
+  ): void {
+    const n = this.n;
+    const frameBytes = 8 * n * n;
+    const srcOffset = options.srcOffset ?? 0;
+    const dstOffset = options.dstOffset ?? 0;
+    if (!Number.isInteger(batch) || batch < 0) {
+      throw new RangeError(`Cannot transform ${batch} frames: expected a whole number`);
+    }
+    for (
+      const [name, offset, buffer] of [["src", srcOffset, src], ["dst", dstOffset, dst]] as const
+    ) {
+      if (offset % frameBytes !== 0 || offset < 0 || offset + batch * frameBytes > buffer.size) {
+        throw new RangeError(
+          `Cannot transform ${batch} frames of ${n} x ${n} at ${name} offset ${offset}: ` +
+            `expected a multiple of ${frameBytes} with the frames inside the ${buffer.size}-byte buffer`,
+        );
+      }
+    }
+    if (batch === 0) return;
+    const scratch = this.#scratchFor(batch * frameBytes);
+    // Rows then columns; passes alternate scratch and dst, ending in dst. The pass count is even,
+    // so src is read only by the first pass and in-place transforms need no extra copy.
+    const all = [
+      ...this.passes.map((p) => ({ ...p, rows: true })),
+      ...this.passes.map((p) => ({ ...p, rows: false })),
+    ];
+    const mask = n / 2;
+    all.forEach((pass, i) => {
+      const first = i === 0;
+      const last = i === all.length - 1;
+      const input = first ? src : (i % 2 === 1 ? scratch : dst);
+      const output = i % 2 === 0 ? scratch : dst;
+      const scale = last ? 1 / n : 1;
+      const { params, workgroups } = passParams({
+        design: this.design,
+        n,
+        batch,
+        pass: pass.plan,
+        rows: pass.rows,
+        srcOffset: first ? srcOffset / 8 : (input === dst ? dstOffset / 8 : 0),
+        dstOffset: output === dst ? dstOffset / 8 : 0,
+        loadMask: first && options.shiftInput ? mask : 0,
+        storeMask: last && options.shiftOutput ? mask : 0,
+        conjugateIn: first && inverse,
+        outRe: scale,
+        outIm: last && inverse ? -scale : scale,
+      });
+      const bindings = [this.gpu.params(params), input, output];
+      if (this.design === "workgroup" || pass.plan.twiddled) bindings.push(this.#twiddles);
+      this.gpu.dispatch(pass.pipeline, bindings, workgroups);
+    });
+  }
+
+  #scratchFor(bytes: number): GPUBuffer {
+    if (!this.#scratch || this.#scratch.size < bytes) {
+      // Work recorded earlier may still use the old scratch: submit it before destroying.
+      if (this.#scratch) this.gpu.flush();
+      this.gpu.release(this.#scratch);
+      this.#scratch = this.gpu.buffer(bytes, `fft${this.n} scratch`);
+    }
+    return this.#scratch;
+  }
+}

@@ -1,0 +1,136 @@
+// Batched FFT along one axis, the design for real GPUs: a workgroup transforms `fast` whole lines
+// held in workgroup memory with radix-4 Stockham stages (radix 2 last when log2 n is odd); loads
+// and stores run along whichever direction is contiguous in memory, so column tiles coalesce.
+// Bindings: 0 p (uniform Params), 1 src (storage, read), 2 dst (storage, read_write),
+// 3 tw (storage, read): exp(-2 pi i t / n) for t < n, computed in float64 on the host.
+// No overrides. Workgroup size 256; workgroup memory 2048 vec2<f32> (16 KiB), so fast * n <= 2048.
+// Params is also the layout of the generated unrolled passes (src/fft/_codegen.ts reads it here).
+struct Params {
+  count: u32,        // invocations (unrolled) or workgroups (workgroup design) that do work
+  fast: u32,         // size of the fastest-varying index of the invocation grid; lines per workgroup
+  mid: u32,          // size of the second index
+  rows: u32,         // 1: elements of a line are contiguous (row pass), 0: lines are (columns)
+  n: u32,            // transform length
+  ls: u32,           // Stockham span of this pass (1 for the first)
+  line_stride: u32,  // elements between lines
+  elem_stride: u32,  // elements between the values of one line
+  src_off: u32,      // element offsets of the frames in src and dst
+  dst_off: u32,
+  load_mask: u32,    // XORed into line and element indices on load (ifftshift) or 0
+  store_mask: u32,   // XORed on store (fftshift) or 0
+  in_sign: f32,      // -1 conjugates on load: inverse = conj(F(conj(x)))
+  out_re: f32,       // multiplies the real part on store (scale)
+  out_im: f32,       // multiplies the imaginary part on store (scale, conjugation)
+  frame: u32,        // elements per frame, n * n
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> src: array<vec2<f32>>;
+@group(0) @binding(2) var<storage, read_write> dst: array<vec2<f32>>;
+@group(0) @binding(3) var<storage, read> tw: array<vec2<f32>>;
+
+const WG: u32 = 256u;
+var<workgroup> lines: array<vec2<f32>, 2048>;
+
+fn cmul(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
+  return vec2<f32>(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
+}
+
+// Position in workgroup memory (line t, element e) of the q-th value moved to or from memory.
+fn tile_index(q: u32, t_count: u32) -> vec2<u32> {
+  if (p.rows == 1u) {
+    return vec2<u32>(q / p.n, q % p.n);
+  }
+  return vec2<u32>(q % t_count, q / t_count);
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let g = wid.x + wid.y * nwg.x;
+  if (g >= p.count) { return; }
+  let n = p.n;
+  let t_count = p.fast;
+  let total = n * t_count;
+  // t_count divides n, so all lines of a workgroup lie in one frame.
+  let first = g * t_count;
+  let frame = first / n;
+  let within = first % n;
+
+  for (var q = lid; q < total; q += WG) {
+    let te = tile_index(q, t_count);
+    let at = p.src_off + frame * p.frame + ((within + te.x) ^ p.load_mask) * p.line_stride +
+      (te.y ^ p.load_mask) * p.elem_stride;
+    lines[te.x * n + te.y] = src[at] * vec2<f32>(1.0, p.in_sign);
+  }
+  workgroupBarrier();
+
+  let quarter = n / 4u;
+  var ls = 1u;
+  var v: array<vec2<f32>, 8>;
+  // Each stage reads its inputs into registers, waits, then overwrites workgroup memory.
+  while (ls * 4u <= n) {
+    let tstep = quarter / ls;
+    for (var s = 0u; s < 2u; s++) {
+      let b = lid + s * WG;
+      if (b < total / 4u) {
+        let base = (b / quarter) * n + b % quarter;
+        let k = (b % quarter) % ls;
+        v[s * 4u] = lines[base];
+        for (var r = 1u; r < 4u; r++) {
+          v[s * 4u + r] = cmul(lines[base + r * quarter], tw[k * r * tstep]);
+        }
+      }
+    }
+    workgroupBarrier();
+    for (var s = 0u; s < 2u; s++) {
+      let b = lid + s * WG;
+      if (b < total / 4u) {
+        let j = b % quarter;
+        let k = j % ls;
+        let out0 = (b / quarter) * n + (j - k) * 4u + k;
+        let a = v[s * 4u] + v[s * 4u + 2u];
+        let c = v[s * 4u] - v[s * 4u + 2u];
+        let d = v[s * 4u + 1u] + v[s * 4u + 3u];
+        let m = v[s * 4u + 1u] - v[s * 4u + 3u];
+        let e = vec2<f32>(m.y, -m.x);
+        lines[out0] = a + d;
+        lines[out0 + ls] = c + e;
+        lines[out0 + 2u * ls] = a - d;
+        lines[out0 + 3u * ls] = c - e;
+      }
+    }
+    workgroupBarrier();
+    ls = ls * 4u;
+  }
+  if (ls < n) {
+    // Last radix-2 stage (ls = n / 2): the two inputs of j sit at j and j + n / 2, as do outputs.
+    let half = n / 2u;
+    for (var s = 0u; s < 4u; s++) {
+      let b = lid + s * WG;
+      if (b < total / 2u) {
+        let base = (b / half) * n + b % half;
+        v[s * 2u] = lines[base];
+        v[s * 2u + 1u] = cmul(lines[base + half], tw[b % half]);
+      }
+    }
+    workgroupBarrier();
+    for (var s = 0u; s < 4u; s++) {
+      let b = lid + s * WG;
+      if (b < total / 2u) {
+        let base = (b / half) * n + b % half;
+        lines[base] = v[s * 2u] + v[s * 2u + 1u];
+        lines[base + half] = v[s * 2u] - v[s * 2u + 1u];
+      }
+    }
+    workgroupBarrier();
+  }
+
+  let scale = vec2<f32>(p.out_re, p.out_im);
+  for (var q = lid; q < total; q += WG) {
+    let te = tile_index(q, t_count);
+    let at = p.dst_off + frame * p.frame + ((within + te.x) ^ p.store_mask) * p.line_stride +
+      (te.y ^ p.store_mask) * p.elem_stride;
+    dst[at] = lines[te.x * n + te.y] * scale;
+  }
+}
