@@ -4,7 +4,6 @@ import { reconstruct } from "../engine/reconstruct.ts";
 import type { ReconstructOptions } from "../engine/options.ts";
 import { Progress } from "./progress.ts";
 import type { OutputOptions } from "./reconstruct.ts";
-import type { SimulateCliOptions } from "./simulate.ts";
 
 /** Exit status of a run stopped by Ctrl-C after writing its checkpoint (128 + SIGINT). */
 export const INTERRUPTED_STATUS = 130;
@@ -51,14 +50,6 @@ export async function runReconstruct(
   } finally {
     Deno.removeSignalListener("SIGINT", onSigint);
   }
-}
-
-/** `simulate`: writes a simulated data set. */
-export function runSimulate(options: SimulateCliOptions): Promise<void> {
-  throw new InputError(
-    `Simulating "${options.preset}" is not available yet in this build (the simulator and the ` +
-      "CXI writer have not landed).",
-  );
 }
 
 /** `inspect`: validates a file and prints its summary. */

@@ -6,11 +6,13 @@
  */
 import { Command, CommanderError } from "commander";
 import { InputError } from "../data/errors.ts";
+import { WIDEN_WRITE_HINT } from "../engine/permissions.ts";
 import { benchCommand } from "./bench.ts";
 import { usageErrors } from "./command.ts";
 import { inspectCommand } from "./inspect.ts";
 import { reconstructCommand } from "./reconstruct.ts";
-import { runInspect, runReconstruct, runSimulate } from "./actions.ts";
+import { runInspect, runReconstruct } from "./actions.ts";
+import { runSimulate } from "./run_simulate.ts";
 import { simulateCommand } from "./simulate.ts";
 import { VERSION } from "./version.ts";
 
@@ -51,6 +53,11 @@ export function exitStatus(error: unknown): number {
   }
   if (error instanceof InputError) {
     console.error(`error: ${error.message}`);
+    return 2;
+  }
+  if (error instanceof Deno.errors.NotCapable) {
+    // A permission the deno task does not grant: the user's setup, not a bug.
+    console.error(`error: ${error.message}. ${WIDEN_WRITE_HINT}`);
     return 2;
   }
   console.error(error);

@@ -1,7 +1,7 @@
 /** `tessera simulate`: writes a simulated CXI data set with its ground truth. */
 import { type Command, Option } from "commander";
 import { subcommand } from "./command.ts";
-import { integerAtLeast, positiveNumber } from "./values.ts";
+import { integerAtLeast, positiveNumber, powerOfTwo } from "./values.ts";
 
 /** The data-set presets (`src/simulate/`). */
 export const PRESETS = ["siemens", "pbtio3"] as const;
@@ -38,7 +38,7 @@ export function simulateCommand(run: (options: SimulateCliOptions) => Promise<vo
     .option("-o, --out <FILE>", "CXI file to write (required)")
     .addOption(
       new Option("--frame <M>", "frame size in pixels, a power of two (default: the preset's)")
-        .argParser(integerAtLeast(8)),
+        .argParser(powerOfTwo),
     )
     .addOption(
       new Option("--positions <N>", "scan positions (default: the preset's)").argParser(

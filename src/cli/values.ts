@@ -65,3 +65,12 @@ export function byteSize(text: string): number {
   }
   return bytes;
 }
+
+/** A power of two >= 8 (frame sizes: the FFT's sizes). */
+export function powerOfTwo(text: string): number {
+  const value = Number(text.trim());
+  if (!/^\d+$/.test(text.trim()) || value < 8 || !Number.isInteger(Math.log2(value))) {
+    throw new InvalidArgumentError("Expected a power of two >= 8, such as 64 or 128.");
+  }
+  return value;
+}

@@ -1,11 +1,60 @@
 /** Phase metrics of a reconstruction against the data set's ground truth, when it has one. */
 import type { ComplexArray, Dataset } from "../data/dataset.ts";
+import { phasePsnr, phaseSsim, scannedArea } from "../metrics/mod.ts";
 
-/** Phase PSNR and SSIM of `object` against `dataset.groundTruth`, or undefined without one. */
+/** Phase PSNR (dB) and SSIM over the scanned area. */
+export interface PhaseMetrics {
+  phasePsnrDb: number;
+  phaseSsim: number;
+}
+
+/**
+ * Compares the projected transmission (the product of all slices, so a reconstruction with a
+ * different number of slices than the truth is still comparable) of `object` with the ground
+ * truth's, over the pixels the probe illuminates. Undefined without a ground truth or when the
+ * object planes differ in size.
+ */
 export function metricsOf(
   dataset: Dataset,
-  _object: ComplexArray,
-): { phasePsnrDb: number; phaseSsim: number } | undefined {
-  if (!dataset.groundTruth) return undefined;
-  return undefined;
+  object: ComplexArray,
+  probe: ComplexArray,
+): PhaseMetrics | undefined {
+  const truth = dataset.groundTruth;
+  if (!truth) return undefined;
+  const [h, w] = dataset.objectShape;
+  if (
+    truth.shape[1] !== h || truth.shape[2] !== w || object.shape[1] !== h || object.shape[2] !== w
+  ) {
+    return undefined;
+  }
+  const comparison = {
+    reconstruction: projected(object, h * w),
+    truth: projected(truth, h * w),
+    shape: [h, w] as [number, number],
+    mask: scannedArea({
+      frame: dataset.frame,
+      objectShape: [h, w],
+      positionsX: dataset.positionsX,
+      positionsY: dataset.positionsY,
+      probe: probe.data,
+    }),
+  };
+  return { phasePsnrDb: phasePsnr(comparison), phaseSsim: phaseSsim(comparison) };
+}
+
+/** The product over slices of an S x H x W complex array, as interleaved float64. */
+function projected(a: ComplexArray, size: number): Float64Array {
+  const out = new Float64Array(2 * size);
+  for (let i = 0; i < size; i++) out[2 * i] = 1;
+  for (let s = 0; s < a.shape[0]; s++) {
+    for (let i = 0; i < size; i++) {
+      const re = a.data[2 * (s * size + i)];
+      const im = a.data[2 * (s * size + i) + 1];
+      const pr = out[2 * i];
+      const pi = out[2 * i + 1];
+      out[2 * i] = pr * re - pi * im;
+      out[2 * i + 1] = pr * im + pi * re;
+    }
+  }
+  return out;
 }

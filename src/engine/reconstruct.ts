@@ -10,6 +10,7 @@ import {
 } from "./checkpoint.ts";
 import { loadInput } from "./input.ts";
 import { RssPeak } from "./memory.ts";
+import { requireWritable } from "./permissions.ts";
 import { outputDirectory, type ReconstructOptions } from "./options.ts";
 import { buildReport, type Report } from "./report.ts";
 import { openSession } from "./open.ts";
@@ -61,6 +62,7 @@ export async function reconstruct(
     log(`Resuming from ${checkpoint.dir} at iteration ${checkpoint.meta.iteration}`);
   }
   const out = outputDirectory(options);
+  await requireWritable(out);
   const rss = new RssPeak();
   const dataset = await loadInput(options);
   let session: Session | null = null;
@@ -127,7 +129,7 @@ export async function reconstruct(
       hostRssPeak: rss.peak(),
       resumedFrom,
       interrupted,
-      metrics: metricsOf(dataset, result.object),
+      metrics: metricsOf(dataset, result.object, result.probe),
     });
     await writeOutputs({
       out,
