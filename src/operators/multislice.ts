@@ -1,0 +1,171 @@
+import type { Gpu } from "../gpu/mod.ts";
+import type { Fft2 } from "../fft/mod.ts";
+import type { Elementwise } from "../kernels/mod.ts";
+import type { Propagation } from "../physics/reference.ts";
+import { Fresnel } from "./fresnel.ts";
+import { ObjectWindows, type WindowCall } from "./object_windows.ts";
+import { ProbePlacement } from "./probe_placement.ts";
+import type { Batch, Scan } from "./scan.ts";
+
+/** Options of {@link Multislice.create}. */
+export interface MultisliceOptions {
+  gpu: Gpu;
+  fft: Fft2;
+  ew: Elementwise;
+  scan: Scan;
+  /** Object slices S (1 is 2D ptychography). */
+  slices: number;
+  /** Mutually incoherent probe modes K. */
+  modes: number;
+  /** Required when S > 1. */
+  propagation?: Propagation;
+}
+
+/** Where {@link Multislice.backward} writes gradients; null parts are skipped. */
+export interface MultisliceGradients {
+  /** Accumulates dF/dconj(O) of every slice (S x H x W); not cleared. */
+  object: GPUBuffer | null;
+  /** Accumulates the probe gradient in Fourier space; read out by {@link Multislice.probeGradient}. */
+  probe: boolean;
+}
+
+/**
+ * The exit waves of DESIGN section 1 for a batch of positions: psi_0 = P_k shifted,
+ * psi_{s+1} = Prop_dz(O_s[window] psi_s), exit = O_{S-1}[window] psi_{S-1}, for K modes.
+ * The forward pass stores every slice's input wave so that {@link backward} can apply the
+ * adjoint chain: for a given probe it is the adjoint of the (per-slice linear) map from the
+ * object, and for a given object the adjoint of the linear map from the probe.
+ *
+ * Buffers: object S x H x W, probe K x M x M, waves count x K x M x M (complex).
+ */
+export class Multislice {
+  readonly windows: ObjectWindows;
+  readonly placement: ProbePlacement;
+  readonly fresnel: Fresnel | null;
+  readonly waves: GPUBuffer;
+  readonly patch: GPUBuffer;
+  readonly spectrum: GPUBuffer;
+  readonly probeAccumulator: GPUBuffer;
+  #scratch: GPUBuffer | null = null;
+
+  private constructor(
+    private readonly o: MultisliceOptions,
+    windows: ObjectWindows,
+    placement: ProbePlacement,
+  ) {
+    const { gpu, fft, scan, slices, modes } = o;
+    const m2 = fft.n * fft.n;
+    this.windows = windows;
+    this.placement = placement;
+    this.fresnel = slices > 1 ? new Fresnel(gpu, fft, o.ew, o.propagation!) : null;
+    this.waves = gpu.buffer(8 * slices * scan.maxBatch * modes * m2, "multislice waves");
+    this.patch = gpu.buffer(8 * scan.maxBatch * m2, "multislice patches");
+    this.spectrum = gpu.buffer(8 * modes * m2, "probe spectrum");
+    this.probeAccumulator = gpu.buffer(8 * modes * m2, "probe gradient spectrum");
+  }
+
+  /** Compiles the kernels and allocates the stored waves for `scan.maxBatch` positions. */
+  static async create(o: MultisliceOptions): Promise<Multislice> {
+    if (o.slices > 1 && !o.propagation) {
+      throw new TypeError(`Cannot build a multislice model of ${o.slices} slices: no propagation`);
+    }
+    const windows = await ObjectWindows.create(o.gpu, o.scan);
+    const placement = await ProbePlacement.create(o.gpu, o.fft, o.scan, o.modes);
+    return new Multislice(o, windows, placement);
+  }
+
+  /** Takes the probe for the following forward passes (its spectrum, K FFTs). */
+  setProbe(probe: GPUBuffer): void {
+    this.placement.spectrum(probe, this.spectrum);
+  }
+
+  /** out <- exit waves of the batch (count x K x M x M); stores slice inputs when `store`. */
+  forward(object: GPUBuffer, out: GPUBuffer, batch: Batch, store = true): void {
+    const { fft, slices, modes } = this.o;
+    const frames = batch.count * modes;
+    this.placement.place(this.spectrum, out, batch);
+    fft.inverse(out, out, frames);
+    for (let s = 0; s < slices; s++) {
+      this.windows.multiply(object, out, this.waves, this.#call(batch, s), store);
+      if (s < slices - 1) this.fresnel!.forward(out, out, frames);
+    }
+  }
+
+  /**
+   * Adjoint chain from chi = dF/dconj(exit waves) (overwritten) after a storing {@link forward}
+   * of the same batch: adds the object gradient of every slice and, when asked, the probe
+   * gradient (in Fourier space, into {@link probeAccumulator}).
+   */
+  backward(object: GPUBuffer, chi: GPUBuffer, batch: Batch, g: MultisliceGradients): void {
+    const { fft, slices, modes } = this.o;
+    const frames = batch.count * modes;
+    for (let s = slices - 1; s >= 0; s--) {
+      const call = this.#call(batch, s);
+      const wantPatch = g.object !== null;
+      this.windows.backward(object, chi, this.waves, this.patch, call, wantPatch);
+      if (g.object) this.windows.overlapAdd(this.patch, g.object, call);
+      if (s > 0) this.fresnel!.adjoint(chi, chi, frames);
+    }
+    if (g.probe) {
+      fft.forward(chi, chi, frames);
+      this.placement.gather(chi, this.probeAccumulator, batch);
+    }
+  }
+
+  /** Zeroes the probe gradient accumulator. */
+  clearProbeGradient(): void {
+    this.o.gpu.encoder.clearBuffer(this.probeAccumulator);
+  }
+
+  /** out <- the accumulated probe gradient (K x M x M), back in real space. */
+  probeGradient(out: GPUBuffer): void {
+    this.o.fft.inverse(this.probeAccumulator, out, this.o.modes);
+  }
+
+  /**
+   * The adjoints of the linear maps object -> exit waves (given the probe set by
+   * {@link setProbe}, per slice) and probe -> exit waves (given the object), applied to `y`
+   * (kept): grads.object (S x H x W) and grads.probe (K x M x M) are overwritten when given.
+   */
+  adjoint(
+    object: GPUBuffer,
+    y: GPUBuffer,
+    grads: { object?: GPUBuffer; probe?: GPUBuffer },
+    batch: Batch,
+  ): void {
+    const { gpu, fft, scan, slices, modes } = this.o;
+    const bytes = 8 * batch.count * modes * fft.n ** 2;
+    if (!this.#scratch || this.#scratch.size < bytes) {
+      gpu.release(this.#scratch);
+      this.#scratch = gpu.buffer(bytes, "multislice adjoint scratch");
+    }
+    this.forward(object, this.#scratch, batch, true);
+    gpu.copy(y, 0, this.#scratch, 0, bytes);
+    if (grads.object) {
+      gpu.encoder.clearBuffer(
+        grads.object,
+        0,
+        8 * slices * scan.objectShape[0] * scan.objectShape[1],
+      );
+    }
+    this.clearProbeGradient();
+    this.backward(object, this.#scratch, batch, {
+      object: grads.object ?? null,
+      probe: grads.probe !== undefined,
+    });
+    if (grads.probe) this.probeGradient(grads.probe);
+  }
+
+  /** Frees the stored waves and work buffers. */
+  destroy(): void {
+    const { gpu } = this.o;
+    gpu.release(this.waves, this.patch, this.spectrum, this.probeAccumulator, this.#scratch);
+    this.placement.destroy();
+    this.fresnel?.destroy();
+  }
+
+  #call(batch: Batch, slice: number): WindowCall {
+    const { fft, scan, modes } = this.o;
+    return { batch, slice, modes, waveOffset: slice * scan.maxBatch * modes * fft.n ** 2 };
+  }
+}

@@ -1,0 +1,126 @@
+import type { Gpu } from "../gpu/mod.ts";
+import type { Rect } from "../tiling/types.ts";
+import {
+  buildGatherIndex,
+  type GatherBuilder,
+  packGatherEntries,
+  windowOrigin,
+  windowsBoundingBox,
+} from "./gather_index.ts";
+
+/** Options of {@link Scan.create}. */
+export interface ScanOptions {
+  /** Scan positions in object pixels: the probe centre (M/2, M/2) sits on (y, x). */
+  positionsY: Float64Array;
+  positionsX: Float64Array;
+  /** Frame (probe window) size M, even. */
+  frame: number;
+  /** Object slice size [H, W]; every window must lie inside it. */
+  objectShape: [number, number];
+  /** Largest number of positions processed together (bounds the work buffers). */
+  batchSize: number;
+  /** Builder of the overlap-add gather index (default {@link buildGatherIndex}). */
+  gather?: GatherBuilder;
+}
+
+/** Positions first .. first + count - 1 with the gather index of their windows on the device. */
+export interface Batch {
+  first: number;
+  count: number;
+  /** Region of the object the batch's windows cover, and its CSR index (entries packed). */
+  region: Rect;
+  rowStart: GPUBuffer;
+  entries: GPUBuffer;
+}
+
+/**
+ * A scan on the device: window origins (integer part of each position, floor) and sub-pixel
+ * shifts (the remainder in [0, 1)), cut into batches of at most `batchSize` positions, each with
+ * the gather index its overlap-add uses. Built once; shared by the operators of one problem.
+ */
+export class Scan {
+  private constructor(
+    private readonly gpu: Gpu,
+    /** The positions as given, object pixels. */
+    readonly positionsY: Float64Array,
+    readonly positionsX: Float64Array,
+    readonly frame: number,
+    readonly objectShape: [number, number],
+    readonly count: number,
+    /** (top, left) int32 pairs per position. */
+    readonly origins: GPUBuffer,
+    /** (fy, fx) float32 pairs per position. */
+    readonly shifts: GPUBuffer,
+    readonly batches: Batch[],
+    readonly maxBatch: number,
+  ) {}
+
+  /**
+   * Uploads the scan and builds its batches' gather indices.
+   *
+   * @throws {RangeError} when a window leaves the object or the frame size is odd.
+   */
+  static create(gpu: Gpu, o: ScanOptions): Scan {
+    const { frame, positionsY, positionsX } = o;
+    const n = positionsY.length;
+    if (frame % 2 !== 0 || frame < 16) {
+      throw new RangeError(`Cannot scan with frame ${frame}: expected an even size of 16 or more`);
+    }
+    if (positionsX.length !== n || n === 0) {
+      throw new RangeError(`Cannot scan: got ${n} y and ${positionsX.length} x positions`);
+    }
+    const origins = new Int32Array(2 * n);
+    const shifts = new Float32Array(2 * n);
+    const [h, w] = o.objectShape;
+    for (let j = 0; j < n; j++) {
+      origins[2 * j] = windowOrigin(positionsY[j], frame);
+      origins[2 * j + 1] = windowOrigin(positionsX[j], frame);
+      shifts[2 * j] = positionsY[j] - Math.floor(positionsY[j]);
+      shifts[2 * j + 1] = positionsX[j] - Math.floor(positionsX[j]);
+      if (
+        origins[2 * j] < 0 || origins[2 * j + 1] < 0 || origins[2 * j] + frame > h ||
+        origins[2 * j + 1] + frame > w
+      ) {
+        throw new RangeError(
+          `Cannot place position ${j} (${positionsY[j]}, ${positionsX[j]}): its window leaves ` +
+            `the ${h} x ${w} object`,
+        );
+      }
+    }
+    const gather = o.gather ?? buildGatherIndex;
+    const batchSize = Math.max(1, Math.min(o.batchSize, n));
+    const batches: Batch[] = [];
+    for (let first = 0; first < n; first += batchSize) {
+      const count = Math.min(batchSize, n - first);
+      const ys = positionsY.subarray(first, first + count);
+      const xs = positionsX.subarray(first, first + count);
+      const region = windowsBoundingBox(ys, xs, frame);
+      const index = gather({ positionsY: ys, positionsX: xs, frame, region });
+      batches.push({
+        first,
+        count,
+        region,
+        rowStart: gpu.upload(index.rowStart, `scan batch ${first} rows`),
+        entries: gpu.upload(packGatherEntries(index, frame), `scan batch ${first} entries`),
+      });
+    }
+    return new Scan(
+      gpu,
+      positionsY,
+      positionsX,
+      frame,
+      o.objectShape,
+      n,
+      gpu.upload(origins, "scan origins"),
+      gpu.upload(shifts, "scan shifts"),
+      batches,
+      batchSize,
+    );
+  }
+
+  /** Frees the scan's buffers. */
+  destroy(): void {
+    this.gpu.release(this.origins, this.shifts);
+    for (const b of this.batches) this.gpu.release(b.rowStart, b.entries);
+  }
+}

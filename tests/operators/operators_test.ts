@@ -1,0 +1,152 @@
+import { assertLessOrEqual } from "../assert.ts";
+import { fft2Reference, fftshift2 } from "../../src/fft/reference.ts";
+import { fresnelKernel, shiftKernel, windowOf } from "../../src/physics/reference.ts";
+import { FarField, Fresnel, ObjectWindows, ProbePlacement } from "../../src/operators/mod.ts";
+import { maxRelative, nans, randomF32 } from "../kernels/random.ts";
+import { checkAdjoint } from "./adjoint.ts";
+import { randomScan, withBench } from "./setup.ts";
+
+const M = 32;
+
+/** Interleaved float32 frames as float64 planes, transformed in place by `fn`, interleaved back. */
+function viaPlanes(data: Float32Array, fn: (re: Float64Array, im: Float64Array) => void) {
+  const re = Float64Array.from({ length: data.length / 2 }, (_, i) => data[2 * i]);
+  const im = Float64Array.from({ length: data.length / 2 }, (_, i) => data[2 * i + 1]);
+  fn(re, im);
+  const out = new Float64Array(data.length);
+  for (let i = 0; i < re.length; i++) [out[2 * i], out[2 * i + 1]] = [re[i], im[i]];
+  return out;
+}
+
+function multiplyFrames(re: Float64Array, im: Float64Array, k: Float64Array, conj = false) {
+  const s = conj ? -1 : 1;
+  for (let i = 0; i < re.length; i++) {
+    const j = 2 * (i % (k.length / 2));
+    const [a, b, c, d] = [re[i], im[i], k[j], s * k[j + 1]];
+    re[i] = a * c - b * d;
+    im[i] = a * d + b * c;
+  }
+}
+
+Deno.test("FarField is unitary, passes the adjoint test and matches fftshift(F psi) in float64", async () => {
+  await withBench(M, async ({ gpu, fft }) => {
+    const ff = new FarField(fft);
+    const batch = 3;
+    const n = batch * M * M;
+    await checkAdjoint(gpu, {
+      label: "far field",
+      domain: n,
+      range: n,
+      unitary: true,
+      forward: (x, out) => ff.forward(x, out, batch),
+      adjoint: (y, out) => ff.adjoint(y, out, batch),
+    });
+    const x = randomF32(2 * n);
+    const out = gpu.upload(nans(2 * n), "out");
+    ff.forward(gpu.upload(x, "x"), out, batch);
+    const want = viaPlanes(x, (re, im) => {
+      fft2Reference(re, im, M, batch, false);
+      fftshift2(re, im, M, batch);
+    });
+    assertLessOrEqual(maxRelative(await gpu.readF32(out), want), 1e-5);
+  });
+});
+
+Deno.test("Fresnel passes the adjoint test, keeps the norm on its passband and matches float64", async () => {
+  await withBench(M, async ({ gpu, fft, ew }) => {
+    const propagation = { wavelength: 1e-10, sliceThickness: 2e-8, pixelSize: 1e-9 };
+    const fresnel = new Fresnel(gpu, fft, ew, propagation);
+    const batch = 2;
+    const n = batch * M * M;
+    const common = {
+      domain: n,
+      range: n,
+      forward: (x: GPUBuffer, out: GPUBuffer) => fresnel.forward(x, out, batch),
+      adjoint: (y: GPUBuffer, out: GPUBuffer) => fresnel.adjoint(y, out, batch),
+    };
+    await checkAdjoint(gpu, { label: "fresnel", ...common });
+    await checkAdjoint(gpu, {
+      label: "fresnel on its passband",
+      ...common,
+      unitary: true,
+      // Prop^H Prop projects onto the passband, where the propagator is unitary.
+      prepare: (x) => {
+        fresnel.forward(x, x, batch);
+        fresnel.adjoint(x, x, batch);
+      },
+    });
+    const x = randomF32(2 * n);
+    const out = gpu.upload(nans(2 * n), "out");
+    fresnel.forward(gpu.upload(x, "x"), out, batch);
+    const want = viaPlanes(x, (re, im) => {
+      fft2Reference(re, im, M, batch, false);
+      multiplyFrames(re, im, fresnelKernel(M, propagation));
+      fft2Reference(re, im, M, batch, true);
+    });
+    assertLessOrEqual(maxRelative(await gpu.readF32(out), want), 1e-5);
+    fresnel.destroy();
+  });
+});
+
+Deno.test("ProbePlacement passes the adjoint test and shifts each mode like float64", async () => {
+  await withBench(M, async ({ gpu, fft }) => {
+    const modes = 2, positions = 5;
+    const scan = randomScan(gpu, positions, M, [80, 90]);
+    const placement = await ProbePlacement.create(gpu, fft, scan, modes);
+    await checkAdjoint(gpu, {
+      label: "probe placement",
+      domain: modes * M * M,
+      range: positions * modes * M * M,
+      forward: (x, out) => placement.forward(x, out),
+      adjoint: (y, out) => placement.adjoint(y, out),
+    });
+    const probe = randomF32(2 * modes * M * M);
+    const out = gpu.upload(nans(2 * positions * modes * M * M), "out");
+    placement.forward(gpu.upload(probe, "probe"), out);
+    const got = await gpu.readF32(out);
+    for (let b = 0; b < positions; b++) {
+      const w = windowOf(scan.positionsY[b], scan.positionsX[b], M);
+      const k = shiftKernel(M, w.fy, w.fx)!;
+      const want = viaPlanes(probe, (re, im) => {
+        fft2Reference(re, im, M, modes, false);
+        multiplyFrames(re, im, k);
+        fft2Reference(re, im, M, modes, true);
+      });
+      const frames = got.subarray(b * 2 * modes * M * M, (b + 1) * 2 * modes * M * M);
+      assertLessOrEqual(maxRelative(frames, want), 1e-5, `position ${b}`);
+    }
+    placement.destroy();
+    scan.destroy();
+  });
+});
+
+Deno.test("ObjectWindows extracts windows at floor(position) - M/2 and its overlap-add is the adjoint", async () => {
+  await withBench(M, async ({ gpu }) => {
+    const shape: [number, number] = [70, 75];
+    const positions = 9;
+    const scan = randomScan(gpu, positions, M, shape);
+    const windows = await ObjectWindows.create(gpu, scan);
+    await checkAdjoint(gpu, {
+      label: "object windows",
+      domain: shape[0] * shape[1],
+      range: positions * M * M,
+      forward: (x, out) => windows.forward(x, out),
+      adjoint: (y, out) => windows.adjoint(y, out),
+    });
+    const object = randomF32(2 * shape[0] * shape[1]);
+    const out = gpu.upload(nans(2 * positions * M * M), "out");
+    windows.forward(gpu.upload(object, "object"), out);
+    const got = await gpu.readF32(out);
+    const want = new Float32Array(got.length);
+    for (let b = 0; b < positions; b++) {
+      const w = windowOf(scan.positionsY[b], scan.positionsX[b], M);
+      for (let p = 0; p < M * M; p++) {
+        const src = 2 * ((w.top + Math.floor(p / M)) * shape[1] + w.left + (p % M));
+        want[2 * (b * M * M + p)] = object[src];
+        want[2 * (b * M * M + p) + 1] = object[src + 1];
+      }
+    }
+    assertLessOrEqual(maxRelative(got, want), 0);
+    scan.destroy();
+  });
+});

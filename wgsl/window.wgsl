@@ -1,0 +1,137 @@
+// Object windows: M x M patches of one object slice (H x W, offset `slice` elements into the
+// object buffer) at integer window origins (top, left), for positions first .. first + count.
+//
+// Entry points and bindings (group 0, in binding order):
+//   extract:  0 params Window  1 origins: array<vec2i>  2 object: array<vec2f>
+//             3 out: array<vec2f> (read_write)          out[b, p] <- O[window b, p]
+//   multiply: 0 params Window  1 origins  2 object  3 work: array<vec2f> (read_write,
+//             count x K x M x M)  4 waves: array<vec2f> (read_write)
+//             waves[wave + (b, k, p)] <- work (when flag = 1); work[b, k, p] <- O[window b, p] work
+//   backward: 0 params Window  1 origins  2 object  3 chi: array<vec2f> (read_write)
+//             4 waves: array<vec2f>  5 patch: array<vec2f> (read_write, count x M x M)
+//             patch[b, p] <- sum_k conj(waves[wave + (b, k, p)]) chi[b, k, p] (when flag = 1);
+//             chi[b, k, p] <- conj(O[window b, p]) chi[b, k, p]
+//   overlap:  0 params Window  1 start: array<u32>  2 entries: array<u32>
+//             3 patch: array<vec2f>  4 grad: array<vec2f> (read_write)
+//             one invocation per pixel p of the index's region (a CSR gather index, entries
+//             packed as window b M^2 + offset): grad[pixel] += sum_{e in list order} patch[entry e]
+// No override constants. Workgroup size 256, linear workgroup index wid.x + wid.y * nwg.x.
+
+struct Window {
+  m: u32,
+  modes: u32,
+  count: u32,
+  first: u32,
+  width: u32,
+  height: u32,
+  slice: u32,
+  wave: u32,
+  flag: u32,
+  region_y0: u32,
+  region_x0: u32,
+  region_height: u32,
+  region_width: u32,
+}
+
+@group(0) @binding(0) var<uniform> win: Window;
+@group(0) @binding(1) var<storage, read> origins: array<vec2i>;
+@group(0) @binding(2) var<storage, read> object: array<vec2f>;
+@group(0) @binding(3) var<storage, read_write> out: array<vec2f>;
+@group(0) @binding(4) var<storage, read_write> waves: array<vec2f>;
+@group(0) @binding(4) var<storage, read> waves_in: array<vec2f>;
+@group(0) @binding(5) var<storage, read_write> patches: array<vec2f>;
+@group(0) @binding(1) var<storage, read> start: array<u32>;
+@group(0) @binding(2) var<storage, read> entries: array<u32>;
+@group(0) @binding(3) var<storage, read> patches_in: array<vec2f>;
+@group(0) @binding(4) var<storage, read_write> grad: array<vec2f>;
+
+fn linear(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
+  return (wid.x + wid.y * nwg.x) * 256u + lid;
+}
+
+fn cmul(a: vec2f, b: vec2f) -> vec2f {
+  return vec2f(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
+}
+
+fn conj(a: vec2f) -> vec2f {
+  return vec2f(a.x, -a.y);
+}
+
+// Object pixel under window pixel p of position b (windows lie inside the object).
+fn object_at(b: u32, p: u32) -> vec2f {
+  let o = origins[win.first + b];
+  let y = u32(o.x) + p / win.m;
+  let x = u32(o.y) + p % win.m;
+  return object[win.slice + y * win.width + x];
+}
+
+@compute @workgroup_size(256)
+fn extract(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+           @builtin(local_invocation_index) lid: u32) {
+  let i = linear(wid, nwg, lid);
+  let m2 = win.m * win.m;
+  if (i < win.count * m2) {
+    out[i] = object_at(i / m2, i % m2);
+  }
+}
+
+@compute @workgroup_size(256)
+fn multiply(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+            @builtin(local_invocation_index) lid: u32) {
+  let i = linear(wid, nwg, lid);
+  let m2 = win.m * win.m;
+  let per = m2 * win.modes;
+  if (i >= win.count * per) {
+    return;
+  }
+  let v = out[i];
+  if (win.flag == 1u) {
+    waves[win.wave + i] = v;
+  }
+  out[i] = cmul(object_at(i / per, i % m2), v);
+}
+
+@compute @workgroup_size(256)
+fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+            @builtin(local_invocation_index) lid: u32) {
+  let i = linear(wid, nwg, lid);
+  let m2 = win.m * win.m;
+  if (i >= win.count * m2) {
+    return;
+  }
+  let b = i / m2;
+  let p = i % m2;
+  let o = conj(object_at(b, p));
+  var acc = vec2f(0.0);
+  for (var k = 0u; k < win.modes; k++) {
+    let j = (b * win.modes + k) * m2 + p;
+    let chi = out[j];
+    acc += cmul(conj(waves_in[win.wave + j]), chi);
+    out[j] = cmul(o, chi);
+  }
+  if (win.flag == 1u) {
+    patches[i] = acc;
+  }
+}
+
+@compute @workgroup_size(256)
+fn overlap(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+           @builtin(local_invocation_index) lid: u32) {
+  let p = linear(wid, nwg, lid);
+  if (p >= win.region_width * win.region_height) {
+    return;
+  }
+  let begin = start[p];
+  let end = start[p + 1u];
+  if (begin == end) {
+    return;
+  }
+  var acc = vec2f(0.0);
+  for (var e = begin; e < end; e++) {
+    acc += patches_in[entries[e]];
+  }
+  let y = win.region_y0 + p / win.region_width;
+  let x = win.region_x0 + p % win.region_width;
+  let g = win.slice + y * win.width + x;
+  grad[g] = grad[g] + acc;
+}
