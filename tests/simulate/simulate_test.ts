@@ -1,0 +1,147 @@
+import {
+  assert,
+  assertEquals,
+  assertGreaterOrEqual,
+  assertLessOrEqual,
+  assertRejects,
+} from "../assert.ts";
+import { fft2Reference, fftshift2 } from "../../src/fft/reference.ts";
+import { ReferenceModel } from "../../src/physics/reference.ts";
+import {
+  fermatSpiral,
+  focusedProbe,
+  placeScan,
+  Random,
+  raster,
+  simulateDataset,
+} from "../../src/simulate/mod.ts";
+
+Deno.test("Random gives the same sequence for the same seed and Poisson variates of the right mean and variance", () => {
+  const a = new Random(42);
+  const b = new Random(42);
+  for (let i = 0; i < 100; i++) assertEquals(a.uniform(), b.uniform());
+  assert(new Random(43).uniform() !== new Random(42).uniform());
+  for (const mean of [3, 1000]) {
+    const n = 20000;
+    let s = 0;
+    let s2 = 0;
+    for (let i = 0; i < n; i++) {
+      const k = a.poisson(mean);
+      assert(Number.isInteger(k) && k >= 0);
+      s += k;
+      s2 += k * k;
+    }
+    const m = s / n;
+    const v = s2 / n - m * m;
+    assertLessOrEqual(Math.abs(m - mean) / mean, 0.02, `mean of Poisson(${mean})`);
+    assertLessOrEqual(Math.abs(v - mean) / mean, 0.05, `variance of Poisson(${mean})`);
+  }
+});
+
+Deno.test("placeScan() keeps every probe window of a Fermat spiral and a raster inside the object", () => {
+  for (const scan of [fermatSpiral({ count: 300, step: 2.7 }), raster({ count: 50, step: 6.3 })]) {
+    const placed = placeScan(scan, 32, 4);
+    const [h, w] = placed.shape;
+    for (let j = 0; j < placed.x.length; j++) {
+      const top = Math.floor(placed.y[j]) - 16;
+      const left = Math.floor(placed.x[j]) - 16;
+      assertGreaterOrEqual(Math.min(top, left), 4);
+      assertLessOrEqual(top + 32 + 4, h);
+      assertLessOrEqual(left + 32 + 4, w);
+    }
+  }
+  // Point n of the spiral sits at radius step sqrt(n).
+  const spiral = fermatSpiral({ count: 10, step: 2 });
+  assertLessOrEqual(Math.abs(Math.hypot(spiral.x[9], spiral.y[9]) - 6), 1e-12);
+});
+
+Deno.test("focusedProbe() carries the requested counts and no frequency beyond its aperture", () => {
+  const n = 32;
+  const o = {
+    frame: n,
+    pixelSize: 1e-8,
+    wavelength: 1e-10,
+    semiAngle: 2e-3,
+    defocus: 5e-5,
+    counts: 1234,
+  };
+  const probe = focusedProbe(o);
+  const re = new Float64Array(n * n);
+  const im = new Float64Array(n * n);
+  let total = 0;
+  for (let i = 0; i < n * n; i++) {
+    re[i] = probe[2 * i];
+    im[i] = probe[2 * i + 1];
+    total += re[i] ** 2 + im[i] ** 2;
+  }
+  assertLessOrEqual(Math.abs(total - 1234), 1e-9);
+  fftshift2(re, im, n, 1);
+  fft2Reference(re, im, n, 1, false);
+  const kmax = o.semiAngle / o.wavelength;
+  let outside = 0;
+  for (let y = 0; y < n; y++) {
+    for (let x = 0; x < n; x++) {
+      const ky = (y < n / 2 ? y : y - n) / (n * o.pixelSize);
+      const kx = (x < n / 2 ? x : x - n) / (n * o.pixelSize);
+      if (Math.hypot(kx, ky) > kmax) outside += re[y * n + x] ** 2 + im[y * n + x] ** 2;
+    }
+  }
+  assertLessOrEqual(outside / total, 1e-20);
+});
+
+Deno.test("simulateDataset('siemens') is reproducible and its noiseless frames are the model's intensities", async () => {
+  const options = { preset: "siemens" as const, frame: 16, positions: 20, seed: 3 };
+  const a = await simulateDataset(options);
+  const b = await simulateDataset(options);
+  const all = Array.from({ length: 20 }, (_, i) => i);
+  assertEquals(await a.dataset.frames.read(all), await b.dataset.frames.read(all));
+  const { dataset, truth, model } = a;
+  assertEquals(dataset.count, 20);
+  assertEquals(dataset.groundTruth?.shape, [1, ...dataset.objectShape]);
+  assertEquals(dataset.geometry.probeKind, "x-ray");
+  assertEquals(dataset.source, "simulated:siemens");
+
+  const exact = await simulateDataset({ ...options, noise: "none" });
+  const frames = await exact.dataset.frames.read(all);
+  const expected = new ReferenceModel(model).intensities(truth.object, truth.probe);
+  for (let i = 0; i < frames.length; i++) {
+    assertLessOrEqual(Math.abs(frames[i] - expected[i]), 1e-6 * (1 + expected[i]));
+  }
+  // Counts per frame: the probe's 1e6, minus what the star absorbs.
+  const first = frames.subarray(0, 256).reduce((s, v) => s + v, 0);
+  assert(first > 7e5 && first <= 1e6 + 1, `frame 0 holds ${first} counts`);
+});
+
+Deno.test("simulateDataset('pbtio3') builds a 300 kV multislice crystal with lead columns on a 3.9 Angstrom lattice", async () => {
+  const { dataset, truth } = await simulateDataset({ preset: "pbtio3", frame: 32, positions: 9 });
+  const [h, w] = dataset.objectShape;
+  assertEquals(dataset.groundTruth?.shape, [4, h, w]);
+  assertEquals(dataset.geometry.probeKind, "electron");
+  assertLessOrEqual(Math.abs(dataset.geometry.wavelength - 1.9687e-12), 1e-15);
+  assert(dataset.sliceThickness === 3.9e-10);
+  const cell = 3.9e-10 / dataset.geometry.objectPixel;
+  const phaseAt = (y: number, x: number) => {
+    const i = Math.round(y) * w + Math.round(x);
+    return Math.atan2(truth.object[2 * i + 1], truth.object[2 * i]);
+  };
+  // Pb at the cell corners, nothing at a quarter of the diagonal.
+  assertGreaterOrEqual(phaseAt(cell, cell), 0.2);
+  assertLessOrEqual(phaseAt(1.25 * cell, 1.25 * cell), 0.05);
+});
+
+Deno.test("simulateDataset() computes intensities with a given forward model and rejects odd frames", async () => {
+  let called = 0;
+  const { dataset } = await simulateDataset({
+    preset: "siemens",
+    frame: 16,
+    positions: 4,
+    noise: "none",
+    forward: ({ model }) => {
+      called++;
+      return Promise.resolve(new Float64Array(model.positionsX.length * 256).fill(7));
+    },
+  });
+  assertEquals(called, 1);
+  assertEquals((await dataset.frames.read([3]))[100], 7);
+  await assertRejects(() => simulateDataset({ preset: "siemens", frame: 24 }), RangeError);
+});
