@@ -1,0 +1,6 @@
+/** The worker pool: Deno workers, shared-memory all-reduce and halo gradient exchange. */
+export * from "./context.ts";
+export * from "./exchange.ts";
+export * from "./fabric.ts";
+export * from "./pool.ts";
+export * from "./strips.ts";

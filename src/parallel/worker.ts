@@ -1,0 +1,49 @@
+/**
+ * Entry point of a pool worker: builds its {@link WorkerContext}, imports the job module the
+ * pool names and runs its `run(context)`, then reports the result or the failure.
+ */
+import type { FinishMessage, StartMessage, WorkerContext } from "./context.ts";
+import { AbortedError, Fabric } from "./fabric.ts";
+
+const scope = self as unknown as {
+  onmessage: ((event: MessageEvent<StartMessage>) => void) | null;
+  postMessage(message: FinishMessage): void;
+};
+
+scope.onmessage = async ({ data: start }) => {
+  scope.onmessage = null;
+  const fabric = new Fabric(start.buffers, start.rank);
+  const timer = setInterval(() => fabric.beat(), start.heartbeatMs);
+  const channel = new BroadcastChannel(start.channel);
+  let stopRequested = false;
+  channel.onmessage = (event) => {
+    if (event.data?.type === "stop") stopRequested = true;
+  };
+  const context: WorkerContext = {
+    rank: start.rank,
+    workers: start.workers,
+    payload: start.payload,
+    fabric,
+    allReduce: (values) => fabric.allReduce(values),
+    progress: (event) => channel.postMessage({ ...event, rank: start.rank }),
+    get stopRequested() {
+      return stopRequested;
+    },
+  };
+  try {
+    const job = await import(start.job);
+    const result = await job.run(context);
+    scope.postMessage({ type: "done", result });
+  } catch (error) {
+    const e = error instanceof Error ? error : new Error(String(error));
+    scope.postMessage({
+      type: "failed",
+      message: e.message,
+      stack: e.stack,
+      aborted: e instanceof AbortedError,
+    });
+  } finally {
+    clearInterval(timer);
+    channel.close();
+  }
+};
