@@ -4,3 +4,5 @@ export * from "./exchange.ts";
 export * from "./fabric.ts";
 export * from "./pool.ts";
 export * from "./strips.ts";
+export * from "./gpu_strips.ts";
+export * from "./reduction.ts";

@@ -1,0 +1,138 @@
+import type { Gpu } from "../gpu/mod.ts";
+import type { Rect, Tiling } from "../tiling/mod.ts";
+import type { HaloExchange } from "./exchange.ts";
+import type { Fabric } from "./fabric.ts";
+import { GpuGradients } from "./gpu_strips.ts";
+import type { GradientStore } from "./strips.ts";
+
+/**
+ * What one tile's problem uses to sum across tiles and workers (the `Reduction` a `GpuProblem`
+ * is built with, `H` = `GPUBuffer`). Every tile calls the same methods in the same sequence:
+ * the solver code is the same everywhere and branches only on reduced values.
+ */
+export interface TileReduction<H> {
+  /** A scalar summed over all tiles in a fixed order (tiles of a worker, then workers). */
+  sum(value: number): Promise<number>;
+  /** Adds the neighbours' overlap gradients into this tile's extended-region gradient. */
+  exchangeObject(gradient: H): Promise<void>;
+  /** Replaces this tile's probe gradient by the sum over all tiles, in a fixed order. */
+  sumProbe(gradient: H): Promise<void>;
+  /** The core pixels this tile counts in dot products, in its extended region's coordinates. */
+  ownedRegion: Rect;
+}
+
+/** How reductions reach a tile's gradients: device buffers, or host arrays in tests. */
+export interface ReductionBackend<H> {
+  /** The object gradient of `tile`, held in `gradient`, as a strip store. */
+  objectStore(tile: number, gradient: H): GradientStore;
+  readProbe(gradient: H): Promise<Float32Array>;
+  writeProbe(gradient: H, values: Float32Array): Promise<void>;
+}
+
+/** Options of {@link TileReductions}. */
+export interface TileReductionsOptions<H> {
+  fabric: Fabric;
+  exchange: HaloExchange;
+  tiling: Tiling;
+  /** The tiles of this worker, ascending. */
+  tiles: number[];
+  backend: ReductionBackend<H>;
+}
+
+/**
+ * The reductions of one worker's tiles. The tiles' solvers run concurrently (interleaved at
+ * their awaits) in the worker; each reduction waits until every tile of the worker has reached
+ * it, combines them in ascending tile order, then goes through the fabric once for the worker.
+ */
+export class TileReductions<H> {
+  readonly #o: TileReductionsOptions<H>;
+  readonly #meetings = new Map<string, Meeting>();
+
+  constructor(options: TileReductionsOptions<H>) {
+    this.#o = options;
+  }
+
+  /** The reduction tile `tile` (one of this worker's) uses. */
+  forTile(tile: number): TileReduction<H> {
+    const { tiling, backend, exchange, fabric, tiles } = this.#o;
+    if (!tiles.includes(tile)) throw new RangeError(`Worker ${fabric.rank} holds no tile ${tile}`);
+    const core = tiling.cores[tile];
+    const region = tiling.regions[tile];
+    return {
+      ownedRegion: {
+        y0: core.y0 - region.y0,
+        x0: core.x0 - region.x0,
+        height: core.height,
+        width: core.width,
+      },
+      sum: async (value) => {
+        const all = await this.#meet("sum", tile, Float64Array.of(value));
+        return all[0];
+      },
+      exchangeObject: async (gradient) => {
+        const store = backend.objectStore(tile, gradient);
+        await exchange.post(tile, store);
+        // Every local tile must have posted before any collects: a neighbour may be local.
+        await this.#meet("posted", tile, new Float64Array(0));
+        await exchange.collect(tile, store);
+      },
+      sumProbe: async (gradient) => {
+        const mine = await backend.readProbe(gradient);
+        const all = await this.#meet("probe", tile, Float64Array.from(mine));
+        await backend.writeProbe(gradient, Float32Array.from(all));
+      },
+    };
+  }
+
+  /**
+   * Waits for every local tile's contribution to meeting `kind`, then sums them in tile order,
+   * all-reduces the sum over workers and gives every tile the result.
+   */
+  #meet(kind: string, tile: number, values: Float64Array): Promise<Float64Array> {
+    let meeting = this.#meetings.get(kind);
+    if (!meeting) {
+      meeting = { parts: new Map(), waiters: [] };
+      this.#meetings.set(kind, meeting);
+    }
+    if (meeting.parts.has(tile)) {
+      throw new Error(`Tile ${tile} reached "${kind}" twice before its worker's other tiles`);
+    }
+    meeting.parts.set(tile, values);
+    const result = new Promise<Float64Array>((resolve, reject) =>
+      meeting.waiters.push({ resolve, reject })
+    );
+    if (meeting.parts.size === this.#o.tiles.length) {
+      this.#meetings.delete(kind);
+      try {
+        const local = new Float64Array(values.length);
+        for (const t of this.#o.tiles) {
+          const part = meeting.parts.get(t)!;
+          for (let i = 0; i < local.length; i++) local[i] += part[i];
+        }
+        const total = local.length > 0 ? this.#o.fabric.allReduce(local) : local;
+        for (const w of meeting.waiters) w.resolve(total);
+      } catch (error) {
+        for (const w of meeting.waiters) w.reject(error);
+      }
+    }
+    return result;
+  }
+}
+
+interface Meeting {
+  parts: Map<number, Float64Array>;
+  waiters: Array<{ resolve: (v: Float64Array) => void; reject: (e: unknown) => void }>;
+}
+
+/** The device backend: gradients are GPU buffers laid out as the tile's extended region. */
+export function gpuBackend(gpu: Gpu, tiling: Tiling, planes: number): ReductionBackend<GPUBuffer> {
+  return {
+    objectStore: (tile, gradient) =>
+      new GpuGradients(gpu, tiling.regions, planes, new Map([[tile, { buffer: gradient }]])),
+    readProbe: (gradient) => gpu.readF32(gradient),
+    writeProbe: (gradient, values) => {
+      gpu.write(gradient, values);
+      return Promise.resolve();
+    },
+  };
+}
