@@ -1,5 +1,6 @@
 /** What the subcommands do once their options are parsed. */
-import { InputError } from "../data/errors.ts";
+import { requireFile } from "../engine/input.ts";
+import { formatSummary, inspectCxi } from "../io/inspect.ts";
 import { reconstruct } from "../engine/reconstruct.ts";
 import type { ReconstructOptions } from "../engine/options.ts";
 import { Progress } from "./progress.ts";
@@ -52,7 +53,9 @@ export async function runReconstruct(
   }
 }
 
-/** `inspect`: validates a file and prints its summary. */
-export function runInspect(file: string, _options: { json: boolean }): Promise<void> {
-  throw new InputError(`Cannot inspect ${file}: the CXI reader has not landed in this build.`);
+/** `inspect`: validates a file and prints its summary (a table, or JSON with `--json`). */
+export async function runInspect(file: string, options: { json: boolean }): Promise<void> {
+  await requireFile(file);
+  const summary = await inspectCxi(file);
+  console.log(options.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
 }

@@ -1,12 +1,10 @@
 /**
- * Writes the results of a run into its output directory (DESIGN section 4). Every file goes to a
- * temporary name first and is renamed into place when complete, so an interrupted run never
- * leaves a half-written file; `report.json` is renamed last, so its presence says the rest is
- * complete.
+ * Writes the results of a run into its output directory (DESIGN section 4) through the IO
+ * engine's result writer, which stages every file and renames it into place (`report.json`
+ * last), so an interrupted run never leaves a half-written file.
  */
 import type { ComplexArray, Dataset } from "../data/dataset.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
-import { productOf, writeProduct } from "../io/product.ts";
+import { writeResults } from "../io/results.ts";
 import type { ReconstructOptions } from "./options.ts";
 import type { Report } from "./report.ts";
 
@@ -20,18 +18,17 @@ export interface OutputsInput {
   report: Report;
 }
 
-/** Writes `product.h5` and `report.json` into `o.out`. */
+/** Writes product.h5, the pictures, convergence.svg and report.json into `o.out`. */
 export async function writeOutputs(o: OutputsInput): Promise<void> {
-  await Deno.mkdir(o.out, { recursive: true });
   const name = o.dataset.source.replace(/^.*[\\/]/, "").replace(/\.[^.]*$/, "");
-  const product = productOf(o.dataset, {
-    name,
-    comments: `Tessera ${o.report.tessera_version}: ${o.options.algorithm}, ` +
-      `${o.report.iterations} iterations, ${o.options.noise} noise model`,
+  await writeResults(o.out, {
+    dataset: o.dataset,
     object: o.object,
     probe: o.probe,
-    lossValues: o.report.loss_values,
+    report: o.report,
+    name,
+    comments: `Tessera ${o.report.tessera_version}: ${o.options.algorithm}, ` +
+      `${o.report.iterations} iterations, ${o.options.noise} noise model, ` +
+      `${o.options.probeModes} probe mode(s), ${o.options.slices} slice(s)`,
   });
-  await writeProduct(`${o.out}/product.h5`, product);
-  await writeFileAtomic(`${o.out}/report.json`, JSON.stringify(o.report, null, 2) + "\n");
 }

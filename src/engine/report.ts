@@ -1,9 +1,9 @@
 /** `report.json` (DESIGN section 4): what a run did, how long it took, what it used. */
 import { VERSION } from "../cli/version.ts";
-import type { ReconstructOptions } from "./options.ts";
+import type { Exchange, ReconstructOptions } from "./options.ts";
 
 /** The fields of `report.json`; also printed by `--json`. */
-export interface Report {
+export type Report = {
   tessera_version: string;
   input: string;
   out: string;
@@ -11,7 +11,7 @@ export interface Report {
   iterations: number;
   tiles: [number, number];
   workers: number;
-  exchange: string;
+  exchange: Exchange;
   noise: string;
   slices: number;
   probe_modes: number;
@@ -30,7 +30,7 @@ export interface Report {
   interrupted: boolean;
   seed: number;
   metrics?: { phase_psnr_db: number; phase_ssim: number };
-}
+};
 
 /** Options of {@link buildReport}. */
 export interface ReportInput {
