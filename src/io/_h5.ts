@@ -8,15 +8,24 @@
  * hyperslab straight into the WebAssembly heap.
  */
 import h5wasm, { type Dataset, type File, type Group } from "h5wasm/node";
+import process from "node:process";
 import { InputError } from "../data/errors.ts";
 
 type H5Module = Awaited<typeof h5wasm.ready>;
+
+// Emscripten copies the whole environment into the module while it starts (for getenv). Under
+// Deno's per-variable `--allow-env=A,B` that enumeration throws, so HDF5 is shown an empty
+// environment until it has started. This runs when this module is evaluated, before the
+// WebAssembly instantiation (which needs the event loop) can finish.
+const environment = Object.getOwnPropertyDescriptor(process, "env")!;
+Object.defineProperty(process, "env", { value: {}, configurable: true, writable: true });
+const started = h5wasm.ready.finally(() => Object.defineProperty(process, "env", environment));
 
 let modulePromise: Promise<H5Module> | null = null;
 
 /** Loads h5wasm once; HDF5 errors then throw (with HDF5's own trace) instead of printing. */
 export function h5(): Promise<H5Module> {
-  modulePromise ??= h5wasm.ready.then((module) => {
+  modulePromise ??= started.then((module) => {
     module.activate_throwing_error_handler();
     return module;
   });
@@ -128,13 +137,19 @@ export function isString(dataset: Dataset): boolean {
 }
 
 /**
- * Reads the hyperslab `[start, start + count)` of every axis as raw little-endian bytes (the
- * whole dataset when `start`/`count` are omitted), straight from the WebAssembly heap.
+ * Reads the hyperslab `[start, start + count)` of every axis (the whole dataset when `start` and
+ * `count` are omitted) into the WebAssembly heap and hands `visit` a view of its raw
+ * little-endian bytes. The view is valid only during the call: no copy is made, so streaming
+ * readers convert straight out of the heap.
  */
-export async function readRaw(dataset: Dataset, start?: number[], count?: number[]) {
+export async function readHyperslab<T>(
+  dataset: Dataset,
+  region: { start?: number[]; count?: number[] },
+  visit: (raw: Uint8Array) => T,
+): Promise<T> {
   const module = await h5();
   const shape = shapeOf(dataset);
-  const counts = count ?? shape;
+  const counts = region.count ?? shape;
   const elements = counts.reduce((a, b) => a * b, 1);
   const bytes = elements * dataset.metadata.size;
   const pointer = module._malloc(Math.max(bytes, 1));
@@ -144,14 +159,19 @@ export async function readRaw(dataset: Dataset, start?: number[], count?: number
       dataset.file_id,
       dataset.path,
       shape.length ? counts.map(BigInt) : null,
-      shape.length ? (start ?? shape.map(() => 0)).map(BigInt) : null,
+      shape.length ? (region.start ?? shape.map(() => 0)).map(BigInt) : null,
       shape.length ? shape.map(() => 1n) : null,
       BigInt(pointer),
     );
-    return module.HEAPU8.slice(pointer, pointer + bytes);
+    return visit(module.HEAPU8.subarray(pointer, pointer + bytes));
   } finally {
     module._free(pointer);
   }
+}
+
+/** Reads a hyperslab (or the whole dataset) as a copy of its raw little-endian bytes. */
+export function readRaw(dataset: Dataset, start?: number[], count?: number[]) {
+  return readHyperslab(dataset, { start, count }, (raw) => raw.slice());
 }
 
 /** Converts raw bytes of a numeric dataset's type into float64 (or writes into `out`). */

@@ -4,10 +4,10 @@
  */
 import type { FrameSource } from "../data/dataset.ts";
 import { InputError } from "../data/errors.ts";
-import { type Dataset, type File, readRaw, shapeOf, typedView } from "./_h5.ts";
+import { type Dataset, type File, readHyperslab, shapeOf, typedView } from "./_h5.ts";
 
 /** The most bytes one hyperslab read asks for; larger requests are split. */
-const MAX_READ_BYTES = 64 << 20;
+const MAX_READ_BYTES = 16 << 20;
 
 /** Consecutive runs of sorted distinct indices as half-open ranges `[start, end)`. */
 export function consecutiveRanges(indices: ArrayLike<number>): [number, number][] {
@@ -55,17 +55,27 @@ export class CxiFrames implements FrameSource {
     this.frame = shape[1];
   }
 
-  /** Frames `[start, end)` as float32, raw (negative counts kept) or clipped. */
-  async readRange(start: number, end: number, clip = true): Promise<Float32Array> {
+  /**
+   * Frames `[start, end)` as float32, raw (negative counts kept) or clipped, into `out` when
+   * given (it must hold them) or a new array.
+   */
+  async readRange(
+    start: number,
+    end: number,
+    clip = true,
+    out?: Float32Array,
+  ): Promise<Float32Array> {
     const size = this.frame * this.frame;
-    const out = new Float32Array((end - start) * size);
+    const target = out ?? new Float32Array((end - start) * size);
     const perRead = Math.max(1, Math.floor(MAX_READ_BYTES / (size * this.dataset.metadata.size)));
     for (let j = start; j < end; j += perRead) {
       const n = Math.min(perRead, end - j);
-      const raw = await readRaw(this.dataset, [j, 0, 0], [n, this.frame, this.frame]);
-      convert(this.dataset, raw, out, (j - start) * size, clip);
+      const region = { start: [j, 0, 0], count: [n, this.frame, this.frame] };
+      await readHyperslab(this.dataset, region, (raw) => {
+        convert(this.dataset, raw, target, (j - start) * size, clip);
+      });
     }
-    return out;
+    return target;
   }
 
   async read(indices: ArrayLike<number>): Promise<Float32Array> {
@@ -125,13 +135,15 @@ export async function scanFrames(
 ): Promise<FrameStatistics> {
   const size = frames.frame * frames.frame;
   const chunkRows = Math.max(1, context.chunkRows ?? 1);
-  const target = Math.max(1, Math.floor((32 << 20) / (size * 4)));
+  const target = Math.max(1, Math.floor((8 << 20) / (size * 4)));
   const batch = Math.max(chunkRows, Math.floor(target / chunkRows) * chunkRows);
+  // One buffer for every batch: the scan's memory stays one batch however large the file.
+  const buffer = new Float32Array(batch * size);
   let min = Infinity, max = -Infinity, negatives = 0, sum = 0;
   let weakest = { index: -1, total: Infinity }, strongest = { index: -1, total: -Infinity };
   for (let start = 0; start < frames.count; start += batch) {
     const end = Math.min(frames.count, start + batch);
-    const block = await frames.readRange(start, end, false);
+    const block = await frames.readRange(start, end, false, buffer);
     for (let j = start; j < end; j++) {
       let total = 0;
       const base = (j - start) * size;

@@ -161,3 +161,18 @@ Deno.test("readCxi() reads the PETRA III P25 file: gzip int32, mask, no illumina
     d.frames.close();
   }
 });
+
+Deno.test("readCxi() works under per-variable --allow-env, as the inspect task runs", async () => {
+  const script = new URL("./_read_with_few_permissions.ts", import.meta.url).pathname;
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-env=HOME", script, P25],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const errors = new TextDecoder().decode(stderr);
+  assertEquals(code, 0, errors);
+  const d = await readCxi(P25, { scan: false });
+  const first = (await d.frames.read([0]))[0];
+  d.frames.close();
+  assertEquals(JSON.parse(new TextDecoder().decode(stdout)), { count: 200, first });
+});
