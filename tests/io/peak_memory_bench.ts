@@ -54,6 +54,9 @@ async function build(path: string, count: number): Promise<void> {
 }
 
 async function measure(path: string, mode: "read16" | "scan"): Promise<void> {
+  await h5();
+  // The runtime and h5wasm alone: what reading adds is the difference.
+  const baseline = hostRssPeak();
   const started = performance.now();
   const { dataset } = await openCxi(path, { scan: mode === "scan" });
   if (mode === "read16") {
@@ -66,6 +69,7 @@ async function measure(path: string, mode: "read16" | "scan"): Promise<void> {
     mode,
     frames: dataset.count,
     seconds: (performance.now() - started) / 1000,
+    baseline_peak_rss_bytes: baseline,
     peak_rss_bytes: hostRssPeak(),
   }));
 }
