@@ -6,17 +6,9 @@
  */
 import type { Dataset } from "../data/dataset.ts";
 import { temporaryPath } from "./atomic.ts";
-import {
-  bytesOf,
-  createChunked,
-  ensureGroup,
-  type File,
-  type Group,
-  h5,
-  writeComplex,
-  writeRows,
-} from "./_h5.ts";
 import h5wasm from "h5wasm/node";
+import { ensureGroup, type File, type Group, h5 } from "./_h5.ts";
+import { bytesOf, createChunked, writeComplex, writeRows } from "./_h5_write.ts";
 import { CXI } from "./cxi_paths.ts";
 
 /** Options of {@link writeCxi}. */

@@ -22,8 +22,8 @@ import {
   readComplex,
   readNumbers,
   shapeOf,
-  writeComplex,
 } from "./_h5.ts";
+import { writeComplex } from "./_h5_write.ts";
 
 /** The contents of a product file. Lengths in metres. */
 export interface Product {

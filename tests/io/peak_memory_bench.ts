@@ -10,7 +10,8 @@
  * each process's peak RSS (VmHWM) and deletes the file.
  */
 import h5wasm from "h5wasm/node";
-import { bytesOf, createChunked, ensureGroup, h5, writeRows } from "../../src/io/_h5.ts";
+import { ensureGroup, h5 } from "../../src/io/_h5.ts";
+import { bytesOf, createChunked, writeRows } from "../../src/io/_h5_write.ts";
 import { openCxi } from "../../src/io/cxi_reader.ts";
 import { hostRssPeak } from "../../src/io/report.ts";
 
