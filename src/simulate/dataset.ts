@@ -15,7 +15,7 @@ import {
 } from "../physics/geometry.ts";
 import { type ModelOptions, ReferenceModel } from "../physics/reference.ts";
 import { perovskitePotential, siemensStar, transmission } from "./phantoms.ts";
-import { focusedProbe } from "./probes.ts";
+import { focusedProbe, fresnelDisk } from "./probes.ts";
 import { Random } from "./random.ts";
 import { fermatSpiral, placeScan, raster } from "./scans.ts";
 
@@ -102,22 +102,33 @@ export async function simulateDataset(options: SimulateOptions): Promise<Simulat
   const lambda = wavelengthOf(kind, energyJ);
   // X-rays: the pixel follows from a 2 m detector distance; electrons: the camera length is
   // chosen for a 0.15 Angstrom pixel (a 20 mrad aperture then fills 30% of Nyquist).
-  const semiAngle = electron ? 0.02 : 0;
+  const semiAngle = 0.02;
   const dx = electron
     ? (APERTURE_FILL * lambda) / (2 * semiAngle)
     : objectPixelSize({ wavelength: lambda, distance: 2, detectorPixel: DETECTOR_PIXEL, frame });
   const distance = (dx * frame * DETECTOR_PIXEL) / lambda;
-  const alpha = electron ? semiAngle : (APERTURE_FILL * lambda) / (2 * dx);
   const diameter = PROBE_DIAMETER * frame;
-  const probe = focusedProbe({
-    frame,
-    pixelSize: dx,
-    wavelength: lambda,
-    semiAngle: alpha,
-    // The geometric shadow of the aperture at defocus df has diameter 2 alpha df.
-    defocus: (diameter * dx) / (2 * alpha),
-    counts,
-  });
+  const radius = diameter / 2;
+  const probe = electron
+    ? focusedProbe({
+      frame,
+      pixelSize: dx,
+      wavelength: lambda,
+      semiAngle,
+      // The geometric shadow of the aperture at defocus df has diameter 2 alpha df.
+      defocus: (diameter * dx) / (2 * semiAngle),
+      counts,
+    })
+    : fresnelDisk({
+      frame,
+      radius,
+      pixelSize: dx,
+      wavelength: lambda,
+      // Fresnel number r^2 / (lambda z) = 1: edge fringes and a curved phase, a realistic beam
+      // that a reconstruction started from a blurred disk can still find.
+      distance: (radius * dx) ** 2 / lambda,
+      counts,
+    });
 
   const pattern = options.scan ?? (electron ? "raster" : "fermat");
   const step = options.step ?? diameter / (pattern === "fermat" ? 6 : 3);
@@ -142,11 +153,10 @@ export async function simulateDataset(options: SimulateOptions): Promise<Simulat
     });
     object.set(transmission(potential, interactionConstant(energyJ)));
   } else {
-    const radius = Math.min(h, w) / 2 - MARGIN;
     for (let s = 0; s < slices; s++) {
       const star = siemensStar({
         shape: scan.shape,
-        radius,
+        radius: Math.min(h, w) / 2 - MARGIN,
         spokes: 16,
         phase: 1 / slices,
         absorption: 0.1 / slices,

@@ -1,0 +1,111 @@
+import { assert, assertEquals, assertGreaterOrEqual, assertRejects } from "../assert.ts";
+import { ReferenceProblem, type ReferenceVector } from "../../src/physics/mod.ts";
+import { cg, gd, GradientSolver, type SolverState } from "../../src/solvers/mod.ts";
+import { blurredDisk, simulateDataset } from "../../src/simulate/mod.ts";
+import { phasePsnr, scannedArea } from "../../src/metrics/mod.ts";
+
+/** A small Siemens-star problem on the float64 reference: frame 32, 60 positions. */
+async function smallProblem(knownProbe: boolean) {
+  const { dataset, truth, model } = await simulateDataset({
+    preset: "siemens",
+    frame: 32,
+    positions: 60,
+    counts: 1e5,
+  });
+  const frames = await dataset.frames.read(Array.from({ length: dataset.count }, (_, i) => i));
+  const problem = new ReferenceProblem({ ...model, frames, noise: "poisson" });
+  const x = problem.create("x");
+  for (let i = 0; i < x.object.length; i += 2) x.object[i] = 1;
+  x.probe.set(
+    knownProbe ? truth.probe : blurredDisk({ frame: 32, radius: 9, blur: 2, counts: 1e5 }),
+  );
+  const mask = scannedArea({ ...model, probe: truth.probe });
+  const psnr = () =>
+    phasePsnr({ reconstruction: x.object, truth: truth.object, shape: model.objectShape, mask });
+  return { problem, x, psnr };
+}
+
+function isNonIncreasing(costs: number[]): boolean {
+  return costs.every((c, i) => i === 0 || c <= costs[i - 1]);
+}
+
+Deno.test("cg() lowers the Poisson cost monotonically and recovers a small phase object", async () => {
+  const { problem, x, psnr } = await smallProblem(true);
+  const { costs } = await cg(problem, x, { iterations: 40 });
+  assertEquals(costs.length, 41);
+  assert(isNonIncreasing(costs), `costs ${costs}`);
+  assertGreaterOrEqual(psnr(), 25);
+});
+
+Deno.test("gd() lowers the cost monotonically with the line search, and overall with a fixed step", async () => {
+  for (const fixedStep of [undefined, 0.5]) {
+    const { problem, x, psnr } = await smallProblem(true);
+    const before = psnr();
+    const { costs } = await gd(problem, x, { iterations: 15, fixedStep });
+    // A fixed step guarantees no monotone descent (it may overshoot early), only progress.
+    if (fixedStep === undefined) assert(isNonIncreasing(costs), `costs ${costs}`);
+    assert(costs[15] < costs[0], `fixed step ${fixedStep}: costs ${costs}`);
+    assertGreaterOrEqual(psnr(), fixedStep ? before + 5 : 18, `fixed step ${fixedStep}`);
+  }
+});
+
+Deno.test("the probe stays untouched before refineProbeFrom and is refined after it", async () => {
+  const { problem, x } = await smallProblem(false);
+  const start = x.probe.slice();
+  const probes: Float64Array[] = [];
+  const { costs } = await cg(problem, x, {
+    iterations: 6,
+    refineProbeFrom: 3,
+    onIteration: () => {
+      probes.push(x.probe.slice());
+    },
+  });
+  assert(isNonIncreasing(costs), `costs ${costs}`);
+  assertEquals(probes[2], start);
+  assert(probes[3].some((v, i) => v !== start[i]), "the probe changed at iteration 3");
+});
+
+Deno.test("a solver restored from its state continues with identical bits, across the start of probe refinement", async () => {
+  for (const conjugate of [true, false]) {
+    const { problem, x } = await smallProblem(false);
+    const options = { conjugate, refineProbeFrom: 3 };
+    const solver = new GradientSolver(problem, x, options);
+    for (let i = 0; i < 2; i++) await solver.step();
+    const saved = snapshot(solver.state());
+    for (let i = 0; i < 3; i++) await solver.step();
+    solver.destroy();
+
+    const y = problem.create("resumed");
+    const resumed = new GradientSolver(problem, y, options);
+    resumed.restore(saved);
+    assertEquals(resumed.iteration, 2);
+    for (let i = 0; i < 3; i++) await resumed.step();
+    resumed.destroy();
+    assertEquals(y.object, x.object, `${conjugate ? "cg" : "gd"} object`);
+    assertEquals(y.probe, x.probe, `${conjugate ? "cg" : "gd"} probe`);
+  }
+});
+
+Deno.test("cg() resumes from a state through its options and rejects a gd state", async () => {
+  const { problem, x } = await smallProblem(true);
+  const solver = new GradientSolver(problem, x, { conjugate: false });
+  await solver.step();
+  const state = snapshot(solver.state());
+  solver.destroy();
+  const error = await assertRejects(
+    () => cg(problem, problem.create("y"), { iterations: 1, resume: state }),
+    TypeError,
+  );
+  assert(error.message.includes("Cannot resume cg"), error.message);
+  const { costs } = await gd(problem, problem.create("y"), { iterations: 2, resume: state });
+  assertEquals(costs.length, 3);
+});
+
+/** A deep copy of a state, as a checkpoint would hold it. */
+function snapshot(s: SolverState<ReferenceVector>): SolverState<ReferenceVector> {
+  const vectors: Record<string, ReferenceVector> = {};
+  for (const [name, v] of Object.entries(s.vectors)) {
+    vectors[name] = { object: v.object.slice(), probe: v.probe.slice() };
+  }
+  return { ...s, vectors, scalars: { ...s.scalars } };
+}
