@@ -172,9 +172,16 @@ export async function readIllumination(
 }
 
 /** The optional ground truth with its scan positions, pixel size and slice distance. */
-export async function readGroundTruth(file: File, path: string, count: number) {
+export async function readGroundTruth(
+  file: File,
+  path: string,
+  options: { count: number; loadObject: boolean },
+) {
+  const { count } = options;
   const d = datasetAt(file, CXI.groundTruth);
-  if (!d) return { object: null, positions: null, pixel: null, sliceThickness: null };
+  if (!d) {
+    return { object: null, objectShape: null, positions: null, pixel: null, sliceThickness: null };
+  }
   const shape = shapeOf(d);
   if ((shape.length !== 2 && shape.length !== 3) || !(isComplex(d) || isNumeric(d))) {
     throw new InputError(
@@ -184,7 +191,8 @@ export async function readGroundTruth(file: File, path: string, count: number) {
       CXI.groundTruth,
     );
   }
-  const object = { shape: shape.length === 2 ? [1, ...shape] : shape, data: await readComplex(d) };
+  const objectShape = shape.length === 2 ? [1, ...shape] : shape;
+  const object = options.loadObject ? { shape: objectShape, data: await readComplex(d) } : null;
   const p = datasetAt(file, CXI.groundTruthPositions);
   let positions: Float64Array | null = null;
   if (p) {
@@ -200,6 +208,7 @@ export async function readGroundTruth(file: File, path: string, count: number) {
   }
   return {
     object,
+    objectShape,
     positions,
     pixel: await readScalar(file, path, CXI.groundTruthPixel),
     sliceThickness: await readScalar(file, path, CXI.groundTruthSliceThickness),

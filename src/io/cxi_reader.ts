@@ -38,6 +38,11 @@ export interface ReadCxiOptions {
   objectPixel?: number;
   /** Margin in object pixels between the outermost probe windows and the object's edge. */
   margin?: number;
+  /**
+   * Load the ground-truth object (default true). Workers that need only frames pass false; the
+   * ground truth's positions and shape still place the scan, so positions agree either way.
+   */
+  groundTruth?: boolean;
 }
 
 /** An opened CXI file: the data set, where its parts were found, and frame statistics. */
@@ -121,14 +126,21 @@ async function interpret(file: File, path: string, options: ReadCxiOptions): Pro
   const geometry = await readGeometry(file, path, M, options.objectPixel);
   const mask = await readMask(file, path, M);
   const illumination = await readIllumination(file, path, M);
-  const truth = await readGroundTruth(file, path, count);
-  if (truth.pixel && options.objectPixel === undefined) geometry.objectPixel = truth.pixel;
-
-  const scan = truth.positions && truth.object && options.objectPixel === undefined
+  const truth = await readGroundTruth(file, path, {
+    count,
+    loadObject: options.groundTruth !== false,
+  });
+  const givenPixel = options.objectPixel;
+  if (truth.pixel && givenPixel === undefined) geometry.objectPixel = truth.pixel;
+  // A simulated file's positions are exact on its ground-truth grid; they hold unless the user
+  // chose another object pixel size.
+  const onTruthGrid = truth.positions && truth.objectShape &&
+    (givenPixel === undefined || givenPixel === truth.pixel);
+  const scan = onTruthGrid
     ? {
-      positionsX: truth.positions.filter((_, i) => i % 2 === 0),
-      positionsY: truth.positions.filter((_, i) => i % 2 === 1),
-      objectShape: truth.object.shape.slice(-2) as [number, number],
+      positionsX: truth.positions!.filter((_, i) => i % 2 === 0),
+      positionsY: truth.positions!.filter((_, i) => i % 2 === 1),
+      objectShape: truth.objectShape!.slice(-2) as [number, number],
     }
     : placeScan({ translations, objectPixel: geometry.objectPixel, frame: M, ...options });
 

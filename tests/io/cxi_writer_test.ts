@@ -90,3 +90,18 @@ Deno.test("writeCxi() leaves nothing behind when the frame source fails midway",
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("readCxi() without the ground-truth object still puts positions on its grid", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tessera-io-" });
+  try {
+    const original = simulated(6);
+    await writeCxi(`${dir}/sim.cxi`, original);
+    const back = await readCxi(`${dir}/sim.cxi`, { groundTruth: false, scan: false });
+    back.frames.close();
+    assertEquals(back.groundTruth, null);
+    assertEquals([back.positionsX, back.positionsY], [original.positionsX, original.positionsY]);
+    assertEquals(back.objectShape, original.objectShape);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
