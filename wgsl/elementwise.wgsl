@@ -10,6 +10,9 @@
 //   mul_broadcast: 0 params {n, length, conj_k} 1 k: array<vec2f> 2 y: array<vec2f> (read_write)
 //                  y[i] <- k[i mod length] y[i] (conj(k) when conj_k = 1): one kernel applied
 //                  to every frame of a batch
+//   divide_broadcast: 0 params {n, length, c (f32 bits)} 1 d: array<vec2f> 2 y: array<vec2f> (rw)
+//                  y[i] <- y[i] / (Re d[i mod length] + c): a diagonal preconditioner applied to
+//                  every slice or mode
 // No override constants. Workgroup size 256; the linear workgroup index is
 // wid.x + wid.y * nwg.x (dispatches over 65535 workgroups are folded by Gpu.dispatch).
 
@@ -102,5 +105,14 @@ fn mul_broadcast(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
       k = conj(k);
     }
     bc_y[i] = cmul(k, bc_y[i]);
+  }
+}
+
+@compute @workgroup_size(256)
+fn divide_broadcast(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                    @builtin(local_invocation_index) lid: u32) {
+  let i = index(wid, nwg, lid);
+  if (i < counts.n) {
+    bc_y[i] = bc_y[i] / (bc_k[i % counts.length].x + bitcast<f32>(counts.flag));
   }
 }

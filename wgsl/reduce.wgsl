@@ -10,6 +10,8 @@
 //                 (slices x height x width, addressed base + s slice_stride + y row_stride + x)
 //   sum_partials: 0 params Region  1 x: array<f32>  2 partials: array<vec2f> (read_write)
 //                 partials[first + w].x <- sum x over chunk w of the same kind of region
+//   max_partials: 0 params Region  1 a: array<vec2f>  2 partials: array<vec2f> (read_write)
+//                 partials[first + w].x <- max of the real parts over chunk w (-inf if empty)
 //   sum_batches:  0 params {length, batch, accumulate}  1 src: array<vec2f>
 //                 2 dst: array<vec2f> (read_write)
 //                 dst[i] <- (accumulate ? dst[i] : 0) + sum_{b in order} src[b length + i]
@@ -99,6 +101,32 @@ fn sum_partials(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
   tree_sum(lid, vec2f(acc, 0.0));
   if (lid == 0u) {
     dst[region.first + w] = tree[0];
+  }
+}
+
+var<workgroup> peak: array<f32, 256>;
+
+@compute @workgroup_size(256)
+fn max_partials(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                @builtin(local_invocation_index) lid: u32) {
+  let w = wid.x + wid.y * nwg.x;
+  var acc = -3.4028235e38;
+  for (var i = 0u; i < CHUNK / 256u; i++) {
+    let e = w * CHUNK + i * 256u + lid;
+    if (e < region.count) {
+      acc = max(acc, a[region.base_a + offset(e)].x);
+    }
+  }
+  peak[lid] = acc;
+  workgroupBarrier();
+  for (var half = 128u; half > 0u; half = half >> 1u) {
+    if (lid < half) {
+      peak[lid] = max(peak[lid], peak[lid + half]);
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    dst[region.first + w] = vec2f(peak[0], 0.0);
   }
 }
 

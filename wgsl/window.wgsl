@@ -15,6 +15,7 @@
 //             3 patch: array<vec2f>  4 grad: array<vec2f> (read_write)
 //             one invocation per pixel p of the index's region (a CSR gather index, entries
 //             packed as window b M^2 + offset): grad[pixel] += sum_{e in list order} patch[entry e]
+//             (patch[entry e mod M^2] when flag = 1: the same patch under every window)
 // No override constants. Workgroup size 256, linear workgroup index wid.x + wid.y * nwg.x.
 
 struct Window {
@@ -126,9 +127,11 @@ fn overlap(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
   if (begin == end) {
     return;
   }
+  // flag = 1: one patch shared by every window (entry modulo M^2 is the offset in the window).
+  let modulus = select(0xffffffffu, win.m * win.m, win.flag == 1u);
   var acc = vec2f(0.0);
   for (var e = begin; e < end; e++) {
-    acc += patches_in[entries[e]];
+    acc += patches_in[entries[e] % modulus];
   }
   let y = win.region_y0 + p / win.region_width;
   let x = win.region_x0 + p % win.region_width;

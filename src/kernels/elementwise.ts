@@ -36,14 +36,21 @@ export class Elementwise {
   private constructor(
     private readonly gpu: Gpu,
     private readonly pipelines: Record<
-      "axpby" | "scale" | "mul" | "abs2" | "mul_broadcast",
+      "axpby" | "scale" | "mul" | "abs2" | "mul_broadcast" | "divide_broadcast",
       GPUComputePipeline
     >,
   ) {}
 
   /** Compiles (or takes from the device's cache) the elementwise pipelines. */
   static async create(gpu: Gpu): Promise<Elementwise> {
-    const names = ["axpby", "scale", "mul", "abs2", "mul_broadcast"] as const;
+    const names = [
+      "axpby",
+      "scale",
+      "mul",
+      "abs2",
+      "mul_broadcast",
+      "divide_broadcast",
+    ] as const;
     const compiled = await Promise.all(names.map((n) => gpu.pipeline(SOURCE, n)));
     const pipelines = Object.fromEntries(names.map((n, i) => [n, compiled[i]]));
     return new Elementwise(gpu, pipelines as Elementwise["pipelines"]);
@@ -92,6 +99,19 @@ export class Elementwise {
   mulBroadcast(k: GPUBuffer, y: GPUBuffer, o: BroadcastOptions): void {
     const params = this.gpu.params(new Uint32Array([o.count, o.length, o.conj ? 1 : 0]));
     this.gpu.dispatch(this.pipelines.mul_broadcast, [params, k, y], Math.ceil(o.count / GROUP));
+  }
+
+  /** y <- y / (Re d + c) frame by frame: `d` has `length` elements, y has `count`. */
+  divideBroadcast(d: GPUBuffer, y: GPUBuffer, o: { count: number; length: number; c: number }) {
+    const words = new Uint32Array(3);
+    words[0] = o.count;
+    words[1] = o.length;
+    new Float32Array(words.buffer, 8, 1)[0] = o.c;
+    this.gpu.dispatch(
+      this.pipelines.divide_broadcast,
+      [this.gpu.params(words), d, y],
+      Math.ceil(o.count / GROUP),
+    );
   }
 
   #scalars(n: number, a: number, b: number): GPUBuffer {

@@ -57,17 +57,18 @@ export class Reductions {
 
   private constructor(
     private readonly gpu: Gpu,
-    private readonly pipelines: Record<"dot" | "sum" | "batches", GPUComputePipeline>,
+    private readonly pipelines: Record<"dot" | "sum" | "max" | "batches", GPUComputePipeline>,
   ) {}
 
   /** Compiles (or takes from the device's cache) the reduction pipelines. */
   static async create(gpu: Gpu): Promise<Reductions> {
-    const [dot, sum, batches] = await Promise.all([
+    const [dot, sum, max, batches] = await Promise.all([
       gpu.pipeline(SOURCE, "dot_partials"),
       gpu.pipeline(SOURCE, "sum_partials"),
+      gpu.pipeline(SOURCE, "max_partials"),
       gpu.pipeline(SOURCE, "sum_batches"),
     ]);
-    return new Reductions(gpu, { dot, sum, batches });
+    return new Reductions(gpu, { dot, sum, max, batches });
   }
 
   /** sum conj(a) b over every term, one readback for all of them. */
@@ -97,6 +98,18 @@ export class Reductions {
       n,
     );
     return sumPairs(await this.gpu.readF32(partials, 0, n * 8)).re;
+  }
+
+  /** Largest real part of the complex elements of `a` in `region`. */
+  async maxReal(a: GPUBuffer, region: Region): Promise<number> {
+    const n = chunks(region);
+    const partials = this.#buffer(n);
+    const params = this.gpu.params(regionParams(region, 0));
+    this.gpu.dispatch(this.pipelines.max, [params, a, partials], n);
+    const values = await this.gpu.readF32(partials, 0, n * 8);
+    let peak = -Infinity;
+    for (let i = 0; i < values.length; i += 2) peak = Math.max(peak, values[i]);
+    return peak;
   }
 
   /** dst[i] <- (dst[i] +) sum over b of src[b length + i], b in increasing order, on the device. */

@@ -74,6 +74,16 @@ export class Multislice {
     return new Multislice(o, windows, placement);
   }
 
+  /** Object slices S. */
+  get slices(): number {
+    return this.o.slices;
+  }
+
+  /** Probe modes K. */
+  get modes(): number {
+    return this.o.modes;
+  }
+
   /** Takes the probe for the following forward passes (its spectrum, K FFTs). */
   setProbe(probe: GPUBuffer): void {
     this.placement.spectrum(probe, this.spectrum);

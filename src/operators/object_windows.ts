@@ -95,12 +95,15 @@ export class ObjectWindows {
     );
   }
 
-  /** grad_s[pixel] += sum over the batch's windows covering it of patch[b, pixel - origin]. */
-  overlapAdd(patches: GPUBuffer, grad: GPUBuffer, c: WindowCall): void {
+  /**
+   * grad_s[pixel] += sum over the batch's windows covering it of patch[b, pixel - origin]
+   * (of patch[0, pixel - origin] when `shared`: one patch under every window).
+   */
+  overlapAdd(patches: GPUBuffer, grad: GPUBuffer, c: WindowCall, shared = false): void {
     const { region } = c.batch;
     this.gpu.dispatch(
       this.pipelines.overlap,
-      [this.#params(c, 0), c.batch.rowStart, c.batch.entries, patches, grad],
+      [this.#params(c, shared ? 1 : 0), c.batch.rowStart, c.batch.entries, patches, grad],
       Math.ceil((region.height * region.width) / 256),
     );
   }

@@ -99,3 +99,18 @@ Deno.test("sumBatches() adds B arrays in order, overwriting or accumulating", as
     }
   });
 });
+
+Deno.test("maxReal() finds the largest real part in a strided region", async () => {
+  await withReductions(async (gpu, red) => {
+    const h = 40, w = 50;
+    const a = randomF32(2 * h * w);
+    const region = { base: 3 * w + 2, height: 30, width: 41, rowStride: w };
+    let want = -Infinity;
+    for (let y = 0; y < region.height; y++) {
+      for (let x = 0; x < region.width; x++) {
+        want = Math.max(want, a[2 * (region.base + y * w + x)]);
+      }
+    }
+    assertEquals(await red.maxReal(gpu.upload(a, "a"), region), want);
+  });
+});

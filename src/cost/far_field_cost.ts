@@ -1,0 +1,119 @@
+import type { Gpu } from "../gpu/mod.ts";
+import { INTENSITY_EPSILON, type NoiseModel } from "../physics/reference.ts";
+import code from "../../wgsl/cost.wgsl" with { type: "text" };
+
+const SOURCE = { file: "wgsl/cost.wgsl", code };
+const GROUP = 256;
+
+/** Options of {@link FarFieldCost.create}. */
+export interface FarFieldCostOptions {
+  /** Measured intensities of all positions, N x M x M float32, stored layout (centred). */
+  frames: GPUBuffer;
+  /** Frame size M. */
+  frame: number;
+  /** Probe modes K (far fields per position). */
+  modes: number;
+  noise: NoiseModel;
+  /** Bad detector pixels (nonzero = bad), M x M stored layout, or null. */
+  mask?: Uint8Array | null;
+  /**
+   * The same frames on the host, to compute {@link FarFieldCost.constant} once in float64.
+   * Required for the Poisson model.
+   */
+  hostFrames?: Float32Array;
+}
+
+/** Which positions a call covers and where its per-workgroup partial sums go. */
+export interface CostCall {
+  first: number;
+  count: number;
+  /** Receives one float32 partial per 256 detector pixels, from index `partial` on. */
+  partials: GPUBuffer;
+  partial: number;
+  /** Overwrite the far fields with dF/dconj(Psi). */
+  gradient: boolean;
+}
+
+/**
+ * The data term on far fields Psi (count x K x M x M, stored layout) with I = sum_k |Psi_k|^2:
+ * Poisson F = sum (I - d log(I + eps)) (PtyGer eq. 2) with gradient (1 - d / (I + eps)) Psi_k,
+ * or Gaussian on amplitudes F = sum (sqrt(I + eps) - sqrt(d))^2 with gradient
+ * (1 - sqrt(d / (I + eps))) Psi_k. eps = INTENSITY_EPSILON (1e-6 counts, far below one count)
+ * keeps log and the division finite on dark pixels. Gradients are Wirtinger derivatives
+ * dF/dconj(Psi_k), so dF = 2 Re <g, dPsi>. Masked pixels contribute neither cost nor gradient.
+ *
+ * The cost is returned as per-workgroup partials (see {@link partialsFor}); summing them in
+ * float64 in index order on the host makes it deterministic. For the Poisson model the kernel
+ * sums each pixel's cost minus its minimum d - d log d, which keeps float32 terms small near the
+ * solution (where a line search compares nearby costs); F = {@link constant} + sum of partials.
+ */
+export class FarFieldCost {
+  readonly weights: GPUBuffer;
+  /** The float64 sum of d - d log d over unmasked pixels with d > 0 (Poisson), else 0. */
+  readonly constant: number;
+
+  private constructor(
+    private readonly gpu: Gpu,
+    private readonly o: FarFieldCostOptions,
+    private readonly pipeline: GPUComputePipeline,
+  ) {
+    const m2 = o.frame * o.frame;
+    const weights = new Float32Array(m2).fill(1);
+    if (o.mask) {
+      if (o.mask.length !== m2) {
+        throw new RangeError(
+          `Cannot use a mask of ${o.mask.length} pixels for ${o.frame} x ${o.frame} frames`,
+        );
+      }
+      for (let q = 0; q < m2; q++) if (o.mask[q] !== 0) weights[q] = 0;
+    }
+    this.weights = gpu.upload(weights, "mask weights");
+    this.constant = 0;
+    if (o.noise === "poisson") {
+      if (!o.hostFrames) throw new TypeError("The Poisson cost needs the frames on the host");
+      let sum = 0;
+      for (let i = 0; i < o.hostFrames.length; i++) {
+        const d = o.hostFrames[i];
+        if (d > 0 && weights[i % m2] !== 0) sum += d - d * Math.log(d);
+      }
+      this.constant = sum;
+    }
+  }
+
+  /** Compiles the cost kernel. */
+  static async create(gpu: Gpu, o: FarFieldCostOptions): Promise<FarFieldCost> {
+    const pipeline = await gpu.pipeline(SOURCE, "main", { EPSILON: INTENSITY_EPSILON });
+    return new FarFieldCost(gpu, o, pipeline);
+  }
+
+  /** Number of partials a call over `count` positions writes. */
+  partialsFor(count: number): number {
+    return Math.ceil((count * this.o.frame * this.o.frame) / GROUP);
+  }
+
+  /** Records the cost (and optionally the gradient, in place) of positions first .. first + count. */
+  evaluate(far: GPUBuffer, c: CostCall): void {
+    const m2 = this.o.frame * this.o.frame;
+    const params = this.gpu.params(
+      new Uint32Array([
+        m2,
+        this.o.modes,
+        c.count,
+        c.first,
+        c.partial,
+        this.o.noise === "poisson" ? 0 : 1,
+        c.gradient ? 1 : 0,
+      ]),
+    );
+    this.gpu.dispatch(
+      this.pipeline,
+      [params, this.o.frames, this.weights, far, c.partials],
+      this.partialsFor(c.count),
+    );
+  }
+
+  /** Frees the mask weights (the frames belong to the caller). */
+  destroy(): void {
+    this.gpu.release(this.weights);
+  }
+}

@@ -1,0 +1,1 @@
+export * from "./far_field_cost.ts";

@@ -1,0 +1,79 @@
+import type { GpuProblem, GpuVariables } from "./gpu_problem.ts";
+
+/**
+ * The diagonal preconditioner of `gd`, the same as the float64 reference problem's: the object
+ * gradient divided by the probe intensity that reached each pixel, D_O = sum_j sum_k |P_k|^2 over
+ * the windows covering it (every slice sees about the probe's intensity, sub-pixel shifts are
+ * ignored), and the probe gradient by D_P = sum_j prod_s |O_s[window j]|^2 (every mode). Each is
+ * floored at eps max D so that dim pixels do not get unbounded steps: out = g / (D + eps max D).
+ */
+export class Preconditioner {
+  #objectWeight: GPUBuffer | null = null;
+  #probeWeight: GPUBuffer | null = null;
+
+  constructor(private readonly p: GpuProblem, private readonly eps: number) {}
+
+  async apply(
+    x: GpuVariables,
+    g: GpuVariables,
+    out: GpuVariables,
+    active: { object: boolean; probe: boolean },
+  ): Promise<void> {
+    const { gpu, scan, sizes } = this.p;
+    const [h, w] = scan.objectShape;
+    const m2 = scan.frame * scan.frame;
+    if (active.object) {
+      this.#objectWeight ??= gpu.buffer(8 * h * w, "object preconditioner");
+      this.#probeIntensity(x, this.#objectWeight);
+      const peak = await this.p.reductions.maxReal(this.#objectWeight, { height: h, width: w });
+      if (out.object !== g.object) gpu.copy(g.object, 0, out.object, 0, 8 * sizes.object);
+      const o = { count: sizes.object, length: h * w, c: this.eps * peak };
+      this.p.ew.divideBroadcast(this.#objectWeight, out.object, o);
+    }
+    if (active.probe) {
+      this.#probeWeight ??= gpu.buffer(8 * m2, "probe preconditioner");
+      this.#objectIntensity(x, this.#probeWeight);
+      const peak = await this.p.reductions.maxReal(this.#probeWeight, { height: 1, width: m2 });
+      if (out.probe !== g.probe) gpu.copy(g.probe, 0, out.probe, 0, 8 * sizes.probe);
+      const o = { count: sizes.probe, length: m2, c: this.eps * peak };
+      this.p.ew.divideBroadcast(this.#probeWeight, out.probe, o);
+    }
+  }
+
+  destroy(): void {
+    this.p.gpu.release(this.#objectWeight, this.#probeWeight);
+  }
+
+  /** d <- overlap-add of sum_k |P_k|^2 over every window (real part; imaginary part 0). */
+  #probeIntensity(x: GpuVariables, d: GPUBuffer): void {
+    const { gpu, multislice: ms, scan, work, modes, ew, reductions } = this.p;
+    const m2 = scan.frame * scan.frame;
+    ew.mul(x.probe, x.probe, work, { count: modes * m2, conjA: true });
+    reductions.sumBatches(work, ms.patch, { length: m2, batch: modes });
+    gpu.encoder.clearBuffer(d);
+    for (const batch of scan.batches) {
+      ms.windows.overlapAdd(ms.patch, d, { batch, slice: 0, modes: 1, waveOffset: 0 }, true);
+    }
+  }
+
+  /** d <- sum over positions of prod_s |O_s[window]|^2 (real part; imaginary part 0). */
+  #objectIntensity(x: GpuVariables, d: GPUBuffer): void {
+    const { gpu, multislice: ms, scan, work, ew, reductions, slices } = this.p;
+    const m2 = scan.frame * scan.frame;
+    gpu.encoder.clearBuffer(d);
+    for (const batch of scan.batches) {
+      const count = batch.count * m2;
+      for (let s = 0; s < slices; s++) {
+        ms.windows.extract(x.object, ms.patch, { batch, slice: s, modes: 1, waveOffset: 0 });
+        if (s === 0) {
+          ew.mul(ms.patch, ms.patch, work, { count, conjA: true });
+        } else {
+          ew.mul(ms.patch, ms.patch, ms.waves, { count, conjA: true });
+          ew.mul(ms.waves, work, ms.patch, { count });
+          gpu.copy(ms.patch, 0, work, 0, 8 * count);
+        }
+      }
+      reductions.sumBatches(work, d, { length: m2, batch: batch.count, accumulate: true });
+    }
+  }
+}

@@ -1,0 +1,313 @@
+import type { Gpu } from "../gpu/mod.ts";
+import type { FrameSource } from "../data/mod.ts";
+import { Fft2 } from "../fft/mod.ts";
+import { Elementwise, Reductions, type Region } from "../kernels/mod.ts";
+import { FarField, type GatherBuilder, Multislice, Scan } from "../operators/mod.ts";
+import { FarFieldCost } from "../cost/mod.ts";
+import type { NoiseModel } from "../physics/reference.ts";
+import { PRECONDITIONER_FLOOR } from "../physics/reference_problem.ts";
+import type { Problem } from "../solvers/types.ts";
+import { localReduction, type Reduction } from "./reduction.ts";
+import { Preconditioner } from "./_preconditioner.ts";
+
+/** The unknowns on the device: object S x H x W and probe K x M x M, interleaved complex64. */
+export interface GpuVariables {
+  object: GPUBuffer;
+  probe: GPUBuffer;
+}
+
+/** Options of {@link GpuProblem.create}. */
+export interface GpuProblemOptions {
+  gpu: Gpu;
+  /** Measured intensities N x M x M float32 (stored layout), on the device or read from a source. */
+  frames: GPUBuffer | FrameSource;
+  /** Scan positions in object pixels (probe centre (M/2, M/2) on (y, x)). */
+  positionsY: Float64Array;
+  positionsX: Float64Array;
+  /** Frame size M (a power of two, 16 or more). */
+  frame: number;
+  /** Object slice size [H, W]. */
+  objectShape: [number, number];
+  /** Object slices S (default 1). */
+  slices?: number;
+  /** Slice distance dz, wavelength and object pixel size, metres (needed when S > 1). */
+  sliceDistance?: number;
+  wavelength?: number;
+  pixelSize?: number;
+  /** Probe modes K (default 1). */
+  modes?: number;
+  /** Noise model of the cost (default poisson). */
+  noise?: NoiseModel;
+  /** Bad detector pixels (nonzero = bad), M x M stored layout. */
+  mask?: Uint8Array | null;
+  /** Positions processed together; bounds the work buffers (default 256). */
+  batchSize?: number;
+  /** Combination with other workers (default {@link localReduction}). */
+  reduction?: Reduction;
+  /**
+   * Whether this worker counts the probe in {@link GpuProblem.dot} (default true). Every worker
+   * holds the same all-reduced probe, so a tiled engine sets it on exactly one worker.
+   */
+  countProbe?: boolean;
+  /** Builder of the overlap-add index (default: the TypeScript one). */
+  gather?: GatherBuilder;
+  /** Relative floor of the preconditioner: 1 / (D + eps max D) (default PRECONDITIONER_FLOOR of the reference problem, 1e-2). */
+  preconditionerEpsilon?: number;
+}
+
+/**
+ * The reconstruction problem of DESIGN section 1 on one WebGPU device: cost, Wirtinger gradients
+ * with respect to conj(O) (all slices) and conj(P) (all modes), and the vector arithmetic the
+ * solvers need, all on device buffers. Positions run in batches of `batchSize`, so the work
+ * buffers stay bounded whatever the number of positions. An evaluation reads back one small
+ * buffer of partial sums; dot products one each. Results are bitwise reproducible.
+ *
+ * @example
+ * ```ts
+ * const problem = await GpuProblem.create({ gpu, frames, positionsY, positionsX, frame: 64,
+ *   objectShape: [256, 256] });
+ * const x = problem.upload(object, probe);
+ * const g = problem.create("gradient");
+ * const cost = await problem.gradient(x, g);
+ * ```
+ */
+export class GpuProblem implements Problem<GpuVariables> {
+  readonly scan: Scan;
+  readonly multislice: Multislice;
+  readonly slices: number;
+  readonly modes: number;
+  /** Work buffer for the waves of one batch, maxBatch x K x M x M complex. */
+  readonly work: GPUBuffer;
+  #active = { object: true, probe: false };
+  #partials: GPUBuffer;
+  #preconditioner: Preconditioner;
+
+  private constructor(
+    readonly gpu: Gpu,
+    readonly fft: Fft2,
+    readonly ew: Elementwise,
+    readonly reductions: Reductions,
+    readonly costTerm: FarFieldCost,
+    readonly frames: GPUBuffer,
+    readonly reduction: Reduction,
+    readonly countProbe: boolean,
+    multislice: Multislice,
+    eps: number,
+  ) {
+    this.multislice = multislice;
+    this.scan = multislice.windows.scan;
+    this.slices = multislice.slices;
+    this.modes = multislice.modes;
+    const m2 = fft.n * fft.n;
+    this.work = gpu.buffer(8 * this.scan.maxBatch * this.modes * m2, "problem work");
+    const partials = this.scan.batches.reduce((n, b) => n + costTerm.partialsFor(b.count), 0);
+    this.#partials = gpu.buffer(4 * partials, "cost partials");
+    this.#preconditioner = new Preconditioner(this, eps);
+  }
+
+  /** Uploads (or reads) the frames, builds the scan, operators and kernels. */
+  static async create(o: GpuProblemOptions): Promise<GpuProblem> {
+    const { gpu, frame } = o;
+    const n = o.positionsY.length;
+    const slices = o.slices ?? 1;
+    const modes = o.modes ?? 1;
+    const bytes = 4 * n * frame * frame;
+    if (o.frames instanceof GPUBuffer && o.frames.size < bytes) {
+      throw new RangeError(
+        `Cannot use ${o.frames.size} bytes of frames for ${n} x ${frame} x ${frame} float32`,
+      );
+    }
+    // The host copy serves once, for the float64 constant of the Poisson cost.
+    const hostFrames = o.frames instanceof GPUBuffer
+      ? await gpu.readF32(o.frames, 0, bytes)
+      : await o.frames.read(Array.from({ length: n }, (_, j) => j));
+    if (hostFrames.length !== n * frame * frame) {
+      throw new RangeError(
+        `Cannot use ${hostFrames.length} frame values for ${n} x ${frame} x ${frame}`,
+      );
+    }
+    const frames = o.frames instanceof GPUBuffer ? o.frames : gpu.upload(hostFrames, "frames");
+    const fft = await Fft2.create(gpu, frame);
+    const ew = await Elementwise.create(gpu);
+    const scan = Scan.create(gpu, {
+      positionsY: o.positionsY,
+      positionsX: o.positionsX,
+      frame,
+      objectShape: o.objectShape,
+      batchSize: o.batchSize ?? 256,
+      gather: o.gather,
+    });
+    const propagation = slices > 1
+      ? { wavelength: o.wavelength!, sliceThickness: o.sliceDistance!, pixelSize: o.pixelSize! }
+      : undefined;
+    if (propagation && !(propagation.wavelength > 0 && propagation.pixelSize > 0)) {
+      throw new RangeError("Cannot model several slices without wavelength and pixel size");
+    }
+    const multislice = await Multislice.create({ gpu, fft, ew, scan, slices, modes, propagation });
+    const cost = await FarFieldCost.create(gpu, {
+      frames,
+      frame,
+      modes,
+      noise: o.noise ?? "poisson",
+      mask: o.mask,
+      hostFrames,
+    });
+    return new GpuProblem(
+      gpu,
+      fft,
+      ew,
+      await Reductions.create(gpu),
+      cost,
+      frames,
+      o.reduction ?? localReduction(o.objectShape),
+      o.countProbe ?? true,
+      multislice,
+      o.preconditionerEpsilon ?? PRECONDITIONER_FLOOR,
+    );
+  }
+
+  /** Complex elements of the object (S x H x W) and of the probe (K x M x M). */
+  get sizes(): { object: number; probe: number } {
+    const [h, w] = this.scan.objectShape;
+    return { object: this.slices * h * w, probe: this.modes * this.fft.n ** 2 };
+  }
+
+  /** The parts switched on by {@link setActive}. */
+  get active(): { object: boolean; probe: boolean } {
+    return { ...this.#active };
+  }
+
+  create(label: string): GpuVariables {
+    const { object, probe } = this.sizes;
+    return {
+      object: this.gpu.buffer(8 * object, `${label} object`),
+      probe: this.gpu.buffer(8 * probe, `${label} probe`),
+    };
+  }
+
+  /** Variables holding the given object and probe (interleaved complex float32). */
+  upload(object: Float32Array, probe: Float32Array, label = "x"): GpuVariables {
+    const { object: no, probe: np } = this.sizes;
+    if (object.length !== 2 * no || probe.length !== 2 * np) {
+      throw new RangeError(
+        `Cannot upload an object of ${object.length / 2} and a probe of ${probe.length / 2} ` +
+          `elements: expected ${no} and ${np}`,
+      );
+    }
+    return {
+      object: this.gpu.upload(object, `${label} object`),
+      probe: this.gpu.upload(probe, `${label} probe`),
+    };
+  }
+
+  /** Reads variables back to the host. */
+  async download(v: GpuVariables): Promise<{ object: Float32Array; probe: Float32Array }> {
+    return { object: await this.gpu.readF32(v.object), probe: await this.gpu.readF32(v.probe) };
+  }
+
+  destroy(v: GpuVariables): void {
+    this.gpu.release(v.object, v.probe);
+  }
+
+  copy(src: GpuVariables, dst: GpuVariables): void {
+    for (const part of this.#parts()) {
+      this.gpu.copy(src[part], 0, dst[part], 0, 8 * this.sizes[part]);
+    }
+  }
+
+  axpy(dst: GpuVariables, x: GpuVariables, a: number, y: GpuVariables): void {
+    for (const part of this.#parts()) {
+      this.ew.axpy(dst[part], x[part], a, y[part], 2 * this.sizes[part]);
+    }
+  }
+
+  scale(dst: GpuVariables, a: number, x: GpuVariables): void {
+    for (const part of this.#parts()) this.ew.scale(dst[part], a, x[part], 2 * this.sizes[part]);
+  }
+
+  /** Re <a, b> over the owned object region (all slices) and, when counted, the probe. */
+  async dot(a: GpuVariables, b: GpuVariables): Promise<number> {
+    const [h, w] = this.scan.objectShape;
+    const r = this.reduction.ownedRegion;
+    const object: Region = {
+      base: r.y0 * w + r.x0,
+      slices: this.slices,
+      height: r.height,
+      width: r.width,
+      rowStride: w,
+      sliceStride: h * w,
+    };
+    const terms = [{ a: a.object, b: b.object, region: object }];
+    if (this.#active.probe && this.countProbe) {
+      terms.push({ a: a.probe, b: b.probe, region: { height: 1, width: this.sizes.probe } });
+    }
+    return await this.reduction.sum((await this.reductions.dot(terms)).re);
+  }
+
+  cost(x: GpuVariables): Promise<number> {
+    return this.#evaluate(x, null);
+  }
+
+  gradient(x: GpuVariables, g: GpuVariables): Promise<number> {
+    return this.#evaluate(x, g);
+  }
+
+  precondition(x: GpuVariables, g: GpuVariables, out: GpuVariables): Promise<void> {
+    return this.#preconditioner.apply(x, g, out, this.#active);
+  }
+
+  setActive(parts: { object: boolean; probe: boolean }): void {
+    this.#active = { ...parts };
+  }
+
+  /** Frees everything the problem allocated (not the caller's frame buffer or variables). */
+  dispose(): void {
+    this.#preconditioner.destroy();
+    this.multislice.destroy();
+    this.scan.destroy();
+    this.costTerm.destroy();
+    this.reductions.destroy();
+    this.fft.destroy();
+    this.gpu.release(this.work, this.#partials);
+  }
+
+  async #evaluate(x: GpuVariables, g: GpuVariables | null): Promise<number> {
+    const ms = this.multislice;
+    const objectGradient = g && this.#active.object ? g.object : null;
+    const probeGradient = g !== null && this.#active.probe;
+    if (objectGradient) this.gpu.encoder.clearBuffer(objectGradient);
+    if (probeGradient) ms.clearProbeGradient();
+    ms.setProbe(x.probe);
+    const far = new FarField(this.fft);
+    let partial = 0;
+    for (const batch of this.scan.batches) {
+      const frames = batch.count * this.modes;
+      ms.forward(x.object, this.work, batch, g !== null);
+      far.forward(this.work, this.work, frames);
+      this.costTerm.evaluate(this.work, {
+        first: batch.first,
+        count: batch.count,
+        partials: this.#partials,
+        partial,
+        gradient: g !== null,
+      });
+      partial += this.costTerm.partialsFor(batch.count);
+      if (g) {
+        far.adjoint(this.work, this.work, frames);
+        ms.backward(x.object, this.work, batch, { object: objectGradient, probe: probeGradient });
+      }
+    }
+    if (probeGradient) ms.probeGradient(g!.probe);
+    const partials = await this.gpu.readF32(this.#partials, 0, 4 * partial);
+    let local = this.costTerm.constant;
+    for (let i = 0; i < partial; i++) local += partials[i];
+    if (objectGradient) await this.reduction.exchangeObject(objectGradient);
+    if (probeGradient) await this.reduction.sumProbe(g!.probe);
+    return await this.reduction.sum(local);
+  }
+
+  *#parts(): Iterable<"object" | "probe"> {
+    if (this.#active.object) yield "object";
+    if (this.#active.probe) yield "probe";
+  }
+}

@@ -1,0 +1,2 @@
+export * from "./gpu_problem.ts";
+export * from "./reduction.ts";

@@ -1,0 +1,26 @@
+import type { Rect } from "../tiling/types.ts";
+
+/**
+ * How a {@link GpuProblem} combines its results with other workers. The tiled engine implements
+ * it over its exchange; {@link localReduction} is the identity for one device.
+ */
+export interface Reduction {
+  /** Sum of a scalar over all workers, in a fixed order. */
+  sum(value: number): Promise<number>;
+  /** Adds the neighbours' overlap gradients into this worker's object gradient (S x H x W). */
+  exchangeObject(gradient: GPUBuffer): Promise<void>;
+  /** All-reduces the probe gradient (K x M x M). */
+  sumProbe(gradient: GPUBuffer): Promise<void>;
+  /** Object pixels this worker counts in dot products (every slice). */
+  ownedRegion: Rect;
+}
+
+/** The reduction of a problem that runs alone on one device: nothing to add, owns everything. */
+export function localReduction(objectShape: [number, number]): Reduction {
+  return {
+    sum: (value) => Promise.resolve(value),
+    exchangeObject: () => Promise.resolve(),
+    sumProbe: () => Promise.resolve(),
+    ownedRegion: { y0: 0, x0: 0, height: objectShape[0], width: objectShape[1] },
+  };
+}

@@ -1,0 +1,72 @@
+import { assertLessOrEqual } from "../assert.ts";
+import { requestGpu } from "../../src/gpu/mod.ts";
+import { FarFieldCost } from "../../src/cost/mod.ts";
+import { INTENSITY_EPSILON, type NoiseModel } from "../../src/physics/reference.ts";
+import { maxRelative, nans, randomF32 } from "../kernels/random.ts";
+
+const M = 16, MODES = 2, COUNT = 3;
+
+/** float64 cost and gradient factors of the same model, pixel by pixel. */
+function reference(far: Float32Array, frames: Float32Array, mask: Uint8Array, noise: NoiseModel) {
+  const m2 = M * M;
+  const grad = new Float64Array(far.length);
+  let cost = 0;
+  for (let b = 0; b < COUNT; b++) {
+    for (let q = 0; q < m2; q++) {
+      let intensity = 0;
+      for (let k = 0; k < MODES; k++) {
+        const i = 2 * ((b * MODES + k) * m2 + q);
+        intensity += far[i] ** 2 + far[i + 1] ** 2;
+      }
+      const d = frames[b * m2 + q];
+      const g = intensity + INTENSITY_EPSILON;
+      let f: number, factor: number;
+      if (noise === "poisson") {
+        f = intensity - (d > 0 ? d * Math.log(g) : 0);
+        factor = 1 - d / g;
+      } else {
+        f = (Math.sqrt(g) - Math.sqrt(d)) ** 2;
+        factor = 1 - Math.sqrt(d / g);
+      }
+      const w = mask[q] ? 0 : 1;
+      cost += w * f;
+      for (let k = 0; k < MODES; k++) {
+        const i = 2 * ((b * MODES + k) * m2 + q);
+        grad[i] = w * factor * far[i];
+        grad[i + 1] = w * factor * far[i + 1];
+      }
+    }
+  }
+  return { cost, grad };
+}
+
+for (const noise of ["poisson", "gaussian"] as const) {
+  Deno.test(`FarFieldCost (${noise}) matches the float64 cost and far-field gradient with a mask`, async () => {
+    const gpu = await requestGpu({ label: "cost test" });
+    try {
+      const far = randomF32(2 * COUNT * MODES * M * M, 3);
+      const frames = randomF32(COUNT * M * M, 1).map((v) => 10 * v * v);
+      frames[5] = 0; // a dark pixel exercises the guard of log(0)
+      const mask = new Uint8Array(M * M).map(() => (Math.random() < 0.1 ? 1 : 0));
+      const cost = await FarFieldCost.create(gpu, {
+        frames: gpu.upload(frames, "frames"),
+        frame: M,
+        modes: MODES,
+        noise,
+        mask,
+        hostFrames: frames,
+      });
+      const parts = cost.partialsFor(COUNT);
+      const partials = gpu.upload(nans(parts + 1), "partials");
+      const farBuffer = gpu.upload(far, "far");
+      cost.evaluate(farBuffer, { first: 0, count: COUNT, partials, partial: 1, gradient: true });
+      const got = await gpu.readF32(partials);
+      const want = reference(far, frames, mask, noise);
+      const total = got.subarray(1).reduce((s, v) => s + v, cost.constant);
+      assertLessOrEqual(Math.abs(total - want.cost) / Math.abs(want.cost), 1e-5);
+      assertLessOrEqual(maxRelative(await gpu.readF32(farBuffer), want.grad), 1e-5);
+    } finally {
+      gpu.destroy();
+    }
+  });
+}

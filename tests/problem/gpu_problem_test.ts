@@ -1,0 +1,148 @@
+import { assertEquals, assertLessOrEqual, relativeL2 } from "../assert.ts";
+import { GpuProblem, localReduction } from "../../src/problem/mod.ts";
+import { ReferenceProblem } from "../../src/physics/reference_problem.ts";
+import { maxRelative, randomF32 } from "../kernels/random.ts";
+import { type CaseOptions, SHAPE, withCase } from "./fixture.ts";
+
+const toF64 = (a: Float32Array) => new Float64Array(a);
+
+for (
+  const c of [
+    { slices: 1, modes: 1, noise: "poisson", mask: true },
+    { slices: 2, modes: 2, noise: "gaussian", mask: true },
+    { slices: 3, modes: 1, noise: "poisson" },
+  ] as CaseOptions[]
+) {
+  const name = `S=${c.slices} K=${c.modes} ${c.noise}${c.mask ? " with a mask" : ""}`;
+  Deno.test(`GpuProblem cost and gradients equal the float64 reference model (${name})`, async () => {
+    await withCase(c, async ({ problem, model, frames, object, probe, x }) => {
+      const objectGradient = new Float64Array(object.length);
+      const probeGradient = new Float64Array(probe.length);
+      const want = model.evaluate({
+        object,
+        probe,
+        frames,
+        noise: c.noise,
+        objectGradient,
+        probeGradient,
+      });
+      problem.setActive({ object: true, probe: true });
+      const g = problem.create("g");
+      const got = await problem.gradient(x, g);
+      const host = await problem.download(g);
+      assertLessOrEqual(Math.abs(got - want) / Math.abs(want), 1e-5);
+      assertLessOrEqual(relativeL2(toF64(host.object), objectGradient), 1e-4);
+      assertLessOrEqual(relativeL2(toF64(host.probe), probeGradient), 1e-4);
+      assertEquals(await problem.cost(x), got);
+    });
+  });
+}
+
+Deno.test("GpuProblem gradient and cost give identical bits on repeated runs", async () => {
+  await withCase(
+    { slices: 2, modes: 2, noise: "poisson", positions: 9 },
+    async ({ problem, x }) => {
+      problem.setActive({ object: true, probe: true });
+      const g = problem.create("g");
+      const first = await problem.gradient(x, g);
+      const want = await problem.download(g);
+      for (let run = 0; run < 3; run++) {
+        assertEquals(await problem.gradient(x, g), first);
+        const got = await problem.download(g);
+        assertEquals(Array.from(got.object), Array.from(want.object));
+        assertEquals(Array.from(got.probe), Array.from(want.probe));
+      }
+    },
+  );
+});
+
+Deno.test("GpuProblem gives the same cost and gradient for any batch size", async () => {
+  await withCase({ slices: 1, modes: 2, noise: "gaussian", batchSize: 7 }, async (t) => {
+    const { problem, x, options } = t;
+    const single = await GpuProblem.create({ ...options, batchSize: 1 });
+    const xSingle = single.upload(
+      ...(Object.values(await problem.download(x)) as [Float32Array, Float32Array]),
+    );
+    for (const p of [problem, single]) p.setActive({ object: true, probe: true });
+    const [g1, g2] = [problem.create("g1"), single.create("g2")];
+    const [c1, c2] = [await problem.gradient(x, g1), await single.gradient(xSingle, g2)];
+    assertLessOrEqual(Math.abs(c1 - c2) / c1, 1e-6);
+    const [h1, h2] = [await problem.download(g1), await single.download(g2)];
+    assertLessOrEqual(relativeL2(toF64(h1.object), toF64(h2.object)), 1e-6);
+    assertLessOrEqual(relativeL2(toF64(h1.probe), toF64(h2.probe)), 1e-6);
+  });
+});
+
+Deno.test("GpuProblem axpy, scale, copy and dot act on the active parts only", async () => {
+  await withCase({ slices: 2, modes: 2, noise: "poisson" }, async ({ problem }) => {
+    const { object: no, probe: np } = problem.sizes;
+    const a = { object: randomF32(2 * no), probe: randomF32(2 * np) };
+    const b = { object: randomF32(2 * no), probe: randomF32(2 * np) };
+    const va = problem.upload(a.object, a.probe, "a");
+    const vb = problem.upload(b.object, b.probe, "b");
+    const dot = (u: Float32Array, v: Float32Array) => u.reduce((s, x, i) => s + x * v[i], 0);
+    problem.setActive({ object: true, probe: false });
+    assertLessOrEqual(Math.abs((await problem.dot(va, vb)) - dot(a.object, b.object)), 1e-3);
+    problem.setActive({ object: true, probe: true });
+    const both = dot(a.object, b.object) + dot(a.probe, b.probe);
+    assertLessOrEqual(Math.abs((await problem.dot(va, vb)) - both), 1e-3);
+    problem.setActive({ object: false, probe: true });
+    const out = problem.upload(new Float32Array(2 * no).fill(7), new Float32Array(2 * np), "out");
+    problem.axpy(out, va, -0.5, vb);
+    let host = await problem.download(out);
+    assertEquals(host.object.every((v) => v === 7), true);
+    const want = Array.from(a.probe, (v, i) => v - 0.5 * b.probe[i]);
+    assertLessOrEqual(maxRelative(host.probe, want), 1e-6);
+    problem.scale(out, 2, va);
+    problem.copy(vb, va);
+    host = await problem.download(out);
+    assertLessOrEqual(maxRelative(host.probe, Array.from(a.probe, (v) => 2 * v)), 1e-7);
+    assertEquals(Array.from((await problem.download(va)).object), Array.from(a.object));
+  });
+});
+
+Deno.test("GpuProblem dot counts only the owned region and the probe when told to", async () => {
+  await withCase({ slices: 2, modes: 1, noise: "poisson" }, async ({ options, problem }) => {
+    const ownedRegion = { y0: 5, x0: 7, height: 20, width: 30 };
+    const tiled = await GpuProblem.create({
+      ...options,
+      countProbe: false,
+      reduction: { ...localReduction(SHAPE), ownedRegion },
+    });
+    const { object: no, probe: np } = problem.sizes;
+    const a = { object: randomF32(2 * no), probe: randomF32(2 * np) };
+    const b = { object: randomF32(2 * no), probe: randomF32(2 * np) };
+    tiled.setActive({ object: true, probe: true });
+    let want = 0;
+    for (let s = 0; s < 2; s++) {
+      for (let y = ownedRegion.y0; y < ownedRegion.y0 + ownedRegion.height; y++) {
+        for (let x = ownedRegion.x0; x < ownedRegion.x0 + ownedRegion.width; x++) {
+          const i = 2 * ((s * SHAPE[0] + y) * SHAPE[1] + x);
+          want += a.object[i] * b.object[i] + a.object[i + 1] * b.object[i + 1];
+        }
+      }
+    }
+    const got = await tiled.dot(tiled.upload(a.object, a.probe), tiled.upload(b.object, b.probe));
+    assertLessOrEqual(Math.abs(got - want), 1e-3);
+  });
+});
+
+Deno.test("GpuProblem precondition matches the float64 reference problem's", async () => {
+  await withCase({ slices: 2, modes: 2, noise: "poisson" }, async (t) => {
+    const { problem, x, object, probe, frames, model } = t;
+    const reference = new ReferenceProblem({ ...model.options, frames, noise: "poisson" });
+    const { object: no, probe: np } = problem.sizes;
+    const g = { object: randomF32(2 * no), probe: randomF32(2 * np) };
+    for (const p of [problem, reference]) p.setActive({ object: true, probe: true });
+    const out = problem.create("out");
+    await problem.precondition(x, problem.upload(g.object, g.probe, "g"), out);
+    const want = reference.create("want");
+    await reference.precondition({ object, probe }, {
+      object: toF64(g.object),
+      probe: toF64(g.probe),
+    }, want);
+    const got = await problem.download(out);
+    assertLessOrEqual(relativeL2(toF64(got.object), want.object), 1e-5);
+    assertLessOrEqual(relativeL2(toF64(got.probe), want.probe), 1e-5);
+  });
+});
