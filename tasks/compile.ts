@@ -7,8 +7,8 @@
  * (`asm/tiling.wasm`, imported as a module); the worker entry points, which `deno compile` does
  * not find by itself (`new Worker(new URL(...))`), are passed with `--include`. The permissions
  * are baked in: read anywhere (the input), write anywhere unless narrowed with
- * `--allow-write=PATHS` (a binary cannot be widened at run time), every environment variable
- * (h5wasm's runtime copies the whole environment), no network, no subprocesses, no FFI.
+ * `--allow-write=PATHS` (a binary cannot be widened at run time), the environment variables
+ * `deno task reconstruct` grants, no network, no subprocesses, no FFI.
  *
  * `deno compile` embeds the program into `denort`, a slim Deno runtime it downloads once per
  * version and target from dl.deno.land into `DENO_DIR`. Without network access, point the
@@ -28,10 +28,18 @@ export interface CompileOptions {
   target?: string;
   /** `--allow-write` or `--allow-write=PATHS`. */
   write: string;
+  /** The environment grant of `deno task reconstruct`. */
+  env: string;
   /** Worker entry points and other files loaded at run time. */
   includes: string[];
   /** Import map holding the run-time dependencies only. */
   importMap: string;
+}
+
+/** What this task reads of deno.json. */
+interface Config {
+  imports: Record<string, string>;
+  tasks: Record<string, string>;
 }
 
 /** Packages used by build tasks only, kept out of the binary. */
@@ -66,7 +74,7 @@ export function compileArgs(options: CompileOptions): string[] {
     ...(options.target ? ["--target", options.target] : []),
     "--allow-read",
     options.write,
-    "--allow-env",
+    options.env,
     ...options.includes.flatMap((file) => ["--include", file]),
     "src/main.ts",
   ];
@@ -83,10 +91,12 @@ export function workerEntryPoints(dir = "src"): string[] {
   return found.sort();
 }
 
-function parseArgs(args: string[]): CompileOptions {
+function parseArgs(args: string[], config: Config): CompileOptions {
+  const task = config.tasks.reconstruct.split(/\s+/);
   const options: CompileOptions = {
     output: "build/tessera",
     write: "--allow-write",
+    env: task.find((flag) => flag.startsWith("--allow-env")) ?? "--allow-env",
     includes: workerEntryPoints(),
     importMap: "build/compile-imports.json",
   };
@@ -101,9 +111,10 @@ function parseArgs(args: string[]): CompileOptions {
 }
 
 if (import.meta.main) {
+  const config = JSON.parse(Deno.readTextFileSync("deno.json")) as Config;
   let options: CompileOptions;
   try {
-    options = parseArgs(Deno.args);
+    options = parseArgs(Deno.args, config);
   } catch (error) {
     console.error(
       "usage: deno task compile [--output FILE] [--target TRIPLE] [--allow-write=PATHS]",
@@ -121,7 +132,6 @@ if (import.meta.main) {
     }
     console.error(`Using the Deno runtime of DENORT_BIN: ${denort}`);
   }
-  const config = JSON.parse(Deno.readTextFileSync("deno.json"));
   Deno.mkdirSync("build", { recursive: true });
   Deno.writeTextFileSync(options.importMap, JSON.stringify(runtimeImportMap(config), null, 2));
   const args = compileArgs(options);

@@ -4,6 +4,7 @@ import { InputError } from "../data/errors.ts";
 import type { Checkpoint } from "./checkpoint.ts";
 import type { ReconstructOptions } from "./options.ts";
 import type { Session } from "./session.ts";
+import { openSingleDevice } from "./single_device.ts";
 
 /** Options of {@link openSession}. */
 export interface OpenSessionOptions {
@@ -15,7 +16,7 @@ export interface OpenSessionOptions {
 }
 
 /** Starts a session for `options`; tiled runs go to `src/tiled/`. */
-export function openSession(o: OpenSessionOptions): Promise<Session> {
+export async function openSession(o: OpenSessionOptions): Promise<Session> {
   const [rows, cols] = o.options.tiles;
   if (rows * cols > 1 || o.options.workers > 1) {
     throw new InputError(
@@ -23,5 +24,5 @@ export function openSession(o: OpenSessionOptions): Promise<Session> {
         "available yet in this build: run with --tiles 1x1 --workers 1.",
     );
   }
-  throw new InputError("Single-device reconstruction is not available yet in this build.");
+  return await openSingleDevice(o);
 }

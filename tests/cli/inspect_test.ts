@@ -1,9 +1,8 @@
 import { assert, assertEquals } from "../assert.ts";
-import { runTessera } from "./run.ts";
+import { runTessera, taskPermissions } from "./run.ts";
 
 const P25 = "tests/data/PETRAIII_P25_Near_Field_Ptycho.cxi";
-/** The permissions of `deno task inspect`: read and environment only. */
-const INSPECT = ["--allow-read", "--allow-env"];
+const INSPECT = taskPermissions("inspect");
 
 Deno.test("inspect summarises a real beamline file as a table, with read permission only", async () => {
   const run = await runTessera(["inspect", P25], { permissions: INSPECT });

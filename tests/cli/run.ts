@@ -34,3 +34,14 @@ export async function runTessera(args: string[], o: RunTesseraOptions = {}): Pro
     stderr: decoder.decode(output.stderr),
   };
 }
+
+/**
+ * The permission flags of `deno task <task>` as deno.json grants them, so tests run with exactly
+ * what users get; `write` replaces the task's write grant (tests write into temp directories).
+ */
+export function taskPermissions(task: string, write?: string): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(new URL("deno.json", `file://${ROOT}`)));
+  const flags = (config.tasks[task] as string).split(/\s+/).filter((t) => t.startsWith("--allow"));
+  if (write === undefined) return flags;
+  return [...flags.filter((f) => !f.startsWith("--allow-write")), `--allow-write=${write}`];
+}

@@ -1,18 +1,13 @@
 import { assert, assertEquals } from "../assert.ts";
 import { readCxi } from "../../src/io/cxi_reader.ts";
-import { runTessera } from "./run.ts";
-
-/** The permissions of `deno task simulate`, with writing allowed under `dir` instead of ./out. */
-function taskPermissions(dir: string): string[] {
-  return ["--allow-read", `--allow-write=${dir}`, "--allow-env"];
-}
+import { runTessera, taskPermissions } from "./run.ts";
 
 Deno.test("simulate writes a CXI file the reader opens, with its ground truth", async () => {
   const dir = await Deno.makeTempDir();
   const file = `${dir}/sub/star.cxi`;
   const run = await runTessera(
     ["simulate", "--preset", "siemens", "--out", file, "--frame", "32", "--positions", "20"],
-    { permissions: taskPermissions(dir) },
+    { permissions: taskPermissions("simulate", dir) },
   );
   assertEquals(run.code, 0, run.stderr);
   assert(run.stdout.startsWith(`Wrote ${file}: siemens, 20 positions of 32 x 32`), run.stdout);
@@ -31,7 +26,7 @@ Deno.test("simulate refuses an --out it may not write before computing anything"
   const dir = await Deno.makeTempDir();
   const run = await runTessera(
     ["simulate", "--preset", "siemens", "--out", "/forbidden/star.cxi"],
-    { permissions: taskPermissions(dir) },
+    { permissions: taskPermissions("simulate", dir) },
   );
   assertEquals(run.code, 2, run.stderr);
   assert(run.stderr.startsWith("error: Cannot write /forbidden/star.cxi: permission denied."));
