@@ -34,7 +34,7 @@ export async function runReconstruct(
     progress.finish();
     if (output.json) {
       console.log(JSON.stringify(result.report, null, 2));
-    } else if (!output.quiet) {
+    } else {
       const metrics = result.report.metrics;
       console.log(
         `Results in ${result.out}/ (object_phase.png, product.h5, report.json)` +

@@ -14,7 +14,7 @@ import { byteSize, integerAtLeast, positiveNumber, tileGrid } from "./values.ts"
 export interface OutputOptions {
   /** Print report.json at the end and nothing else on stdout. */
   json: boolean;
-  /** No progress output. */
+  /** No progress output (the final line naming the results is still printed). */
   quiet: boolean;
 }
 
@@ -78,7 +78,7 @@ export function reconstructCommand(
     .option("--resume <DIR>", "continue the run whose output (or checkpoint) directory is DIR")
     .option("--seed <N>", "seed of the random numbers (demo data, initial guesses)", int(0), D.seed)
     .option("--json", "print report.json at the end, and nothing else on stdout")
-    .option("-q, --quiet", "print no progress")
+    .option("-q, --quiet", "print no progress, only where the results are")
     .action(async (o: Record<string, unknown>) => {
       await run({
         input: (o.input as string | undefined) ?? null,
