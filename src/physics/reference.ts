@@ -135,6 +135,8 @@ export interface EvaluateOptions {
   objectGradient?: Float64Array;
   /** When given, dF/dconj(P) is added into it. */
   probeGradient?: Float64Array;
+  /** Only these positions' terms of F (all when omitted): the sequential engines use one. */
+  positions?: ArrayLike<number>;
 }
 
 /**
@@ -199,7 +201,9 @@ export class ReferenceModel {
     const waves = this.#scratch();
     const weight = new Float64Array(m2);
     let cost = 0;
-    for (let j = 0; j < this.count; j++) {
+    const positions = o.positions ?? Array.from({ length: this.count }, (_, j) => j);
+    for (let n = 0; n < positions.length; n++) {
+      const j = positions[n];
       this.#forward(j, o.object, o.probe, waves);
       const intensity = intensityOf(waves.far);
       for (let q = 0; q < m2; q++) {

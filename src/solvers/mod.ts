@@ -2,3 +2,4 @@
 export * from "./types.ts";
 export * from "./gradient_solver.ts";
 export * from "./cg.ts";
+export * from "./pie.ts";
