@@ -99,6 +99,9 @@ export class Gpu {
 
   /** Destroys a buffer and stops counting it. */
   release(...buffers: Array<GPUBuffer | null | undefined>): void {
+    // Recorded but unsubmitted dispatches may use these buffers: submit them first (a buffer
+    // destroyed after submission lives until that work is done; before, the submit fails).
+    if (this.#encoder) this.flush();
     for (const b of buffers) if (b) this.memory.release(b);
   }
 
