@@ -63,7 +63,11 @@ export class GradientSolver<V> {
   #hasDirection = 0;
   /** 1 when the probe was refined in the last iteration; a change restarts the directions. */
   #probeActive = 0;
-  readonly #g: V;
+  #g: V;
+  /** The gradient at the line search's first trial point: the next iteration's when accepted. */
+  #next: V | null;
+  /** F(x) when #g already holds the gradient at x (the first trial was accepted), else null. */
+  #known: number | null = null;
   readonly #work: V;
   readonly #direction: V;
   readonly #previous: V | null;
@@ -74,6 +78,7 @@ export class GradientSolver<V> {
     readonly options: GradientSolverOptions,
   ) {
     this.#g = problem.create("gradient");
+    this.#next = options.fixedStep === undefined ? problem.create("trial gradient") : null;
     this.#work = problem.create("preconditioned gradient and trial point");
     this.#direction = problem.create("direction");
     this.#previous = options.conjugate ? problem.create("previous gradient") : null;
@@ -88,14 +93,19 @@ export class GradientSolver<V> {
     const { problem, x, options } = this;
     const refine = options.refineProbeFrom !== undefined &&
       this.#iteration >= options.refineProbeFrom;
-    if ((refine ? 1 : 0) !== this.#probeActive) this.#hasDirection = 0;
+    if ((refine ? 1 : 0) !== this.#probeActive) {
+      // A new active set: directions restart, and a kept gradient lacks the new part.
+      this.#hasDirection = 0;
+      this.#known = null;
+    }
     this.#probeActive = refine ? 1 : 0;
     problem.setActive({ object: true, probe: refine });
 
     const g = this.#g;
     const z = this.#work;
     const eta = this.#direction;
-    const cost = await problem.gradient(x, g);
+    const cost = this.#known ?? await problem.gradient(x, g);
+    this.#known = null;
     await problem.precondition(x, g, z);
     let beta = 0;
     if (this.#previous && this.#hasDirection) {
@@ -150,18 +160,24 @@ export class GradientSolver<V> {
       }
     });
     this.#iteration = saved.iteration;
+    this.#known = null;
     this.#hasDirection = saved.scalars.hasDirection;
     this.#probeActive = saved.scalars.probeActive;
   }
 
   /** Frees the solver's own vectors (not `x`). */
   destroy(): void {
-    for (const v of [this.#g, this.#work, this.#direction, this.#previous]) {
+    for (const v of [this.#g, this.#next, this.#work, this.#direction, this.#previous]) {
       if (v) this.problem.destroy(v);
     }
   }
 
-  /** PtyGer Algorithm 1's line search: gamma = 1, halved until F(x + gamma eta) <= F(x). */
+  /**
+   * PtyGer Algorithm 1's line search: gamma = 1, halved until F(x + gamma eta) <= F(x). The first
+   * trial evaluates the gradient along with F: most iterations accept it, and then the next
+   * iteration starts from it instead of recomputing it at the same point (the same numbers, one
+   * forward model fewer per iteration).
+   */
   async #lineSearch(cost: number, refine: boolean): Promise<{ newCost: number; step: number }> {
     const { problem, x } = this;
     const trial = this.#work;
@@ -171,9 +187,15 @@ export class GradientSolver<V> {
     let gamma = 1;
     for (let k = 0; k <= halvings; k++, gamma /= 2) {
       problem.axpy(trial, x, gamma, this.#direction);
-      const newCost = await problem.cost(trial);
+      const newCost = k === 0
+        ? await problem.gradient(trial, this.#next!)
+        : await problem.cost(trial);
       if (newCost <= cost) {
         problem.copy(trial, x);
+        if (k === 0) {
+          [this.#g, this.#next] = [this.#next!, this.#g];
+          this.#known = newCost;
+        }
         return { newCost, step: gamma };
       }
     }
