@@ -9,7 +9,9 @@
 // Bindings (group 0, in binding order): 0 params Costs  1 frames: array<f32> (N x M x M, stored
 // layout)  2 weights: array<f32> (M x M, 1 good, 0 bad)  3 far: array<vec2f> (read_write,
 // count x K x M x M, stored layout; overwritten by the gradient when gradient = 1)
-// 4 partials: array<f32> (read_write): partials[partial + w] <- sum of f over workgroup w.
+// 4 runs: array<f32> (read_write): runs[w 256 + lid] <- sum of f over the pixels
+// w 4096 + j 256 + lid, j = 0 .. PIXELS - 1, that exist (0 when none do); ceil(pixels / 4096)
+// workgroups.
 // Override constant: EPSILON (the intensity guard, INTENSITY_EPSILON of src/physics/reference.ts).
 // Workgroup size 256, linear workgroup index wid.x + wid.y * nwg.x.
 
@@ -20,82 +22,95 @@ struct Costs {
   modes: u32,
   count: u32,
   first: u32,
-  partial: u32,
   model: u32,
   gradient: u32,
+  log2_m2: u32,
 }
 
 @group(0) @binding(0) var<uniform> costs: Costs;
 @group(0) @binding(1) var<storage, read> frames: array<f32>;
 @group(0) @binding(2) var<storage, read> weights: array<f32>;
 @group(0) @binding(3) var<storage, read_write> far: array<vec2f>;
-@group(0) @binding(4) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(4) var<storage, read_write> runs: array<f32>;
 
-var<workgroup> tree: array<f32, 256>;
+const PIXELS: u32 = 16u;
+
 
 // r - log(1 + r), by its Taylor series r^2 (1/2 - r (1/3 - r (1/4 - ...))) for small |r|.
 fn r_minus_log1p(r: f32) -> f32 {
   if (abs(r) > 0.25) {
     return r - log(1.0 + r);
   }
-  var acc = 0.0;
-  for (var k = 12; k >= 2; k--) {
-    acc = 1.0 / f32(k) - r * acc;
-  }
+  // Horner form of 1/2 - r/3 + r^2/4 - ... - r^11/13 (truncation below 3e-8 relative).
+  var acc = 1.0 / 13.0;
+  acc = 1.0 / 12.0 - r * acc;
+  acc = 1.0 / 11.0 - r * acc;
+  acc = 1.0 / 10.0 - r * acc;
+  acc = 1.0 / 9.0 - r * acc;
+  acc = 1.0 / 8.0 - r * acc;
+  acc = 1.0 / 7.0 - r * acc;
+  acc = 1.0 / 6.0 - r * acc;
+  acc = 1.0 / 5.0 - r * acc;
+  acc = 1.0 / 4.0 - r * acc;
+  acc = 1.0 / 3.0 - r * acc;
+  acc = 1.0 / 2.0 - r * acc;
   return r * r * acc;
+}
+
+// The cost term of detector pixel i (position i / M^2); overwrites its far fields with the
+// gradient when asked.
+fn pixel(i: u32) -> f32 {
+  // m2 is a power of two: shifts, not integer divisions (slow on SIMD CPUs).
+  let b = i >> costs.log2_m2;
+  let q = i & (costs.m2 - 1u);
+  let base = b * costs.modes * costs.m2 + q;
+  var intensity = 0.0;
+  for (var k = 0u; k < costs.modes; k++) {
+    let v = far[base + k * costs.m2];
+    intensity += dot(v, v);
+  }
+  let d = frames[(costs.first + b) * costs.m2 + q];
+  let guarded = intensity + EPSILON;
+  var f: f32;
+  var factor: f32;
+  if (costs.model == 0u) {
+    // Minus the per-pixel minimum d - d log d (added back in float64 on the host): with
+    // r = (I + e - d) / d the term is d (r - log(1 + r)) - e, which a series keeps accurate
+    // near the solution, where a line search compares nearby costs.
+    f = intensity;
+    if (d > 0.0) {
+      f = d * r_minus_log1p((guarded - d) / d) - EPSILON;
+    }
+    factor = 1.0 - d / guarded;
+  } else {
+    // (sqrt(I + e) - sqrt(d))^2 without the cancellation of the difference of square roots.
+    let r = sqrt(guarded);
+    let s = (guarded - d) / (r + sqrt(d));
+    f = s * s;
+    factor = 1.0 - sqrt(d) / r;
+  }
+  let weight = weights[q];
+  if (costs.gradient == 1u) {
+    for (var k = 0u; k < costs.modes; k++) {
+      far[base + k * costs.m2] *= weight * factor;
+    }
+  }
+  return weight * f;
 }
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
   let w = wid.x + wid.y * nwg.x;
-  let i = w * 256u + lid;
+  let total = costs.count * costs.m2;
+  // Invocation t sums PIXELS pixels in a fixed order into runs[t]; no workgroup barrier, which
+  // costs more than the arithmetic on CPU adapters. Reductions.sumRuns finishes the sum.
   var f = 0.0;
-  if (i < costs.count * costs.m2) {
-    let b = i / costs.m2;
-    let q = i - b * costs.m2;
-    let base = b * costs.modes * costs.m2 + q;
-    var intensity = 0.0;
-    for (var k = 0u; k < costs.modes; k++) {
-      let v = far[base + k * costs.m2];
-      intensity += dot(v, v);
-    }
-    let d = frames[(costs.first + b) * costs.m2 + q];
-    let guarded = intensity + EPSILON;
-    var factor: f32;
-    if (costs.model == 0u) {
-      // Minus the per-pixel minimum d - d log d (added back in float64 on the host): with
-      // r = (I + e - d) / d the term is d (r - log(1 + r)) - e, which a series keeps accurate
-      // near the solution, where a line search compares nearby costs.
-      f = intensity;
-      if (d > 0.0) {
-        f = d * r_minus_log1p((guarded - d) / d) - EPSILON;
-      }
-      factor = 1.0 - d / guarded;
-    } else {
-      // (sqrt(I + e) - sqrt(d))^2 without the cancellation of the difference of square roots.
-      let r = sqrt(guarded);
-      let s = (guarded - d) / (r + sqrt(d));
-      f = s * s;
-      factor = 1.0 - sqrt(d) / r;
-    }
-    let weight = weights[q];
-    f *= weight;
-    if (costs.gradient == 1u) {
-      for (var k = 0u; k < costs.modes; k++) {
-        far[base + k * costs.m2] *= weight * factor;
-      }
+  for (var j = 0u; j < PIXELS; j++) {
+    let i = w * 256u * PIXELS + j * 256u + lid;
+    if (i < total) {
+      f += pixel(i);
     }
   }
-  tree[lid] = f;
-  workgroupBarrier();
-  for (var half = 128u; half > 0u; half = half >> 1u) {
-    if (lid < half) {
-      tree[lid] += tree[lid + half];
-    }
-    workgroupBarrier();
-  }
-  if (lid == 0u && w * 256u < costs.count * costs.m2) {
-    partials[costs.partial + w] = tree[0];
-  }
+  runs[w * 256u + lid] = f;
 }

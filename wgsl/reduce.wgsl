@@ -12,6 +12,9 @@
 //                 partials[first + w].x <- sum x over chunk w of the same kind of region
 //   max_partials: 0 params Region  1 a: array<vec2f>  2 partials: array<vec2f> (read_write)
 //                 partials[first + w].x <- max of the real parts over chunk w (-inf if empty)
+//   sum_runs:     0 params {count, run, first}  1 x: array<f32>  2 partials: array<vec2f> (rw)
+//                 partials[first + u].x <- sum_{i < run, u run + i < count} x[u run + i], in order,
+//                 one invocation per run and no workgroup barrier
 //   sum_batches:  0 params {length, batch, accumulate}  1 src: array<vec2f>
 //                 2 dst: array<vec2f> (read_write)
 //                 dst[i] <- (accumulate ? dst[i] : 0) + sum_{b in order} src[b length + i]
@@ -30,6 +33,12 @@ struct Region {
   first: u32,
 }
 
+struct Runs {
+  count: u32,
+  run: u32,
+  first: u32,
+}
+
 struct Batches {
   length: u32,
   batch: u32,
@@ -38,6 +47,7 @@ struct Batches {
 
 @group(0) @binding(0) var<uniform> region: Region;
 @group(0) @binding(0) var<uniform> batches: Batches;
+@group(0) @binding(0) var<uniform> runs: Runs;
 @group(0) @binding(1) var<storage, read> a: array<vec2f>;
 @group(0) @binding(2) var<storage, read> b: array<vec2f>;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -128,6 +138,22 @@ fn max_partials(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
   if (lid == 0u) {
     dst[region.first + w] = vec2f(peak[0], 0.0);
   }
+}
+
+@compute @workgroup_size(256)
+fn sum_runs(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+            @builtin(local_invocation_index) lid: u32) {
+  let u = (wid.x + wid.y * nwg.x) * 256u + lid;
+  let begin = u * runs.run;
+  if (begin >= runs.count) {
+    return;
+  }
+  let end = min(begin + runs.run, runs.count);
+  var acc = 0.0;
+  for (var i = begin; i < end; i++) {
+    acc += x[i];
+  }
+  dst[runs.first + u] = vec2f(acc, 0.0);
 }
 
 @compute @workgroup_size(256)

@@ -1,9 +1,13 @@
 import type { Gpu } from "../gpu/mod.ts";
+import type { Reductions } from "../kernels/mod.ts";
 import { INTENSITY_EPSILON, type NoiseModel } from "../physics/reference.ts";
 import code from "../../wgsl/cost.wgsl" with { type: "text" };
 
 const SOURCE = { file: "wgsl/cost.wgsl", code };
-const GROUP = 256;
+/** Detector pixels one invocation of `wgsl/cost.wgsl` sums (its `PIXELS`). */
+const PIXELS = 16;
+/** Invocation sums added into one partial by {@link Reductions.sumRuns}. */
+const RUN = 256;
 
 /** Options of {@link FarFieldCost.create}. */
 export interface FarFieldCostOptions {
@@ -13,6 +17,10 @@ export interface FarFieldCostOptions {
   frame: number;
   /** Probe modes K (far fields per position). */
   modes: number;
+  /** Largest number of positions of one call. */
+  maxBatch: number;
+  /** Finishes the sums on the device. */
+  reductions: Reductions;
   noise: NoiseModel;
   /** Bad detector pixels (nonzero = bad), M x M stored layout, or null. */
   mask?: Uint8Array | null;
@@ -27,7 +35,10 @@ export interface FarFieldCostOptions {
 export interface CostCall {
   first: number;
   count: number;
-  /** Receives one float32 partial per 256 detector pixels, from index `partial` on. */
+  /**
+   * Receives (sum, 0) float32 pairs, one per 4096 detector pixels, from pair `partial` on
+   * (see {@link FarFieldCost.partialsFor}); the host adds them with `sumPairs`.
+   */
   partials: GPUBuffer;
   partial: number;
   /** Overwrite the far fields with dF/dconj(Psi). */
@@ -51,6 +62,7 @@ export class FarFieldCost {
   readonly weights: GPUBuffer;
   /** The float64 sum of d - d log d over unmasked pixels with d > 0 (Poisson), else 0. */
   readonly constant: number;
+  #runs: GPUBuffer;
 
   private constructor(
     private readonly gpu: Gpu,
@@ -68,6 +80,7 @@ export class FarFieldCost {
       for (let q = 0; q < m2; q++) if (o.mask[q] !== 0) weights[q] = 0;
     }
     this.weights = gpu.upload(weights, "mask weights");
+    this.#runs = gpu.buffer(4 * this.#runCount(o.maxBatch), "cost runs");
     this.constant = 0;
     if (o.noise === "poisson") {
       if (!o.hostFrames) throw new TypeError("The Poisson cost needs the frames on the host");
@@ -88,7 +101,7 @@ export class FarFieldCost {
 
   /** Number of partials a call over `count` positions writes. */
   partialsFor(count: number): number {
-    return Math.ceil((count * this.o.frame * this.o.frame) / GROUP);
+    return Math.ceil(this.#runCount(count) / RUN);
   }
 
   /** Records the cost (and optionally the gradient, in place) of positions first .. first + count. */
@@ -100,20 +113,27 @@ export class FarFieldCost {
         this.o.modes,
         c.count,
         c.first,
-        c.partial,
         this.o.noise === "poisson" ? 0 : 1,
         c.gradient ? 1 : 0,
+        Math.log2(m2),
       ]),
     );
+    const runs = this.#runCount(c.count);
     this.gpu.dispatch(
       this.pipeline,
-      [params, this.o.frames, this.weights, far, c.partials],
-      this.partialsFor(c.count),
+      [params, this.o.frames, this.weights, far, this.#runs],
+      Math.ceil(runs / 256),
     );
+    this.o.reductions.sumRuns(this.#runs, c.partials, { count: runs, run: RUN, first: c.partial });
+  }
+
+  #runCount(count: number): number {
+    // Whole workgroups of 256 invocations, each summing PIXELS pixels 256 apart.
+    return 256 * Math.ceil((count * this.o.frame * this.o.frame) / (256 * PIXELS));
   }
 
   /** Frees the mask weights (the frames belong to the caller). */
   destroy(): void {
-    this.gpu.release(this.weights);
+    this.gpu.release(this.weights, this.#runs);
   }
 }

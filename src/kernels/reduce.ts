@@ -57,18 +57,22 @@ export class Reductions {
 
   private constructor(
     private readonly gpu: Gpu,
-    private readonly pipelines: Record<"dot" | "sum" | "max" | "batches", GPUComputePipeline>,
+    private readonly pipelines: Record<
+      "dot" | "sum" | "max" | "runs" | "batches",
+      GPUComputePipeline
+    >,
   ) {}
 
   /** Compiles (or takes from the device's cache) the reduction pipelines. */
   static async create(gpu: Gpu): Promise<Reductions> {
-    const [dot, sum, max, batches] = await Promise.all([
+    const [dot, sum, max, runs, batches] = await Promise.all([
       gpu.pipeline(SOURCE, "dot_partials"),
       gpu.pipeline(SOURCE, "sum_partials"),
       gpu.pipeline(SOURCE, "max_partials"),
+      gpu.pipeline(SOURCE, "sum_runs"),
       gpu.pipeline(SOURCE, "sum_batches"),
     ]);
-    return new Reductions(gpu, { dot, sum, max, batches });
+    return new Reductions(gpu, { dot, sum, max, runs, batches });
   }
 
   /** sum conj(a) b over every term, one readback for all of them. */
@@ -110,6 +114,17 @@ export class Reductions {
     let peak = -Infinity;
     for (let i = 0; i < values.length; i += 2) peak = Math.max(peak, values[i]);
     return peak;
+  }
+
+  /**
+   * partials[first + u] <- (sum of x[u run .. (u + 1) run), in order, 0) for the first `count`
+   * values of x, on the device and without workgroup barriers: ceil(count / run) partials, as
+   * (re, im) pairs like the other partials. For the host to finish with {@link sumPairs}.
+   */
+  sumRuns(x: GPUBuffer, partials: GPUBuffer, o: { count: number; run: number; first: number }) {
+    const params = this.gpu.params(new Uint32Array([o.count, o.run, o.first]));
+    const n = Math.ceil(o.count / o.run);
+    this.gpu.dispatch(this.pipelines.runs, [params, x, partials], Math.ceil(n / 256));
   }
 
   /** dst[i] <- (dst[i] +) sum over b of src[b length + i], b in increasing order, on the device. */

@@ -1,7 +1,7 @@
 import type { Gpu } from "../gpu/mod.ts";
 import type { FrameSource } from "../data/mod.ts";
 import { Fft2 } from "../fft/mod.ts";
-import { Elementwise, Reductions, type Region } from "../kernels/mod.ts";
+import { Elementwise, Reductions, type Region, sumPairs } from "../kernels/mod.ts";
 import { FarField, type GatherBuilder, Multislice, Scan } from "../operators/mod.ts";
 import { FarFieldCost } from "../cost/mod.ts";
 import type { NoiseModel } from "../physics/reference.ts";
@@ -101,7 +101,7 @@ export class GpuProblem implements Problem<GpuVariables> {
     const m2 = fft.n * fft.n;
     this.work = gpu.buffer(8 * this.scan.maxBatch * this.modes * m2, "problem work");
     const partials = this.scan.batches.reduce((n, b) => n + costTerm.partialsFor(b.count), 0);
-    this.#partials = gpu.buffer(4 * partials, "cost partials");
+    this.#partials = gpu.buffer(8 * partials, "cost partials");
     this.#preconditioner = new Preconditioner(this, eps);
   }
 
@@ -144,10 +144,13 @@ export class GpuProblem implements Problem<GpuVariables> {
       throw new RangeError("Cannot model several slices without wavelength and pixel size");
     }
     const multislice = await Multislice.create({ gpu, fft, ew, scan, slices, modes, propagation });
+    const reductions = await Reductions.create(gpu);
     const cost = await FarFieldCost.create(gpu, {
       frames,
       frame,
       modes,
+      maxBatch: scan.maxBatch,
+      reductions,
       noise: o.noise ?? "poisson",
       mask: o.mask,
       hostFrames,
@@ -156,7 +159,7 @@ export class GpuProblem implements Problem<GpuVariables> {
       gpu,
       fft,
       ew,
-      await Reductions.create(gpu),
+      reductions,
       cost,
       frames,
       o.reduction ?? localReduction(o.objectShape),
@@ -298,9 +301,8 @@ export class GpuProblem implements Problem<GpuVariables> {
       }
     }
     if (probeGradient) ms.probeGradient(g!.probe);
-    const partials = await this.gpu.readF32(this.#partials, 0, 4 * partial);
-    let local = this.costTerm.constant;
-    for (let i = 0; i < partial; i++) local += partials[i];
+    const partials = await this.gpu.readF32(this.#partials, 0, 8 * partial);
+    const local = this.costTerm.constant + sumPairs(partials).re;
     if (objectGradient) await this.reduction.exchangeObject(objectGradient);
     if (probeGradient) await this.reduction.sumProbe(g!.probe);
     return await this.reduction.sum(local);

@@ -1,6 +1,7 @@
 import { assertLessOrEqual } from "../assert.ts";
 import { requestGpu } from "../../src/gpu/mod.ts";
 import { FarFieldCost } from "../../src/cost/mod.ts";
+import { Reductions, sumPairs } from "../../src/kernels/mod.ts";
 import { INTENSITY_EPSILON, type NoiseModel } from "../../src/physics/reference.ts";
 import { maxRelative, nans, randomF32 } from "../kernels/random.ts";
 
@@ -52,17 +53,19 @@ for (const noise of ["poisson", "gaussian"] as const) {
         frames: gpu.upload(frames, "frames"),
         frame: M,
         modes: MODES,
+        maxBatch: COUNT,
+        reductions: await Reductions.create(gpu),
         noise,
         mask,
         hostFrames: frames,
       });
       const parts = cost.partialsFor(COUNT);
-      const partials = gpu.upload(nans(parts + 1), "partials");
+      const partials = gpu.upload(nans(2 * (parts + 1)), "partials");
       const farBuffer = gpu.upload(far, "far");
       cost.evaluate(farBuffer, { first: 0, count: COUNT, partials, partial: 1, gradient: true });
       const got = await gpu.readF32(partials);
       const want = reference(far, frames, mask, noise);
-      const total = got.subarray(1).reduce((s, v) => s + v, cost.constant);
+      const total = cost.constant + sumPairs(got.subarray(2)).re;
       assertLessOrEqual(Math.abs(total - want.cost) / Math.abs(want.cost), 1e-5);
       assertLessOrEqual(maxRelative(await gpu.readF32(farBuffer), want.grad), 1e-5);
     } finally {
