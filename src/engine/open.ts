@@ -5,6 +5,7 @@ import type { Checkpoint } from "./checkpoint.ts";
 import type { ReconstructOptions } from "./options.ts";
 import type { Session } from "./session.ts";
 import { openSingleDevice } from "./single_device.ts";
+import { PieSession } from "./pie_session.ts";
 
 /** Options of {@link openSession}. */
 export interface OpenSessionOptions {
@@ -23,6 +24,9 @@ export async function openSession(o: OpenSessionOptions): Promise<Session> {
       `Tiled reconstruction (--tiles ${rows}x${cols} --workers ${o.options.workers}) is not ` +
         "available yet in this build: run with --tiles 1x1 --workers 1.",
     );
+  }
+  if (o.options.algorithm === "epie" || o.options.algorithm === "rpie") {
+    return await PieSession.open(o);
   }
   return await openSingleDevice(o);
 }

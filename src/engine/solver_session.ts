@@ -79,7 +79,7 @@ export class SolverSession<V> implements Session {
         solverIteration: state.iteration,
         scalars: state.scalars,
         vectors: Object.keys(state.vectors),
-        costs: this.#costs,
+        costs: [...this.#costs],
         lastCost: this.#lastCost,
       },
       arrays,
