@@ -91,14 +91,28 @@ export function unrolledPassWgsl(radix: number, twiddled: boolean): string {
   let counter = 0;
   const fresh = () => `v${counter++}`;
   const inputs: string[] = [];
+  if (twiddled) {
+    // Inter-pass twiddle w^r, w = exp(-2 pi i k / (ls R)), from one table load per base-4 digit
+    // of r (w, w^4, w^16, ...) instead of R - 1 loads: memory accesses, not arithmetic, bound the
+    // software adapter. Building w^r from digits keeps the float32 rounding of each loaded value
+    // amplified at most 3 times per digit.
+    for (let p = 1; p < radix; p *= 4) {
+      body.push(`  let w${p} = tw[k * ${p}u * tstep];`);
+      if (2 * p < radix) body.push(`  let w${2 * p} = cmul(w${p}, w${p});`);
+      if (3 * p < radix) body.push(`  let w${3 * p} = cmul(w${2 * p}, w${p});`);
+    }
+    for (let r = 2; r < radix; r++) {
+      const p = 4 ** Math.floor(Math.log(r) / Math.log(4) + 1e-9);
+      const top = r - (r % p);
+      if (top !== r) body.push(`  let w${r} = cmul(w${top}, w${r % p});`);
+    }
+  }
   for (let r = 0; r < radix; r++) {
     const name = `x${r}`;
     const load = `src[base_in + ((j + ${r}u * q) ^ p.load_mask) * p.elem_stride] * conj_in`;
-    if (twiddled && r > 0) {
-      body.push(`  let ${name} = cmul(${load}, tw[k * ${r}u * tstep]);`);
-    } else {
-      body.push(`  let ${name} = ${load};`);
-    }
+    body.push(
+      twiddled && r > 0 ? `  let ${name} = cmul(${load}, w${r});` : `  let ${name} = ${load};`,
+    );
     inputs.push(name);
   }
   const outputs = dft(inputs, body, fresh);

@@ -118,10 +118,24 @@ export function fft2Reference(
   inverse: boolean,
 ): void {
   checkLength(re, im, n, batch);
+  // Columns are copied to a contiguous line first: transforming them in place with stride n
+  // thrashes the cache for large n (about 3x slower at n = 256).
+  const lineRe = new Float64Array(n);
+  const lineIm = new Float64Array(n);
   for (let f = 0; f < batch; f++) {
     const frame = f * n * n;
     for (let y = 0; y < n; y++) fft1dReference(re, im, n, inverse, frame + y * n, 1);
-    for (let x = 0; x < n; x++) fft1dReference(re, im, n, inverse, frame + x, n);
+    for (let x = 0; x < n; x++) {
+      for (let y = 0; y < n; y++) {
+        lineRe[y] = re[frame + y * n + x];
+        lineIm[y] = im[frame + y * n + x];
+      }
+      fft1dReference(lineRe, lineIm, n, inverse);
+      for (let y = 0; y < n; y++) {
+        re[frame + y * n + x] = lineRe[y];
+        im[frame + y * n + x] = lineIm[y];
+      }
+    }
   }
 }
 
