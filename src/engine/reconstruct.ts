@@ -75,14 +75,25 @@ export async function reconstruct(
         `${options.algorithm} on ${session.adapter.description}`,
     );
     const iterationSeconds: number[] = [];
-    const save = async () => {
-      const state = await session!.checkpoint();
-      const meta = {
-        ...state.meta,
-        options: { ...options, out, resume: null },
-        iteration: session!.iteration,
-      };
-      await saveCheckpoint(checkpointDirectory(out), { meta, arrays: state.arrays });
+    // A checkpoint that cannot be written (a full disk, a session that cannot save its state)
+    // must not end a long run: say so once and go on without checkpoints.
+    let checkpoints = true;
+    const save = async (): Promise<boolean> => {
+      if (!checkpoints) return false;
+      try {
+        const state = await session!.checkpoint();
+        const meta = {
+          ...state.meta,
+          options: { ...options, out, resume: null },
+          iteration: session!.iteration,
+        };
+        await saveCheckpoint(checkpointDirectory(out), { meta, arrays: state.arrays });
+        return true;
+      } catch (error) {
+        checkpoints = false;
+        log(`No checkpoint written (${(error as Error).message}); continuing without checkpoints`);
+        return false;
+      }
     };
     let interrupted = false;
     while (session.iteration < options.iterations) {
@@ -109,8 +120,8 @@ export async function reconstruct(
       }
     }
     if (interrupted) {
-      await save();
-      log(`Stopped at iteration ${session.iteration}: checkpoint in ${checkpointDirectory(out)}`);
+      const where = (await save()) ? `checkpoint in ${checkpointDirectory(out)}` : "no checkpoint";
+      log(`Stopped at iteration ${session.iteration}: ${where}`);
     }
     const result = await session.result();
     const report = buildReport({
