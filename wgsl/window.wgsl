@@ -32,6 +32,7 @@ struct Window {
   region_x0: u32,
   region_height: u32,
   region_width: u32,
+  log2_m: u32,
 }
 
 @group(0) @binding(0) var<uniform> win: Window;
@@ -58,11 +59,21 @@ fn conj(a: vec2f) -> vec2f {
   return vec2f(a.x, -a.y);
 }
 
+// Position of element i of a count x K x M x M batch: shifts (M is a power of two) and a
+// division by K only when there are several modes (integer division is slow on SIMD CPUs).
+fn position(i: u32) -> u32 {
+  let frame = i >> (2u * win.log2_m);
+  if (win.modes == 1u) {
+    return frame;
+  }
+  return frame / win.modes;
+}
+
 // Object pixel under window pixel p of position b (windows lie inside the object).
 fn object_at(b: u32, p: u32) -> vec2f {
   let o = origins[win.first + b];
-  let y = u32(o.x) + p / win.m;
-  let x = u32(o.y) + p % win.m;
+  let y = u32(o.x) + (p >> win.log2_m);
+  let x = u32(o.y) + (p & (win.m - 1u));
   return object[win.slice + y * win.width + x];
 }
 
@@ -72,7 +83,7 @@ fn extract(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
   let i = linear(wid, nwg, lid);
   let m2 = win.m * win.m;
   if (i < win.count * m2) {
-    out[i] = object_at(i / m2, i % m2);
+    out[i] = object_at(i >> (2u * win.log2_m), i & (m2 - 1u));
   }
 }
 
@@ -89,7 +100,7 @@ fn multiply(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
   if (win.flag == 1u) {
     waves[win.wave + i] = v;
   }
-  out[i] = cmul(object_at(i / per, i % m2), v);
+  out[i] = cmul(object_at(position(i), i & (m2 - 1u)), v);
 }
 
 @compute @workgroup_size(256)
@@ -100,8 +111,8 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
   if (i >= win.count * m2) {
     return;
   }
-  let b = i / m2;
-  let p = i % m2;
+  let b = i >> (2u * win.log2_m);
+  let p = i & (m2 - 1u);
   let o = conj(object_at(b, p));
   var acc = vec2f(0.0);
   for (var k = 0u; k < win.modes; k++) {
@@ -127,11 +138,11 @@ fn overlap(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
   if (begin == end) {
     return;
   }
-  // flag = 1: one patch shared by every window (entry modulo M^2 is the offset in the window).
-  let modulus = select(0xffffffffu, win.m * win.m, win.flag == 1u);
+  // flag = 1: one patch shared by every window (the entry's low bits, modulo M^2, are the offset in the window).
+  let modulus = select(0xffffffffu, win.m * win.m - 1u, win.flag == 1u);
   var acc = vec2f(0.0);
   for (var e = begin; e < end; e++) {
-    acc += patches_in[entries[e] % modulus];
+    acc += patches_in[entries[e] & modulus];
   }
   let y = win.region_y0 + p / win.region_width;
   let x = win.region_x0 + p % win.region_width;

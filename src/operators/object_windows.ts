@@ -126,6 +126,7 @@ export class ObjectWindows {
         r.x0,
         r.height,
         r.width,
+        Math.log2(this.scan.frame),
       ]),
     );
   }

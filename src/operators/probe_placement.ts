@@ -68,7 +68,7 @@ export class ProbePlacement {
     const n = batch.count * this.modes * this.fft.n ** 2;
     this.gpu.dispatch(
       this.pipelines.place,
-      [this.#params(batch), this.scan.shifts, spec, out],
+      [this.#params(batch), this.scan.ramps, spec, out],
       Math.ceil(n / 256),
     );
   }
@@ -78,7 +78,7 @@ export class ProbePlacement {
     const n = this.modes * this.fft.n ** 2;
     this.gpu.dispatch(
       this.pipelines.gather,
-      [this.#params(batch), this.scan.shifts, yHat, acc],
+      [this.#params(batch), this.scan.ramps, yHat, acc],
       Math.ceil(n / 256),
     );
   }
@@ -90,6 +90,9 @@ export class ProbePlacement {
   }
 
   #params(batch: Batch): GPUBuffer {
-    return this.gpu.params(new Uint32Array([this.fft.n, this.modes, batch.count, batch.first]));
+    const { n } = this.fft;
+    return this.gpu.params(
+      new Uint32Array([n, this.modes, batch.count, batch.first, Math.log2(n)]),
+    );
   }
 }

@@ -1,4 +1,5 @@
 import type { Gpu } from "../gpu/mod.ts";
+import { frequency } from "../physics/reference.ts";
 import type { Rect } from "../tiling/types.ts";
 import {
   buildGatherIndex,
@@ -34,8 +35,8 @@ export interface Batch {
 }
 
 /**
- * A scan on the device: window origins (integer part of each position, floor) and sub-pixel
- * shifts (the remainder in [0, 1)), cut into batches of at most `batchSize` positions, each with
+ * A scan on the device: window origins (integer part of each position, floor) and the Fourier
+ * ramps of the sub-pixel shifts (the remainder in [0, 1)), cut into batches of at most `batchSize` positions, each with
  * the gather index its overlap-add uses. Built once; shared by the operators of one problem.
  */
 export class Scan {
@@ -49,8 +50,11 @@ export class Scan {
     readonly count: number,
     /** (top, left) int32 pairs per position. */
     readonly origins: GPUBuffer,
-    /** (fy, fx) float32 pairs per position. */
-    readonly shifts: GPUBuffer,
+    /**
+     * The separable sub-pixel shift ramps, 2 M complex per position: exp(-2 pi i ky fy) for the
+     * M rows, then exp(-2 pi i kx fx) for the M columns (k in numpy fftfreq order).
+     */
+    readonly ramps: GPUBuffer,
     readonly batches: Batch[],
     readonly maxBatch: number,
   ) {}
@@ -70,13 +74,13 @@ export class Scan {
       throw new RangeError(`Cannot scan: got ${n} y and ${positionsX.length} x positions`);
     }
     const origins = new Int32Array(2 * n);
-    const shifts = new Float32Array(2 * n);
+    const ramps = new Float32Array(4 * frame * n);
     const [h, w] = o.objectShape;
     for (let j = 0; j < n; j++) {
       origins[2 * j] = windowOrigin(positionsY[j], frame);
       origins[2 * j + 1] = windowOrigin(positionsX[j], frame);
-      shifts[2 * j] = positionsY[j] - Math.floor(positionsY[j]);
-      shifts[2 * j + 1] = positionsX[j] - Math.floor(positionsX[j]);
+      writeRamp(ramps, 4 * frame * j, positionsY[j] - Math.floor(positionsY[j]), frame);
+      writeRamp(ramps, 4 * frame * j + 2 * frame, positionsX[j] - Math.floor(positionsX[j]), frame);
       if (
         origins[2 * j] < 0 || origins[2 * j + 1] < 0 || origins[2 * j] + frame > h ||
         origins[2 * j + 1] + frame > w
@@ -112,7 +116,7 @@ export class Scan {
       o.objectShape,
       n,
       gpu.upload(origins, "scan origins"),
-      gpu.upload(shifts, "scan shifts"),
+      gpu.upload(ramps, "scan shift ramps"),
       batches,
       batchSize,
     );
@@ -120,7 +124,16 @@ export class Scan {
 
   /** Frees the scan's buffers. */
   destroy(): void {
-    this.gpu.release(this.origins, this.shifts);
+    this.gpu.release(this.origins, this.ramps);
     for (const b of this.batches) this.gpu.release(b.rowStart, b.entries);
+  }
+}
+
+/** exp(-2 pi i k f) for the M frequencies k of numpy's fftfreq order, interleaved at `at`. */
+function writeRamp(out: Float32Array, at: number, f: number, frame: number): void {
+  for (let i = 0; i < frame; i++) {
+    const phase = -2 * Math.PI * f * frequency(i, frame);
+    out[at + 2 * i] = Math.cos(phase);
+    out[at + 2 * i + 1] = Math.sin(phase);
   }
 }
