@@ -80,6 +80,7 @@ export function reconstructCommand(
     .option("--json", "print report.json at the end, and nothing else on stdout")
     .option("-q, --quiet", "print no progress, only where the results are")
     .action(async (o: Record<string, unknown>) => {
+      const resumeWith = o.resume ? resumeOverrides(command) : undefined;
       await run({
         input: (o.input as string | undefined) ?? null,
         out: (o.out as string | undefined) ?? null,
@@ -97,7 +98,45 @@ export function reconstructCommand(
         checkpointEvery: o.checkpointEvery as number,
         resume: (o.resume as string | undefined) ?? null,
         seed: o.seed as number,
+        resumeWith,
       }, { json: Boolean(o.json), quiet: Boolean(o.quiet) });
     });
   return command;
+}
+
+/** Options that may accompany `--resume`: where and how to report, and how long to go on. */
+const RESUME_COMPANIONS = [
+  "resume",
+  "out",
+  "json",
+  "quiet",
+  "config",
+  "iterations",
+  "checkpointEvery",
+];
+
+/**
+ * The options given with `--resume` that replace the checkpoint's; any option that would change
+ * the computation itself is a usage error, since the run continues with the options it began with.
+ */
+function resumeOverrides(command: Command): ReconstructOptions["resumeWith"] {
+  const given = command.options.map((option) => option.attributeName()).filter((name) => {
+    const source = command.getOptionValueSource(name);
+    return source === "cli" || source === "config";
+  });
+  const conflict = given.find((name) => !RESUME_COMPANIONS.includes(name));
+  if (conflict) {
+    const flag = command.options.find((option) => option.attributeName() === conflict)!.long;
+    command.error(
+      `error: option '${flag}' cannot be combined with --resume: a resumed run keeps the options ` +
+        "it was started with (only --iterations, --checkpoint-every, --out, --json and --quiet " +
+        "may change)",
+    );
+  }
+  const overrides: ReconstructOptions["resumeWith"] = {};
+  if (given.includes("iterations")) overrides.iterations = command.getOptionValue("iterations");
+  if (given.includes("checkpointEvery")) {
+    overrides.checkpointEvery = command.getOptionValue("checkpointEvery");
+  }
+  return overrides;
 }

@@ -1,6 +1,15 @@
-/** The single-device reconstruction pipeline behind `tessera reconstruct`. */
+/** The reconstruction pipeline behind `tessera reconstruct`: input, sessions, checkpoints, outputs. */
 export * from "./checkpoint.ts";
+export * from "./initial.ts";
+export * from "./input.ts";
+export * from "./metrics.ts";
 export * from "./options.ts";
+export * from "./outputs.ts";
+export * from "./permissions.ts";
+export * from "./pie_session.ts";
+export * from "./probe.ts";
 export * from "./reconstruct.ts";
 export * from "./report.ts";
 export * from "./session.ts";
+export * from "./single_device.ts";
+export * from "./solver_session.ts";

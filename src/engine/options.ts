@@ -36,6 +36,11 @@ export interface ReconstructOptions {
   checkpointEvery: number;
   /** Checkpoint directory (or output directory holding `checkpoint/`) to continue from. */
   resume: string | null;
+  /**
+   * With `resume`: the options that replace the checkpoint's (all others are the checkpoint's,
+   * so the run continues the same computation), e.g. more iterations.
+   */
+  resumeWith?: Partial<Pick<ReconstructOptions, "iterations" | "checkpointEvery">>;
   seed: number;
 }
 

@@ -57,7 +57,12 @@ export async function reconstruct(
   if (requested.resume) {
     const checkpoint = await loadCheckpoint(requested.resume);
     const saved = checkpoint.meta.options as ReconstructOptions;
-    options = { ...saved, out: requested.out ?? saved.out, resume: requested.resume };
+    options = {
+      ...saved,
+      ...requested.resumeWith,
+      out: requested.out ?? saved.out,
+      resume: requested.resume,
+    };
     resumeFrom = checkpoint;
     log(`Resuming from ${checkpoint.dir} at iteration ${checkpoint.meta.iteration}`);
   }

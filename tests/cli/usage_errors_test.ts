@@ -34,6 +34,10 @@ const cases: Array<{ args: string[]; error: RegExp; help?: RegExp }> = [
   { args: ["simulate", "--out", "x.cxi"], error: /^error: required option '--preset <NAME>'/ },
   { args: ["inspect"], error: /^error: missing required argument 'FILE'$/ },
   { args: ["unmix"], error: /^error: unknown command 'unmix'$/ },
+  {
+    args: ["reconstruct", "--resume", "out/x", "--algorithm", "gd"],
+    error: /^error: option '--algorithm' cannot be combined with --resume: a resumed run keeps/,
+  },
 ];
 
 for (const c of cases) {
@@ -58,4 +62,15 @@ Deno.test("bench without a known name exits 2 through the dispatcher", async () 
   const run = await runTessera(["bench", "nonesuch"]);
   assertEquals(run.code, 2, run.stderr);
   assert(/unknown benchmark "nonesuch"/.test(run.stderr), run.stderr);
+});
+
+Deno.test("--resume of a directory without a checkpoint exits 2 naming what it looked for", async () => {
+  const dir = await Deno.makeTempDir();
+  const run = await runTessera(["reconstruct", "--resume", dir, "--iterations", "80"]);
+  assertEquals(run.code, 2, run.stderr);
+  assert(
+    run.stderr.startsWith(`error: Cannot resume from ${dir}: there is no checkpoint in it`),
+    run.stderr,
+  );
+  await Deno.remove(dir);
 });
