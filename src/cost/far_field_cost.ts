@@ -43,6 +43,11 @@ export interface CostCall {
   partial: number;
   /** Overwrite the far fields with dF/dconj(Psi). */
   gradient: boolean;
+  /**
+   * Another noise model for this call (ePIE and rPIE step along the Gaussian amplitude cost).
+   * A Poisson call needs a Poisson cost: its constant is computed for that model only.
+   */
+  noise?: NoiseModel;
 }
 
 /**
@@ -113,7 +118,7 @@ export class FarFieldCost {
         this.o.modes,
         c.count,
         c.first,
-        this.o.noise === "poisson" ? 0 : 1,
+        (c.noise ?? this.o.noise) === "poisson" ? 0 : 1,
         c.gradient ? 1 : 0,
         Math.log2(m2),
       ]),

@@ -1,2 +1,3 @@
 export * from "./gpu_problem.ts";
 export * from "./reduction.ts";
+export * from "./position_updates.ts";
