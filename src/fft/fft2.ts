@@ -69,8 +69,9 @@ export class Fft2 {
   }
 
   /**
-   * Plans the transform of n x n frames and compiles every pipeline it needs, so that
-   * {@link forward} and {@link inverse} only record.
+   * Plans the transform of n x n frames and compiles every pipeline it needs (including the
+   * driver's compilation at first use, which is why it submits and waits for the work recorded so
+   * far), so that {@link forward} and {@link inverse} only record.
    *
    * @throws {RangeError} when n is not a power of two between 2 and 2048.
    */
@@ -92,7 +93,9 @@ export class Fft2 {
           code: unrolledPassWgsl(plan.radix, plan.twiddled),
         })),
     })));
-    return new Fft2(gpu, n, design, passes);
+    const fft = new Fft2(gpu, n, design, passes);
+    await fft.#warmUp();
+    return fft;
   }
 
   /**
@@ -171,6 +174,23 @@ export class Fft2 {
       if (this.design === "workgroup" || pass.plan.twiddled) bindings.push(this.#twiddles);
       this.gpu.dispatch(pass.pipeline, bindings, workgroups);
     });
+  }
+
+  /**
+   * Software adapters JIT-compile a pipeline at its first dispatch (seconds for the big unrolled
+   * kernels): one empty dispatch per pipeline moves that cost here, so recording stays cheap.
+   */
+  async #warmUp(): Promise<void> {
+    const src = this.gpu.buffer(8, "fft warm-up src");
+    const dst = this.gpu.buffer(8, "fft warm-up dst");
+    const nothing = this.gpu.params(new Uint32Array(16));
+    for (const pass of this.passes) {
+      const bindings = [nothing, src, dst];
+      if (this.design === "workgroup" || pass.plan.twiddled) bindings.push(this.#twiddles);
+      this.gpu.dispatch(pass.pipeline, bindings, 1);
+    }
+    await this.gpu.finish();
+    this.gpu.release(src, dst);
   }
 
   #scratchFor(bytes: number): GPUBuffer {
