@@ -54,17 +54,15 @@ interface Pass {
  * ```
  */
 export class Fft2 {
+  /** The design chosen (resolved from `auto`). */
   readonly design: FftDesign;
+  #passes: readonly Pass[];
   #scratch: GPUBuffer | null = null;
   #twiddles: GPUBuffer;
 
-  private constructor(
-    readonly gpu: Gpu,
-    readonly n: number,
-    design: FftDesign,
-    readonly passes: readonly Pass[],
-  ) {
+  private constructor(readonly gpu: Gpu, readonly n: number, design: FftDesign, passes: Pass[]) {
     this.design = design;
+    this.#passes = passes;
     this.#twiddles = gpu.upload(twiddleTable(n), `fft${n} twiddles`);
   }
 
@@ -99,8 +97,12 @@ export class Fft2 {
   }
 
   /**
-   * Records a unitary forward 2D FFT of `batch` frames from `src` into `dst` (no flush).
-   * `src === dst` (in place) is allowed.
+   * Records a unitary forward 2D FFT of `batch` frames from `src` into `dst`. Nothing is submitted,
+   * except when a larger batch than before makes the plan's scratch buffer grow: the work already
+   * recorded is then submitted before the old scratch is released. `src === dst` (in place) is
+   * allowed.
+   *
+   * @throws {RangeError} when an offset is not a multiple of 8 n^2 or the frames exceed a buffer.
    */
   forward(src: GPUBuffer, dst: GPUBuffer, batch: number, options: FftOptions = {}): void {
     this.#record(src, dst, batch, options, false);
@@ -146,8 +148,8 @@ export class Fft2 {
     // Rows then columns; passes alternate scratch and dst, ending in dst. The pass count is even,
     // so src is read only by the first pass and in-place transforms need no extra copy.
     const all = [
-      ...this.passes.map((p) => ({ ...p, rows: true })),
-      ...this.passes.map((p) => ({ ...p, rows: false })),
+      ...this.#passes.map((p) => ({ ...p, rows: true })),
+      ...this.#passes.map((p) => ({ ...p, rows: false })),
     ];
     const mask = n / 2;
     all.forEach((pass, i) => {
@@ -184,7 +186,7 @@ export class Fft2 {
     const src = this.gpu.buffer(8, "fft warm-up src");
     const dst = this.gpu.buffer(8, "fft warm-up dst");
     const nothing = this.gpu.params(new Uint32Array(16));
-    for (const pass of this.passes) {
+    for (const pass of this.#passes) {
       const bindings = [nothing, src, dst];
       if (this.design === "workgroup" || pass.plan.twiddled) bindings.push(this.#twiddles);
       this.gpu.dispatch(pass.pipeline, bindings, 1);

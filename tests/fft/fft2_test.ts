@@ -168,6 +168,27 @@ for (const design of DESIGNS) {
   });
 }
 
+Deno.test("a plan reused with a larger batch grows its scratch without breaking recorded work", async () => {
+  await withGpu(async (gpu) => {
+    const n = 64;
+    const fft = await Fft2.create(gpu, n);
+    const small = randomFrames(n, 1);
+    const large = randomFrames(n, 4);
+    const src1 = gpu.upload(interleave(small), "small");
+    const src4 = gpu.upload(interleave(large), "large");
+    const dst1 = nanFilled(gpu, 2 * n * n, "small out");
+    const dst4 = nanFilled(gpu, 2 * n * n * 4, "large out");
+    fft.forward(src1, dst1, 1);
+    fft.forward(src4, dst4, 4);
+    const got1 = await gpu.readF32(dst1);
+    const got4 = await gpu.readF32(dst4);
+    assertLessOrEqual(relativeL2(got1, interleave(reference(small, n, 1, false, {}))), TOLERANCE);
+    assertLessOrEqual(relativeL2(got4, interleave(reference(large, n, 4, false, {}))), TOLERANCE);
+    gpu.release(src1, src4, dst1, dst4);
+    fft.destroy();
+  });
+});
+
 Deno.test("Fft2.create() rejects sizes that are not powers of two", async () => {
   await withGpu(async (gpu) => {
     for (const n of [0, 48, 4096]) {
