@@ -1,14 +1,15 @@
 /**
- * `deno task bench fft [--json] [--sizes 256,512] [--batch N] [--reps N] [--design D] [--wall]`:
- * batched
- * unitary 2D FFTs of complex64 frames on the GPU against the float64 TypeScript reference of the
- * same run. Without `--json` prints a table; with it, one JSON object:
+ * `deno task bench fft [--json] [--sizes 256,512] [--batch N] [--reps N] [--ts-reps N]
+ * [--design unrolled|workgroup|auto] [--wall]`: batched unitary 2D FFTs of complex64 frames on the
+ * GPU against the float64 TypeScript reference of the same run. Without `--json` prints a table;
+ * with it, one JSON object:
  * `{ adapter, timing, design, sizes: [{ n, batch, ms_median, gflops, rel_error, ts_ms_median }] }`.
+ * gflops counts 5 n log2 n per line on both axes: batch * 2 * n * 5 n log2 n per transform.
  *
- * Timing: medians over `--reps` repetitions after one warm-up transform that absorbs pipeline
- * compilation. With timestamp queries the GPU time between two empty compute passes enclosing the
- * transform is used, otherwise (or with `--wall`) wall time around `gpu.finish()`; `timing` says
- * which.
+ * Timing: medians over `--reps` repetitions (`--ts-reps` for the reference, alternating with
+ * them) after one warm-up transform; pipeline compilation happens before, in `Fft2.create()`.
+ * With timestamp queries the GPU time between two empty compute passes enclosing the transform
+ * is used, otherwise (or with `--wall`) wall time around `gpu.finish()`; `timing` says which.
  */
 import { type Gpu, requestGpu } from "../../src/gpu/mod.ts";
 import { Fft2, fft2Reference, type FftDesign } from "../../src/fft/mod.ts";
@@ -42,7 +43,7 @@ function parse(args: string[]): Args {
     sizes: DEFAULT_SIZES,
     batch: null,
     reps: 7,
-    tsReps: 3,
+    tsReps: 5,
     design: "auto",
     wall: false,
   };
@@ -150,19 +151,18 @@ async function measure(gpu: Gpu, timer: Timer, n: number, batch: number, a: Args
   const fft = await Fft2.create(gpu, n, { design: a.design });
   const src = gpu.upload(input, `bench fft${n} input`);
   const dst = gpu.buffer(input.byteLength, `bench fft${n} output`);
-  // Warm-up: the first dispatch of each pipeline JIT-compiles on the software adapter.
+  // Warm-up; Fft2.create() has already made the driver compile its pipelines.
   fft.forward(src, dst, batch);
   const got = await gpu.readF32(dst);
-  const ms: number[] = [];
-  for (let r = 0; r < a.reps; r++) ms.push(await timer.time(() => fft.forward(src, dst, batch)));
-  fft.destroy();
-  gpu.release(src, dst);
-
+  // GPU and reference repetitions alternate, so both see the same load on a shared machine.
   // The reference transforms the float32-rounded input, so rel_error measures the FFT alone.
+  const ms: number[] = [];
   const ts: number[] = [];
   let refRe = re;
   let refIm = im;
-  for (let r = 0; r < a.tsReps; r++) {
+  for (let r = 0; r < Math.max(a.reps, a.tsReps); r++) {
+    if (r < a.reps) ms.push(await timer.time(() => fft.forward(src, dst, batch)));
+    if (r >= a.tsReps) continue;
     refRe = new Float64Array(length);
     refIm = new Float64Array(length);
     for (let i = 0; i < length; i++) {
@@ -173,6 +173,8 @@ async function measure(gpu: Gpu, timer: Timer, n: number, batch: number, a: Args
     fft2Reference(refRe, refIm, n, batch, false);
     ts.push(performance.now() - start);
   }
+  fft.destroy();
+  gpu.release(src, dst);
   let num = 0;
   let den = 0;
   for (let i = 0; i < length; i++) {
