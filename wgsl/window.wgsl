@@ -11,12 +11,13 @@
 //             4 waves: array<vec2f>  5 patch: array<vec2f> (read_write, count x M x M)
 //             patch[b, p] <- sum_k conj(waves[wave + (b, k, p)]) chi[b, k, p] (when flag = 1);
 //             chi[b, k, p] <- conj(O[window b, p]) chi[b, k, p]
-//   overlap:  0 params Window  1 start: array<u32>  2 entries: array<u32>
-//             3 patch: array<vec2f>  4 grad: array<vec2f> (read_write)
-//             one invocation per pixel p of the index's region (a CSR gather index, entries
-//             packed as window b M^2 + offset): grad[pixel] += sum_{e in list order} patch[entry e]
-//             (patch[entry e mod M^2] when flag = 1: the same patch under every window)
-// No override constants. Workgroup size 256, linear workgroup index wid.x + wid.y * nwg.x.
+//   overlap:  0 params Window  1 origins  2 start: array<u32>  3 windows: array<u32>
+//             4 patch: array<vec2f>  5 grad: array<vec2f> (read_write)
+//             one 16 x 16 workgroup per block of the batch's region (BlockLists index):
+//             grad[pixel] += sum over the block's windows, ascending, of patch[b, pixel - origin b]
+//             for the windows covering the pixel (patch[0, ...] when flag = 1: one shared patch)
+// No override constants. Workgroup size 256 (16 x 16 for overlap), linear workgroup index
+// wid.x + wid.y * nwg.x.
 
 struct Window {
   m: u32,
@@ -42,10 +43,10 @@ struct Window {
 @group(0) @binding(4) var<storage, read_write> waves: array<vec2f>;
 @group(0) @binding(4) var<storage, read> waves_in: array<vec2f>;
 @group(0) @binding(5) var<storage, read_write> patches: array<vec2f>;
-@group(0) @binding(1) var<storage, read> start: array<u32>;
-@group(0) @binding(2) var<storage, read> entries: array<u32>;
-@group(0) @binding(3) var<storage, read> patches_in: array<vec2f>;
-@group(0) @binding(4) var<storage, read_write> grad: array<vec2f>;
+@group(0) @binding(2) var<storage, read> start: array<u32>;
+@group(0) @binding(3) var<storage, read> windows: array<u32>;
+@group(0) @binding(4) var<storage, read> patches_in: array<vec2f>;
+@group(0) @binding(5) var<storage, read_write> grad: array<vec2f>;
 
 fn linear(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
   return (wid.x + wid.y * nwg.x) * 256u + lid;
@@ -126,26 +127,36 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
   }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(16, 16)
 fn overlap(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-           @builtin(local_invocation_index) lid: u32) {
-  let p = linear(wid, nwg, lid);
-  if (p >= win.region_width * win.region_height) {
+           @builtin(local_invocation_id) lid: vec3u) {
+  let block = wid.x + wid.y * nwg.x;
+  let blocks_x = (win.region_width + 15u) / 16u;
+  let ry = (block / blocks_x) * 16u + lid.y;
+  let rx = (block % blocks_x) * 16u + lid.x;
+  if (ry >= win.region_height || rx >= win.region_width) {
     return;
   }
-  let begin = start[p];
-  let end = start[p + 1u];
+  let begin = start[block];
+  let end = start[block + 1u];
   if (begin == end) {
     return;
   }
-  // flag = 1: one patch shared by every window (the entry's low bits, modulo M^2, are the offset in the window).
-  let modulus = select(0xffffffffu, win.m * win.m - 1u, win.flag == 1u);
+  let y = i32(win.region_y0 + ry);
+  let x = i32(win.region_x0 + rx);
+  let m = i32(win.m);
+  // flag = 1: one patch shared by every window.
+  let stride = select(win.m * win.m, 0u, win.flag == 1u);
   var acc = vec2f(0.0);
   for (var e = begin; e < end; e++) {
-    acc += patches_in[entries[e] & modulus];
+    let b = windows[e];
+    let o = origins[win.first + b];
+    let dy = y - o.x;
+    let dx = x - o.y;
+    if (dy >= 0 && dy < m && dx >= 0 && dx < m) {
+      acc += patches_in[b * stride + u32(dy * m + dx)];
+    }
   }
-  let y = win.region_y0 + p / win.region_width;
-  let x = win.region_x0 + p % win.region_width;
-  let g = win.slice + y * win.width + x;
+  let g = win.slice + u32(y) * win.width + u32(x);
   grad[g] = grad[g] + acc;
 }

@@ -73,11 +73,57 @@ export function buildGatherIndex(
   return { region, rowStart, window, offset };
 }
 
-/** The entries of an index packed for the device: window b, offset o -> b M^2 + o. */
-export function packGatherEntries(index: GatherIndex, frame: number): Uint32Array {
-  const out = new Uint32Array(Math.max(1, index.window.length));
-  for (let k = 0; k < index.window.length; k++) {
-    out[k] = index.window[k] * frame * frame + index.offset[k];
+/** Side of the square pixel blocks of a {@link BlockLists} index (one workgroup each). */
+export const BLOCK = 16;
+
+/**
+ * For each 16 x 16 block of an index's region (row-major, ceil(height / 16) x ceil(width / 16)),
+ * the windows that cover at least one of its pixels, ascending: `windows[start[b] ..
+ * start[b + 1])`. The device walks a block's list for each of its pixels, so a pixel adds its
+ * windows in the same ascending order as the per-pixel index, at a fraction of the memory
+ * (a few entries per window instead of one per window pixel).
+ */
+export interface BlockLists {
+  blocksY: number;
+  blocksX: number;
+  start: Uint32Array;
+  windows: Uint32Array;
+}
+
+/** The block lists of a per-pixel {@link GatherIndex} (from either builder). */
+export function blockLists(index: GatherIndex): BlockLists {
+  const { height, width } = index.region;
+  const blocksY = Math.ceil(height / BLOCK);
+  const blocksX = Math.ceil(width / BLOCK);
+  const stamp = new Int32Array(windowCount(index)).fill(-1);
+  const lists: number[][] = [];
+  for (let b = 0; b < blocksY * blocksX; b++) {
+    const y0 = Math.floor(b / blocksX) * BLOCK;
+    const x0 = (b % blocksX) * BLOCK;
+    const list: number[] = [];
+    for (let y = y0; y < Math.min(y0 + BLOCK, height); y++) {
+      for (let x = x0; x < Math.min(x0 + BLOCK, width); x++) {
+        const p = y * width + x;
+        for (let k = index.rowStart[p]; k < index.rowStart[p + 1]; k++) {
+          const w = index.window[k];
+          if (stamp[w] !== b) {
+            stamp[w] = b;
+            list.push(w);
+          }
+        }
+      }
+    }
+    lists.push(list.sort((a, c) => a - c));
   }
-  return out;
+  const start = new Uint32Array(lists.length + 1);
+  lists.forEach((list, b) => start[b + 1] = start[b] + list.length);
+  const windows = new Uint32Array(Math.max(1, start[lists.length]));
+  lists.forEach((list, b) => windows.set(list, start[b]));
+  return { blocksY, blocksX, start, windows };
+}
+
+function windowCount(index: GatherIndex): number {
+  let n = 0;
+  for (const w of index.window) n = Math.max(n, w + 1);
+  return n;
 }

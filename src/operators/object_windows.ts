@@ -1,6 +1,7 @@
 import type { Gpu } from "../gpu/mod.ts";
 import code from "../../wgsl/window.wgsl" with { type: "text" };
 import type { Batch, Scan } from "./scan.ts";
+import { BLOCK } from "./gather_index.ts";
 
 const SOURCE = { file: "wgsl/window.wgsl", code };
 
@@ -103,8 +104,15 @@ export class ObjectWindows {
     const { region } = c.batch;
     this.gpu.dispatch(
       this.pipelines.overlap,
-      [this.#params(c, shared ? 1 : 0), c.batch.rowStart, c.batch.entries, patches, grad],
-      Math.ceil((region.height * region.width) / 256),
+      [
+        this.#params(c, shared ? 1 : 0),
+        this.scan.origins,
+        c.batch.blockStart,
+        c.batch.blockWindows,
+        patches,
+        grad,
+      ],
+      Math.ceil(region.height / BLOCK) * Math.ceil(region.width / BLOCK),
     );
   }
 

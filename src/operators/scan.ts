@@ -2,9 +2,9 @@ import type { Gpu } from "../gpu/mod.ts";
 import { frequency } from "../physics/reference.ts";
 import type { Rect } from "../tiling/types.ts";
 import {
+  blockLists,
   buildGatherIndex,
   type GatherBuilder,
-  packGatherEntries,
   windowOrigin,
   windowsBoundingBox,
 } from "./gather_index.ts";
@@ -24,14 +24,14 @@ export interface ScanOptions {
   gather?: GatherBuilder;
 }
 
-/** Positions first .. first + count - 1 with the gather index of their windows on the device. */
+/** Positions first .. first + count - 1 with the overlap index of their windows on the device. */
 export interface Batch {
   first: number;
   count: number;
-  /** Region of the object the batch's windows cover, and its CSR index (entries packed). */
+  /** Region of the object the batch's windows cover, and its {@link BlockLists} index. */
   region: Rect;
-  rowStart: GPUBuffer;
-  entries: GPUBuffer;
+  blockStart: GPUBuffer;
+  blockWindows: GPUBuffer;
 }
 
 /**
@@ -99,13 +99,13 @@ export class Scan {
       const ys = positionsY.subarray(first, first + count);
       const xs = positionsX.subarray(first, first + count);
       const region = windowsBoundingBox(ys, xs, frame);
-      const index = gather({ positionsY: ys, positionsX: xs, frame, region });
+      const lists = blockLists(gather({ positionsY: ys, positionsX: xs, frame, region }));
       batches.push({
         first,
         count,
         region,
-        rowStart: gpu.upload(index.rowStart, `scan batch ${first} rows`),
-        entries: gpu.upload(packGatherEntries(index, frame), `scan batch ${first} entries`),
+        blockStart: gpu.upload(lists.start, `scan batch ${first} block starts`),
+        blockWindows: gpu.upload(lists.windows, `scan batch ${first} block windows`),
       });
     }
     return new Scan(
@@ -125,7 +125,7 @@ export class Scan {
   /** Frees the scan's buffers. */
   destroy(): void {
     this.gpu.release(this.origins, this.ramps);
-    for (const b of this.batches) this.gpu.release(b.rowStart, b.entries);
+    for (const b of this.batches) this.gpu.release(b.blockStart, b.blockWindows);
   }
 }
 

@@ -51,6 +51,11 @@ export interface GpuProblemOptions {
   countProbe?: boolean;
   /** Builder of the overlap-add index (default: the TypeScript one). */
   gather?: GatherBuilder;
+  /**
+   * An FFT plan of size `frame` to share between problems on one device (its scratch buffer is
+   * sized by the largest batch); the caller destroys it. By default the problem plans its own.
+   */
+  fft?: Fft2;
   /** Relative floor of the preconditioner: 1 / (D + eps max D) (default PRECONDITIONER_FLOOR of the reference problem, 1e-2). */
   preconditionerEpsilon?: number;
 }
@@ -85,6 +90,7 @@ export class GpuProblem implements Problem<GpuVariables> {
   private constructor(
     readonly gpu: Gpu,
     readonly fft: Fft2,
+    private readonly ownsFft: boolean,
     readonly ew: Elementwise,
     readonly reductions: Reductions,
     readonly costTerm: FarFieldCost,
@@ -127,7 +133,10 @@ export class GpuProblem implements Problem<GpuVariables> {
       );
     }
     const frames = o.frames instanceof GPUBuffer ? o.frames : gpu.upload(hostFrames, "frames");
-    const fft = await Fft2.create(gpu, frame);
+    if (o.fft && o.fft.n !== frame) {
+      throw new RangeError(`Cannot use an FFT of ${o.fft.n} for frames of ${frame}`);
+    }
+    const fft = o.fft ?? await Fft2.create(gpu, frame);
     const ew = await Elementwise.create(gpu);
     const scan = Scan.create(gpu, {
       positionsY: o.positionsY,
@@ -158,6 +167,7 @@ export class GpuProblem implements Problem<GpuVariables> {
     return new GpuProblem(
       gpu,
       fft,
+      o.fft === undefined,
       ew,
       reductions,
       cost,
@@ -270,7 +280,7 @@ export class GpuProblem implements Problem<GpuVariables> {
     this.scan.destroy();
     this.costTerm.destroy();
     this.reductions.destroy();
-    this.fft.destroy();
+    if (this.ownsFft) this.fft.destroy();
     this.gpu.release(this.work, this.#partials);
   }
 

@@ -1,5 +1,5 @@
 import code from "../../wgsl/pie.wgsl" with { type: "text" };
-import { FarField } from "../operators/mod.ts";
+import { BLOCK, FarField } from "../operators/mod.ts";
 import type { Batch } from "../operators/mod.ts";
 import type { GpuProblem, GpuVariables } from "./gpu_problem.ts";
 
@@ -36,8 +36,8 @@ export class PositionUpdates {
   readonly #power: GPUBuffer;
   readonly #probeGradient: GPUBuffer;
   readonly #partials: GPUBuffer;
-  readonly #rowStart: GPUBuffer;
-  readonly #entries: GPUBuffer;
+  readonly #blockStart: GPUBuffer;
+  readonly #blockWindows: GPUBuffer;
 
   private constructor(
     private readonly p: GpuProblem,
@@ -48,9 +48,13 @@ export class PositionUpdates {
     this.#power = gpu.buffer(4 * (2 * m2 + 2), "pie powers");
     this.#probeGradient = gpu.buffer(8 * p.sizes.probe, "pie probe gradient");
     this.#partials = gpu.buffer(8 * p.costTerm.partialsFor(1), "pie partials");
-    // A one-position batch never overlaps itself: its index is the identity on its window.
-    this.#rowStart = gpu.upload(Uint32Array.from({ length: m2 + 1 }, (_, i) => i), "pie rows");
-    this.#entries = gpu.upload(Uint32Array.from({ length: m2 }, (_, i) => i), "pie entries");
+    // A one-position batch covers its window alone: every block lists window 0.
+    const blocks = (scan.frame / BLOCK) ** 2;
+    this.#blockStart = gpu.upload(
+      Uint32Array.from({ length: blocks + 1 }, (_, i) => i),
+      "pie blocks",
+    );
+    this.#blockWindows = gpu.upload(new Uint32Array(blocks), "pie block windows");
   }
 
   /** Compiles the update kernels for a problem (it must outlive this object). */
@@ -120,8 +124,8 @@ export class PositionUpdates {
       this.#power,
       this.#probeGradient,
       this.#partials,
-      this.#rowStart,
-      this.#entries,
+      this.#blockStart,
+      this.#blockWindows,
     );
   }
 
@@ -136,8 +140,8 @@ export class PositionUpdates {
       first: j,
       count: 1,
       region: { y0: top, x0: left, height: scan.frame, width: scan.frame },
-      rowStart: this.#rowStart,
-      entries: this.#entries,
+      blockStart: this.#blockStart,
+      blockWindows: this.#blockWindows,
     };
   }
 

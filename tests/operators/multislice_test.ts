@@ -1,6 +1,6 @@
 import { assertEquals } from "../assert.ts";
 import { Multislice, Scan } from "../../src/operators/mod.ts";
-import { buildGatherIndex, windowsBoundingBox } from "../../src/operators/mod.ts";
+import { blockLists, buildGatherIndex, windowsBoundingBox } from "../../src/operators/mod.ts";
 import { referenceKernels } from "../../src/tiling/reference.ts";
 import { nans, randomF32 } from "../kernels/random.ts";
 import { checkAdjoint } from "./adjoint.ts";
@@ -76,4 +76,26 @@ Deno.test("buildGatherIndex() equals the tiling's reference gather index", () =>
   assertEquals(Array.from(ours.rowStart), Array.from(theirs.rowStart));
   assertEquals(Array.from(ours.window), Array.from(theirs.window));
   assertEquals(Array.from(ours.offset), Array.from(theirs.offset));
+});
+
+Deno.test("blockLists() lists, per 16 x 16 block, the windows touching it in ascending order", () => {
+  const frame = 16;
+  const { positionsY, positionsX } = randomPositions(9, frame, [70, 61]);
+  const region = windowsBoundingBox(positionsY, positionsX, frame);
+  const lists = blockLists(buildGatherIndex({ positionsY, positionsX, frame, region }));
+  assertEquals(lists.blocksY, Math.ceil(region.height / 16));
+  assertEquals(lists.blocksX, Math.ceil(region.width / 16));
+  for (let b = 0; b < lists.blocksY * lists.blocksX; b++) {
+    const y0 = region.y0 + Math.floor(b / lists.blocksX) * 16;
+    const x0 = region.x0 + (b % lists.blocksX) * 16;
+    const y1 = Math.min(y0 + 16, region.y0 + region.height);
+    const x1 = Math.min(x0 + 16, region.x0 + region.width);
+    const want: number[] = [];
+    for (let j = 0; j < positionsY.length; j++) {
+      const top = Math.floor(positionsY[j]) - frame / 2;
+      const left = Math.floor(positionsX[j]) - frame / 2;
+      if (top < y1 && top + frame > y0 && left < x1 && left + frame > x0) want.push(j);
+    }
+    assertEquals(Array.from(lists.windows.subarray(lists.start[b], lists.start[b + 1])), want);
+  }
 });

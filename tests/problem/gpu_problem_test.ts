@@ -1,4 +1,5 @@
 import { assertEquals, assertLessOrEqual, relativeL2 } from "../assert.ts";
+import { Fft2 } from "../../src/fft/mod.ts";
 import { GpuProblem, localReduction } from "../../src/problem/mod.ts";
 import { ReferenceProblem } from "../../src/physics/reference_problem.ts";
 import { maxRelative, randomF32 } from "../kernels/random.ts";
@@ -145,4 +146,22 @@ Deno.test("GpuProblem precondition matches the float64 reference problem's", asy
     assertLessOrEqual(relativeL2(toF64(got.object), want.object), 1e-5);
     assertLessOrEqual(relativeL2(toF64(got.probe), want.probe), 1e-5);
   });
+});
+
+Deno.test("GpuProblems sharing an FFT plan agree, and disposing one keeps the plan", async () => {
+  await withCase(
+    { slices: 1, modes: 1, noise: "poisson" },
+    async ({ gpu, options, problem, x }) => {
+      const fft = await Fft2.create(gpu, options.frame);
+      const first = await GpuProblem.create({ ...options, fft });
+      const second = await GpuProblem.create({ ...options, fft });
+      const host = await problem.download(x);
+      const want = await problem.cost(x);
+      first.dispose();
+      const got = await second.cost(second.upload(host.object, host.probe));
+      assertLessOrEqual(Math.abs(got - want) / Math.abs(want), 1e-6);
+      second.dispose();
+      fft.destroy();
+    },
+  );
 });
