@@ -9,8 +9,8 @@
 //             waves[wave + (b, k, p)] <- work (when flag = 1); work[b, k, p] <- O[window b, p] work
 //   backward: 0 params Window  1 origins  2 object  3 chi: array<vec2f> (read_write)
 //             4 waves: array<vec2f>  5 patch: array<vec2f> (read_write, count x M x M)
-//             patch[b, p] <- sum_k conj(waves[wave + (b, k, p)]) chi[b, k, p] (when flag = 1);
-//             chi[b, k, p] <- conj(O[window b, p]) chi[b, k, p]
+//             patch[b, p] <- sum_k conj(waves[wave + (b, k, p)]) chi[b, k, p] (when flag bit 0);
+//             chi[b, k, p] <- conj(O[window b, p]) chi[b, k, p] (when flag bit 1)
 //   overlap:  0 params Window  1 origins  2 start: array<u32>  3 windows: array<u32>
 //             4 patch: array<vec2f>  5 grad: array<vec2f> (read_write)
 //             one 16 x 16 workgroup per block of the batch's region (BlockLists index):
@@ -120,9 +120,11 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
     let j = (b * win.modes + k) * m2 + p;
     let chi = out[j];
     acc += cmul(conj(waves_in[win.wave + j]), chi);
-    out[j] = cmul(o, chi);
+    if ((win.flag & 2u) != 0u) {
+      out[j] = cmul(o, chi);
+    }
   }
-  if (win.flag == 1u) {
+  if ((win.flag & 1u) != 0u) {
     patches[i] = acc;
   }
 }

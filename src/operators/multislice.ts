@@ -111,8 +111,8 @@ export class Multislice {
     const frames = batch.count * modes;
     for (let s = slices - 1; s >= 0; s--) {
       const call = this.#call(batch, s);
-      const wantPatch = g.object !== null;
-      this.windows.backward(object, chi, this.waves, this.patch, call, wantPatch);
+      const want = { patch: g.object !== null, chi: s > 0 || g.probe };
+      this.windows.backward(object, chi, this.waves, this.patch, call, want);
       if (g.object) this.windows.overlapAdd(this.patch, g.object, call);
       if (s > 0) this.fresnel!.adjoint(chi, chi, frames);
     }

@@ -76,9 +76,10 @@ export class ObjectWindows {
   }
 
   /**
-   * Backward pass of {@link multiply}: patch[b] <- sum_k conj(waves[b, k]) chi[b, k] (when a
-   * patch buffer is given; the object-slice gradient of the batch before overlap-add), then
-   * chi[b, k] <- conj(O_s[window b]) chi[b, k] (the gradient with respect to the slice's input).
+   * Backward pass of {@link multiply}: patch[b] <- sum_k conj(waves[b, k]) chi[b, k] (when
+   * `want.patch`: the object-slice gradient of the batch before overlap-add), and
+   * chi[b, k] <- conj(O_s[window b]) chi[b, k] (when `want.chi`: the gradient with respect to
+   * the slice's input, needed by earlier slices and the probe).
    */
   backward(
     object: GPUBuffer,
@@ -86,12 +87,13 @@ export class ObjectWindows {
     waves: GPUBuffer,
     patch: GPUBuffer,
     c: WindowCall,
-    wantPatch: boolean,
+    want: { patch: boolean; chi: boolean },
   ): void {
     const n = c.batch.count * this.scan.frame ** 2;
+    const flag = (want.patch ? 1 : 0) | (want.chi ? 2 : 0);
     this.gpu.dispatch(
       this.pipelines.backward,
-      [this.#params(c, wantPatch ? 1 : 0), this.scan.origins, object, chi, waves, patch],
+      [this.#params(c, flag), this.scan.origins, object, chi, waves, patch],
       Math.ceil(n / 256),
     );
   }

@@ -94,7 +94,7 @@ export class PositionUpdates {
     far.adjoint(work, work, modes);
     for (let s = slices - 1; s >= 0; s--) {
       const call = { batch, slice: s, modes, waveOffset: s * scan.maxBatch * modes * m2 };
-      ms.windows.backward(x.object, work, ms.waves, ms.patch, call, true);
+      ms.windows.backward(x.object, work, ms.waves, ms.patch, call, { patch: true, chi: true });
       // Slice s is no longer read by the rest of the chain: it can take its step now.
       const params = this.#params(batch, s, o, o.alpha);
       gpu.dispatch(

@@ -65,11 +65,13 @@ export async function finiteDifference(
 }
 
 /**
- * The cost is evaluated in float32 on the device, which bounds how well differences resolve its
- * slope: over 60 runs of these cases the worst mismatch seen was 7e-4 (typically 1e-5 to 3e-4),
- * while a wrong factor or a missing conjugate gives mismatches of order 1.
+ * The cost is evaluated in float32 on the device (the forward model and the per-pixel terms),
+ * which limits how finely differences resolve its slope; the Poisson term also bends sharply on
+ * dim pixels. Measured over 8 runs of each case here: 1e-5 to 3e-3, typically 3e-4. A wrong
+ * factor, sign or conjugate, or a missing slice or mode, gives mismatches of order 1e-1 to 1.
+ * The float64 reference comparison in tests/problem pins the gradient to 1e-4 (seen: 1e-6).
  */
-const FD_TOLERANCE = 2e-3;
+const FD_TOLERANCE = 1e-2;
 
 const cases: Array<CaseOptions & { h: number }> = [
   { slices: 1, modes: 1, noise: "poisson", mask: true, h: 1e-3 },

@@ -30,29 +30,54 @@ export interface Case {
   options: GpuProblemOptions;
 }
 
-/** A smooth random object (amplitude near 1, phase within +-0.5) of `slices` slices. */
-function randomObject(slices: number): Float64Array {
-  const out = new Float64Array(2 * slices * SHAPE[0] * SHAPE[1]);
-  for (let i = 0; i < out.length / 2; i++) {
-    const a = 1 + 0.2 * (Math.random() - 0.5);
-    const phase = Math.random() - 0.5;
-    [out[2 * i], out[2 * i + 1]] = [a * Math.cos(phase), a * Math.sin(phase)];
+/** A smooth random real field on H x W: a sum of a few random low-frequency cosines in [-1, 1]. */
+function smoothField(h: number, w: number): Float64Array {
+  const waves = Array.from({ length: 4 }, () => ({
+    ky: (Math.random() - 0.5) * 0.3,
+    kx: (Math.random() - 0.5) * 0.3,
+    phase: 2 * Math.PI * Math.random(),
+  }));
+  const out = new Float64Array(h * w);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let v = 0;
+      for (const c of waves) v += Math.cos(c.ky * y + c.kx * x + c.phase) / waves.length;
+      out[y * w + x] = v;
+    }
   }
   return out;
 }
 
 /**
- * K Gaussian probe modes with a defocus phase (a smooth, broad far field without dark speckles,
- * where the Poisson cost would be needlessly stiff), about 100 counts per bright pixel.
+ * A smooth random object of `slices` slices, amplitude 1 +- 0.1, phase +- 0.5. Smooth fields keep
+ * the far field free of dark speckles, where the Poisson cost is needlessly stiff for finite
+ * differences.
  */
+function randomObject(slices: number): Float64Array {
+  const plane = SHAPE[0] * SHAPE[1];
+  const out = new Float64Array(2 * slices * plane);
+  for (let s = 0; s < slices; s++) {
+    const amplitude = smoothField(SHAPE[0], SHAPE[1]);
+    const phase = smoothField(SHAPE[0], SHAPE[1]);
+    for (let i = 0; i < plane; i++) {
+      const a = 1 + 0.1 * amplitude[i];
+      const j = 2 * (s * plane + i);
+      [out[j], out[j + 1]] = [a * Math.cos(0.5 * phase[i]), a * Math.sin(0.5 * phase[i])];
+    }
+  }
+  return out;
+}
+
+/** K Gaussian probe modes with a defocus phase (a smooth, broad far field), ~100 counts a pixel. */
 function randomProbe(modes: number): Float64Array {
   const out = new Float64Array(2 * modes * M * M);
   for (let k = 0; k < modes; k++) {
+    const wobble = smoothField(M, M);
     for (let y = 0; y < M; y++) {
       for (let x = 0; x < M; x++) {
         const r2 = (y - M / 2) ** 2 + (x - M / 2) ** 2;
         const a = (10 / (k + 1)) * Math.exp(-r2 / (2 * (M / 5) ** 2));
-        const phase = (0.3 + 0.1 * k) * r2 / 4 + 0.2 * Math.random();
+        const phase = (0.3 + 0.1 * k) * r2 / 4 + 0.3 * wobble[y * M + x];
         const i = 2 * (k * M * M + y * M + x);
         [out[i], out[i + 1]] = [a * Math.cos(phase), a * Math.sin(phase)];
       }
@@ -61,11 +86,20 @@ function randomProbe(modes: number): Float64Array {
   return out;
 }
 
-/** Adds a relative random perturbation to a complex array. */
-function perturb(v: Float64Array, amount: number): Float64Array {
-  let peak = 0;
-  for (const value of v) peak = Math.max(peak, Math.abs(value));
-  return v.map((value) => value + amount * peak * (Math.random() - 0.5));
+/** x (1 + amount u) with u a smooth random complex field per frame of `plane` elements. */
+function perturb(v: Float64Array, amount: number, h: number, w: number): Float64Array {
+  const out = v.slice();
+  for (let f = 0; f < v.length / (2 * h * w); f++) {
+    const re = smoothField(h, w), im = smoothField(h, w);
+    for (let i = 0; i < h * w; i++) {
+      const j = 2 * (f * h * w + i);
+      const [a, b] = [v[j], v[j + 1]];
+      const [c, d] = [amount * re[i], amount * im[i]];
+      out[j] = a + a * c - b * d;
+      out[j + 1] = b + a * d + b * c;
+    }
+  }
+  return out;
 }
 
 /** Simulates frames with the float64 model and builds the GPU problem over them. */
@@ -86,8 +120,8 @@ export async function makeCase(c: CaseOptions): Promise<Case> {
   const truthObject = randomObject(c.slices);
   const truthProbe = randomProbe(c.modes);
   const frames = new Float32Array(model.intensities(truthObject, truthProbe));
-  const object = new Float64Array(new Float32Array(perturb(truthObject, 0.2)));
-  const probe = new Float64Array(new Float32Array(perturb(truthProbe, 0.2)));
+  const object = new Float64Array(new Float32Array(perturb(truthObject, 0.2, SHAPE[0], SHAPE[1])));
+  const probe = new Float64Array(new Float32Array(perturb(truthProbe, 0.2, M, M)));
   const options: GpuProblemOptions = {
     gpu,
     frames: gpu.upload(frames, "frames"),
