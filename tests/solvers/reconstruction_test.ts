@@ -1,0 +1,92 @@
+import { assert, assertGreaterOrEqual } from "../assert.ts";
+import { requestGpu } from "../../src/gpu/mod.ts";
+import { GpuProblem, type GpuVariables } from "../../src/problem/mod.ts";
+import { cg } from "../../src/solvers/mod.ts";
+import { simulateDataset, type SimulatedDataset } from "../../src/simulate/mod.ts";
+import { phasePsnr, phaseSsim, scannedArea } from "../../src/metrics/mod.ts";
+
+/** Acceptance runs of `cg` on the GPU problem against simulated Siemens stars with known truth. */
+
+async function problemFor(sim: SimulatedDataset, slices: number) {
+  const gpu = await requestGpu({ label: "reconstruction test" });
+  const { model, dataset } = sim;
+  const problem = await GpuProblem.create({
+    gpu,
+    frames: dataset.frames,
+    positionsX: model.positionsX,
+    positionsY: model.positionsY,
+    frame: model.frame,
+    objectShape: model.objectShape,
+    slices,
+    sliceDistance: model.propagation!.sliceThickness,
+    wavelength: model.propagation!.wavelength,
+    pixelSize: model.propagation!.pixelSize,
+  });
+  return { gpu, problem };
+}
+
+/** Object of ones, and the given probe. */
+function start(problem: GpuProblem, probe: Float64Array): GpuVariables {
+  const object = new Float32Array(2 * problem.sizes.object);
+  for (let i = 0; i < object.length; i += 2) object[i] = 1;
+  return problem.upload(object, Float32Array.from(probe));
+}
+
+function nonIncreasing(costs: number[]): boolean {
+  return costs.every((c, i) => i === 0 || c <= costs[i - 1]);
+}
+
+/**
+ * Runs cg for up to `iterations`, checking the metrics every 10 iterations and stopping once both
+ * thresholds hold ("reaches within N iterations"). Returns the last metrics and costs.
+ */
+async function reconstruct(o: {
+  sim: SimulatedDataset;
+  probe: Float64Array;
+  iterations: number;
+  refineProbeFrom?: number;
+  psnr: number;
+  ssim: number;
+}) {
+  const { problem, gpu } = await problemFor(o.sim, 1);
+  const { model, truth } = o.sim;
+  const x = start(problem, o.probe);
+  const mask = scannedArea({ ...model, probe: truth.probe });
+  let metrics = { psnr: -Infinity, ssim: -Infinity };
+  const measure = async () => {
+    const { object } = await problem.download(x);
+    const c = { reconstruction: object, truth: truth.object, shape: model.objectShape, mask };
+    metrics = { psnr: phasePsnr(c), ssim: phaseSsim(c) };
+    return metrics.psnr >= o.psnr && metrics.ssim >= o.ssim;
+  };
+  try {
+    const { costs } = await cg(problem, x, {
+      iterations: o.iterations,
+      refineProbeFrom: o.refineProbeFrom,
+      onIteration: async (i) => ((i + 1) % 10 === 0 && (await measure()) ? "stop" : undefined),
+    });
+    await measure();
+    return { costs, ...metrics };
+  } finally {
+    problem.destroy(x);
+    problem.dispose();
+    gpu.destroy();
+  }
+}
+
+const siemens = () =>
+  simulateDataset({ preset: "siemens", frame: 64, positions: 400, counts: 1e6 });
+
+Deno.test("cg() with a known probe reaches phase PSNR >= 28 dB and SSIM >= 0.93 within 100 iterations (frame 64, 400 Fermat positions, 1e6 photons), the Poisson cost never rising", async () => {
+  const sim = await siemens();
+  const r = await reconstruct({
+    sim,
+    probe: sim.truth.probe,
+    iterations: 100,
+    psnr: 28,
+    ssim: 0.93,
+  });
+  assert(nonIncreasing(r.costs), `costs ${r.costs}`);
+  assertGreaterOrEqual(r.psnr, 28, "phase PSNR");
+  assertGreaterOrEqual(r.ssim, 0.93, "phase SSIM");
+});
