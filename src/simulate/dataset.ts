@@ -54,6 +54,13 @@ export interface SimulateOptions {
   noise?: "poisson" | "none";
   /** Distance between slices, metres (default: siemens 10 dx^2 / lambda, pbtio3 one cell). */
   sliceThickness?: number;
+  /** Electron probe (pbtio3): convergence semi-angle, radians (default 0.02, i.e. 20 mrad). */
+  semiAngle?: number;
+  /**
+   * Electron probe (pbtio3): defocus, metres (default: the probe's geometric shadow spans a
+   * third of the frame, 2 alpha df = M dx / 3).
+   */
+  defocus?: number;
   /** Seed of every random choice (default 1). */
   seed?: number;
   /** Computes the intensities instead of the CPU reference model. */
@@ -101,8 +108,8 @@ export async function simulateDataset(options: SimulateOptions): Promise<Simulat
   const energyJ = electronVolts(electron ? 300e3 : 8e3);
   const lambda = wavelengthOf(kind, energyJ);
   // X-rays: the pixel follows from a 2 m detector distance; electrons: the camera length is
-  // chosen for a 0.15 Angstrom pixel (a 20 mrad aperture then fills 30% of Nyquist).
-  const semiAngle = 0.02;
+  // chosen so that the aperture fills 30% of Nyquist (a 0.15 Angstrom pixel at 20 mrad).
+  const semiAngle = options.semiAngle ?? 0.02;
   const dx = electron
     ? (APERTURE_FILL * lambda) / (2 * semiAngle)
     : objectPixelSize({ wavelength: lambda, distance: 2, detectorPixel: DETECTOR_PIXEL, frame });
@@ -116,7 +123,7 @@ export async function simulateDataset(options: SimulateOptions): Promise<Simulat
       wavelength: lambda,
       semiAngle,
       // The geometric shadow of the aperture at defocus df has diameter 2 alpha df.
-      defocus: (diameter * dx) / (2 * semiAngle),
+      defocus: options.defocus ?? (diameter * dx) / (2 * semiAngle),
       counts,
     })
     : fresnelDisk({
