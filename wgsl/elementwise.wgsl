@@ -10,9 +10,10 @@
 //   mul_broadcast: 0 params {n, length, conj_k} 1 k: array<vec2f> 2 y: array<vec2f> (read_write)
 //                  y[i] <- k[i mod length] y[i] (conj(k) when conj_k = 1): one kernel applied
 //                  to every frame of a batch
-//   divide_broadcast: 0 params {n, length, c (f32 bits)} 1 d: array<vec2f> 2 y: array<vec2f> (rw)
-//                  y[i] <- y[i] / (Re d[i mod length] + c): a diagonal preconditioner applied to
-//                  every slice or mode
+//   divide_broadcast: 0 params {n, length} 1 d: array<vec2f> 2 y: array<vec2f> (rw)
+//                  3 c: array<vec2f> (read; c[0].x is the floor)
+//                  y[i] <- y[i] / (Re d[i mod length] + Re c[0]): a diagonal preconditioner
+//                  applied to every slice or mode, its floor computed on the device
 // No override constants. Workgroup size 256; the linear workgroup index is
 // wid.x + wid.y * nwg.x (dispatches over 65535 workgroups are folded by Gpu.dispatch).
 
@@ -42,6 +43,7 @@ struct Counts {
 
 @group(0) @binding(1) var<storage, read> bc_k: array<vec2f>;
 @group(0) @binding(2) var<storage, read_write> bc_y: array<vec2f>;
+@group(0) @binding(3) var<storage, read> floor_: array<vec2f>;
 
 fn index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
   return (wid.x + wid.y * nwg.x) * 256u + lid;
@@ -113,6 +115,6 @@ fn divide_broadcast(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
                     @builtin(local_invocation_index) lid: u32) {
   let i = index(wid, nwg, lid);
   if (i < counts.n) {
-    bc_y[i] = bc_y[i] / (bc_k[i % counts.length].x + bitcast<f32>(counts.flag));
+    bc_y[i] = bc_y[i] / (bc_k[i % counts.length].x + floor_[0].x);
   }
 }

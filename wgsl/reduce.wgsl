@@ -12,6 +12,9 @@
 //                 partials[first + w].x <- sum x over chunk w of the same kind of region
 //   max_partials: 0 params Region  1 a: array<vec2f>  2 partials: array<vec2f> (read_write)
 //                 partials[first + w].x <- max of the real parts over chunk w (-inf if empty)
+//   max_finish:   0 params {count, -, -, scale (f32 bits)}  1 partials: array<vec2f> (max_partials
+//                 output)  2 out: array<vec2f> (read_write)
+//                 out[0].x <- scale max_u partials[u].x, on the device (one workgroup)
 //   sum_runs:     0 params {count, run, first}  1 x: array<f32>  2 partials: array<vec2f> (rw)
 //                 partials[first + u].x <- sum_{i < run, u run + i < count} x[u run + i], in order,
 //                 one invocation per run and no workgroup barrier
@@ -37,6 +40,7 @@ struct Runs {
   count: u32,
   run: u32,
   first: u32,
+  scale: u32,
 }
 
 struct Batches {
@@ -137,6 +141,25 @@ fn max_partials(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
   }
   if (lid == 0u) {
     dst[region.first + w] = vec2f(peak[0], 0.0);
+  }
+}
+
+@compute @workgroup_size(256)
+fn max_finish(@builtin(local_invocation_index) lid: u32) {
+  var acc = -3.4028235e38;
+  for (var u = lid; u < runs.count; u += 256u) {
+    acc = max(acc, a[u].x);
+  }
+  peak[lid] = acc;
+  workgroupBarrier();
+  for (var half = 128u; half > 0u; half = half >> 1u) {
+    if (lid < half) {
+      peak[lid] = max(peak[lid], peak[lid + half]);
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    dst[0] = vec2f(bitcast<f32>(runs.scale) * peak[0], 0.0);
   }
 }
 

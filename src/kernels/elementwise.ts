@@ -101,15 +101,19 @@ export class Elementwise {
     this.gpu.dispatch(this.pipelines.mul_broadcast, [params, k, y], Math.ceil(o.count / GROUP));
   }
 
-  /** y <- y / (Re d + c) frame by frame: `d` has `length` elements, y has `count`. */
-  divideBroadcast(d: GPUBuffer, y: GPUBuffer, o: { count: number; length: number; c: number }) {
-    const words = new Uint32Array(3);
-    words[0] = o.count;
-    words[1] = o.length;
-    new Float32Array(words.buffer, 8, 1)[0] = o.c;
+  /**
+   * y <- y / (Re d + Re c[0]) frame by frame: `d` has `length` elements, y has `count`; the
+   * floor is read from the device buffer `c` (see `Reductions.scaledMaxReal`).
+   */
+  divideBroadcast(
+    d: GPUBuffer,
+    y: GPUBuffer,
+    o: { count: number; length: number; c: GPUBuffer },
+  ): void {
+    const params = this.gpu.params(new Uint32Array([o.count, o.length, 0]));
     this.gpu.dispatch(
       this.pipelines.divide_broadcast,
-      [this.gpu.params(words), d, y],
+      [params, d, y, o.c],
       Math.ceil(o.count / GROUP),
     );
   }

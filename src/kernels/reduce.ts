@@ -58,21 +58,22 @@ export class Reductions {
   private constructor(
     private readonly gpu: Gpu,
     private readonly pipelines: Record<
-      "dot" | "sum" | "max" | "runs" | "batches",
+      "dot" | "sum" | "max" | "maxFinish" | "runs" | "batches",
       GPUComputePipeline
     >,
   ) {}
 
   /** Compiles (or takes from the device's cache) the reduction pipelines. */
   static async create(gpu: Gpu): Promise<Reductions> {
-    const [dot, sum, max, runs, batches] = await Promise.all([
+    const [dot, sum, max, maxFinish, runs, batches] = await Promise.all([
       gpu.pipeline(SOURCE, "dot_partials"),
       gpu.pipeline(SOURCE, "sum_partials"),
       gpu.pipeline(SOURCE, "max_partials"),
+      gpu.pipeline(SOURCE, "max_finish"),
       gpu.pipeline(SOURCE, "sum_runs"),
       gpu.pipeline(SOURCE, "sum_batches"),
     ]);
-    return new Reductions(gpu, { dot, sum, max, runs, batches });
+    return new Reductions(gpu, { dot, sum, max, maxFinish, runs, batches });
   }
 
   /** sum conj(a) b over every term, one readback for all of them. */
@@ -117,12 +118,26 @@ export class Reductions {
   }
 
   /**
+   * out[0] <- (scale max Re a over `region`, 0), all on the device: no readback, for kernels
+   * that read the value from `out` (the preconditioner's floor).
+   */
+  scaledMaxReal(a: GPUBuffer, region: Region, out: GPUBuffer, scale: number): void {
+    const n = chunks(region);
+    const partials = this.#buffer(n);
+    const params = this.gpu.params(regionParams(region, 0));
+    this.gpu.dispatch(this.pipelines.max, [params, a, partials], n);
+    const words = new Uint32Array([n, 0, 0, 0]);
+    new Float32Array(words.buffer, 12, 1)[0] = scale;
+    this.gpu.dispatch(this.pipelines.maxFinish, [this.gpu.params(words), partials, out], 1);
+  }
+
+  /**
    * partials[first + u] <- (sum of x[u run .. (u + 1) run), in order, 0) for the first `count`
    * values of x, on the device and without workgroup barriers: ceil(count / run) partials, as
    * (re, im) pairs like the other partials. For the host to finish with {@link sumPairs}.
    */
   sumRuns(x: GPUBuffer, partials: GPUBuffer, o: { count: number; run: number; first: number }) {
-    const params = this.gpu.params(new Uint32Array([o.count, o.run, o.first]));
+    const params = this.gpu.params(new Uint32Array([o.count, o.run, o.first, 0]));
     const n = Math.ceil(o.count / o.run);
     this.gpu.dispatch(this.pipelines.runs, [params, x, partials], Math.ceil(n / 256));
   }

@@ -10,38 +10,42 @@ import type { GpuProblem, GpuVariables } from "./gpu_problem.ts";
 export class Preconditioner {
   #objectWeight: GPUBuffer | null = null;
   #probeWeight: GPUBuffer | null = null;
+  #floor: GPUBuffer | null = null;
 
   constructor(private readonly p: GpuProblem, private readonly eps: number) {}
 
-  async apply(
+  apply(
     x: GpuVariables,
     g: GpuVariables,
     out: GpuVariables,
     active: { object: boolean; probe: boolean },
   ): Promise<void> {
-    const { gpu, scan, sizes } = this.p;
+    const { gpu, scan, sizes, reductions } = this.p;
+    // eps max D is found and used on the device: no readback.
+    const floor = this.#floor ??= gpu.buffer(8, "preconditioner floor");
     const [h, w] = scan.objectShape;
     const m2 = scan.frame * scan.frame;
     if (active.object) {
       this.#objectWeight ??= gpu.buffer(8 * h * w, "object preconditioner");
       this.#probeIntensity(x, this.#objectWeight);
-      const peak = await this.p.reductions.maxReal(this.#objectWeight, { height: h, width: w });
+      reductions.scaledMaxReal(this.#objectWeight, { height: h, width: w }, floor, this.eps);
       if (out.object !== g.object) gpu.copy(g.object, 0, out.object, 0, 8 * sizes.object);
-      const o = { count: sizes.object, length: h * w, c: this.eps * peak };
+      const o = { count: sizes.object, length: h * w, c: floor };
       this.p.ew.divideBroadcast(this.#objectWeight, out.object, o);
     }
     if (active.probe) {
       this.#probeWeight ??= gpu.buffer(8 * m2, "probe preconditioner");
       this.#objectIntensity(x, this.#probeWeight);
-      const peak = await this.p.reductions.maxReal(this.#probeWeight, { height: 1, width: m2 });
+      reductions.scaledMaxReal(this.#probeWeight, { height: 1, width: m2 }, floor, this.eps);
       if (out.probe !== g.probe) gpu.copy(g.probe, 0, out.probe, 0, 8 * sizes.probe);
-      const o = { count: sizes.probe, length: m2, c: this.eps * peak };
+      const o = { count: sizes.probe, length: m2, c: floor };
       this.p.ew.divideBroadcast(this.#probeWeight, out.probe, o);
     }
+    return Promise.resolve();
   }
 
   destroy(): void {
-    this.p.gpu.release(this.#objectWeight, this.#probeWeight);
+    this.p.gpu.release(this.#objectWeight, this.#probeWeight, this.#floor);
   }
 
   /** d <- overlap-add of sum_k |P_k|^2 over every window (real part; imaginary part 0). */

@@ -40,7 +40,7 @@ export interface GpuProblemOptions {
   noise?: NoiseModel;
   /** Bad detector pixels (nonzero = bad), M x M stored layout. */
   mask?: Uint8Array | null;
-  /** Positions processed together; bounds the work buffers (default 256). */
+  /** Positions processed together; bounds the work buffers (default {@link defaultBatchSize}). */
   batchSize?: number;
   /** Combination with other workers (default {@link localReduction}). */
   reduction?: Reduction;
@@ -143,7 +143,7 @@ export class GpuProblem implements Problem<GpuVariables> {
       positionsX: o.positionsX,
       frame,
       objectShape: o.objectShape,
-      batchSize: o.batchSize ?? 256,
+      batchSize: o.batchSize ?? defaultBatchSize(frame, modes),
       gather: o.gather,
     });
     const propagation = slices > 1
@@ -322,4 +322,14 @@ export class GpuProblem implements Problem<GpuVariables> {
     if (this.#active.object) yield "object";
     if (this.#active.probe) yield "probe";
   }
+}
+
+/**
+ * Positions per batch when the caller does not choose: about 2^20 complex elements per work
+ * buffer (8 MiB; 256 positions of 64 x 64, 64 of 128 x 128), at most 256. Larger batches buy
+ * little speed (dispatch overhead is already small) and cost device memory several times over:
+ * the work, stored-wave and patch buffers and the FFT's scratch all scale with it.
+ */
+export function defaultBatchSize(frame: number, modes: number): number {
+  return Math.max(1, Math.min(256, Math.floor(2 ** 20 / (modes * frame * frame))));
 }

@@ -131,3 +131,17 @@ Deno.test("sumRuns() adds consecutive runs in order, the last one ragged", async
     }
   });
 });
+
+Deno.test("scaledMaxReal() leaves scale x the largest real part on the device", async () => {
+  await withReductions(async (gpu, red) => {
+    const n = 5000;
+    const a = randomF32(2 * n);
+    let peak = -Infinity;
+    for (let i = 0; i < n; i++) peak = Math.max(peak, a[2 * i]);
+    const out = gpu.upload(nans(2), "out");
+    red.scaledMaxReal(gpu.upload(a, "a"), { height: 1, width: n }, out, 0.25);
+    const got = await gpu.readF32(out);
+    assertEquals(got[0], Math.fround(0.25 * Math.fround(peak)));
+    assertEquals(got[1], 0);
+  });
+});
