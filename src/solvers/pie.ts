@@ -69,11 +69,6 @@ async function sweep(
   options: PieOptions,
   variant: "epie" | "rpie",
 ): Promise<SolverResult> {
-  const { frame, objectShape: [h, w], slices, frames } = problem.options;
-  const model = problem.model;
-  const alpha = options.alpha ?? (variant === "epie" ? 1 : 0.1);
-  const beta = options.beta ?? 1;
-  const g = problem.create("position gradient");
   const costs: number[] = [];
   const first = options.start ?? 0;
   for (let iteration = first; iteration < first + options.iterations; iteration++) {
@@ -81,47 +76,79 @@ async function sweep(
     problem.setActive({ object: true, probe: refine });
     const cost = await problem.cost(x);
     costs.push(cost);
-    for (const j of shuffled(model.count, (options.seed ?? 0) + iteration)) {
-      model.evaluate({
-        ...x,
-        frames,
-        noise: "gaussian",
-        positions: [j],
-        objectGradient: g.object,
-        probeGradient: refine ? g.probe : undefined,
-      });
-      const win = model.windows[j];
-      const probePower = power(x.probe, frame);
-      const objectPower = windowPower(x.object, { h, w, slices, frame, ...win });
-      const pMax = Math.max(...probePower);
-      const oMax = Math.max(...objectPower);
-      for (let s = 0; s < slices; s++) {
-        // All slices are stepped at once from the same residual (3PIE steps them one after
-        // another): each takes 1/S of the step, or together they overshoot S times.
-        for (let y = 0; y < frame; y++) {
-          for (let xx = 0; xx < frame; xx++) {
-            const p = 2 * ((s * h + win.top + y) * w + win.left + xx);
-            const f = factor(variant, alpha, probePower[y * frame + xx], pMax) / slices;
-            x.object[p] -= f * g.object[p];
-            x.object[p + 1] -= f * g.object[p + 1];
-            g.object[p] = g.object[p + 1] = 0;
-          }
-        }
-      }
-      if (refine) {
-        const m2 = frame * frame;
-        for (let i = 0; i < g.probe.length / 2; i++) {
-          const f = factor(variant, beta, objectPower[i % m2], oMax);
-          x.probe[2 * i] -= f * g.probe[2 * i];
-          x.probe[2 * i + 1] -= f * g.probe[2 * i + 1];
-        }
-        g.probe.fill(0);
-      }
-    }
+    pieSweep(problem, x, {
+      variant,
+      alpha: options.alpha,
+      beta: options.beta,
+      refine,
+      seed: (options.seed ?? 0) + iteration,
+    });
     if ((await options.onIteration?.(iteration, cost)) === "stop") break;
   }
   costs.push(await problem.cost(x));
   return { costs };
+}
+
+/** Options of {@link pieSweep}. */
+export interface PieSweepOptions {
+  variant: "epie" | "rpie";
+  /** As in {@link PieOptions}. */
+  alpha?: number;
+  beta?: number;
+  /** Whether the probe is updated too. */
+  refine: boolean;
+  /** Seed of this sweep's random position order. */
+  seed: number;
+}
+
+/**
+ * One ePIE or rPIE iteration: every position once, in a random order, object (and probe when
+ * `refine`) updated after each. `epie` and `rpie` are this plus the cost bookkeeping.
+ */
+export function pieSweep(problem: ReferenceProblem, x: ReferenceVector, o: PieSweepOptions): void {
+  const { frame, objectShape: [h, w], slices, frames } = problem.options;
+  const model = problem.model;
+  const { variant, refine } = o;
+  const alpha = o.alpha ?? (variant === "epie" ? 1 : 0.1);
+  const beta = o.beta ?? 1;
+  const g = problem.create("position gradient");
+  for (const j of shuffled(model.count, o.seed)) {
+    model.evaluate({
+      ...x,
+      frames,
+      noise: "gaussian",
+      positions: [j],
+      objectGradient: g.object,
+      probeGradient: refine ? g.probe : undefined,
+    });
+    const win = model.windows[j];
+    const probePower = power(x.probe, frame);
+    const objectPower = windowPower(x.object, { h, w, slices, frame, ...win });
+    const pMax = Math.max(...probePower);
+    const oMax = Math.max(...objectPower);
+    for (let s = 0; s < slices; s++) {
+      // All slices are stepped at once from the same residual (3PIE steps them one after
+      // another): each takes 1/S of the step, or together they overshoot S times.
+      for (let y = 0; y < frame; y++) {
+        for (let xx = 0; xx < frame; xx++) {
+          const p = 2 * ((s * h + win.top + y) * w + win.left + xx);
+          const f = factor(variant, alpha, probePower[y * frame + xx], pMax) / slices;
+          x.object[p] -= f * g.object[p];
+          x.object[p + 1] -= f * g.object[p + 1];
+          g.object[p] = g.object[p + 1] = 0;
+        }
+      }
+    }
+    if (refine) {
+      const m2 = frame * frame;
+      for (let i = 0; i < g.probe.length / 2; i++) {
+        const f = factor(variant, beta, objectPower[i % m2], oMax);
+        x.probe[2 * i] -= f * g.probe[2 * i];
+        x.probe[2 * i + 1] -= f * g.probe[2 * i + 1];
+      }
+      g.probe.fill(0);
+    }
+  }
 }
 
 /** ePIE: a / max. rPIE: 1 / ((1 - a) local + a max). */
