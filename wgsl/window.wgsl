@@ -7,6 +7,8 @@
 //   multiply: 0 params Window  1 origins  2 object  3 work: array<vec2f> (read_write,
 //             count x K x M x M)  4 waves: array<vec2f> (read_write)
 //             waves[wave + (b, k, p)] <- work (when flag = 1); work[b, k, p] <- O[window b, p] work
+//             (flag = 2: work[b, k, p] <- O[window b, p] waves[wave + (b, k, p)], the wave already
+//             stored)
 //   backward: 0 params Window  1 origins  2 object  3 chi: array<vec2f> (read_write)
 //             4 waves: array<vec2f>  5 patch: array<vec2f> (read_write, count x M x M)
 //             patch[b, p] <- sum_k conj(waves[wave + (b, k, p)]) chi[b, k, p] (when flag bit 0);
@@ -97,7 +99,12 @@ fn multiply(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
   if (i >= win.count * per) {
     return;
   }
-  let v = out[i];
+  var v: vec2f;
+  if (win.flag == 2u) {
+    v = waves[win.wave + i];
+  } else {
+    v = out[i];
+  }
   if (win.flag == 1u) {
     waves[win.wave + i] = v;
   }

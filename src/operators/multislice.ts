@@ -93,10 +93,13 @@ export class Multislice {
   forward(object: GPUBuffer, out: GPUBuffer, batch: Batch, store = true): void {
     const { fft, slices, modes } = this.o;
     const frames = batch.count * modes;
-    this.placement.place(this.spectrum, out, batch);
-    fft.inverse(out, out, frames);
+    // When storing, the shifted probes go straight into the first slot of the stored waves.
+    const first = store ? this.waves : out;
+    this.placement.place(this.spectrum, first, batch);
+    fft.inverse(first, first, frames);
     for (let s = 0; s < slices; s++) {
-      this.windows.multiply(object, out, this.waves, this.#call(batch, s), store);
+      const wave = !store ? "input" : s === 0 ? "stored" : "store";
+      this.windows.multiply(object, out, this.waves, this.#call(batch, s), wave);
       if (s < slices - 1) this.fresnel!.forward(out, out, frames);
     }
   }

@@ -65,12 +65,22 @@ export class ObjectWindows {
     );
   }
 
-  /** Stores work into waves (when `store`), then work[b, k] <- O_s[window b] work[b, k]. */
-  multiply(object: GPUBuffer, work: GPUBuffer, waves: GPUBuffer, c: WindowCall, store: boolean) {
+  /**
+   * work[b, k] <- O_s[window b] psi[b, k], with psi read from work and stored into the waves
+   * slot (`store`), read from work only (`input`), or read from the waves slot (`stored`).
+   */
+  multiply(
+    object: GPUBuffer,
+    work: GPUBuffer,
+    waves: GPUBuffer,
+    c: WindowCall,
+    wave: "store" | "input" | "stored",
+  ): void {
     const n = c.batch.count * c.modes * this.scan.frame ** 2;
+    const flag = wave === "store" ? 1 : wave === "stored" ? 2 : 0;
     this.gpu.dispatch(
       this.pipelines.multiply,
-      [this.#params(c, store ? 1 : 0), this.scan.origins, object, work, waves],
+      [this.#params(c, flag), this.scan.origins, object, work, waves],
       Math.ceil(n / 256),
     );
   }
