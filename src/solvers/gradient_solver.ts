@@ -50,6 +50,11 @@ export interface StepResult {
  * preconditioner scales the direction like a Newton step, so PtyGer's line search, gamma from 1
  * halving until F(x + gamma eta) <= F(x) (eq. 7 with t = 0), accepts after few halvings.
  *
+ * The line search runs along s eta, s the step scale: after a step gamma is accepted,
+ * s <- min(1, 1.5 gamma s). Steepest descent keeps s = 1; Dai-Yuan directions run a few times
+ * longer than the Newton-like step, and without s every iteration would repeat the same halvings
+ * (each a cost evaluation).
+ *
  * @example
  * ```ts
  * const solver = new GradientSolver(problem, x, { conjugate: true });
@@ -61,6 +66,8 @@ export class GradientSolver<V> {
   #iteration = 0;
   /** 1 when `direction` and `previous gradient` hold the last iteration's values (cg only). */
   #hasDirection = 0;
+  /** The line search's scale of the direction (see the class comment). */
+  #scale = 1;
   /** 1 when the probe was refined in the last iteration; a change restarts the directions. */
   #probeActive = 0;
   #g: V;
@@ -97,6 +104,7 @@ export class GradientSolver<V> {
       // A new active set: directions restart, and a kept gradient lacks the new part.
       this.#hasDirection = 0;
       this.#known = null;
+      this.#scale = 1;
     }
     this.#probeActive = refine ? 1 : 0;
     problem.setActive({ object: true, probe: refine });
@@ -110,15 +118,17 @@ export class GradientSolver<V> {
     let beta = 0;
     if (this.#previous && this.#hasDirection) {
       const gz = await problem.dot(g, z);
-      const denominator = (await problem.dot(eta, g)) - (await problem.dot(eta, this.#previous));
+      const etaG = await problem.dot(eta, g);
+      const denominator = etaG - (await problem.dot(eta, this.#previous));
       // Dai-Yuan's denominator is positive along a descent direction that the line search
-      // shortened enough; otherwise restart from the preconditioned steepest descent.
+      // shortened enough; otherwise restart from the preconditioned steepest descent. The new
+      // direction must descend too: Re<g, beta eta - M g> = beta Re<eta, g> - Re<g, M g> < 0.
       if (denominator > 0 && Number.isFinite(gz / denominator)) beta = gz / denominator;
+      if (!(beta * etaG - gz < 0)) beta = 0;
     }
     if (beta !== 0) {
       problem.scale(eta, beta, eta);
       problem.axpy(eta, eta, -1, z);
-      if (!((await problem.dot(g, eta)) < 0)) beta = 0;
     }
     if (beta === 0) problem.scale(eta, -1, z);
     if (this.#previous) problem.copy(g, this.#previous);
@@ -142,7 +152,11 @@ export class GradientSolver<V> {
       algorithm: this.options.conjugate ? "cg" : "gd",
       iteration: this.#iteration,
       vectors,
-      scalars: { hasDirection: this.#hasDirection, probeActive: this.#probeActive },
+      scalars: {
+        hasDirection: this.#hasDirection,
+        probeActive: this.#probeActive,
+        stepScale: this.#scale,
+      },
     };
   }
 
@@ -162,6 +176,7 @@ export class GradientSolver<V> {
     this.#iteration = saved.iteration;
     this.#known = null;
     this.#hasDirection = saved.scalars.hasDirection;
+    this.#scale = saved.scalars.stepScale;
     this.#probeActive = saved.scalars.probeActive;
   }
 
@@ -173,7 +188,8 @@ export class GradientSolver<V> {
   }
 
   /**
-   * PtyGer Algorithm 1's line search: gamma = 1, halved until F(x + gamma eta) <= F(x). The first
+   * PtyGer Algorithm 1's line search: gamma from the step scale s (1 unless earlier iterations
+   * needed less), halved until F(x + gamma eta) <= F(x). The first
    * trial evaluates the gradient along with F: most iterations accept it, and then the next
    * iteration starts from it instead of recomputing it at the same point (the same numbers, one
    * forward model fewer per iteration).
@@ -184,7 +200,7 @@ export class GradientSolver<V> {
     // The trial point's inactive parts (the probe before refinement) must be those of x.
     this.#everything(() => problem.copy(x, trial), refine);
     const halvings = this.options.maxHalvings ?? 12;
-    let gamma = 1;
+    let gamma = this.#scale;
     for (let k = 0; k <= halvings; k++, gamma /= 2) {
       problem.axpy(trial, x, gamma, this.#direction);
       const newCost = k === 0
@@ -196,6 +212,7 @@ export class GradientSolver<V> {
           [this.#g, this.#next] = [this.#next!, this.#g];
           this.#known = newCost;
         }
+        this.#scale = Math.min(1, 1.5 * gamma);
         return { newCost, step: gamma };
       }
     }
