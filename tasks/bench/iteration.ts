@@ -82,9 +82,12 @@ async function gradientCase(
 ): Promise<Row> {
   const { dataset, truth, model } = sim;
   gpu.memory.resetPeak();
+  // Uploaded here and released below: the problem frees only what it allocated itself.
+  const all = await dataset.frames.read(Array.from({ length: dataset.count }, (_, j) => j));
+  const frames = gpu.upload(all, "frames");
   const problem = await GpuProblem.create({
     gpu,
-    frames: dataset.frames,
+    frames,
     positionsX: model.positionsX,
     positionsY: model.positionsY,
     frame: model.frame,
@@ -117,6 +120,7 @@ async function gradientCase(
   solver.destroy();
   problem.destroy(x);
   problem.dispose();
+  gpu.release(frames);
   return {
     algorithm,
     frame: model.frame,
