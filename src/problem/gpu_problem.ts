@@ -9,6 +9,7 @@ import { PRECONDITIONER_FLOOR } from "../physics/reference_problem.ts";
 import type { Problem } from "../solvers/types.ts";
 import { localReduction, type Reduction } from "./reduction.ts";
 import { Preconditioner } from "./_preconditioner.ts";
+import { defaultBatchSize, loadFrames, type ProblemParts } from "./_setup.ts";
 
 /** The unknowns on the device: object S x H x W and probe K x M x M, interleaved complex64. */
 export interface GpuVariables {
@@ -87,52 +88,43 @@ export class GpuProblem implements Problem<GpuVariables> {
   #partials: GPUBuffer;
   #preconditioner: Preconditioner;
 
-  private constructor(
-    readonly gpu: Gpu,
-    readonly fft: Fft2,
-    private readonly ownsFft: boolean,
-    readonly ew: Elementwise,
-    readonly reductions: Reductions,
-    readonly costTerm: FarFieldCost,
-    readonly frames: GPUBuffer,
-    readonly reduction: Reduction,
-    readonly countProbe: boolean,
-    multislice: Multislice,
-    eps: number,
-  ) {
-    this.multislice = multislice;
-    this.scan = multislice.windows.scan;
-    this.slices = multislice.slices;
-    this.modes = multislice.modes;
-    const m2 = fft.n * fft.n;
-    this.work = gpu.buffer(8 * this.scan.maxBatch * this.modes * m2, "problem work");
-    const partials = this.scan.batches.reduce((n, b) => n + costTerm.partialsFor(b.count), 0);
-    this.#partials = gpu.buffer(8 * partials, "cost partials");
-    this.#preconditioner = new Preconditioner(this, eps);
+  readonly gpu: Gpu;
+  readonly fft: Fft2;
+  readonly ew: Elementwise;
+  readonly reductions: Reductions;
+  readonly costTerm: FarFieldCost;
+  readonly reduction: Reduction;
+  readonly countProbe: boolean;
+  #setup: ProblemParts;
+
+  private constructor(parts: ProblemParts) {
+    this.#setup = parts;
+    ({
+      gpu: this.gpu,
+      fft: this.fft,
+      ew: this.ew,
+      reductions: this.reductions,
+      cost: this.costTerm,
+      reduction: this.reduction,
+      countProbe: this.countProbe,
+      multislice: this.multislice,
+    } = parts);
+    this.scan = parts.multislice.windows.scan;
+    this.slices = parts.multislice.slices;
+    this.modes = parts.multislice.modes;
+    const m2 = this.fft.n * this.fft.n;
+    this.work = this.gpu.buffer(8 * this.scan.maxBatch * this.modes * m2, "problem work");
+    const partials = this.scan.batches.reduce((n, b) => n + this.costTerm.partialsFor(b.count), 0);
+    this.#partials = this.gpu.buffer(8 * partials, "cost partials");
+    this.#preconditioner = new Preconditioner(this, parts.eps);
   }
 
   /** Uploads (or reads) the frames, builds the scan, operators and kernels. */
   static async create(o: GpuProblemOptions): Promise<GpuProblem> {
     const { gpu, frame } = o;
-    const n = o.positionsY.length;
     const slices = o.slices ?? 1;
     const modes = o.modes ?? 1;
-    const bytes = 4 * n * frame * frame;
-    if (o.frames instanceof GPUBuffer && o.frames.size < bytes) {
-      throw new RangeError(
-        `Cannot use ${o.frames.size} bytes of frames for ${n} x ${frame} x ${frame} float32`,
-      );
-    }
-    // The host copy serves once, for the float64 constant of the Poisson cost.
-    const hostFrames = o.frames instanceof GPUBuffer
-      ? await gpu.readF32(o.frames, 0, bytes)
-      : await o.frames.read(Array.from({ length: n }, (_, j) => j));
-    if (hostFrames.length !== n * frame * frame) {
-      throw new RangeError(
-        `Cannot use ${hostFrames.length} frame values for ${n} x ${frame} x ${frame}`,
-      );
-    }
-    const frames = o.frames instanceof GPUBuffer ? o.frames : gpu.upload(hostFrames, "frames");
+    const { frames, hostFrames, ownsFrames } = await loadFrames(o);
     if (o.fft && o.fft.n !== frame) {
       throw new RangeError(`Cannot use an FFT of ${o.fft.n} for frames of ${frame}`);
     }
@@ -164,19 +156,20 @@ export class GpuProblem implements Problem<GpuVariables> {
       mask: o.mask,
       hostFrames,
     });
-    return new GpuProblem(
+    return new GpuProblem({
       gpu,
       fft,
-      o.fft === undefined,
+      ownsFft: o.fft === undefined,
       ew,
       reductions,
       cost,
       frames,
-      o.reduction ?? localReduction(o.objectShape),
-      o.countProbe ?? true,
+      ownsFrames,
+      reduction: o.reduction ?? localReduction(o.objectShape),
+      countProbe: o.countProbe ?? true,
       multislice,
-      o.preconditionerEpsilon ?? PRECONDITIONER_FLOOR,
-    );
+      eps: o.preconditionerEpsilon ?? PRECONDITIONER_FLOOR,
+    });
   }
 
   /** Complex elements of the object (S x H x W) and of the probe (K x M x M). */
@@ -280,7 +273,8 @@ export class GpuProblem implements Problem<GpuVariables> {
     this.scan.destroy();
     this.costTerm.destroy();
     this.reductions.destroy();
-    if (this.ownsFft) this.fft.destroy();
+    if (this.#setup.ownsFft) this.fft.destroy();
+    if (this.#setup.ownsFrames) this.gpu.release(this.#setup.frames);
     this.gpu.release(this.work, this.#partials);
   }
 
@@ -322,14 +316,4 @@ export class GpuProblem implements Problem<GpuVariables> {
     if (this.#active.object) yield "object";
     if (this.#active.probe) yield "probe";
   }
-}
-
-/**
- * Positions per batch when the caller does not choose: about 2^20 complex elements per work
- * buffer (8 MiB; 256 positions of 64 x 64, 64 of 128 x 128), at most 256. Larger batches buy
- * little speed (dispatch overhead is already small) and cost device memory several times over:
- * the work, stored-wave and patch buffers and the FFT's scratch all scale with it.
- */
-export function defaultBatchSize(frame: number, modes: number): number {
-  return Math.max(1, Math.min(256, Math.floor(2 ** 20 / (modes * frame * frame))));
 }

@@ -1,3 +1,4 @@
 export * from "./gpu_problem.ts";
+export { defaultBatchSize } from "./_setup.ts";
 export * from "./reduction.ts";
 export * from "./position_updates.ts";

@@ -1,5 +1,6 @@
 import { assertEquals, assertLessOrEqual, relativeL2 } from "../assert.ts";
 import { Fft2 } from "../../src/fft/mod.ts";
+import { MemoryFrames } from "../../src/data/mod.ts";
 import { GpuProblem, localReduction } from "../../src/problem/mod.ts";
 import { ReferenceProblem } from "../../src/physics/reference_problem.ts";
 import { maxRelative, randomF32 } from "../kernels/random.ts";
@@ -162,6 +163,29 @@ Deno.test("GpuProblems sharing an FFT plan agree, and disposing one keeps the pl
       assertLessOrEqual(Math.abs(got - want) / Math.abs(want), 1e-6);
       second.dispose();
       fft.destroy();
+    },
+  );
+});
+
+Deno.test("GpuProblem reads frames from a FrameSource and frees what it allocated", async () => {
+  await withCase(
+    { slices: 1, modes: 1, noise: "poisson" },
+    async ({ gpu, options, frames, problem, x }) => {
+      // Uniform parameters are the device's content-addressed cache, not the problem's.
+      const held = () =>
+        gpu.memory.byLabel().filter(([label]) => label !== "params").reduce((n, [, b]) => n + b, 0);
+      const want = await problem.cost(x); // allocates the fixture problem's lazy buffers first
+      const before = held();
+      const own = await GpuProblem.create({
+        ...options,
+        frames: new MemoryFrames(frames, options.frame),
+      });
+      const host = await problem.download(x);
+      const y = own.upload(host.object, host.probe);
+      assertEquals(await own.cost(y), want);
+      own.destroy(y);
+      own.dispose();
+      assertEquals(held(), before);
     },
   );
 });
