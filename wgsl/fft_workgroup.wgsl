@@ -3,7 +3,9 @@
 // and stores run along whichever direction is contiguous in memory, so column tiles coalesce.
 // Bindings: 0 p (uniform Params), 1 src (storage, read), 2 dst (storage, read_write),
 // 3 tw (storage, read): exp(-2 pi i t / n) for t < n, computed in float64 on the host.
-// No overrides. Workgroup size 256; workgroup memory 2048 vec2<f32> (16 KiB), so fast * n <= 2048.
+// No overrides. Workgroup size 256; workgroup memory 1024 vec2<f32> (8 KiB), so fast * n <= 1024:
+// WebGPU zero-initialises workgroup memory, and on the software adapter that initialisation
+// compiles in 3 s for 1024 values but 20 s for 2048.
 // Params is also the layout of the generated unrolled passes (src/fft/_codegen.ts reads it here).
 struct Params {
   count: u32,        // invocations (unrolled) or workgroups (workgroup design) that do work
@@ -30,7 +32,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read> tw: array<vec2<f32>>;
 
 const WG: u32 = 256u;
-var<workgroup> lines: array<vec2<f32>, 2048>;
+var<workgroup> lines: array<vec2<f32>, 1024>;
 
 fn cmul(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
   return vec2<f32>(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
@@ -42,6 +44,50 @@ fn tile_index(q: u32, t_count: u32) -> vec2<u32> {
     return vec2<u32>(q / p.n, q % p.n);
   }
   return vec2<u32>(q % t_count, q / t_count);
+}
+
+// Inputs of radix-4 butterfly b of a stage with span ls, inter-stage twiddles applied.
+fn read4(b: u32, ls: u32, quarter: u32) -> array<vec2<f32>, 4> {
+  let j = b % quarter;
+  let base = (b / quarter) * p.n + j;
+  let t = (j % ls) * (quarter / ls);
+  return array<vec2<f32>, 4>(
+    lines[base],
+    cmul(lines[base + quarter], tw[t]),
+    cmul(lines[base + 2u * quarter], tw[2u * t]),
+    cmul(lines[base + 3u * quarter], tw[3u * t]),
+  );
+}
+
+// Radix-4 butterfly b: the 4-point DFT of x written in Stockham order.
+fn write4(b: u32, ls: u32, quarter: u32, x: array<vec2<f32>, 4>) {
+  let j = b % quarter;
+  let k = j % ls;
+  let out = (b / quarter) * p.n + (j - k) * 4u + k;
+  let a = x[0] + x[2];
+  let c = x[0] - x[2];
+  let d = x[1] + x[3];
+  let m = x[1] - x[3];
+  // (-i) * m: the forward kernel's quarter turn.
+  let e = vec2<f32>(m.y, -m.x);
+  lines[out] = a + d;
+  lines[out + ls] = c + e;
+  lines[out + 2u * ls] = a - d;
+  lines[out + 3u * ls] = c - e;
+}
+
+// Inputs of radix-2 butterfly b of the last stage (ls = n / 2), twiddled.
+fn read2(b: u32) -> array<vec2<f32>, 2> {
+  let half = p.n / 2u;
+  let base = (b / half) * p.n + b % half;
+  return array<vec2<f32>, 2>(lines[base], cmul(lines[base + half], tw[b % half]));
+}
+
+fn write2(b: u32, x: array<vec2<f32>, 2>) {
+  let half = p.n / 2u;
+  let base = (b / half) * p.n + b % half;
+  lines[base] = x[0] + x[1];
+  lines[base + half] = x[0] - x[1];
 }
 
 @compute @workgroup_size(256)
@@ -65,64 +111,31 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   workgroupBarrier();
 
+  // Each stage reads its inputs into registers, waits, then overwrites workgroup memory. With
+  // fast * n <= 1024 an invocation owns radix-4 butterfly lid, or radix-2 butterflies lid and
+  // lid + WG, named one by one: dynamically indexed private arrays compile very slowly on the
+  // software adapter.
   let quarter = n / 4u;
+  let fours = total / 4u;
   var ls = 1u;
-  var v: array<vec2<f32>, 8>;
-  // Each stage reads its inputs into registers, waits, then overwrites workgroup memory.
   while (ls * 4u <= n) {
-    let tstep = quarter / ls;
-    for (var s = 0u; s < 2u; s++) {
-      let b = lid + s * WG;
-      if (b < total / 4u) {
-        let base = (b / quarter) * n + b % quarter;
-        let k = (b % quarter) % ls;
-        v[s * 4u] = lines[base];
-        for (var r = 1u; r < 4u; r++) {
-          v[s * 4u + r] = cmul(lines[base + r * quarter], tw[k * r * tstep]);
-        }
-      }
-    }
+    var x: array<vec2<f32>, 4>;
+    if (lid < fours) { x = read4(lid, ls, quarter); }
     workgroupBarrier();
-    for (var s = 0u; s < 2u; s++) {
-      let b = lid + s * WG;
-      if (b < total / 4u) {
-        let j = b % quarter;
-        let k = j % ls;
-        let out0 = (b / quarter) * n + (j - k) * 4u + k;
-        let a = v[s * 4u] + v[s * 4u + 2u];
-        let c = v[s * 4u] - v[s * 4u + 2u];
-        let d = v[s * 4u + 1u] + v[s * 4u + 3u];
-        let m = v[s * 4u + 1u] - v[s * 4u + 3u];
-        let e = vec2<f32>(m.y, -m.x);
-        lines[out0] = a + d;
-        lines[out0 + ls] = c + e;
-        lines[out0 + 2u * ls] = a - d;
-        lines[out0 + 3u * ls] = c - e;
-      }
-    }
+    if (lid < fours) { write4(lid, ls, quarter, x); }
     workgroupBarrier();
     ls = ls * 4u;
   }
   if (ls < n) {
     // Last radix-2 stage (ls = n / 2): the two inputs of j sit at j and j + n / 2, as do outputs.
-    let half = n / 2u;
-    for (var s = 0u; s < 4u; s++) {
-      let b = lid + s * WG;
-      if (b < total / 2u) {
-        let base = (b / half) * n + b % half;
-        v[s * 2u] = lines[base];
-        v[s * 2u + 1u] = cmul(lines[base + half], tw[b % half]);
-      }
-    }
+    let twos = total / 2u;
+    var y0: array<vec2<f32>, 2>;
+    var y1: array<vec2<f32>, 2>;
+    if (lid < twos) { y0 = read2(lid); }
+    if (lid + WG < twos) { y1 = read2(lid + WG); }
     workgroupBarrier();
-    for (var s = 0u; s < 4u; s++) {
-      let b = lid + s * WG;
-      if (b < total / 2u) {
-        let base = (b / half) * n + b % half;
-        lines[base] = v[s * 2u] + v[s * 2u + 1u];
-        lines[base + half] = v[s * 2u] - v[s * 2u + 1u];
-      }
-    }
+    if (lid < twos) { write2(lid, y0); }
+    if (lid + WG < twos) { write2(lid + WG, y1); }
     workgroupBarrier();
   }
 

@@ -18,8 +18,10 @@ export const MAX_UNROLLED_RADIX = 256;
  * small twiddled kernel is shared by every split size.
  */
 const SECOND_RADIX = 16;
-/** Lines of the workgroup design live in 2048 complex values of workgroup memory. */
-export const WORKGROUP_CAPACITY = 2048;
+/** Lines of the workgroup design live in 1024 complex values of workgroup memory. */
+export const WORKGROUP_CAPACITY = 1024;
+/** Largest n either design plans. */
+export const MAX_N = 2048;
 /** Invocations per workgroup of `wgsl/fft_workgroup.wgsl`. */
 export const WORKGROUP_SIZE = 256;
 

@@ -2,6 +2,7 @@ import type { Gpu } from "../gpu/mod.ts";
 import { unrolledPassWgsl } from "./_codegen.ts";
 import {
   type FftDesign,
+  MAX_N,
   passParams,
   type PassPlan,
   planAxis,
@@ -28,7 +29,7 @@ export interface Fft2CreateOptions {
   /**
    * `unrolled`: each invocation runs a whole line (or a radix-32 step of one) as generated
    * straight-line code, fastest on the software adapter. `workgroup`: lines in workgroup memory,
-   * radix-4 stages, for real GPUs. `auto` (default) picks by `gpu.info.fallback`.
+   * radix-4 stages, for real GPUs (n <= 1024). `auto` (default) picks by `gpu.info.fallback`.
    */
   design?: FftDesign | "auto";
 }
@@ -71,16 +72,23 @@ export class Fft2 {
    * driver's compilation at first use, which is why it submits and waits for the work recorded so
    * far), so that {@link forward} and {@link inverse} only record.
    *
-   * @throws {RangeError} when n is not a power of two between 2 and 2048.
+   * @throws {RangeError} when n is not a power of two in 2..2048 (2..1024 for `workgroup`).
    */
   static async create(gpu: Gpu, n: number, options: Fft2CreateOptions = {}): Promise<Fft2> {
-    if (!Number.isInteger(n) || n < 2 || n > WORKGROUP_CAPACITY || (n & (n - 1)) !== 0) {
+    if (!Number.isInteger(n) || n < 2 || n > MAX_N || (n & (n - 1)) !== 0) {
       throw new RangeError(`Cannot plan an FFT of ${n} x ${n}: expected a power of two in 2..2048`);
     }
     const requested = options.design ?? "auto";
-    const design: FftDesign = requested === "auto"
-      ? (gpu.info.fallback ? "unrolled" : "workgroup")
-      : requested;
+    if (requested === "workgroup" && n > WORKGROUP_CAPACITY) {
+      throw new RangeError(
+        `Cannot plan a workgroup FFT of ${n} x ${n}: lines longer than ${WORKGROUP_CAPACITY} ` +
+          `do not fit in workgroup memory; use the unrolled design`,
+      );
+    }
+    // Real GPUs get the workgroup design where lines fit in workgroup memory.
+    const design: FftDesign = requested !== "auto"
+      ? requested
+      : (gpu.info.fallback || n > WORKGROUP_CAPACITY ? "unrolled" : "workgroup");
     const plans = planAxis(n, design);
     const passes = await Promise.all(plans.map(async (plan) => ({
       plan,

@@ -189,10 +189,11 @@ Deno.test("a plan reused with a larger batch grows its scratch without breaking 
   });
 });
 
-Deno.test("Fft2.create() rejects sizes that are not powers of two", async () => {
+Deno.test("Fft2.create() rejects sizes that are not powers of two or too long for the design", async () => {
   await withGpu(async (gpu) => {
     for (const n of [0, 48, 4096]) {
       await assertRejects(() => Fft2.create(gpu, n), RangeError);
     }
+    await assertRejects(() => Fft2.create(gpu, 2048, { design: "workgroup" }), RangeError);
   });
 });
