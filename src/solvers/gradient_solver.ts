@@ -51,9 +51,9 @@ export interface StepResult {
  * halving until F(x + gamma eta) <= F(x) (eq. 7 with t = 0), accepts after few halvings.
  *
  * The line search runs along s eta, s the step scale: after a step gamma is accepted,
- * s <- min(1, 1.5 gamma s). Steepest descent keeps s = 1; Dai-Yuan directions run a few times
- * longer than the Newton-like step, and without s every iteration would repeat the same halvings
- * (each a cost evaluation).
+ * s <- min(1, 2 gamma s), twice the last accepted step. Steepest descent keeps s = 1; Dai-Yuan
+ * directions run a few times longer than the Newton-like step, and without s every iteration
+ * would repeat the same halvings (each a cost evaluation).
  *
  * @example
  * ```ts
@@ -212,7 +212,7 @@ export class GradientSolver<V> {
           [this.#g, this.#next] = [this.#next!, this.#g];
           this.#known = newCost;
         }
-        this.#scale = Math.min(1, 1.5 * gamma);
+        this.#scale = Math.min(1, 2 * gamma);
         return { newCost, step: gamma };
       }
     }
