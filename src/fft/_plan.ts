@@ -11,7 +11,7 @@ import { UNROLLED_WORKGROUP } from "./_codegen.ts";
 export type FftDesign = "unrolled" | "workgroup";
 
 /** Largest line the unrolled design computes in one pass: bigger ones compile too slowly. */
-export const MAX_UNROLLED_RADIX = 256;
+const MAX_UNROLLED_RADIX = 256;
 /**
  * Radix of the second, twiddled pass when a line needs two unrolled passes. Measured on llvmpipe
  * at 1024: 64 x 16 took about 0.75 the time of 32 x 32 (fewer, larger first-pass DFTs), and the
@@ -22,8 +22,6 @@ const SECOND_RADIX = 16;
 export const WORKGROUP_CAPACITY = 1024;
 /** Largest n either design plans. */
 export const MAX_N = 2048;
-/** Invocations per workgroup of `wgsl/fft_workgroup.wgsl`. */
-export const WORKGROUP_SIZE = 256;
 
 /** One dispatch along one axis. */
 export interface PassPlan {
@@ -66,6 +64,7 @@ export interface PassSetup {
   pass: PassPlan;
   /** true: transform along x (rows); false: along y (columns). */
   rows: boolean;
+  /** Offsets of the first frame in src and dst, in complex values (not bytes). */
   srcOffset: number;
   dstOffset: number;
   /** XOR mask applied to indices on load (n / 2 for ifftshift) and on store (fftshift). */
