@@ -10,6 +10,16 @@
  * @module
  */
 import { fft2Reference, fftshift2 } from "../fft/reference.ts";
+import { fresnelKernel, type Propagation, shiftKernel, type Window, windowOf } from "./fourier.ts";
+
+export {
+  frequency,
+  fresnelKernel,
+  type Propagation,
+  shiftKernel,
+  type Window,
+  windowOf,
+} from "./fourier.ts";
 
 /** The noise model of the cost. */
 export type NoiseModel = "poisson" | "gaussian";
@@ -19,16 +29,6 @@ export type NoiseModel = "poisson" | "gaussian";
  * gives a finite cost and gradient. Counts are photons or electrons, so it is far below one count.
  */
 export const INTENSITY_EPSILON = 1e-6;
-
-/** Fresnel propagation between slices of a multislice object. */
-export interface Propagation {
-  /** Wavelength, metres. */
-  wavelength: number;
-  /** Distance between slices dz, metres. */
-  sliceThickness: number;
-  /** Object pixel size dx, metres. */
-  pixelSize: number;
-}
 
 /** Sizes and scan of a forward model. */
 export interface ModelOptions {
@@ -47,52 +47,6 @@ export interface ModelOptions {
   propagation?: Propagation;
   /** Bad detector pixels (nonzero = bad), M x M in the stored layout, or null. */
   mask?: Uint8Array | null;
-}
-
-/** Where probe window j lies: its top-left object pixel and the sub-pixel remainder. */
-export interface Window {
-  top: number;
-  left: number;
-  /** Fractional shift in [0, 1), applied to the probe by a Fourier shift. */
-  fy: number;
-  fx: number;
-}
-
-/**
- * The window of a position: the probe centre (M/2, M/2) lands on (y, x), with the integer part
- * taken by `floor` so that the remainder is a shift in [0, 1).
- */
-export function windowOf(y: number, x: number, frame: number): Window {
-  const iy = Math.floor(y);
-  const ix = Math.floor(x);
-  return { top: iy - frame / 2, left: ix - frame / 2, fy: y - iy, fx: x - ix };
-}
-
-/** Frequency of FFT bin i in cycles per pixel, numpy `fftfreq` order (Nyquist negative). */
-export function frequency(i: number, n: number): number {
-  return (i < n / 2 ? i : i - n) / n;
-}
-
-/**
- * Band-limited Fresnel transfer function exp(-i pi lambda dz (kx^2 + ky^2)), M x M interleaved in
- * FFT order. Frequencies beyond 2/3 of Nyquist are cut: the product of two band-limited waves
- * then does not alias back into the band (the usual multislice anti-aliasing rule).
- */
-export function fresnelKernel(frame: number, p: Propagation): Float64Array {
-  const out = new Float64Array(2 * frame * frame);
-  const kmax = (2 / 3) * (0.5 / p.pixelSize);
-  for (let y = 0; y < frame; y++) {
-    const ky = frequency(y, frame) / p.pixelSize;
-    for (let x = 0; x < frame; x++) {
-      const kx = frequency(x, frame) / p.pixelSize;
-      const k2 = kx * kx + ky * ky;
-      if (k2 > kmax * kmax) continue;
-      const phase = -Math.PI * p.wavelength * p.sliceThickness * k2;
-      out[2 * (y * frame + x)] = Math.cos(phase);
-      out[2 * (y * frame + x) + 1] = Math.sin(phase);
-    }
-  }
-  return out;
 }
 
 /** One complex M x M frame held as separate real and imaginary planes for the FFT. */
@@ -340,20 +294,6 @@ interface Scratch {
   /** Far field of each mode, stored layout. */
   far: Plane[];
   work: Plane;
-}
-
-/** exp(-2 pi i (ky fy + kx fx)) in FFT order: P(r - f) in Fourier space; null for f = 0. */
-export function shiftKernel(frame: number, fy: number, fx: number): Float64Array | null {
-  if (fy === 0 && fx === 0) return null;
-  const out = new Float64Array(2 * frame * frame);
-  for (let y = 0; y < frame; y++) {
-    for (let x = 0; x < frame; x++) {
-      const phase = -2 * Math.PI * (frequency(y, frame) * fy + frequency(x, frame) * fx);
-      out[2 * (y * frame + x)] = Math.cos(phase);
-      out[2 * (y * frame + x) + 1] = Math.sin(phase);
-    }
-  }
-  return out;
 }
 
 function intensityOf(far: Plane[]): Float64Array {
