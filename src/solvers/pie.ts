@@ -8,13 +8,34 @@
  * O + a conj(P) (psi' - psi). Written so, modes and multislice (3PIE) come for free from the
  * model's adjoint chain.
  *
- * They run on the float64 reference model (the GPU problem does not expose single positions).
+ * They run on the float64 reference problem, or on the GPU problem through its single-position
+ * updates (`PositionUpdates`, the same steps as {@link referenceUpdates} on the device).
  *
  * @module
  */
-import type { ReferenceProblem, ReferenceVector } from "../physics/reference_problem.ts";
+import { ReferenceProblem, type ReferenceVector } from "../physics/reference_problem.ts";
+import {
+  type GpuProblem,
+  type GpuVariables,
+  type PieStepOptions,
+  PositionUpdates,
+} from "../problem/mod.ts";
 import { Random } from "../simulate/random.ts";
 import type { SolverOptions, SolverResult } from "./types.ts";
+
+export type { PieStepOptions } from "../problem/mod.ts";
+
+/** What the sequential engines need of a problem: its cost and one position's update. */
+export interface PieTarget<V> {
+  /** Number of scan positions. */
+  readonly count: number;
+  cost(x: V): Promise<number>;
+  /** Records or applies the update of `x` at position j. */
+  step(x: V, j: number, o: PieStepOptions): void;
+  /** Waits until every recorded update is done. */
+  finish(): Promise<void>;
+  destroy(): void;
+}
 
 /** Options of {@link epie} and {@link rpie}. */
 export interface PieOptions extends SolverOptions {
@@ -37,6 +58,7 @@ export interface PieOptions extends SolverOptions {
 /**
  * ePIE: for each position in random order, object and probe both stepped against the
  * position's amplitude-cost gradient, scaled by alpha / max |P|^2 and beta / max |O|^2.
+ * `x` is updated in place; on the GPU every update stays on the device.
  *
  * @example
  * ```ts
@@ -47,8 +69,18 @@ export function epie(
   problem: ReferenceProblem,
   x: ReferenceVector,
   options: PieOptions,
+): Promise<SolverResult>;
+export function epie(
+  problem: GpuProblem,
+  x: GpuVariables,
+  options: PieOptions,
+): Promise<SolverResult>;
+export function epie(
+  problem: ReferenceProblem | GpuProblem,
+  x: ReferenceVector | GpuVariables,
+  options: PieOptions,
 ): Promise<SolverResult> {
-  return sweep(problem, x, options, "epie");
+  return run(problem, x, options, "epie");
 }
 
 /**
@@ -59,13 +91,41 @@ export function rpie(
   problem: ReferenceProblem,
   x: ReferenceVector,
   options: PieOptions,
+): Promise<SolverResult>;
+export function rpie(
+  problem: GpuProblem,
+  x: GpuVariables,
+  options: PieOptions,
+): Promise<SolverResult>;
+export function rpie(
+  problem: ReferenceProblem | GpuProblem,
+  x: ReferenceVector | GpuVariables,
+  options: PieOptions,
 ): Promise<SolverResult> {
-  return sweep(problem, x, options, "rpie");
+  return run(problem, x, options, "rpie");
 }
 
-async function sweep(
-  problem: ReferenceProblem,
-  x: ReferenceVector,
+async function run(
+  problem: ReferenceProblem | GpuProblem,
+  x: ReferenceVector | GpuVariables,
+  options: PieOptions,
+  variant: "epie" | "rpie",
+): Promise<SolverResult> {
+  if (problem instanceof ReferenceProblem) {
+    return await sweeps(problem, referenceUpdates(problem), x as ReferenceVector, options, variant);
+  }
+  const target = await gpuUpdates(problem);
+  try {
+    return await sweeps(problem, target, x as GpuVariables, options, variant);
+  } finally {
+    target.destroy();
+  }
+}
+
+async function sweeps<V>(
+  problem: { setActive(parts: { object: boolean; probe: boolean }): void },
+  target: PieTarget<V>,
+  x: V,
   options: PieOptions,
   variant: "epie" | "rpie",
 ): Promise<SolverResult> {
@@ -74,9 +134,9 @@ async function sweep(
   for (let iteration = first; iteration < first + options.iterations; iteration++) {
     const refine = options.refineProbeFrom !== undefined && iteration >= options.refineProbeFrom;
     problem.setActive({ object: true, probe: refine });
-    const cost = await problem.cost(x);
+    const cost = await target.cost(x);
     costs.push(cost);
-    pieSweep(problem, x, {
+    await pieSweep(target, x, {
       variant,
       alpha: options.alpha,
       beta: options.beta,
@@ -85,7 +145,7 @@ async function sweep(
     });
     if ((await options.onIteration?.(iteration, cost)) === "stop") break;
   }
-  costs.push(await problem.cost(x));
+  costs.push(await target.cost(x));
   return { costs };
 }
 
@@ -105,21 +165,42 @@ export interface PieSweepOptions {
  * One ePIE or rPIE iteration: every position once, in a random order, object (and probe when
  * `refine`) updated after each. `epie` and `rpie` are this plus the cost bookkeeping.
  */
-export function pieSweep(problem: ReferenceProblem, x: ReferenceVector, o: PieSweepOptions): void {
+export async function pieSweep<V>(target: PieTarget<V>, x: V, o: PieSweepOptions): Promise<void> {
+  const step: PieStepOptions = {
+    variant: o.variant,
+    alpha: o.alpha ?? (o.variant === "epie" ? 1 : 0.1),
+    beta: o.beta ?? 1,
+    probe: o.refine,
+  };
+  for (const j of shuffled(target.count, o.seed)) target.step(x, j, step);
+  await target.finish();
+}
+
+/** The single-position updates of the GPU problem, as a {@link PieTarget}. */
+export async function gpuUpdates(problem: GpuProblem): Promise<PieTarget<GpuVariables>> {
+  const updates = await PositionUpdates.create(problem);
+  return {
+    count: problem.scan.count,
+    cost: (x) => problem.cost(x),
+    step: (x, j, o) => updates.step(x, j, o),
+    finish: () => problem.gpu.finish(),
+    destroy: () => updates.destroy(),
+  };
+}
+
+/** The single-position updates on the float64 reference, as a {@link PieTarget}. */
+export function referenceUpdates(problem: ReferenceProblem): PieTarget<ReferenceVector> {
   const { frame, objectShape: [h, w], slices, frames } = problem.options;
   const model = problem.model;
-  const { variant, refine } = o;
-  const alpha = o.alpha ?? (variant === "epie" ? 1 : 0.1);
-  const beta = o.beta ?? 1;
   const g = problem.create("position gradient");
-  for (const j of shuffled(model.count, o.seed)) {
+  const step = (x: ReferenceVector, j: number, o: PieStepOptions) => {
     model.evaluate({
       ...x,
       frames,
       noise: "gaussian",
       positions: [j],
       objectGradient: g.object,
-      probeGradient: refine ? g.probe : undefined,
+      probeGradient: o.probe ? g.probe : undefined,
     });
     const win = model.windows[j];
     const probePower = power(x.probe, frame);
@@ -132,23 +213,30 @@ export function pieSweep(problem: ReferenceProblem, x: ReferenceVector, o: PieSw
       for (let y = 0; y < frame; y++) {
         for (let xx = 0; xx < frame; xx++) {
           const p = 2 * ((s * h + win.top + y) * w + win.left + xx);
-          const f = factor(variant, alpha, probePower[y * frame + xx], pMax) / slices;
+          const f = factor(o.variant, o.alpha, probePower[y * frame + xx], pMax) / slices;
           x.object[p] -= f * g.object[p];
           x.object[p + 1] -= f * g.object[p + 1];
           g.object[p] = g.object[p + 1] = 0;
         }
       }
     }
-    if (refine) {
+    if (o.probe) {
       const m2 = frame * frame;
       for (let i = 0; i < g.probe.length / 2; i++) {
-        const f = factor(variant, beta, objectPower[i % m2], oMax);
+        const f = factor(o.variant, o.beta, objectPower[i % m2], oMax);
         x.probe[2 * i] -= f * g.probe[2 * i];
         x.probe[2 * i + 1] -= f * g.probe[2 * i + 1];
       }
       g.probe.fill(0);
     }
-  }
+  };
+  return {
+    count: model.count,
+    cost: (x) => problem.cost(x),
+    step,
+    finish: () => Promise.resolve(),
+    destroy: () => problem.destroy(g),
+  };
 }
 
 /** ePIE: a / max. rPIE: 1 / ((1 - a) local + a max). */
