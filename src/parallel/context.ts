@@ -1,4 +1,5 @@
 import type { Fabric } from "./fabric.ts";
+import type { WorkerPool } from "./pool.ts";
 
 /** A progress event a worker publishes on the pool's BroadcastChannel. */
 export interface ProgressEvent {
@@ -21,6 +22,8 @@ export interface WorkerContext<P = unknown> {
   progress(event: Record<string, unknown>): void;
   /** True once the main thread asked the run to stop early (checked between iterations). */
   readonly stopRequested: boolean;
+  /** The next command the main thread sent with {@link WorkerPool.command}, in order. */
+  nextCommand(): Promise<unknown>;
 }
 
 /** The message the main thread sends a worker to start it. */

@@ -12,11 +12,20 @@ export interface HaloExchangeOptions {
   /** Complex planes per pixel (object slices). */
   planes: number;
   mode: ExchangeMode;
+  /**
+   * Index of this exchange's first mailbox: several exchanges (the gradient's, a
+   * preconditioner's) share a fabric, each with its own mailboxes (default 0).
+   */
+  mailboxBase?: number;
 }
 
-/** Mailbox lengths (float32) for a tiling, one per directed overlap in the tiling's order. */
-export function mailboxLengths(tiling: Tiling, planes: number): number[] {
-  return tiling.overlaps.map((o) => stripLength(o.rect, planes));
+/**
+ * Mailbox lengths (float32) for a tiling, one per directed overlap in the tiling's order, for
+ * each of `streams` exchanges sharing the fabric.
+ */
+export function mailboxLengths(tiling: Tiling, planes: number, streams = 1): number[] {
+  const one = tiling.overlaps.map((o) => stripLength(o.rect, planes));
+  return Array.from({ length: streams }, () => one).flat();
 }
 
 interface Link extends Overlap {
@@ -55,8 +64,9 @@ export class HaloExchange {
     this.#tiling = options.tiling;
     this.#planes = options.planes;
     this.#mode = options.mode;
-    options.tiling.overlaps.forEach((o, k) => {
-      const link = { ...o, k };
+    const base = options.mailboxBase ?? 0;
+    options.tiling.overlaps.forEach((o, index) => {
+      const link = { ...o, k: base + index };
       this.#out.set(o.from, [...(this.#out.get(o.from) ?? []), link]);
       this.#in.set(o.to, [...(this.#in.get(o.to) ?? []), link]);
     });
@@ -102,7 +112,7 @@ export class HaloExchange {
       }
     }
     this.#own.set(tile, own);
-    fabric.store(fabric.progressWord(tile), round);
+    if (this.#mode === "async") fabric.store(fabric.progressWord(tile), round);
   }
 
   /**
@@ -122,7 +132,12 @@ export class HaloExchange {
       }
       const posted = fabric.load(box.word);
       const fresh = posted > fabric.load(box.word + 1);
-      received.push({ from: link.from, rect: link.rect, strip: fresh ? box.data.slice() : null });
+      const length = stripLength(link.rect, this.#planes);
+      received.push({
+        from: link.from,
+        rect: link.rect,
+        strip: fresh ? box.data.slice(0, length) : null,
+      });
       if (fresh) fabric.store(box.word + 1, posted);
     }
     if (received.length === 0) return;

@@ -147,11 +147,11 @@ export class Fabric {
   }
 
   /**
-   * Sums `values` over all workers, element by element, adding worker 0's, then 1's, ...: every
-   * worker gets bitwise the same result whatever the timing. Every worker must call it the same
-   * number of times with the same length.
+   * Sums (or takes the largest of) `values` over all workers, element by element, adding worker
+   * 0's, then 1's, ...: every worker gets bitwise the same result whatever the timing. Every
+   * worker must call it the same number of times with the same length.
    */
-  allReduce(values: Float64Array): Float64Array {
+  allReduce(values: Float64Array, op: "sum" | "max" = "sum"): Float64Array {
     const { workers, reduceCapacity } = this.layout;
     if (values.length > reduceCapacity) {
       throw new RangeError(
@@ -165,12 +165,15 @@ export class Fabric {
     this.#reduce.set(values, (slot + this.rank) * reduceCapacity);
     const arrival = (w: number) => HEADER + workers + w;
     this.store(arrival(this.rank), generation);
-    const sum = new Float64Array(values.length);
+    const out = new Float64Array(values.length).fill(op === "sum" ? 0 : -Infinity);
     for (let w = 0; w < workers; w++) {
       this.waitFor(arrival(w), () => Atomics.load(this.#words, arrival(w)) >= generation);
       const base = (slot + w) * reduceCapacity;
-      for (let i = 0; i < values.length; i++) sum[i] += this.#reduce[base + i];
+      for (let i = 0; i < values.length; i++) {
+        const v = this.#reduce[base + i];
+        out[i] = op === "sum" ? out[i] + v : Math.max(out[i], v);
+      }
     }
-    return sum;
+    return out;
   }
 }

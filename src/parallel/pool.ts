@@ -28,6 +28,12 @@ export class WorkerFailedError extends Error {
 const HEARTBEAT_MS = 100;
 const DEFAULT_SILENCE_MS = 60_000;
 let pools = 0;
+/**
+ * Deno 2.9 stops delivering BroadcastChannel messages to an isolate once every channel it opened
+ * has been closed, even to channels opened afterwards; one channel kept open for the life of the
+ * process (it does not keep the process alive) lets pools run one after another.
+ */
+let keeper: BroadcastChannel | null = null;
 
 /**
  * Deno workers running one job together over a shared {@link FabricBuffers}: control and
@@ -63,6 +69,7 @@ export class WorkerPool<P, R> {
     const layout = options.fabric ?? { reduceCapacity: 1024, mailboxes: [], tiles: 0 };
     this.buffers = createFabric({ ...layout, workers: options.workers });
     this.#monitor = new FabricMonitor(this.buffers);
+    keeper ??= new BroadcastChannel(`tessera-keeper-${Deno.pid}`);
     this.#channel = new BroadcastChannel(`tessera-pool-${Deno.pid}-${pools++}`);
   }
 
@@ -110,6 +117,11 @@ export class WorkerPool<P, R> {
   /** Asks the workers to stop after their current iteration (they check `stopRequested`). */
   requestStop(): void {
     this.#channel.postMessage({ type: "stop" });
+  }
+
+  /** Sends `body` to every worker (their `nextCommand()`), in order. */
+  command(body: unknown): void {
+    this.#channel.postMessage({ type: "command", body });
   }
 
   /** Terminates worker `rank` from outside, as a crash would: the run then fails. */

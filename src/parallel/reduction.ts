@@ -19,6 +19,13 @@ export interface TileReduction<H> {
   sumProbe(gradient: H): Promise<void>;
   /** The core pixels this tile counts in dot products, in its extended region's coordinates. */
   ownedRegion: Rect;
+  /** The largest of a scalar over all tiles (for example a preconditioner's peak). */
+  max(value: number): Promise<number>;
+  /**
+   * Sums a one-plane region-sized buffer (for example the preconditioner's illumination) over
+   * overlapping tiles, always synchronously, through mailboxes of its own.
+   */
+  sumOverlaps(weight: H): Promise<void>;
 }
 
 /** How reductions reach a tile's gradients: device buffers, or host arrays in tests. */
@@ -33,6 +40,8 @@ export interface ReductionBackend<H> {
 export interface TileReductionsOptions<H> {
   fabric: Fabric;
   exchange: HaloExchange;
+  /** A synchronous one-plane exchange with its own mailboxes, for {@link TileReduction.sumOverlaps}. */
+  weights: HaloExchange;
   tiling: Tiling;
   /** The tiles of this worker, ascending. */
   tiles: number[];
@@ -54,7 +63,7 @@ export class TileReductions<H> {
 
   /** The reduction tile `tile` (one of this worker's) uses. */
   forTile(tile: number): TileReduction<H> {
-    const { tiling, backend, exchange, fabric, tiles } = this.#o;
+    const { tiling, backend, exchange, weights, fabric, tiles } = this.#o;
     if (!tiles.includes(tile)) throw new RangeError(`Worker ${fabric.rank} holds no tile ${tile}`);
     const core = tiling.cores[tile];
     const region = tiling.regions[tile];
@@ -65,17 +74,11 @@ export class TileReductions<H> {
         height: core.height,
         width: core.width,
       },
-      sum: async (value) => {
-        const all = await this.#meet("sum", tile, Float64Array.of(value));
-        return all[0];
-      },
-      exchangeObject: async (gradient) => {
-        const store = backend.objectStore(tile, gradient);
-        await exchange.post(tile, store);
-        // Every local tile must have posted before any collects: a neighbour may be local.
-        await this.#meet("posted", tile, new Float64Array(0));
-        await exchange.collect(tile, store);
-      },
+      sum: async (value) => (await this.#meet("sum", tile, Float64Array.of(value)))[0],
+      max: async (value) => (await this.#meet("max", tile, Float64Array.of(value), "max"))[0],
+      exchangeObject: (gradient) =>
+        this.#overlaps(exchange, tile, backend.objectStore(tile, gradient)),
+      sumOverlaps: (weight) => this.#overlaps(weights, tile, backend.objectStore(tile, weight)),
       sumProbe: async (gradient) => {
         const mine = await backend.readProbe(gradient);
         const all = await this.#meet("probe", tile, Float64Array.from(mine));
@@ -84,11 +87,23 @@ export class TileReductions<H> {
     };
   }
 
+  async #overlaps(exchange: HaloExchange, tile: number, store: GradientStore): Promise<void> {
+    await exchange.post(tile, store);
+    // Every local tile must have posted before any collects: a neighbour may be local.
+    await this.#meet("posted", tile, new Float64Array(0));
+    await exchange.collect(tile, store);
+  }
+
   /**
-   * Waits for every local tile's contribution to meeting `kind`, then sums them in tile order,
-   * all-reduces the sum over workers and gives every tile the result.
+   * Waits for every local tile's contribution to meeting `kind`, then combines them in tile
+   * order (sum or max), all-reduces over workers and gives every tile the result.
    */
-  #meet(kind: string, tile: number, values: Float64Array): Promise<Float64Array> {
+  #meet(
+    kind: string,
+    tile: number,
+    values: Float64Array,
+    op: "sum" | "max" = "sum",
+  ): Promise<Float64Array> {
     let meeting = this.#meetings.get(kind);
     if (!meeting) {
       meeting = { parts: new Map(), waiters: [] };
@@ -104,12 +119,14 @@ export class TileReductions<H> {
     if (meeting.parts.size === this.#o.tiles.length) {
       this.#meetings.delete(kind);
       try {
-        const local = new Float64Array(values.length);
+        const local = new Float64Array(values.length).fill(op === "sum" ? 0 : -Infinity);
         for (const t of this.#o.tiles) {
           const part = meeting.parts.get(t)!;
-          for (let i = 0; i < local.length; i++) local[i] += part[i];
+          for (let i = 0; i < local.length; i++) {
+            local[i] = op === "sum" ? local[i] + part[i] : Math.max(local[i], part[i]);
+          }
         }
-        const total = local.length > 0 ? this.#o.fabric.allReduce(local) : local;
+        const total = local.length > 0 ? this.#o.fabric.allReduce(local, op) : local;
         for (const w of meeting.waiters) w.resolve(total);
       } catch (error) {
         for (const w of meeting.waiters) w.reject(error);
@@ -124,11 +141,17 @@ interface Meeting {
   waiters: Array<{ resolve: (v: Float64Array) => void; reject: (e: unknown) => void }>;
 }
 
-/** The device backend: gradients are GPU buffers laid out as the tile's extended region. */
-export function gpuBackend(gpu: Gpu, tiling: Tiling, planes: number): ReductionBackend<GPUBuffer> {
+/**
+ * The device backend: gradients are GPU buffers laid out as the tile's extended region, with as
+ * many complex planes as their size holds.
+ */
+export function gpuBackend(gpu: Gpu, tiling: Tiling): ReductionBackend<GPUBuffer> {
   return {
-    objectStore: (tile, gradient) =>
-      new GpuGradients(gpu, tiling.regions, planes, new Map([[tile, { buffer: gradient }]])),
+    objectStore: (tile, gradient) => {
+      const { height, width } = tiling.regions[tile];
+      const planes = Math.floor(gradient.size / (8 * height * width));
+      return new GpuGradients(gpu, tiling.regions, planes, new Map([[tile, { buffer: gradient }]]));
+    },
     readProbe: (gradient) => gpu.readF32(gradient),
     writeProbe: (gradient, values) => {
       gpu.write(gradient, values);

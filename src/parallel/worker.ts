@@ -16,8 +16,14 @@ scope.onmessage = async ({ data: start }) => {
   const timer = setInterval(() => fabric.beat(), start.heartbeatMs);
   const channel = new BroadcastChannel(start.channel);
   let stopRequested = false;
+  const commands: unknown[] = [];
+  const waiting: Array<(command: unknown) => void> = [];
   channel.onmessage = (event) => {
     if (event.data?.type === "stop") stopRequested = true;
+    if (event.data?.type !== "command") return;
+    const next = waiting.shift();
+    if (next) next(event.data.body);
+    else commands.push(event.data.body);
   };
   const context: WorkerContext = {
     rank: start.rank,
@@ -29,6 +35,10 @@ scope.onmessage = async ({ data: start }) => {
     get stopRequested() {
       return stopRequested;
     },
+    nextCommand: () =>
+      commands.length > 0
+        ? Promise.resolve(commands.shift())
+        : new Promise((resolve) => waiting.push(resolve)),
   };
   try {
     const job = await import(start.job);

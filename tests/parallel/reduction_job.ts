@@ -24,7 +24,9 @@ export interface ReductionPayload {
 export interface TileOutcome {
   tile: number;
   sums: number[];
+  maxima: number[];
   objects: Float32Array[];
+  weights: Float32Array[];
   probes: Float32Array[];
 }
 
@@ -43,7 +45,10 @@ export async function run(context: WorkerContext<ReductionPayload>): Promise<Til
   const tiling = planTiling(scan);
   const tiles = tilesOf(tiling, context.rank);
   const planes = 1;
-  const exchange = new HaloExchange({ fabric: context.fabric, tiling, planes, mode: "sync" });
+  const fabric = context.fabric;
+  const exchange = new HaloExchange({ fabric, tiling, planes, mode: "sync" });
+  const base = tiling.overlaps.length;
+  const weights = new HaloExchange({ fabric, tiling, planes, mode: "sync", mailboxBase: base });
   const backend: ReductionBackend<Float32Array> = {
     objectStore: (tile, gradient) =>
       new HostGradients(tiling.regions, planes, new Map([[tile, gradient]])),
@@ -51,8 +56,9 @@ export async function run(context: WorkerContext<ReductionPayload>): Promise<Til
     writeProbe: (gradient, values) => Promise.resolve(gradient.set(values)),
   };
   const reductions = new TileReductions({
-    fabric: context.fabric,
+    fabric,
     exchange,
+    weights,
     tiling,
     tiles,
     backend,
@@ -61,10 +67,22 @@ export async function run(context: WorkerContext<ReductionPayload>): Promise<Til
   const pause = () => new Promise((resolve) => setTimeout(resolve, Math.floor(rand() * 3)));
   return await Promise.all(tiles.map(async (tile) => {
     const reduction = reductions.forTile(tile);
-    const outcome: TileOutcome = { tile, sums: [], objects: [], probes: [] };
+    const outcome: TileOutcome = {
+      tile,
+      sums: [],
+      maxima: [],
+      objects: [],
+      weights: [],
+      probes: [],
+    };
     for (let round = 0; round < rounds; round++) {
       await pause();
       outcome.sums.push(await reduction.sum(scalarOf(tile, round)));
+      outcome.maxima.push(await reduction.max(scalarOf(tile, round)));
+      const region = tiling.regions[tile];
+      const weight = overlapAdd(scan, tiling.positionsOf[tile], region, planes, round + 100);
+      await reduction.sumOverlaps(weight);
+      outcome.weights.push(weight);
       await pause();
       const object = overlapAdd(
         scan,

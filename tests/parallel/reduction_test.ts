@@ -5,7 +5,7 @@ import { cases } from "../tiling/scans.ts";
 import { probeOf, type ReductionPayload, scalarOf, type TileOutcome } from "./reduction_job.ts";
 import { overlapAdd } from "./synthetic_job.ts";
 
-Deno.test("TileReductions sum, exchange and probe-sum correctly with several tiles per worker", async () => {
+Deno.test("TileReductions sum, max, exchange and probe-sum correctly with several tiles per worker", async () => {
   const scan = { ...cases(12).find((c) => c.name === "Fermat spiral")!, workers: 2 };
   const rounds = 3;
   const probeLength = 50;
@@ -16,7 +16,7 @@ Deno.test("TileReductions sum, exchange and probe-sum correctly with several til
     payload: () => ({ scan, rounds, probeLength }),
     fabric: {
       reduceCapacity: probeLength,
-      mailboxes: mailboxLengths(tiling, 1),
+      mailboxes: mailboxLengths(tiling, 1, 2),
       tiles: tiling.regions.length,
     },
   });
@@ -29,12 +29,14 @@ Deno.test("TileReductions sum, exchange and probe-sum correctly with several til
     const sums = [0, 0];
     tiling.workerOf.forEach((w, t) => sums[w] += scalarOf(t, round));
     const scalar = 0 + sums[0] + sums[1];
+    const largest = Math.max(...tiling.regions.map((_, t) => scalarOf(t, round)));
     const probe = new Float32Array(probeLength);
     tiling.regions.forEach((_, t) => {
       const part = probeOf(t, round, probeLength);
       for (let i = 0; i < probeLength; i++) probe[i] += part[i];
     });
     const untiled = overlapAdd(scan, all, whole, 1, round);
+    const untiledWeight = overlapAdd(scan, all, whole, 1, round + 100);
     for (const o of outcomes) {
       assertEquals(o.sums[round], scalar, `tile ${o.tile}, round ${round}`);
       assertEquals(o.probes[round], probe, `probe of tile ${o.tile}, round ${round}`);
@@ -45,6 +47,12 @@ Deno.test("TileReductions sum, exchange and probe-sum correctly with several til
         want.set(untiled.subarray(from, from + 2 * region.width), 2 * y * region.width);
       }
       assertEquals(o.objects[round], want, `object of tile ${o.tile}, round ${round}`);
+      assertEquals(o.maxima[round], largest, `max of tile ${o.tile}, round ${round}`);
+      for (let y = 0; y < region.height; y++) {
+        const from = 2 * ((region.y0 + y) * whole.width + region.x0);
+        want.set(untiledWeight.subarray(from, from + 2 * region.width), 2 * y * region.width);
+      }
+      assertEquals(o.weights[round], want, `weight of tile ${o.tile}, round ${round}`);
     }
   }
 });

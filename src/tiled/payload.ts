@@ -1,0 +1,69 @@
+import { type FrameSource, MemoryFrames } from "../data/mod.ts";
+import type { NoiseModel } from "../physics/reference.ts";
+import type { ExchangeMode } from "../parallel/mod.ts";
+import type { Tiling } from "../tiling/mod.ts";
+
+/** Where a worker reads its frames: shared memory (simulated data) or the CXI file itself. */
+export type FramesSpec =
+  | { kind: "shared"; buffer: SharedArrayBuffer }
+  | { kind: "cxi"; path: string; objectPixel?: number; margin?: number };
+
+/** What every worker of a tiled run gets (structured-clonable). */
+export interface TiledPayload {
+  tiling: Tiling;
+  positionsY: Float64Array;
+  positionsX: Float64Array;
+  frames: FramesSpec;
+  slices: number;
+  modes: number;
+  noise: NoiseModel;
+  mask: Uint8Array | null;
+  /** Slice distance, wavelength and object pixel size (metres), for several slices. */
+  propagation: { sliceDistance: number; wavelength: number; pixelSize: number } | null;
+  /** Initial object S x H x W and probe K x M x M, complex float32, in shared memory. */
+  object: SharedArrayBuffer;
+  probe: Float32Array;
+  algorithm: "cg" | "gd";
+  refineProbeFrom?: number;
+  exchange: ExchangeMode;
+  batchSize: number;
+}
+
+/** Commands the session sends the workers. */
+export type TiledCommand = { type: "step" } | { type: "result" } | { type: "finish" };
+
+/** Events workers publish. */
+export type TiledEvent =
+  | { type: "ready"; rank: number; bytes: number }
+  | { type: "stepped"; rank: number; iteration: number; cost: number; peak: number }
+  | {
+    type: "result";
+    rank: number;
+    tile: number;
+    object: Float32Array;
+    probe: Float32Array;
+    peak: number;
+  };
+
+/** Opens the frame source a worker reads its own positions' frames from. */
+export async function openFrames(spec: FramesSpec, frame: number): Promise<FrameSource> {
+  if (spec.kind === "shared") return new MemoryFrames(new Float32Array(spec.buffer), frame);
+  const { readCxi } = await import("../io/mod.ts");
+  const dataset = await readCxi(spec.path, {
+    scan: false,
+    objectPixel: spec.objectPixel,
+    margin: spec.margin,
+  });
+  return dataset.frames;
+}
+
+/** The frames of positions `global[i]` of a source, seen as positions 0 .. n - 1. */
+export class SubsetFrames implements FrameSource {
+  constructor(readonly source: FrameSource, readonly global: Int32Array) {}
+
+  read(indices: ArrayLike<number>): Promise<Float32Array> {
+    return this.source.read(Array.from(indices, (i) => this.global[i]));
+  }
+
+  close(): void {}
+}

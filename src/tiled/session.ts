@@ -1,0 +1,220 @@
+import { type ComplexArray, type Dataset, MemoryFrames } from "../data/mod.ts";
+import type { Checkpoint } from "../engine/checkpoint.ts";
+import type { Session } from "../engine/session.ts";
+import { type ExchangeMode, mailboxLengths, WorkerPool } from "../parallel/mod.ts";
+import type { NoiseModel } from "../physics/reference.ts";
+import { planTiling, tilesOf, type Tiling } from "../tiling/mod.ts";
+import type { FramesSpec, TiledCommand, TiledEvent, TiledPayload } from "./payload.ts";
+import { stitchCore } from "./stitch.ts";
+
+/** Options of {@link openTiledSession}. */
+export interface TiledSessionOptions {
+  dataset: Dataset;
+  tiles: [number, number];
+  workers: number;
+  exchange: ExchangeMode;
+  algorithm: "cg" | "gd";
+  refineProbeFrom?: number;
+  slices: number;
+  modes: number;
+  noise: NoiseModel;
+  /** Initial object S x H x W and probe K x M x M, complex float32. */
+  initial: { object: Float32Array; probe: Float32Array };
+  propagation?: { sliceDistance: number; wavelength: number; pixelSize: number } | null;
+  /** Positions per batch on a device (default 64). */
+  batchSize?: number;
+  /** A worker silent this long is declared dead (default the pool's). */
+  silenceMs?: number;
+}
+
+/**
+ * A reconstruction run by workers, each holding its tiles (see `worker_job.ts`). The main thread
+ * only sends commands and collects events: it never touches the frames (workers read their own)
+ * and never blocks.
+ */
+export class TiledSession implements Session {
+  readonly adapter = { description: "one WebGPU device per worker", fallback: false };
+  readonly costs: number[] = [];
+  readonly #pool: WorkerPool<TiledPayload, void>;
+  readonly #run: Promise<void>;
+  readonly #events = new Map<string, TiledEvent[]>();
+  #wake: (() => void) | null = null;
+  #peaks: number[];
+  #lastCost = NaN;
+
+  private constructor(
+    readonly tiling: Tiling,
+    readonly options: TiledSessionOptions,
+    payload: TiledPayload,
+  ) {
+    this.#peaks = new Array(options.workers).fill(0);
+    this.#pool = new WorkerPool<TiledPayload, void>({
+      workers: options.workers,
+      job: new URL("./worker_job.ts", import.meta.url),
+      payload: () => payload,
+      fabric: {
+        reduceCapacity: Math.max(1, payload.probe.length),
+        mailboxes: mailboxLayout(tiling, options.slices),
+        tiles: tiling.regions.length,
+      },
+      describe: (rank) => `tiles ${tilesOf(tiling, rank).join(", ")}`,
+      onProgress: (event) => this.#receive(event as unknown as TiledEvent),
+      silenceMs: options.silenceMs,
+    });
+    this.#run = this.#pool.run().then(() => {});
+    // A failure is reported by whichever call is waiting; keep it from going unhandled here.
+    this.#run.catch(() => {});
+  }
+
+  /** Plans the tiles, starts the workers and waits until each has set up its tiles. */
+  static async open(options: TiledSessionOptions): Promise<TiledSession> {
+    const { dataset } = options;
+    const tiling = planTiling({
+      objectShape: dataset.objectShape,
+      frame: dataset.frame,
+      tiles: options.tiles,
+      workers: options.workers,
+      positionsY: dataset.positionsY,
+      positionsX: dataset.positionsX,
+    });
+    const empty = tiling.positionsOf.flatMap((p, t) => p.length === 0 ? [t] : []);
+    if (empty.length > 0) {
+      throw new RangeError(
+        `Cannot reconstruct with ${options.tiles.join(" x ")} tiles: tiles ${empty.join(", ")} ` +
+          "hold no scan position; choose fewer tiles",
+      );
+    }
+    const object = new SharedArrayBuffer(options.initial.object.byteLength);
+    new Float32Array(object).set(options.initial.object);
+    const payload: TiledPayload = {
+      tiling,
+      positionsY: dataset.positionsY,
+      positionsX: dataset.positionsX,
+      frames: framesSpec(dataset),
+      slices: options.slices,
+      modes: options.modes,
+      noise: options.noise,
+      mask: dataset.mask,
+      propagation: options.propagation ?? null,
+      object,
+      probe: options.initial.probe,
+      algorithm: options.algorithm,
+      refineProbeFrom: options.refineProbeFrom,
+      exchange: options.exchange,
+      batchSize: options.batchSize ?? 64,
+    };
+    const session = new TiledSession(tiling, options, payload);
+    try {
+      await session.#collect("ready", options.workers);
+    } catch (error) {
+      await session.destroy();
+      throw error;
+    }
+    return session;
+  }
+
+  get workers(): number {
+    return this.options.workers;
+  }
+
+  get iteration(): number {
+    return this.costs.length;
+  }
+
+  async step(): Promise<number> {
+    this.#send({ type: "step" });
+    const events = await this.#collect("stepped", this.workers);
+    const cost = (events[0] as { cost: number }).cost;
+    this.costs.push(cost);
+    this.#lastCost = cost;
+    return cost;
+  }
+
+  checkpoint(): Promise<Checkpoint> {
+    return Promise.reject(new Error("Checkpoints of tiled runs are not available yet"));
+  }
+
+  /** Stitches the tiles' cores into the object; the probe is the same on every tile. */
+  async result(): Promise<{ object: ComplexArray; probe: ComplexArray; finalCost: number }> {
+    const { dataset, slices, modes, initial } = this.options;
+    this.#send({ type: "result" });
+    const events = await this.#collect("result", this.tiling.regions.length);
+    const object = initial.object.slice();
+    let probe = initial.probe;
+    for (const e of events) {
+      if (e.type !== "result") continue;
+      stitchCore({
+        object,
+        shape: dataset.objectShape,
+        slices,
+        region: this.tiling.regions[e.tile],
+        core: this.tiling.cores[e.tile],
+        values: e.object,
+      });
+      if (e.tile === 0) probe = e.probe;
+    }
+    const m = dataset.frame;
+    return {
+      object: { shape: [slices, ...dataset.objectShape], data: object },
+      probe: { shape: [modes, m, m], data: probe },
+      finalCost: this.#lastCost,
+    };
+  }
+
+  deviceBytesPeak(): number[] {
+    return [...this.#peaks];
+  }
+
+  async destroy(): Promise<void> {
+    this.#send({ type: "finish" });
+    await this.#run.catch(() => {});
+  }
+
+  #send(command: TiledCommand): void {
+    this.#pool.command(command);
+  }
+
+  #receive(event: TiledEvent): void {
+    if ("peak" in event) this.#peaks[event.rank] = Math.max(this.#peaks[event.rank], event.peak);
+    this.#events.set(event.type, [...(this.#events.get(event.type) ?? []), event]);
+    this.#wake?.();
+  }
+
+  /** Waits for `count` events of `type` (or the run's failure) and takes them. */
+  async #collect(type: TiledEvent["type"], count: number): Promise<TiledEvent[]> {
+    for (;;) {
+      const got = this.#events.get(type) ?? [];
+      if (got.length >= count) {
+        this.#events.set(type, got.slice(count));
+        return got.slice(0, count);
+      }
+      const arrived = new Promise<void>((resolve) => this.#wake = resolve);
+      await Promise.race([
+        arrived,
+        this.#run.then(() => {
+          throw new Error(`The workers finished before sending ${count} "${type}" events`);
+        }),
+      ]);
+    }
+  }
+}
+
+/** Mailboxes of the gradient exchange (S planes), then of the illumination exchange (1 plane). */
+export function mailboxLayout(tiling: Tiling, slices: number): number[] {
+  return [...mailboxLengths(tiling, slices), ...mailboxLengths(tiling, 1)];
+}
+
+/** Shared memory for frames already in memory, the file's path otherwise. */
+function framesSpec(dataset: Dataset): FramesSpec {
+  if (dataset.frames instanceof MemoryFrames) {
+    const buffer = new SharedArrayBuffer(dataset.frames.frames.byteLength);
+    new Float32Array(buffer).set(dataset.frames.frames);
+    return { kind: "shared", buffer };
+  }
+  return { kind: "cxi", path: dataset.source };
+}
+
+/** Starts a tiled reconstruction (see {@link TiledSession}). */
+export function openTiledSession(options: TiledSessionOptions): Promise<TiledSession> {
+  return TiledSession.open(options);
+}
