@@ -1,5 +1,4 @@
 import type { Fabric } from "./fabric.ts";
-import type { WorkerPool } from "./pool.ts";
 
 /** A progress event a worker publishes on the pool's BroadcastChannel. */
 export interface ProgressEvent {
@@ -22,7 +21,7 @@ export interface WorkerContext<P = unknown> {
   progress(event: Record<string, unknown>): void;
   /** True once the main thread asked the run to stop early (checked between iterations). */
   readonly stopRequested: boolean;
-  /** The next command the main thread sent with {@link WorkerPool.command}, in order. */
+  /** The next command the main thread sent with `WorkerPool.command`, in order. */
   nextCommand(): Promise<unknown>;
 }
 
