@@ -9,8 +9,8 @@
 // Params is also the layout of the generated unrolled passes (src/fft/_codegen.ts reads it here).
 struct Params {
   count: u32,        // invocations (unrolled) or workgroups (workgroup design) that do work
-  fast: u32,         // size of the fastest-varying index of the invocation grid; lines per workgroup
-  mid: u32,          // size of the second index
+  fast: u32,         // lines per frame (unrolled: fastest grid index) or lines per workgroup
+  mid: u32,          // butterflies per line (unrolled: second grid index)
   rows: u32,         // 1: elements of a line are contiguous (row pass), 0: lines are (columns)
   n: u32,            // transform length
   ls: u32,           // Stockham span of this pass (1 for the first)

@@ -141,11 +141,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_index) lid: u32) {
   let i = (wid.x + wid.y * nwg.x) * ${UNROLLED_WORKGROUP}u + lid;
   if (i >= p.count) { return; }
-  let u = i % p.fast;
-  let v = (i / p.fast) % p.mid;
+  let line = i % p.fast;
+  let j = (i / p.fast) % p.mid;
   let f = i / (p.fast * p.mid);
-  let j = select(v, u, p.rows == 1u);
-  let line = select(u, v, p.rows == 1u);
   let q = p.n / ${radix}u;
   let k = j % p.ls;
   let tstep = q / p.ls;

@@ -93,9 +93,11 @@ export function passParams(s: PassSetup): { params: Uint32Array; workgroups: num
     workgroups = count;
   } else {
     const butterflies = n / pass.radix;
-    // Adjacent invocations touch adjacent addresses: along j for rows, along x for columns.
-    fast = s.rows ? butterflies : n;
-    mid = s.rows ? n : butterflies;
+    // Adjacent invocations take adjacent lines: for columns that makes their accesses adjacent;
+    // for rows split into passes it measured 5-20% faster on llvmpipe than adjacent butterflies
+    // of one row, whose values lie only 128-512 bytes apart.
+    fast = n;
+    mid = butterflies;
     count = batch * n * butterflies;
     workgroups = Math.ceil(count / UNROLLED_WORKGROUP);
   }
