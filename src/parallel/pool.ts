@@ -108,7 +108,8 @@ export class WorkerPool<P, R> {
       await Promise.race([all, this.#watch()]);
     } finally {
       this.#finished = true;
-      this.#stopWorkers();
+      if (this.#failure) this.#stopWorkers();
+      else this.#channel.close();
     }
     if (this.#failure) throw this.#failure;
     return results;

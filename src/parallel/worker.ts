@@ -55,5 +55,8 @@ scope.onmessage = async ({ data: start }) => {
   } finally {
     clearInterval(timer);
     channel.close();
+    // Ending itself lets the worker finish tearing down its device before its thread goes;
+    // the pool terminates workers only when a run fails.
+    self.close();
   }
 };

@@ -30,7 +30,11 @@ export interface TiledPayload {
 }
 
 /** Commands the session sends the workers. */
-export type TiledCommand = { type: "step" } | { type: "result" } | { type: "finish" };
+export type TiledCommand =
+  | { type: "step" }
+  | { type: "result" }
+  | { type: "gradient" }
+  | { type: "finish" };
 
 /** Events workers publish. */
 export type TiledEvent =
@@ -38,10 +42,13 @@ export type TiledEvent =
   | { type: "stepped"; rank: number; iteration: number; cost: number; peak: number }
   | {
     type: "result";
+    /** The unknowns, or the complete gradient at them (object and probe) with its cost. */
+    what: "x" | "gradient";
     rank: number;
     tile: number;
     object: Float32Array;
     probe: Float32Array;
+    cost: number;
     peak: number;
   };
 

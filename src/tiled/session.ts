@@ -136,11 +136,28 @@ export class TiledSession implements Session {
 
   /** Stitches the tiles' cores into the object; the probe is the same on every tile. */
   async result(): Promise<{ object: ComplexArray; probe: ComplexArray; finalCost: number }> {
+    const { object, probe } = await this.#stitched("x");
+    return { object, probe, finalCost: this.#lastCost };
+  }
+
+  /**
+   * The cost and complete gradient (object and probe, whatever the solver refines) at the
+   * current unknowns, stitched from the tiles' cores: equal to the untiled gradient up to
+   * float32 rounding with `sync` exchange.
+   */
+  async gradient(): Promise<{ object: ComplexArray; probe: ComplexArray; cost: number }> {
+    return await this.#stitched("gradient");
+  }
+
+  async #stitched(
+    what: "x" | "gradient",
+  ): Promise<{ object: ComplexArray; probe: ComplexArray; cost: number }> {
     const { dataset, slices, modes, initial } = this.options;
-    this.#send({ type: "result" });
+    this.#send({ type: what === "x" ? "result" : "gradient" });
     const events = await this.#collect("result", this.tiling.regions.length);
-    const object = initial.object.slice();
+    const object = what === "x" ? initial.object.slice() : new Float32Array(initial.object.length);
     let probe = initial.probe;
+    let cost = NaN;
     for (const e of events) {
       if (e.type !== "result") continue;
       stitchCore({
@@ -151,13 +168,16 @@ export class TiledSession implements Session {
         core: this.tiling.cores[e.tile],
         values: e.object,
       });
-      if (e.tile === 0) probe = e.probe;
+      if (e.tile === 0) {
+        probe = e.probe;
+        cost = e.cost;
+      }
     }
     const m = dataset.frame;
     return {
       object: { shape: [slices, ...dataset.objectShape], data: object },
       probe: { shape: [modes, m, m], data: probe },
-      finalCost: this.#lastCost,
+      cost,
     };
   }
 

@@ -59,11 +59,22 @@ export async function run(context: WorkerContext<TiledPayload>): Promise<void> {
           cost: steps[0].cost,
           peak: gpu.memory.peak,
         });
-      } else {
+      } else if (command.type === "result") {
         for (const s of states) {
           const { object, probe } = await s.problem.download(s.x);
-          context.progress({ type: "result", tile: s.tile, object, probe, peak: gpu.memory.peak });
+          const peak = gpu.memory.peak;
+          context.progress({
+            type: "result",
+            what: "x",
+            tile: s.tile,
+            object,
+            probe,
+            cost: NaN,
+            peak,
+          });
         }
+      } else {
+        await publishGradients(context, states);
       }
     }
   } finally {
@@ -74,6 +85,38 @@ export async function run(context: WorkerContext<TiledPayload>): Promise<void> {
     }
     source.close();
     gpu.destroy();
+  }
+}
+
+/** Evaluates the complete gradient (object and probe) of every tile at its current unknowns. */
+async function publishGradients(
+  context: WorkerContext<TiledPayload>,
+  states: TileState[],
+): Promise<void> {
+  const saved = states.map((s) => s.problem.active);
+  const gradients = states.map((s) => s.problem.create(`tile ${s.tile} gradient`));
+  try {
+    for (const s of states) s.problem.setActive({ object: true, probe: true });
+    const costs = await Promise.all(states.map((s, i) => s.problem.gradient(s.x, gradients[i])));
+    for (const [i, s] of states.entries()) {
+      const { object, probe } = await s.problem.download(gradients[i]);
+      const peak = s.problem.gpu.memory.peak;
+      const cost = costs[i];
+      context.progress({
+        type: "result",
+        what: "gradient",
+        tile: s.tile,
+        object,
+        probe,
+        cost,
+        peak,
+      });
+    }
+  } finally {
+    states.forEach((s, i) => {
+      s.problem.destroy(gradients[i]);
+      s.problem.setActive(saved[i]);
+    });
   }
 }
 
