@@ -14,7 +14,7 @@ export type FftDesign = "unrolled" | "workgroup";
 const MAX_UNROLLED_RADIX = 256;
 /**
  * Radix of the second, twiddled pass when a line needs two unrolled passes. Measured on llvmpipe
- * at 1024: 64 x 16 took about 0.75 the time of 32 x 32 (fewer, larger first-pass DFTs), and the
+ * at 1024: 64 x 16 took about 0.8 the time of 32 x 32 (fewer, larger first-pass DFTs), and the
  * small twiddled kernel is shared by every split size.
  */
 const SECOND_RADIX = 16;
