@@ -30,7 +30,7 @@ export class PipelineCache {
     constants: Record<string, number>,
   ): Promise<GPUComputePipeline> {
     const names = Object.keys(constants).sort();
-    const key = `${source.file}\u0000${source.code.length}\u0000${entryPoint}\u0000` +
+    const key = `${source.file}\u0000${source.code}\u0000${entryPoint}\u0000` +
       names.map((n) => `${n}=${constants[n]}`).join(",");
     let pipeline = this.#pipelines.get(key);
     if (!pipeline) {
