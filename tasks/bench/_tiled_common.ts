@@ -1,0 +1,40 @@
+/** What the tiled benchmarks share: a simulated raster scan and a start near its truth. */
+import { simulateDataset } from "../../src/simulate/mod.ts";
+import type { TiledSessionOptions } from "../../src/tiled/mod.ts";
+
+/** A Siemens star scanned in a raster (every tile of fine grids gets positions). */
+export async function benchProblem(
+  frame: number,
+  positions: number,
+): Promise<Omit<TiledSessionOptions, "tiles" | "workers">> {
+  const { dataset, truth } = await simulateDataset({
+    preset: "siemens",
+    frame,
+    positions,
+    scan: "raster",
+    seed: 7,
+  });
+  // The cost is finite near the truth (a flat start has float32 zeros where counts are not).
+  const object = Float32Array.from(truth.object);
+  for (let i = 0; i < object.length / 2; i++) {
+    const a = 0.3 * Math.sin(i * 0.37);
+    const [re, im] = [object[2 * i], object[2 * i + 1]];
+    object[2 * i] = re * Math.cos(a) - im * Math.sin(a);
+    object[2 * i + 1] = re * Math.sin(a) + im * Math.cos(a);
+  }
+  return {
+    dataset,
+    exchange: "sync",
+    algorithm: "gd",
+    slices: 1,
+    modes: 1,
+    noise: "poisson",
+    initial: { object, probe: Float32Array.from(truth.probe) },
+  };
+}
+
+/** Median of a list of numbers. */
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}

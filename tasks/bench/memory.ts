@@ -1,0 +1,82 @@
+/**
+ * `deno task bench memory [--json] [--positions N] [--grids 1,2,4,8] [--batch B]`: peak device
+ * bytes per worker when a simulated data set (frame 64, 1600 positions by default) is cut into
+ * R x R tiles, one tile per worker, and the reduction against the untiled run (1 x 1): the
+ * analogue of the halo-gradient-exchange papers' per-GPU memory footprint. Each case runs one
+ * `gd` iteration, so the peak includes the solver's vectors and the exchange's strips. Every case
+ * processes `B` positions at a time (default 8): the work buffers scale with it, not the tile.
+ *
+ * JSON: `{ "cases": [ { "tiles": [R, C], "workers", "device_bytes_peak_per_worker": [...],
+ * "reduction_vs_untiled" } ] }`, the reduction being the untiled peak over the largest tiled
+ * peak per worker. Targets: at least 0.8 x the tile count up to 4 x 4, at least 30 at 8 x 8.
+ */
+import { openTiledSession } from "../../src/tiled/mod.ts";
+import { benchProblem } from "./_tiled_common.ts";
+
+interface Case {
+  tiles: [number, number];
+  workers: number;
+  device_bytes_peak_per_worker: number[];
+  reduction_vs_untiled: number;
+}
+
+function parse(
+  args: string[],
+): { json: boolean; positions: number; grids: number[]; batch: number } {
+  const out = { json: false, positions: 1600, grids: [1, 2, 4, 8], batch: 8 };
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--json") out.json = true;
+    else if (args[i] === "--positions") out.positions = Number(args[++i]);
+    else if (args[i] === "--grids") out.grids = (args[++i] ?? "").split(",").map(Number);
+    else if (args[i] === "--batch") out.batch = Number(args[++i]);
+    else {
+      throw new RangeError(
+        `Unknown option ${args[i]}: expected --json, --positions, --grids or --batch`,
+      );
+    }
+  }
+  const whole = (v: number) => Number.isInteger(v) && v >= 1;
+  if (!whole(out.positions) || !whole(out.batch) || !out.grids.every(whole)) {
+    throw new RangeError(`Expected whole numbers >= 1, got ${args.join(" ")}`);
+  }
+  if (out.grids[0] !== 1) out.grids.unshift(1);
+  return out;
+}
+
+export async function run(args: string[]): Promise<void> {
+  const options = parse(args);
+  const base = await benchProblem(64, options.positions);
+  const cases: Case[] = [];
+  let untiled = NaN;
+  for (const g of options.grids) {
+    const workers = g * g;
+    const session = await openTiledSession({
+      ...base,
+      tiles: [g, g],
+      workers,
+      batchSize: options.batch,
+    });
+    try {
+      await session.step();
+    } finally {
+      await session.destroy();
+    }
+    const peaks = session.deviceBytesPeak();
+    if (g === 1) untiled = peaks[0];
+    cases.push({
+      tiles: [g, g],
+      workers,
+      device_bytes_peak_per_worker: peaks,
+      reduction_vs_untiled: untiled / Math.max(...peaks),
+    });
+    if (!options.json) {
+      const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+      console.log(
+        `${g} x ${g} tiles, ${workers} workers: peak ${mib(Math.max(...peaks))} MiB per worker ` +
+          `(smallest ${mib(Math.min(...peaks))}), ${(untiled / Math.max(...peaks)).toFixed(1)} x ` +
+          "less than untiled",
+      );
+    }
+  }
+  if (options.json) console.log(JSON.stringify({ cases }, null, 2));
+}
