@@ -13,3 +13,4 @@ export * from "./report.ts";
 export * from "./session.ts";
 export * from "./single_device.ts";
 export * from "./solver_session.ts";
+export * from "./tiled.ts";

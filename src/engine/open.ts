@@ -1,11 +1,11 @@
 /** Chooses what runs a reconstruction: one device, or the tiled engine's workers. */
 import type { Dataset } from "../data/dataset.ts";
-import { InputError } from "../data/errors.ts";
 import type { Checkpoint } from "./checkpoint.ts";
 import type { ReconstructOptions } from "./options.ts";
 import type { Session } from "./session.ts";
 import { openSingleDevice } from "./single_device.ts";
 import { PieSession } from "./pie_session.ts";
+import { openTiled } from "./tiled.ts";
 
 /** Options of {@link openSession}. */
 export interface OpenSessionOptions {
@@ -19,12 +19,7 @@ export interface OpenSessionOptions {
 /** Starts a session for `options`; tiled runs go to `src/tiled/`. */
 export async function openSession(o: OpenSessionOptions): Promise<Session> {
   const [rows, cols] = o.options.tiles;
-  if (rows * cols > 1 || o.options.workers > 1) {
-    throw new InputError(
-      `Tiled reconstruction (--tiles ${rows}x${cols} --workers ${o.options.workers}) is not ` +
-        "available yet in this build: run with --tiles 1x1 --workers 1.",
-    );
-  }
+  if (rows * cols > 1 || o.options.workers > 1) return await openTiled(o);
   if (o.options.algorithm === "epie" || o.options.algorithm === "rpie") {
     return await PieSession.open(o);
   }

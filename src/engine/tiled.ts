@@ -1,0 +1,42 @@
+/** Tiled runs (`--tiles`, `--workers`): hands the run over to the tiled engine of `src/tiled/`. */
+import { InputError } from "../data/errors.ts";
+import { openTiledSession } from "../tiled/session.ts";
+import { initialGuess } from "./initial.ts";
+import type { OpenSessionOptions } from "./open.ts";
+import type { Session } from "./session.ts";
+
+/** Opens a tiled session: one WebGPU device per worker, tiles exchanging overlap gradients. */
+export async function openTiled(o: OpenSessionOptions): Promise<Session> {
+  const { options, dataset } = o;
+  if (options.algorithm !== "cg" && options.algorithm !== "gd") {
+    throw new InputError(
+      `--algorithm ${options.algorithm} runs on one device only (it updates the object after ` +
+        "every position): use --tiles 1x1 --workers 1, or cg or gd for tiled runs.",
+    );
+  }
+  if (o.checkpoint) {
+    throw new InputError(
+      "Resuming a tiled run is not available in this build: tiled runs write no checkpoint.",
+    );
+  }
+  const guess = await initialGuess(o);
+  return await openTiledSession({
+    dataset,
+    tiles: options.tiles,
+    workers: options.workers,
+    exchange: options.exchange,
+    algorithm: options.algorithm,
+    refineProbeFrom: guess.refineProbeFrom,
+    slices: options.slices,
+    modes: options.probeModes,
+    noise: options.noise,
+    initial: { object: guess.object, probe: guess.probe.data },
+    propagation: guess.sliceDistance
+      ? {
+        sliceDistance: guess.sliceDistance,
+        wavelength: dataset.geometry.wavelength,
+        pixelSize: dataset.geometry.objectPixel,
+      }
+      : null,
+  });
+}
