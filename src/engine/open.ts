@@ -4,7 +4,6 @@ import type { Checkpoint } from "./checkpoint.ts";
 import type { ReconstructOptions } from "./options.ts";
 import type { Session } from "./session.ts";
 import { openSingleDevice } from "./single_device.ts";
-import { PieSession } from "./pie_session.ts";
 import { openTiled } from "./tiled.ts";
 
 /** Options of {@link openSession}. */
@@ -24,8 +23,5 @@ export async function openSession(o: OpenSessionOptions): Promise<Session> {
   }
   const [rows, cols] = o.options.tiles;
   if (rows * cols > 1 || o.options.workers > 1) return await openTiled(o);
-  if (o.options.algorithm === "epie" || o.options.algorithm === "rpie") {
-    return await PieSession.open(o);
-  }
   return await openSingleDevice(o);
 }

@@ -1,70 +1,41 @@
 /**
- * The session of the sequential classics `epie` and `rpie`. They update the object after every
- * position, which the batched device problem does not offer, so they run on the float64 CPU
- * model (`src/solvers/pie.ts`): the familiar baseline, for modest data sets.
+ * The session of the sequential classics `epie` and `rpie` on one device: one step is one sweep
+ * over every position in a random order (`pieSweep` of `src/solvers/pie.ts`), each position's
+ * update applied on the device before the next. The order of iteration i depends only on the
+ * seed and i, so a run resumed from a checkpoint repeats exactly what it would have done.
  */
 import type { ComplexArray } from "../data/dataset.ts";
-import { ReferenceProblem, type ReferenceVector } from "../physics/reference_problem.ts";
-import { epie, rpie } from "../solvers/pie.ts";
+import type { Gpu } from "../gpu/device.ts";
+import type { GpuProblem, GpuVariables } from "../problem/gpu_problem.ts";
+import { pieSweep, type PieTarget } from "../solvers/pie.ts";
 import type { Checkpoint } from "./checkpoint.ts";
-import { initialGuess } from "./initial.ts";
-import type { OpenSessionOptions } from "./open.ts";
 import type { Session } from "./session.ts";
 
-/** `epie` or `rpie` over the reference problem; one step is one sweep over all positions. */
+/** Options of {@link PieSession}. */
+export interface PieSessionOptions {
+  gpu: Gpu;
+  problem: GpuProblem;
+  /** Single-position updates of `problem`. */
+  target: PieTarget<GpuVariables>;
+  /** The unknowns, holding the initial object and probe. */
+  x: GpuVariables;
+  variant: "epie" | "rpie";
+  refineProbeFrom: number | undefined;
+  /** Seed of the position orders. */
+  seed: number;
+  objectShape: [number, number, number];
+  probeShape: [number, number, number];
+}
+
+/** `epie` or `rpie` on one device. */
 export class PieSession implements Session {
   readonly workers = 1;
-  readonly adapter = { description: "CPU (float64 reference model)", fallback: true };
+  readonly adapter: { description: string; fallback: boolean };
   readonly costs: number[] = [];
   #iteration = 0;
-  #lastCost: number | null = null;
 
-  private constructor(
-    readonly problem: ReferenceProblem,
-    readonly x: ReferenceVector,
-    readonly variant: "epie" | "rpie",
-    readonly refineProbeFrom: number | undefined,
-    readonly seed: number,
-    readonly shapes: { object: number[]; probe: number[] },
-  ) {}
-
-  /** Opens the session, restored from the checkpoint when given. */
-  static async open(o: OpenSessionOptions): Promise<PieSession> {
-    const { options, dataset } = o;
-    const guess = await initialGuess(o);
-    const [h, w] = dataset.objectShape;
-    const frames = await dataset.frames.read(Array.from({ length: dataset.count }, (_, j) => j));
-    const problem = new ReferenceProblem({
-      frame: dataset.frame,
-      objectShape: [h, w],
-      slices: options.slices,
-      modes: options.probeModes,
-      positionsX: dataset.positionsX,
-      positionsY: dataset.positionsY,
-      propagation: guess.sliceDistance
-        ? {
-          wavelength: dataset.geometry.wavelength,
-          sliceThickness: guess.sliceDistance,
-          pixelSize: dataset.geometry.objectPixel,
-        }
-        : undefined,
-      mask: dataset.mask,
-      frames,
-      noise: options.noise,
-    });
-    const x = problem.create("x");
-    x.object.set(guess.object);
-    x.probe.set(guess.probe.data);
-    const session = new PieSession(
-      problem,
-      x,
-      options.algorithm === "rpie" ? "rpie" : "epie",
-      guess.refineProbeFrom,
-      options.seed,
-      { object: [options.slices, h, w], probe: guess.probe.shape },
-    );
-    if (o.checkpoint) session.#restore(o.checkpoint);
-    return session;
+  constructor(readonly options: PieSessionOptions) {
+    this.adapter = options.gpu.info;
   }
 
   get iteration(): number {
@@ -72,48 +43,55 @@ export class PieSession implements Session {
   }
 
   async step(): Promise<number> {
-    const sweep = this.variant === "epie" ? epie : rpie;
-    const { costs } = await sweep(this.problem, this.x, {
-      iterations: 1,
-      start: this.#iteration,
-      seed: this.seed,
-      refineProbeFrom: this.refineProbeFrom,
-    });
+    const { problem, target, x, variant, refineProbeFrom, seed } = this.options;
+    const refine = refineProbeFrom !== undefined && this.#iteration >= refineProbeFrom;
+    problem.setActive({ object: true, probe: refine });
+    const cost = await target.cost(x);
+    await pieSweep(target, x, { variant, refine, seed: seed + this.#iteration });
     this.#iteration++;
-    this.costs.push(costs[0]);
-    this.#lastCost = costs[1];
-    return costs[0];
+    this.costs.push(cost);
+    return cost;
   }
 
-  checkpoint(): Promise<Checkpoint> {
-    return Promise.resolve({
-      meta: { iteration: this.#iteration, costs: [...this.costs], lastCost: this.#lastCost },
-      arrays: { "x.object": this.x.object.slice(), "x.probe": this.x.probe.slice() },
-    });
+  async checkpoint(): Promise<Checkpoint> {
+    const x = await this.options.problem.download(this.options.x);
+    return {
+      meta: { iteration: this.#iteration, costs: [...this.costs] },
+      arrays: { "x.object": x.object, "x.probe": x.probe },
+    };
   }
 
-  #restore(checkpoint: Checkpoint): void {
-    const meta = checkpoint.meta as { iteration: number; costs: number[]; lastCost: number };
-    this.x.object.set(checkpoint.arrays["x.object"]);
-    this.x.probe.set(checkpoint.arrays["x.probe"]);
+  /** Continues from a checkpoint written by {@link checkpoint}. */
+  async restore(checkpoint: Checkpoint): Promise<void> {
+    const { gpu, x } = this.options;
+    const meta = checkpoint.meta as { iteration: number; costs: number[] };
+    gpu.write(x.object, checkpoint.arrays["x.object"]);
+    gpu.write(x.probe, checkpoint.arrays["x.probe"]);
+    await gpu.finish();
     this.#iteration = meta.iteration;
     this.costs.splice(0, this.costs.length, ...meta.costs);
-    this.#lastCost = meta.lastCost;
   }
 
   async result(): Promise<{ object: ComplexArray; probe: ComplexArray; finalCost: number }> {
+    const { problem, target, x, objectShape, probeShape } = this.options;
+    const parts = await problem.download(x);
     return {
-      object: { shape: this.shapes.object, data: Float32Array.from(this.x.object) },
-      probe: { shape: this.shapes.probe, data: Float32Array.from(this.x.probe) },
-      finalCost: this.#lastCost ?? await this.problem.cost(this.x),
+      object: { shape: objectShape, data: parts.object },
+      probe: { shape: probeShape, data: parts.probe },
+      finalCost: await target.cost(x),
     };
   }
 
   deviceBytesPeak(): number[] {
-    return [0];
+    return [this.options.gpu.memory.peak];
   }
 
   destroy(): Promise<void> {
+    const { gpu, problem, target, x } = this.options;
+    target.destroy();
+    problem.destroy(x);
+    problem.dispose();
+    gpu.destroy();
     return Promise.resolve();
   }
 }
