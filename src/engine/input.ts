@@ -26,8 +26,22 @@ export async function loadInput(options: ReconstructOptions): Promise<Dataset> {
     return dataset;
   }
   await requireFile(options.input);
-  return await readCxi(options.input);
+  const dataset = await readCxi(options.input);
+  const m = dataset.frame;
+  if (m < MIN_FRAME || !Number.isInteger(Math.log2(m))) {
+    dataset.frames.close();
+    throw new InputError(
+      `Cannot reconstruct ${options.input}: its frames are ${m} x ${m} pixels, and Tessera's FFTs ` +
+        `take powers of two from ${MIN_FRAME} (16, 32, 64, ..., 1024). Crop the frames around ` +
+        "the zero frequency to a power of two (the object pixel size grows accordingly), or pad them.",
+      options.input,
+    );
+  }
+  return dataset;
 }
+
+/** The smallest frame the device problem takes. */
+const MIN_FRAME = 16;
 
 /** @throws {InputError} naming `path` when it is not a readable file. */
 export async function requireFile(path: string): Promise<void> {

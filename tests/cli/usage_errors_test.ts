@@ -74,3 +74,15 @@ Deno.test("--resume of a directory without a checkpoint exits 2 naming what it l
   );
   await Deno.remove(dir);
 });
+
+Deno.test("reconstruct of 100 x 100 frames (a real beamline file) exits 2 asking for powers of two", async () => {
+  const file = "tests/data/PETRAIII_P25_Near_Field_Ptycho.cxi";
+  const dir = await Deno.makeTempDir();
+  const run = await runTessera(["reconstruct", "-i", file, "-o", `${dir}/p25`, "--quiet"]);
+  assertEquals(run.code, 2, run.stderr);
+  assert(
+    run.stderr.startsWith(`error: Cannot reconstruct ${file}: its frames are 100 x 100 pixels`),
+    run.stderr,
+  );
+  await Deno.remove(dir, { recursive: true });
+});
