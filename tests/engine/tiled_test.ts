@@ -47,3 +47,19 @@ Deno.test("epie with tiles is a usage mistake explained in one paragraph (exit 2
   assert(run.stderr.startsWith("error: --algorithm epie runs on one device only"), run.stderr);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("a tile grid that does not suit the data exits 2 naming the options to change", async () => {
+  const dir = await Deno.makeTempDir();
+  for (
+    const [args, expected] of [
+      [["--tiles", "1x1", "--workers", "3"], "Cannot share 1 x 1 tiles among 3 workers"],
+      [["--tiles", "40x40", "--workers", "2"], "tiles would hold no scan position"],
+    ] as const
+  ) {
+    const run = await runTessera(["reconstruct", ...args, "-o", `${dir}/x`, "--quiet"]);
+    assertEquals(run.code, 2, run.stderr);
+    assert(run.stderr.startsWith(`error: ${args.join(" ")} does not suit`), run.stderr);
+    assert(run.stderr.includes(expected), run.stderr);
+  }
+  await Deno.remove(dir, { recursive: true });
+});
