@@ -26,7 +26,6 @@ export async function openSingleDevice(o: OpenSessionOptions): Promise<Session> 
     const common = {
       problem: owned,
       x: owned.upload(guess.object, guess.probe.data),
-      gpu,
       refineProbeFrom: guess.refineProbeFrom,
       objectShape: [options.slices, h, w] as [number, number, number],
       probeShape: [options.probeModes, dataset.frame, dataset.frame] as [number, number, number],
@@ -34,6 +33,7 @@ export async function openSingleDevice(o: OpenSessionOptions): Promise<Session> 
     if (options.algorithm === "epie" || options.algorithm === "rpie") {
       const session = new PieSession({
         ...common,
+        gpu,
         target: await gpuUpdates(owned),
         variant: options.algorithm,
         seed: options.seed,
