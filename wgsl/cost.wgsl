@@ -36,10 +36,13 @@ struct Costs {
 const PIXELS: u32 = 16u;
 
 
-// r - log(1 + r), by its Taylor series r^2 (1/2 - r (1/3 - r (1/4 - ...))) for small |r|.
-fn r_minus_log1p(r: f32) -> f32 {
+// r - log(1 + r) for r = (guarded - d) / d, by its Taylor series
+// r^2 (1/2 - r (1/3 - r (1/4 - ...))) for small |r|. Far from 1 the log takes the ratio itself:
+// for a dark model pixel under a bright count, 1 + r rounds to 0 and log(1 + r) would be -inf.
+fn r_minus_log1p(guarded: f32, d: f32) -> f32 {
+  let r = (guarded - d) / d;
   if (abs(r) > 0.25) {
-    return r - log(1.0 + r);
+    return r - log(guarded / d);
   }
   // Horner form of 1/2 - r/3 + r^2/4 - ... - r^11/13 (truncation below 3e-8 relative).
   var acc = 1.0 / 13.0;
@@ -79,7 +82,7 @@ fn pixel(i: u32) -> f32 {
     // near the solution, where a line search compares nearby costs.
     f = intensity;
     if (d > 0.0) {
-      f = d * r_minus_log1p((guarded - d) / d) - EPSILON;
+      f = d * r_minus_log1p(guarded, d) - EPSILON;
     }
     factor = 1.0 - d / guarded;
   } else {

@@ -48,6 +48,9 @@ for (const noise of ["poisson", "gaussian"] as const) {
       const far = randomF32(2 * COUNT * MODES * M * M, 3);
       const frames = randomF32(COUNT * M * M, 1).map((v) => 10 * v * v);
       frames[5] = 0; // a dark pixel exercises the guard of log(0)
+      // A dark model pixel under a bright count: 1 + r rounds to 0 in float32 there.
+      frames[7] = 100;
+      for (let k = 0; k < MODES; k++) far.fill(0, 2 * (k * M * M + 7), 2 * (k * M * M + 7) + 2);
       const mask = new Uint8Array(M * M).map(() => (Math.random() < 0.1 ? 1 : 0));
       const cost = await FarFieldCost.create(gpu, {
         frames: gpu.upload(frames, "frames"),

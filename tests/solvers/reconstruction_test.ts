@@ -2,7 +2,7 @@ import { assert, assertGreaterOrEqual } from "../assert.ts";
 import { requestGpu } from "../../src/gpu/mod.ts";
 import { GpuProblem, type GpuVariables } from "../../src/problem/mod.ts";
 import { cg } from "../../src/solvers/mod.ts";
-import { simulateDataset, type SimulatedDataset } from "../../src/simulate/mod.ts";
+import { blurredDisk, simulateDataset, type SimulatedDataset } from "../../src/simulate/mod.ts";
 import { phasePsnr, phaseSsim, scannedArea } from "../../src/metrics/mod.ts";
 
 /** Acceptance runs of `cg` on the GPU problem against simulated Siemens stars with known truth. */
@@ -30,6 +30,21 @@ function start(problem: GpuProblem, probe: Float64Array): GpuVariables {
   const object = new Float32Array(2 * problem.sizes.object);
   for (let i = 0; i < object.length; i += 2) object[i] = 1;
   return problem.upload(object, Float32Array.from(probe));
+}
+
+/** The complex product of the slices of an S x H x W object: its projection. */
+function project(o: ArrayLike<number>, slices: number, pixels: number): Float64Array {
+  const out = new Float64Array(2 * pixels);
+  for (let i = 0; i < pixels; i++) {
+    let [re, im] = [1, 0];
+    for (let s = 0; s < slices; s++) {
+      const [a, b] = [o[2 * (s * pixels + i)], o[2 * (s * pixels + i) + 1]];
+      [re, im] = [re * a - im * b, re * b + im * a];
+    }
+    out[2 * i] = re;
+    out[2 * i + 1] = im;
+  }
+  return out;
 }
 
 function nonIncreasing(costs: number[]): boolean {
@@ -89,4 +104,54 @@ Deno.test("cg() with a known probe reaches phase PSNR >= 28 dB and SSIM >= 0.93 
   assert(nonIncreasing(r.costs), `costs ${r.costs}`);
   assertGreaterOrEqual(r.psnr, 28, "phase PSNR");
   assertGreaterOrEqual(r.ssim, 0.93, "phase SSIM");
+});
+
+Deno.test("cg() with the probe refined (from iteration 10) from a blurred disk reaches phase SSIM >= 0.85 within 100 iterations", async () => {
+  const sim = await siemens();
+  const all = await sim.dataset.frames.read(Array.from({ length: 400 }, (_, j) => j));
+  const counts = all.reduce((s, v) => s + v, 0) / 400;
+  const probe = blurredDisk({ frame: 64, radius: 64 / 6, blur: 2, counts });
+  const r = await reconstruct({
+    sim,
+    probe,
+    iterations: 100,
+    refineProbeFrom: 10,
+    psnr: -Infinity,
+    ssim: 0.85,
+  });
+  assert(nonIncreasing(r.costs), `costs ${r.costs}`);
+  assertGreaterOrEqual(r.ssim, 0.85, "phase SSIM");
+});
+
+Deno.test("a 4-slice reconstruction of 4-slice data ends at a lower cost and nearer the truth than a 1-slice one", async () => {
+  const sim = await simulateDataset({ preset: "siemens", frame: 32, positions: 100, slices: 4 });
+  const { model, truth } = sim;
+  const [h, w] = model.objectShape;
+  const mask = scannedArea({ ...model, probe: truth.probe });
+  const results: { cost: number; ssim: number; psnr: number }[] = [];
+  for (const slices of [4, 1]) {
+    const { problem, gpu } = await problemFor(sim, slices);
+    const x = start(problem, truth.probe);
+    try {
+      const { costs } = await cg(problem, x, { iterations: 40 });
+      const { object } = await problem.download(x);
+      const c = {
+        reconstruction: project(object, slices, h * w),
+        truth: project(truth.object, 4, h * w),
+        shape: model.objectShape,
+        mask,
+      };
+      results.push({ cost: costs[costs.length - 1], psnr: phasePsnr(c), ssim: phaseSsim(c) });
+    } finally {
+      problem.destroy(x);
+      problem.dispose();
+      gpu.destroy();
+    }
+  }
+  const [four, one] = results;
+  assert(four.cost < one.cost, `final costs: 4 slices ${four.cost}, 1 slice ${one.cost}`);
+  assert(
+    four.ssim > one.ssim && four.psnr > one.psnr,
+    `4 slices ${JSON.stringify(four)}, 1 slice ${JSON.stringify(one)}`,
+  );
 });
