@@ -1,6 +1,6 @@
 import type { Fabric } from "./fabric.ts";
 
-/** A progress event a worker publishes on the pool's BroadcastChannel. */
+/** A progress event a worker publishes to the main thread. */
 export interface ProgressEvent {
   rank: number;
   [field: string]: unknown;
@@ -32,11 +32,21 @@ export interface StartMessage {
   job: string;
   payload: unknown;
   buffers: import("./fabric.ts").FabricBuffers;
-  channel: string;
   heartbeatMs: number;
+  /** Whether the worker keeps a `PhaseProfile` and sends it with each progress event. */
+  profile: boolean;
 }
 
-/** A worker's last word: its result, or why it failed. */
-export type FinishMessage =
+/** What the main thread sends a started worker: a command for `nextCommand()`, or stop. */
+export type ControlMessage = { type: "command"; body: unknown } | { type: "stop" };
+
+/** What a worker sends the main thread: progress events, then its last word (result or failure). */
+export type WorkerMessage =
+  | {
+    type: "progress";
+    event: ProgressEvent;
+    /** The worker's cumulative profile, when its pool profiles. */
+    profile?: import("./profile.ts").ProfileSnapshot;
+  }
   | { type: "done"; result: unknown }
   | { type: "failed"; message: string; stack?: string; aborted: boolean };

@@ -1,5 +1,6 @@
 import type { Overlap, Rect, Tiling } from "../tiling/mod.ts";
 import type { Fabric } from "./fabric.ts";
+import { profile } from "./profile.ts";
 import { type GradientStore, stripLength } from "./strips.ts";
 
 /** How overlap gradients travel: before each update (`sync`) or in the background (`async`). */
@@ -85,7 +86,10 @@ export class HaloExchange {
     if (this.#mode === "async") {
       for (const n of this.neighbours(tile)) {
         const word = fabric.progressWord(n);
-        fabric.waitFor(word, () => fabric.load(word) >= round - 1);
+        profile.timeSync(
+          "mailbox wait",
+          () => fabric.waitFor(word, () => fabric.load(word) >= round - 1),
+        );
       }
     }
     const own = new Map<number, Float32Array>();
@@ -95,7 +99,7 @@ export class HaloExchange {
       const box = fabric.mailbox(link.k);
       const free = () => fabric.load(box.word + 1) === fabric.load(box.word);
       if (this.#mode === "sync") {
-        fabric.waitFor(box.word + 1, free);
+        profile.timeSync("mailbox wait", () => fabric.waitFor(box.word + 1, free));
         box.data.set(strip);
         fabric.store(box.word, round);
         continue;
@@ -128,7 +132,8 @@ export class HaloExchange {
     for (const link of this.#in.get(tile) ?? []) {
       const box = fabric.mailbox(link.k);
       if (this.#mode === "sync") {
-        fabric.waitFor(box.word, () => fabric.load(box.word) >= round);
+        const posted = () => fabric.load(box.word) >= round;
+        profile.timeSync("mailbox wait", () => fabric.waitFor(box.word, posted));
       }
       const posted = fabric.load(box.word);
       const fresh = posted > fabric.load(box.word + 1);
@@ -141,12 +146,10 @@ export class HaloExchange {
       if (fresh) fabric.store(box.word + 1, posted);
     }
     if (received.length === 0) return;
-    const sums = orderedSums({
-      tile,
-      planes: this.#planes,
-      received,
-      own: (from) => own.get(from)!,
-    });
+    const sums = profile.timeSync(
+      "exchange host",
+      () => orderedSums({ tile, planes: this.#planes, received, own: (from) => own.get(from)! }),
+    );
     for (const { rect, strip } of sums) await store.write(tile, rect, strip);
   }
 

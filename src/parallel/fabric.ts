@@ -4,6 +4,7 @@
  * wait on it with `Atomics.wait`, in short slices so that an abort or a dead peer never leaves
  * them hanging.
  */
+import { profile } from "./profile.ts";
 
 /** Word indices of the control array. */
 const ABORT = 0;
@@ -167,7 +168,8 @@ export class Fabric {
     this.store(arrival(this.rank), generation);
     const out = new Float64Array(values.length).fill(op === "sum" ? 0 : -Infinity);
     for (let w = 0; w < workers; w++) {
-      this.waitFor(arrival(w), () => Atomics.load(this.#words, arrival(w)) >= generation);
+      const arrived = () => Atomics.load(this.#words, arrival(w)) >= generation;
+      profile.timeSync("all-reduce wait", () => this.waitFor(arrival(w), arrived));
       const base = (slot + w) * reduceCapacity;
       for (let i = 0; i < values.length; i++) {
         const v = this.#reduce[base + i];

@@ -1,5 +1,6 @@
 import type { Gpu } from "../gpu/mod.ts";
 import type { Rect } from "../tiling/mod.ts";
+import { profile } from "./profile.ts";
 import { type GradientStore, stripLength } from "./strips.ts";
 
 /** Where a tile's gradient lies on the device: a buffer and the byte offset of its first value. */
@@ -37,7 +38,12 @@ export class GpuGradients implements GradientStore {
     }
   }
 
-  async write(tile: number, rect: Rect, strip: Float32Array): Promise<void> {
+  write(tile: number, rect: Rect, strip: Float32Array): Promise<void> {
+    profile.timeSync("strip write", () => this.#write(tile, rect, strip));
+    return Promise.resolve();
+  }
+
+  #write(tile: number, rect: Rect, strip: Float32Array): void {
     const gpu = this.gpu;
     const packed = gpu.upload(strip, "exchange strip in");
     try {
@@ -51,7 +57,6 @@ export class GpuGradients implements GradientStore {
     } finally {
       gpu.release(packed);
     }
-    return await Promise.resolve();
   }
 
   /** Calls `visit` for each row of `rect`: its place on the device and in the packed strip. */

@@ -6,3 +6,4 @@ export * from "./pool.ts";
 export * from "./strips.ts";
 export * from "./gpu_strips.ts";
 export * from "./reduction.ts";
+export * from "./profile.ts";

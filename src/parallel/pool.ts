@@ -1,5 +1,6 @@
-import type { FinishMessage, ProgressEvent, StartMessage } from "./context.ts";
+import type { ControlMessage, ProgressEvent, StartMessage, WorkerMessage } from "./context.ts";
 import { createFabric, type FabricBuffers, type FabricLayout, FabricMonitor } from "./fabric.ts";
+import { profileListener } from "./profile.ts";
 
 /** Options of {@link WorkerPool}. */
 export interface WorkerPoolOptions<P> {
@@ -27,17 +28,10 @@ export class WorkerFailedError extends Error {
 
 const HEARTBEAT_MS = 100;
 const DEFAULT_SILENCE_MS = 60_000;
-let pools = 0;
-/**
- * Deno 2.9 stops delivering BroadcastChannel messages to an isolate once every channel it opened
- * has been closed, even to channels opened afterwards; one channel kept open for the life of the
- * process (it does not keep the process alive) lets pools run one after another.
- */
-let keeper: BroadcastChannel | null = null;
-
 /**
  * Deno workers running one job together over a shared {@link FabricBuffers}: control and
- * progress travel on a BroadcastChannel, data through SharedArrayBuffer mailboxes. The main
+ * progress travel as messages between the main thread and each worker (in order per worker),
+ * data through SharedArrayBuffer mailboxes. The main
  * thread never blocks: it watches with `Atomics.waitAsync`. A worker that throws, dies or goes
  * silent ends the run with a {@link WorkerFailedError} naming it and its share of the work; the
  * others are aborted and terminated.
@@ -56,7 +50,9 @@ export class WorkerPool<P, R> {
   readonly buffers: FabricBuffers;
   readonly #options: WorkerPoolOptions<P>;
   readonly #workers: Worker[] = [];
-  readonly #channel: BroadcastChannel;
+  readonly #onProfile = profileListener();
+  /** Messages sent before the workers started, delivered when they do. */
+  #early: ControlMessage[] | null = [];
   readonly #monitor: FabricMonitor;
   #failure: WorkerFailedError | null = null;
   #finished = false;
@@ -69,20 +65,23 @@ export class WorkerPool<P, R> {
     const layout = options.fabric ?? { reduceCapacity: 1024, mailboxes: [], tiles: 0 };
     this.buffers = createFabric({ ...layout, workers: options.workers });
     this.#monitor = new FabricMonitor(this.buffers);
-    keeper ??= new BroadcastChannel(`tessera-keeper-${Deno.pid}`);
-    this.#channel = new BroadcastChannel(`tessera-pool-${Deno.pid}-${pools++}`);
   }
 
   /** Starts the workers and resolves with each worker's result, in rank order. */
   async run(): Promise<R[]> {
-    const { workers, job, payload } = this.#options;
-    this.#channel.onmessage = (event) => this.#options.onProgress?.(event.data);
+    const { workers, job, payload, onProgress } = this.#options;
+    const onProfile = this.#onProfile;
     const results = new Array<R>(workers);
     const finished = Array.from({ length: workers }, (_, rank) =>
       new Promise<void>((resolve) => {
         const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
         this.#workers.push(worker);
-        worker.onmessage = ({ data }: MessageEvent<FinishMessage>) => {
+        worker.onmessage = ({ data }: MessageEvent<WorkerMessage>) => {
+          if (data.type === "progress") {
+            if (data.profile) onProfile?.(rank, data.profile);
+            onProgress?.(data.event);
+            return;
+          }
           if (data.type === "done") results[rank] = data.result as R;
           else if (!data.aborted) this.#fail(rank, `threw: ${data.message}`, data.stack);
           resolve();
@@ -98,18 +97,20 @@ export class WorkerPool<P, R> {
           job: job.href,
           payload: payload(rank),
           buffers: this.buffers,
-          channel: this.#channel.name,
           heartbeatMs: HEARTBEAT_MS,
+          profile: onProfile !== null,
         };
         worker.postMessage(start);
       }));
+    const early = this.#early ?? [];
+    this.#early = null;
+    for (const message of early) this.#post(message);
     const all = Promise.all(finished);
     try {
       await Promise.race([all, this.#watch()]);
     } finally {
       this.#finished = true;
       if (this.#failure) this.#stopWorkers();
-      else this.#channel.close();
     }
     if (this.#failure) throw this.#failure;
     return results;
@@ -117,12 +118,17 @@ export class WorkerPool<P, R> {
 
   /** Asks the workers to stop after their current iteration (they check `stopRequested`). */
   requestStop(): void {
-    this.#channel.postMessage({ type: "stop" });
+    this.#post({ type: "stop" });
   }
 
   /** Sends `body` to every worker (their `nextCommand()`), in order. */
   command(body: unknown): void {
-    this.#channel.postMessage({ type: "command", body });
+    this.#post({ type: "command", body });
+  }
+
+  #post(message: ControlMessage): void {
+    if (this.#early) this.#early.push(message);
+    else for (const worker of this.#workers) worker.postMessage(message);
   }
 
   /** Terminates worker `rank` from outside, as a crash would: the run then fails. */
@@ -162,6 +168,5 @@ export class WorkerPool<P, R> {
 
   #stopWorkers(): void {
     for (const worker of this.#workers) worker.terminate();
-    this.#channel.close();
   }
 }

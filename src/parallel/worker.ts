@@ -2,28 +2,45 @@
  * Entry point of a pool worker: builds its {@link WorkerContext}, imports the job module the
  * pool names and runs its `run(context)`, then reports the result or the failure.
  */
-import type { FinishMessage, StartMessage, WorkerContext } from "./context.ts";
+import type { ControlMessage, StartMessage, WorkerContext, WorkerMessage } from "./context.ts";
 import { AbortedError, Fabric } from "./fabric.ts";
+import { profile, startProfile } from "./profile.ts";
 
 const scope = self as unknown as {
-  onmessage: ((event: MessageEvent<StartMessage>) => void) | null;
-  postMessage(message: FinishMessage): void;
+  onmessage: ((event: MessageEvent<StartMessage | ControlMessage>) => void) | null;
+  postMessage(message: WorkerMessage): void;
 };
 
-scope.onmessage = async ({ data: start }) => {
-  scope.onmessage = null;
+/** Counts the time spent waiting for mapped readbacks, without touching the callers' code. */
+function profileReadbacks(): void {
+  const mapAsync = GPUBuffer.prototype.mapAsync;
+  GPUBuffer.prototype.mapAsync = function (this: GPUBuffer, ...args) {
+    return profile.time("readback", () => mapAsync.apply(this, args));
+  };
+}
+
+scope.onmessage = ({ data }) => {
+  if (!("rank" in data)) return;
+  void start(data);
+};
+
+async function start(start: StartMessage): Promise<void> {
+  if (start.profile) {
+    startProfile();
+    profileReadbacks();
+  }
   const fabric = new Fabric(start.buffers, start.rank);
   const timer = setInterval(() => fabric.beat(), start.heartbeatMs);
-  const channel = new BroadcastChannel(start.channel);
   let stopRequested = false;
   const commands: unknown[] = [];
   const waiting: Array<(command: unknown) => void> = [];
-  channel.onmessage = (event) => {
-    if (event.data?.type === "stop") stopRequested = true;
-    if (event.data?.type !== "command") return;
+  scope.onmessage = ({ data }) => {
+    if (!("type" in data)) return;
+    if (data.type === "stop") stopRequested = true;
+    if (data.type !== "command") return;
     const next = waiting.shift();
-    if (next) next(event.data.body);
-    else commands.push(event.data.body);
+    if (next) next(data.body);
+    else commands.push(data.body);
   };
   const context: WorkerContext = {
     rank: start.rank,
@@ -31,7 +48,12 @@ scope.onmessage = async ({ data: start }) => {
     payload: start.payload,
     fabric,
     allReduce: (values) => fabric.allReduce(values),
-    progress: (event) => channel.postMessage({ ...event, rank: start.rank }),
+    progress: (event) =>
+      scope.postMessage({
+        type: "progress",
+        event: { ...event, rank: start.rank },
+        profile: start.profile ? profile.snapshot() : undefined,
+      }),
     get stopRequested() {
       return stopRequested;
     },
@@ -54,9 +76,9 @@ scope.onmessage = async ({ data: start }) => {
     });
   } finally {
     clearInterval(timer);
-    channel.close();
+    scope.onmessage = null;
     // Ending itself lets the worker finish tearing down its device before its thread goes;
     // the pool terminates workers only when a run fails.
     self.close();
   }
-};
+}

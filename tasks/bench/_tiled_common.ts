@@ -1,5 +1,6 @@
 /** What the tiled benchmarks share: a simulated raster scan and a start near its truth. */
 import { simulateDataset } from "../../src/simulate/mod.ts";
+import { cpuTicksMs } from "../../src/parallel/mod.ts";
 import type { TiledSessionOptions } from "../../src/tiled/mod.ts";
 
 /** A Siemens star scanned in a raster (every tile of fine grids gets positions). */
@@ -37,4 +38,9 @@ export async function benchProblem(
 export function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** CPU time (user + system) of this whole process, all threads, in ms, from /proc. */
+export function processCpuMs(): number {
+  return cpuTicksMs(Deno.readTextFileSync("/proc/self/stat"));
 }

@@ -1,92 +1,210 @@
 /**
- * `deno task bench scaling [--json] [--positions N] [--reps N]`: seconds per `gd` iteration of
- * one problem (frame 64, 800 positions by default, cut into 1 x 2 tiles) run by one worker
- * holding both tiles and by two workers holding one each, and the speed-up of two over one
- * (target >= 1.6). DESIGN section 6: each software device gets one thread, so one worker is one
- * one-core device and two workers are two; `LP_NUM_THREADS` is process-wide, so the measurement
- * runs in a child process started with `LP_NUM_THREADS=1`.
+ * `deno task bench scaling [--json] [--positions N] [--reps N] [--rounds N] [--profile]`: seconds
+ * per `gd` iteration of one problem (frame 64, 800 positions by default, cut into 1 x 2 tiles) run
+ * by one worker holding both tiles and by two workers holding one each, and the speed-up of two
+ * over one (target >= 1.6).
  *
- * JSON: `{ "positions", "tiles": [1, 2], "runs": [ { "workers", "s_per_iteration" } ],
- * "speedup" }`. Timing: medians over `--reps` iterations after one warm-up iteration.
+ * Devices of fixed size (DESIGN section 6): on the software adapter every device of a process
+ * shares one compute thread pool of `LP_NUM_THREADS` threads (measured: with
+ * `LP_NUM_THREADS=1`, two workers' devices run on a single compute thread). So a configuration
+ * with W workers runs in its own child process with `LP_NUM_THREADS=W`: one core's worth of
+ * device per worker. A control run, one worker with `LP_NUM_THREADS=2`, shows what the adapter's
+ * own threading gives without tiling.
+ *
+ * Fairness: every configuration solves the same problem from the same start; each child warms up
+ * for two iterations (pipeline compilation) before timing; the children run in turn for
+ * `--rounds` rounds of `--reps` iterations each, so a change in the machine's other load hits
+ * all alike; medians over all timed iterations. Beside each median, the child's CPU time over
+ * wall time ("cores busy") shows how many cores a configuration really used. `--profile` adds
+ * each worker's median milliseconds per iteration in each phase: readback (waiting on `mapAsync`:
+ * the device finishing queued work plus the poll interval), waits on peers, host strip sums and
+ * strip writes; "other" is the rest (recording and the device work not waited for).
+ *
+ * JSON: `{ "positions", "tiles": [1, 2], "load_average": [before, after],
+ * "runs": [ { "workers", "lp_num_threads", "s_per_iteration", "cores_busy", "profile"? } ],
+ * "speedup", "speedup_vs_same_threads" }`.
  */
+import { type ProfileSnapshot, watchProfiles } from "../../src/parallel/mod.ts";
 import { openTiledSession } from "../../src/tiled/mod.ts";
-import { benchProblem, median } from "./_tiled_common.ts";
+import { benchProblem, median, processCpuMs } from "./_tiled_common.ts";
 
 const CHILD = "--child";
+const WARMUP = 2;
 
 interface Options {
   json: boolean;
   positions: number;
   reps: number;
+  rounds: number;
+  profile: boolean;
 }
 
-function parse(args: string[]): Options {
-  const out = { json: false, positions: 800, reps: 5 };
+/** What a child process measures: one configuration's per-iteration samples. */
+interface Samples {
+  seconds: number[];
+  cores: number[];
+  /** Per rank, each timed iteration's profile. */
+  profiles: ProfileSnapshot[][];
+}
+
+/** The configurations compared: workers and the process's compute threads. */
+const CONFIGS = [
+  { workers: 1, threads: 1 },
+  { workers: 2, threads: 2 },
+  { workers: 1, threads: 2 },
+];
+
+function parse(args: string[]): Options & { workers: number } {
+  const out = { json: false, positions: 800, reps: 3, rounds: 2, profile: false, workers: 1 };
+  const numeric = { "--positions": "positions", "--reps": "reps", "--rounds": "rounds" } as const;
   for (let i = 0; i < args.length; i++) {
-    if (args[i] === "--json") out.json = true;
-    else if (args[i] === "--positions") out.positions = Number(args[++i]);
-    else if (args[i] === "--reps") out.reps = Number(args[++i]);
-    else if (args[i] !== CHILD) {
-      throw new RangeError(`Unknown option ${args[i]}: expected --json, --positions or --reps`);
+    const a = args[i];
+    if (a === "--json") out.json = true;
+    else if (a === "--profile") out.profile = true;
+    else if (a === CHILD) out.workers = Number(args[++i]);
+    else if (a in numeric) out[numeric[a as keyof typeof numeric]] = Number(args[++i]);
+    else {
+      throw new RangeError(
+        `Unknown option ${a}: expected --json, --positions, --reps, --rounds or --profile`,
+      );
     }
   }
-  if (!(out.positions >= 2) || !(out.reps >= 1)) {
-    throw new RangeError(`Expected --positions >= 2 and --reps >= 1, got ${args.join(" ")}`);
+  if (!(out.positions >= 2) || !(out.reps >= 1) || !(out.rounds >= 1)) {
+    throw new RangeError(
+      `Expected --positions >= 2, --reps >= 1 and --rounds >= 1, got ${args.join(" ")}`,
+    );
   }
   return out;
 }
 
-/** Seconds per iteration with `workers` workers on 1 x 2 tiles. */
-async function secondsPerIteration(options: Options, workers: number): Promise<number> {
+/** Child process: opens the session, warms up, times `reps` iterations, prints JSON samples. */
+async function child(options: Options & { workers: number }): Promise<void> {
   const base = await benchProblem(64, options.positions);
-  const session = await openTiledSession({ ...base, tiles: [1, 2], workers });
+  const latest = new Map<number, ProfileSnapshot>();
+  const stop = options.profile
+    ? watchProfiles((rank, snapshot) => latest.set(rank, snapshot))
+    : () => {};
+  const samples: Samples = { seconds: [], cores: [], profiles: [] };
+  const session = await openTiledSession({ ...base, tiles: [1, 2], workers: options.workers });
   try {
-    await session.step();
-    const times: number[] = [];
+    for (let i = 0; i < WARMUP; i++) await session.step();
     for (let r = 0; r < options.reps; r++) {
+      const before = new Map(latest);
+      const cpu0 = processCpuMs();
       const t0 = performance.now();
       await session.step();
-      times.push((performance.now() - t0) / 1000);
+      const wall = performance.now() - t0;
+      samples.seconds.push(wall / 1000);
+      samples.cores.push((processCpuMs() - cpu0) / wall);
+      for (const [rank, now] of latest) {
+        const was = before.get(rank);
+        if (was) (samples.profiles[rank] ??= []).push(difference(now, was));
+      }
     }
-    return median(times);
   } finally {
+    stop();
     await session.destroy();
   }
+  console.log(JSON.stringify(samples));
 }
 
-async function measure(options: Options): Promise<void> {
-  const runs = [];
-  for (const workers of [1, 2]) {
-    runs.push({ workers, s_per_iteration: await secondsPerIteration(options, workers) });
+function difference(a: ProfileSnapshot, b: ProfileSnapshot): ProfileSnapshot {
+  const phases = { ...a.phases };
+  for (const k of Object.keys(phases) as Array<keyof typeof phases>) phases[k] -= b.phases[k];
+  return {
+    wallMs: a.wallMs - b.wallMs,
+    cpuMs: a.cpuMs - b.cpuMs,
+    phases,
+    otherMs: a.otherMs - b.otherMs,
+  };
+}
+
+/** Median per field of per-iteration profiles, rounded to 0.1 ms. */
+function medianProfile(list: ProfileSnapshot[]): Record<string, number> {
+  const round = (v: number) => Math.round(10 * v) / 10;
+  const out: Record<string, number> = {
+    wall_ms: round(median(list.map((p) => p.wallMs))),
+    js_thread_cpu_ms: round(median(list.map((p) => p.cpuMs))),
+  };
+  for (const k of Object.keys(list[0].phases) as Array<keyof ProfileSnapshot["phases"]>) {
+    out[k.replaceAll(" ", "_") + "_ms"] = round(median(list.map((p) => p.phases[k])));
   }
+  out.other_ms = round(median(list.map((p) => p.otherMs)));
+  return out;
+}
+
+function loadAverage(): number {
+  return Deno.loadavg()[0];
+}
+
+async function runChild(
+  options: Options,
+  config: { workers: number; threads: number },
+): Promise<Samples> {
+  const flags = [CHILD, String(config.workers), "--positions", String(options.positions)];
+  flags.push("--reps", String(options.reps), ...(options.profile ? ["--profile"] : []));
+  const command = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL(import.meta.url).pathname, ...flags],
+    env: { LP_NUM_THREADS: String(config.threads) },
+    stdout: "piped",
+    stderr: "inherit",
+  });
+  const { code, stdout } = await command.output();
+  if (code !== 0) throw new Error(`The scaling measurement failed (exit status ${code})`);
+  const lines = new TextDecoder().decode(stdout).trim().split("\n");
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+export async function run(args: string[]): Promise<void> {
+  const options = parse(args);
+  if (args.includes(CHILD)) return await child(options);
+  const load = [loadAverage()];
+  const all: Samples[] = CONFIGS.map(() => ({ seconds: [], cores: [], profiles: [] }));
+  for (let round = 0; round < options.rounds; round++) {
+    for (const [i, config] of CONFIGS.entries()) {
+      const got = await runChild(options, config);
+      all[i].seconds.push(...got.seconds);
+      all[i].cores.push(...got.cores);
+      got.profiles.forEach((list, rank) => (all[i].profiles[rank] ??= []).push(...list));
+    }
+  }
+  load.push(loadAverage());
+  const runs = CONFIGS.map((config, i) => ({
+    workers: config.workers,
+    lp_num_threads: config.threads,
+    s_per_iteration: median(all[i].seconds),
+    cores_busy: Math.round(100 * median(all[i].cores)) / 100,
+    ...(options.profile
+      ? { profile: all[i].profiles.map((list, rank) => ({ rank, ...medianProfile(list) })) }
+      : {}),
+  }));
   const result = {
     positions: options.positions,
     tiles: [1, 2],
-    lp_num_threads: Deno.env.get("LP_NUM_THREADS") ?? null,
+    load_average: load,
     runs,
     speedup: runs[0].s_per_iteration / runs[1].s_per_iteration,
+    speedup_vs_same_threads: runs[2].s_per_iteration / runs[1].s_per_iteration,
   };
   if (options.json) {
     console.log(JSON.stringify(result, null, 2));
     return;
   }
+  console.log(
+    `${options.positions} positions, 1 x 2 tiles, ${options.rounds} x ${options.reps} timed ` +
+      `iterations per configuration, load average ${load.join(" -> ")}`,
+  );
   for (const r of runs) {
-    console.log(`${r.workers} worker(s): ${r.s_per_iteration.toFixed(3)} s per iteration`);
+    console.log(
+      `${r.workers} worker(s), LP_NUM_THREADS=${r.lp_num_threads}: ` +
+        `${r.s_per_iteration.toFixed(3)} s per iteration, ${r.cores_busy} cores busy`,
+    );
+    for (const p of r.profile ?? []) console.log(`  worker ${p.rank} ms per iteration:`, p);
   }
-  console.log(`speed-up of 2 workers over 1: ${result.speedup.toFixed(2)}`);
-}
-
-export async function run(args: string[]): Promise<void> {
-  const options = parse(args);
-  if (args.includes(CHILD)) return await measure(options);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL(import.meta.url).pathname, CHILD, ...args],
-    env: { LP_NUM_THREADS: "1" },
-    stdout: "inherit",
-    stderr: "inherit",
-  });
-  const { code } = await child.output();
-  if (code !== 0) throw new Error(`The scaling measurement failed (exit status ${code})`);
+  console.log(
+    `speed-up of 2 workers (2 threads) over 1 worker (1 thread): ${result.speedup.toFixed(2)}; ` +
+      `over 1 worker with 2 threads: ${result.speedup_vs_same_threads.toFixed(2)}`,
+  );
 }
 
 if (import.meta.main) await run(Deno.args);
