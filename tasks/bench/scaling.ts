@@ -8,8 +8,9 @@
  * shares one compute thread pool of `LP_NUM_THREADS` threads (measured: with
  * `LP_NUM_THREADS=1`, two workers' devices run on a single compute thread). So a configuration
  * with W workers runs in its own child process with `LP_NUM_THREADS=W`: one core's worth of
- * device per worker. A control run, one worker with `LP_NUM_THREADS=2`, shows what the adapter's
- * own threading gives without tiling.
+ * device per worker. Two control runs: one worker with `LP_NUM_THREADS=2` (what the adapter's
+ * own threading gives without tiling) and two workers with `LP_NUM_THREADS=1` (the shared pool:
+ * about one core busy, whatever the workers).
  *
  * Fairness: every configuration solves the same problem from the same start; each child warms up
  * for two iterations (pipeline compilation) before timing; the children run in turn for
@@ -52,6 +53,7 @@ const CONFIGS = [
   { workers: 1, threads: 1 },
   { workers: 2, threads: 2 },
   { workers: 1, threads: 2 },
+  { workers: 2, threads: 1 },
 ];
 
 function parse(args: string[]): Options & { workers: number } {
