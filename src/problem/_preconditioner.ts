@@ -6,6 +6,8 @@ import type { GpuProblem, GpuVariables } from "./gpu_problem.ts";
  * the windows covering it (every slice sees about the probe's intensity, sub-pixel shifts are
  * ignored), and the probe gradient by D_P = sum_j prod_s |O_s[window j]|^2 (every mode). Each is
  * floored at eps max D so that dim pixels do not get unbounded steps: out = g / (D + eps max D).
+ * On tiles, D_O is summed over overlaps, its peak taken over all tiles and D_P all-reduced
+ * through the problem's `Reduction`, so that tiled steps equal untiled ones.
  */
 export class Preconditioner {
   #objectWeight: GPUBuffer | null = null;
@@ -14,21 +16,24 @@ export class Preconditioner {
 
   constructor(private readonly p: GpuProblem, private readonly eps: number) {}
 
-  apply(
+  async apply(
     x: GpuVariables,
     g: GpuVariables,
     out: GpuVariables,
     active: { object: boolean; probe: boolean },
   ): Promise<void> {
-    const { gpu, scan, sizes, reductions } = this.p;
-    // eps max D is found and used on the device: no readback.
+    const { gpu, scan, sizes, reductions, reduction } = this.p;
     const floor = this.#floor ??= gpu.buffer(8, "preconditioner floor");
     const [h, w] = scan.objectShape;
     const m2 = scan.frame * scan.frame;
     if (active.object) {
       this.#objectWeight ??= gpu.buffer(8 * h * w, "object preconditioner");
       this.#probeIntensity(x, this.#objectWeight);
+      // A tile saw only its own positions: the windows of its neighbours' positions reaching
+      // into its region are added in, so that every pixel holds the untiled D_O.
+      await reduction.sumOverlaps?.(this.#objectWeight);
       reductions.scaledMaxReal(this.#objectWeight, { height: h, width: w }, floor, this.eps);
+      await this.#globalFloor(floor);
       if (out.object !== g.object) gpu.copy(g.object, 0, out.object, 0, 8 * sizes.object);
       const o = { count: sizes.object, length: h * w, c: floor };
       this.p.ew.divideBroadcast(this.#objectWeight, out.object, o);
@@ -36,12 +41,26 @@ export class Preconditioner {
     if (active.probe) {
       this.#probeWeight ??= gpu.buffer(8 * m2, "probe preconditioner");
       this.#objectIntensity(x, this.#probeWeight);
+      // D_P sums over every position of every tile; once all-reduced it is the same on all
+      // tiles, and so is its peak.
+      await reduction.sumProbe(this.#probeWeight);
       reductions.scaledMaxReal(this.#probeWeight, { height: 1, width: m2 }, floor, this.eps);
       if (out.probe !== g.probe) gpu.copy(g.probe, 0, out.probe, 0, 8 * sizes.probe);
       const o = { count: sizes.probe, length: m2, c: floor };
       this.p.ew.divideBroadcast(this.#probeWeight, out.probe, o);
     }
-    return Promise.resolve();
+  }
+
+  /**
+   * eps max D over all tiles. On one device the floor stays on the device (no readback); a tile
+   * reads its own, and since eps > 0 rounds monotonically the largest of the tiles' floors is
+   * bitwise the untiled eps max D.
+   */
+  async #globalFloor(floor: GPUBuffer): Promise<void> {
+    const { gpu, reduction } = this.p;
+    if (!reduction.max) return;
+    const local = (await gpu.readF32(floor, 0, 8))[0];
+    gpu.write(floor, Float32Array.of(await reduction.max(local), 0));
   }
 
   destroy(): void {
@@ -50,22 +69,22 @@ export class Preconditioner {
 
   /** d <- overlap-add of sum_k |P_k|^2 over every window (real part; imaginary part 0). */
   #probeIntensity(x: GpuVariables, d: GPUBuffer): void {
-    const { gpu, multislice: ms, scan, work, modes, ew, reductions } = this.p;
+    const { gpu, multislice: ms, scan, work, modes, ew, reductions, batches } = this.p;
     const m2 = scan.frame * scan.frame;
     ew.mul(x.probe, x.probe, work, { count: modes * m2, conjA: true });
     reductions.sumBatches(work, ms.patch, { length: m2, batch: modes });
     gpu.encoder.clearBuffer(d);
-    for (const batch of scan.batches) {
+    for (const batch of batches) {
       ms.windows.overlapAdd(ms.patch, d, { batch, slice: 0, modes: 1, waveOffset: 0 }, true);
     }
   }
 
   /** d <- sum over positions of prod_s |O_s[window]|^2 (real part; imaginary part 0). */
   #objectIntensity(x: GpuVariables, d: GPUBuffer): void {
-    const { gpu, multislice: ms, scan, work, ew, reductions, slices } = this.p;
+    const { gpu, multislice: ms, scan, work, ew, reductions, slices, batches } = this.p;
     const m2 = scan.frame * scan.frame;
     gpu.encoder.clearBuffer(d);
-    for (const batch of scan.batches) {
+    for (const batch of batches) {
       const count = batch.count * m2;
       for (let s = 0; s < slices; s++) {
         ms.windows.extract(x.object, ms.patch, { batch, slice: s, modes: 1, waveOffset: 0 });

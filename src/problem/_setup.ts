@@ -20,6 +20,7 @@ export interface ProblemParts {
   countProbe: boolean;
   multislice: Multislice;
   eps: number;
+  inert: boolean;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Gpu } from "../gpu/mod.ts";
 import type { FrameSource } from "../data/mod.ts";
 import { Fft2 } from "../fft/mod.ts";
 import { Elementwise, Reductions, type Region, sumPairs } from "../kernels/mod.ts";
-import { FarField, type GatherBuilder, Multislice, Scan } from "../operators/mod.ts";
+import { type Batch, FarField, type GatherBuilder, Multislice, Scan } from "../operators/mod.ts";
 import { FarFieldCost } from "../cost/mod.ts";
 import type { NoiseModel } from "../physics/reference.ts";
 import { PRECONDITIONER_FLOOR } from "../physics/reference_problem.ts";
@@ -57,6 +57,12 @@ export interface GpuProblemOptions {
    * sized by the largest batch); the caller destroys it. By default the problem plans its own.
    */
   fft?: Fft2;
+  /**
+   * The scan's positions are placeholders that contribute nothing: no cost, no gradient, no
+   * illumination (default false). A tile holding no position still takes part in every
+   * reduction of its neighbours; the operators need at least one window to be built.
+   */
+  inert?: boolean;
   /** Relative floor of the preconditioner: 1 / (D + eps max D) (default PRECONDITIONER_FLOOR of the reference problem, 1e-2). */
   preconditionerEpsilon?: number;
 }
@@ -95,6 +101,8 @@ export class GpuProblem implements Problem<GpuVariables> {
   readonly costTerm: FarFieldCost;
   readonly reduction: Reduction;
   readonly countProbe: boolean;
+  /** The batches of positions evaluated: the scan's, or none for an inert problem. */
+  readonly batches: readonly Batch[];
   #setup: ProblemParts;
 
   private constructor(parts: ProblemParts) {
@@ -110,6 +118,7 @@ export class GpuProblem implements Problem<GpuVariables> {
       multislice: this.multislice,
     } = parts);
     this.scan = parts.multislice.windows.scan;
+    this.batches = parts.inert ? [] : this.scan.batches;
     this.slices = parts.multislice.slices;
     this.modes = parts.multislice.modes;
     const m2 = this.fft.n * this.fft.n;
@@ -169,6 +178,7 @@ export class GpuProblem implements Problem<GpuVariables> {
       countProbe: o.countProbe ?? true,
       multislice,
       eps: o.preconditionerEpsilon ?? PRECONDITIONER_FLOOR,
+      inert: o.inert ?? false,
     });
   }
 
@@ -287,7 +297,7 @@ export class GpuProblem implements Problem<GpuVariables> {
     ms.setProbe(x.probe);
     const far = new FarField(this.fft);
     let partial = 0;
-    for (const batch of this.scan.batches) {
+    for (const batch of this.batches) {
       const frames = batch.count * this.modes;
       ms.forward(x.object, this.work, batch, g !== null);
       far.forward(this.work, this.work, frames);
@@ -305,8 +315,8 @@ export class GpuProblem implements Problem<GpuVariables> {
       }
     }
     if (probeGradient) ms.probeGradient(g!.probe);
-    const partials = await this.gpu.readF32(this.#partials, 0, 8 * partial);
-    const local = this.costTerm.constant + sumPairs(partials).re;
+    const local = this.#setup.inert ? 0 : this.costTerm.constant +
+      sumPairs(await this.gpu.readF32(this.#partials, 0, 8 * partial)).re;
     if (objectGradient) await this.reduction.exchangeObject(objectGradient);
     if (probeGradient) await this.reduction.sumProbe(g!.probe);
     return await this.reduction.sum(local);

@@ -13,6 +13,16 @@ export interface Reduction {
   sumProbe(gradient: GPUBuffer): Promise<void>;
   /** Object pixels this worker counts in dot products (every slice). */
   ownedRegion: Rect;
+  /**
+   * The largest of a scalar over all workers, in a fixed order (the preconditioner's peak).
+   * Absent on one device, where the local value is the answer and no readback is needed.
+   */
+  max?(value: number): Promise<number>;
+  /**
+   * Adds the neighbours' overlaps of a one-plane H x W complex buffer into this worker's (the
+   * preconditioner's illumination), always synchronously. Absent on one device.
+   */
+  sumOverlaps?(weight: GPUBuffer): Promise<void>;
 }
 
 /** The reduction of a problem that runs alone on one device: nothing to add, owns everything. */

@@ -38,7 +38,13 @@ export type TiledCommand =
 
 /** Events workers publish. */
 export type TiledEvent =
-  | { type: "ready"; rank: number; bytes: number }
+  | {
+    type: "ready";
+    rank: number;
+    bytes: number;
+    /** The worker's own adapter (each worker requests its device). */
+    adapter: { description: string; fallback: boolean };
+  }
   | { type: "stepped"; rank: number; iteration: number; cost: number; peak: number }
   | {
     type: "result";

@@ -33,7 +33,7 @@ export interface TiledSessionOptions {
  * and never blocks.
  */
 export class TiledSession implements Session {
-  readonly adapter = { description: "one WebGPU device per worker", fallback: false };
+  #adapter = { description: "", fallback: false };
   readonly costs: number[] = [];
   readonly #pool: WorkerPool<TiledPayload, void>;
   readonly #run: Promise<void>;
@@ -77,13 +77,6 @@ export class TiledSession implements Session {
       positionsY: dataset.positionsY,
       positionsX: dataset.positionsX,
     });
-    const empty = tiling.positionsOf.flatMap((p, t) => p.length === 0 ? [t] : []);
-    if (empty.length > 0) {
-      throw new RangeError(
-        `Cannot reconstruct with ${options.tiles.join(" x ")} tiles: tiles ${empty.join(", ")} ` +
-          "hold no scan position; choose fewer tiles",
-      );
-    }
     const object = new SharedArrayBuffer(options.initial.object.byteLength);
     new Float32Array(object).set(options.initial.object);
     const payload: TiledPayload = {
@@ -105,12 +98,18 @@ export class TiledSession implements Session {
     };
     const session = new TiledSession(tiling, options, payload);
     try {
-      await session.#collect("ready", options.workers);
+      const ready = await session.#collect("ready", options.workers);
+      session.#adapter = adapterOf(ready);
     } catch (error) {
       await session.destroy();
       throw error;
     }
     return session;
+  }
+
+  /** The workers' adapters: their descriptions (each once), fallback if any worker's is. */
+  get adapter(): { description: string; fallback: boolean } {
+    return { ...this.#adapter };
   }
 
   get workers(): number {
@@ -217,6 +216,18 @@ export class TiledSession implements Session {
       ]);
     }
   }
+}
+
+/** One summary of the workers' adapters, in rank order. */
+function adapterOf(ready: TiledEvent[]): { description: string; fallback: boolean } {
+  const adapters = ready.flatMap((e) => e.type === "ready" ? [e] : [])
+    .sort((a, b) => a.rank - b.rank)
+    .map((e) => e.adapter);
+  const descriptions = [...new Set(adapters.map((a) => a.description))];
+  return {
+    description: `${descriptions.join(", ")} (${adapters.length} workers, one device each)`,
+    fallback: adapters.some((a) => a.fallback),
+  };
 }
 
 /** Mailboxes of the gradient exchange (S planes), then of the illumination exchange (1 plane). */

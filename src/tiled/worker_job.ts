@@ -7,7 +7,8 @@ import { type Gpu, requestGpu } from "../gpu/mod.ts";
 import { gpuBackend, HaloExchange, TileReductions, type WorkerContext } from "../parallel/mod.ts";
 import { GpuProblem, type GpuVariables } from "../problem/mod.ts";
 import { GradientSolver } from "../solvers/mod.ts";
-import { tilesOf, wasmKernels } from "../tiling/mod.ts";
+import { type Rect, tilesOf, wasmKernels } from "../tiling/mod.ts";
+import { type FrameSource, MemoryFrames } from "../data/mod.ts";
 import { openFrames, SubsetFrames, type TiledCommand, type TiledPayload } from "./payload.ts";
 import { extractRegion } from "./stitch.ts";
 
@@ -46,7 +47,11 @@ export async function run(context: WorkerContext<TiledPayload>): Promise<void> {
       backend: gpuBackend(gpu, tiling),
     });
     for (const tile of tiles) states.push(await openTile({ gpu, p, tile, source, reductions }));
-    context.progress({ type: "ready", bytes: gpu.memory.live });
+    context.progress({
+      type: "ready",
+      bytes: gpu.memory.live,
+      adapter: { description: gpu.info.description, fallback: gpu.info.fallback },
+    });
     for (;;) {
       const command = await context.nextCommand() as TiledCommand;
       if (command.type === "finish") return;
@@ -120,24 +125,53 @@ async function publishGradients(
   }
 }
 
+/** The tile's positions, in its region's coordinates, and their frames. */
+function ownScan(p: TiledPayload, mine: Int32Array, region: Rect, source: FrameSource) {
+  return {
+    frames: new SubsetFrames(source, mine),
+    // Window origins stay integers when shifted by the region's corner: the same sub-pixel
+    // remainders, the same windows, in region coordinates.
+    positionsY: Float64Array.from(mine, (j) => p.positionsY[j] - region.y0),
+    positionsX: Float64Array.from(mine, (j) => p.positionsX[j] - region.x0),
+  };
+}
+
+/**
+ * A tile holding no position still sums its neighbours' overlaps into its core and takes part in
+ * every reduction, through an inert problem: one placeholder window (the operators need one)
+ * with a zero frame, which the problem never evaluates.
+ */
+function placeholderScan(frame: number, region: Rect) {
+  if (region.height < frame || region.width < frame) {
+    throw new RangeError(
+      `Cannot hold a ${region.height} x ${region.width} tile without scan positions: ` +
+        `its core must be at least one ${frame} x ${frame} frame; choose fewer tiles`,
+    );
+  }
+  return {
+    frames: new MemoryFrames(new Float32Array(frame * frame), frame),
+    positionsY: Float64Array.of(frame / 2),
+    positionsX: Float64Array.of(frame / 2),
+  };
+}
+
 async function openTile(o: {
   gpu: Gpu;
   p: TiledPayload;
   tile: number;
-  source: import("../data/mod.ts").FrameSource;
+  source: FrameSource;
   reductions: TileReductions<GPUBuffer>;
 }): Promise<TileState> {
   const { gpu, p, tile } = o;
   const { tiling } = p;
   const region = tiling.regions[tile];
   const mine = tiling.positionsOf[tile];
+  const scan = mine.length > 0
+    ? ownScan(p, mine, region, o.source)
+    : placeholderScan(tiling.frame, region);
   const problem = await GpuProblem.create({
     gpu,
-    frames: new SubsetFrames(o.source, mine),
-    // Window origins stay integers when shifted by the region's corner: the same sub-pixel
-    // remainders, the same windows, in region coordinates.
-    positionsY: Float64Array.from(mine, (j) => p.positionsY[j] - region.y0),
-    positionsX: Float64Array.from(mine, (j) => p.positionsX[j] - region.x0),
+    ...scan,
     frame: tiling.frame,
     objectShape: [region.height, region.width],
     slices: p.slices,
@@ -152,6 +186,7 @@ async function openTile(o: {
     // Every tile holds the same all-reduced probe: one of them counts it in dot products.
     countProbe: tile === 0,
     gather: wasmKernels.gather,
+    inert: mine.length === 0,
   });
   const object = extractRegion(new Float32Array(p.object), tiling.objectShape, p.slices, region);
   const x = problem.upload(object, p.probe, `tile ${tile} x`);

@@ -1,0 +1,48 @@
+import type { Dataset } from "../../src/data/mod.ts";
+import { simulateDataset } from "../../src/simulate/mod.ts";
+import { openTiledSession, type TiledSessionOptions } from "../../src/tiled/mod.ts";
+
+/** A tiled run's options without its tiles and workers. */
+export type Run = Omit<TiledSessionOptions, "tiles" | "workers">;
+
+/** The acceptance data set: siemens star, frame 64, 400 positions on a Fermat spiral. */
+export async function acceptanceSet(): Promise<{ dataset: Dataset; truth: Float64Array[] }> {
+  const { dataset, truth } = await simulateDataset({
+    preset: "siemens",
+    frame: 64,
+    positions: 400,
+    seed: 3,
+  });
+  return { dataset, truth: [truth.object, truth.probe] };
+}
+
+/**
+ * The true object with a phase error of up to `amplitude` radians that varies from pixel to
+ * pixel, and the true (known) probe.
+ */
+export function nearTruth(truth: Float64Array[], amplitude: number): Run["initial"] {
+  const object = Float32Array.from(truth[0]);
+  for (let i = 0; i < object.length / 2; i++) {
+    const a = amplitude * Math.sin(i * 0.37);
+    const [re, im] = [object[2 * i], object[2 * i + 1]];
+    object[2 * i] = re * Math.cos(a) - im * Math.sin(a);
+    object[2 * i + 1] = re * Math.sin(a) + im * Math.cos(a);
+  }
+  return { object, probe: Float32Array.from(truth[1]) };
+}
+
+/** Runs `iterations` iterations on `tiles` and `workers` and returns the result. */
+export async function reconstructTiled(
+  run: Run,
+  tiles: [number, number],
+  workers: number,
+  iterations: number,
+) {
+  const session = await openTiledSession({ ...run, tiles, workers });
+  try {
+    for (let i = 0; i < iterations; i++) await session.step();
+    return { ...await session.result(), adapter: session.adapter, costs: [...session.costs] };
+  } finally {
+    await session.destroy();
+  }
+}
