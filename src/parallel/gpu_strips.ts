@@ -11,8 +11,8 @@ export interface DeviceGradient {
 
 /**
  * Tile gradients on a device (`planes` x height x width complex float32 per tile region). Only
- * the strips the exchange asks for cross the bus: rows are gathered on the device into one
- * packed buffer before a single readback, and received strips are uploaded packed and scattered
+ * the strips the exchange asks for cross the bus: rows are gathered on the device into one packed
+ * mappable buffer for a single readback, and received strips are uploaded packed and scattered
  * row by row with buffer copies (no kernel, so no pipeline to compile).
  */
 export class GpuGradients implements GradientStore {
@@ -25,16 +25,23 @@ export class GpuGradients implements GradientStore {
 
   async read(tile: number, rect: Rect): Promise<Float32Array> {
     const gpu = this.gpu;
-    const packed = gpu.buffer(4 * stripLength(rect, this.planes), "exchange strip out");
+    // Rows are copied straight into the mappable buffer: one strip-sized buffer, not two.
+    const staging = gpu.memory.create(
+      4 * stripLength(rect, this.planes),
+      GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      "exchange strip readback",
+    );
     try {
       this.#rows(
         tile,
         rect,
-        (device, packedAt, bytes) => gpu.copy(device.buffer, device.at, packed, packedAt, bytes),
+        (device, packedAt, bytes) => gpu.copy(device.buffer, device.at, staging, packedAt, bytes),
       );
-      return await gpu.readF32(packed);
+      gpu.flush();
+      await staging.mapAsync(GPUMapMode.READ);
+      return new Float32Array(staging.getMappedRange().slice(0));
     } finally {
-      gpu.release(packed);
+      gpu.memory.release(staging);
     }
   }
 

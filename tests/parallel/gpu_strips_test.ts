@@ -33,6 +33,7 @@ Deno.test("GpuGradients reads and writes exactly the strips HostGradients does",
       [0, regions[0]],
       [1, { y0: 8, x0: 0, height: 1, width: 11 }],
     ];
+    const live = gpu.memory.live;
     for (const [tile, rect] of rects) {
       assertEquals(await device.read(tile, rect), await host.read(tile, rect));
       const strip = Float32Array.from(
@@ -42,6 +43,8 @@ Deno.test("GpuGradients reads and writes exactly the strips HostGradients does",
       await device.write(tile, rect, strip);
       await host.write(tile, rect, strip);
     }
+    // The strips' buffers (packed uploads, mappable readbacks) are all released.
+    assertEquals(gpu.memory.live, live);
     assertEquals((await gpu.readF32(buffers[0])).subarray(pad), host.arrays.get(0)!);
     assertEquals(await gpu.readF32(buffers[1]), host.arrays.get(1)!);
     assertEquals(
