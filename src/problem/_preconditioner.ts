@@ -69,22 +69,22 @@ export class Preconditioner {
 
   /** d <- overlap-add of sum_k |P_k|^2 over every window (real part; imaginary part 0). */
   #probeIntensity(x: GpuVariables, d: GPUBuffer): void {
-    const { gpu, multislice: ms, scan, work, modes, ew, reductions, batches } = this.p;
+    const { gpu, multislice: ms, scan, work, modes, ew, reductions } = this.p;
     const m2 = scan.frame * scan.frame;
     ew.mul(x.probe, x.probe, work, { count: modes * m2, conjA: true });
     reductions.sumBatches(work, ms.patch, { length: m2, batch: modes });
     gpu.encoder.clearBuffer(d);
-    for (const batch of batches) {
+    for (const batch of scan.batches) {
       ms.windows.overlapAdd(ms.patch, d, { batch, slice: 0, modes: 1, waveOffset: 0 }, true);
     }
   }
 
   /** d <- sum over positions of prod_s |O_s[window]|^2 (real part; imaginary part 0). */
   #objectIntensity(x: GpuVariables, d: GPUBuffer): void {
-    const { gpu, multislice: ms, scan, work, ew, reductions, slices, batches } = this.p;
+    const { gpu, multislice: ms, scan, work, ew, reductions, slices } = this.p;
     const m2 = scan.frame * scan.frame;
     gpu.encoder.clearBuffer(d);
-    for (const batch of batches) {
+    for (const batch of scan.batches) {
       const count = batch.count * m2;
       for (let s = 0; s < slices; s++) {
         ms.windows.extract(x.object, ms.patch, { batch, slice: s, modes: 1, waveOffset: 0 });

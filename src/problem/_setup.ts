@@ -20,7 +20,6 @@ export interface ProblemParts {
   countProbe: boolean;
   multislice: Multislice;
   eps: number;
-  inert: boolean;
 }
 
 /**

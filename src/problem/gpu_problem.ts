@@ -2,7 +2,7 @@ import type { Gpu } from "../gpu/mod.ts";
 import type { FrameSource } from "../data/mod.ts";
 import { Fft2 } from "../fft/mod.ts";
 import { Elementwise, Reductions, type Region, sumPairs } from "../kernels/mod.ts";
-import { type Batch, FarField, type GatherBuilder, Multislice, Scan } from "../operators/mod.ts";
+import { FarField, type GatherBuilder, Multislice, Scan } from "../operators/mod.ts";
 import { FarFieldCost } from "../cost/mod.ts";
 import type { NoiseModel } from "../physics/reference.ts";
 import { PRECONDITIONER_FLOOR } from "../physics/reference_problem.ts";
@@ -57,12 +57,6 @@ export interface GpuProblemOptions {
    * sized by the largest batch); the caller destroys it. By default the problem plans its own.
    */
   fft?: Fft2;
-  /**
-   * The scan's positions are placeholders that contribute nothing: no cost, no gradient, no
-   * illumination (default false). A tile holding no position still takes part in every
-   * reduction of its neighbours; the operators need at least one window to be built.
-   */
-  inert?: boolean;
   /** Relative floor of the preconditioner: 1 / (D + eps max D) (default PRECONDITIONER_FLOOR of the reference problem, 1e-2). */
   preconditionerEpsilon?: number;
 }
@@ -101,8 +95,6 @@ export class GpuProblem implements Problem<GpuVariables> {
   readonly costTerm: FarFieldCost;
   readonly reduction: Reduction;
   readonly countProbe: boolean;
-  /** The batches of positions evaluated: the scan's, or none for an inert problem. */
-  readonly batches: readonly Batch[];
   #setup: ProblemParts;
 
   private constructor(parts: ProblemParts) {
@@ -118,7 +110,6 @@ export class GpuProblem implements Problem<GpuVariables> {
       multislice: this.multislice,
     } = parts);
     this.scan = parts.multislice.windows.scan;
-    this.batches = parts.inert ? [] : this.scan.batches;
     this.slices = parts.multislice.slices;
     this.modes = parts.multislice.modes;
     const m2 = this.fft.n * this.fft.n;
@@ -178,7 +169,6 @@ export class GpuProblem implements Problem<GpuVariables> {
       countProbe: o.countProbe ?? true,
       multislice,
       eps: o.preconditionerEpsilon ?? PRECONDITIONER_FLOOR,
-      inert: o.inert ?? false,
     });
   }
 
@@ -244,16 +234,19 @@ export class GpuProblem implements Problem<GpuVariables> {
   /** Re <a, b> over the owned object region (all slices) and, when counted, the probe. */
   async dot(a: GpuVariables, b: GpuVariables): Promise<number> {
     const [h, w] = this.scan.objectShape;
-    const r = this.reduction.ownedRegion;
-    const object: Region = {
-      base: r.y0 * w + r.x0,
-      slices: this.slices,
-      height: r.height,
-      width: r.width,
-      rowStride: w,
-      sliceStride: h * w,
-    };
-    const terms = [{ a: a.object, b: b.object, region: object }];
+    const owned = [this.reduction.ownedRegion, ...(this.reduction.alsoOwned ?? [])];
+    const terms = owned.map((r) => ({
+      a: a.object,
+      b: b.object,
+      region: {
+        base: r.y0 * w + r.x0,
+        slices: this.slices,
+        height: r.height,
+        width: r.width,
+        rowStride: w,
+        sliceStride: h * w,
+      } as Region,
+    }));
     if (this.#active.probe && this.countProbe) {
       terms.push({ a: a.probe, b: b.probe, region: { height: 1, width: this.sizes.probe } });
     }
@@ -297,7 +290,7 @@ export class GpuProblem implements Problem<GpuVariables> {
     ms.setProbe(x.probe);
     const far = new FarField(this.fft);
     let partial = 0;
-    for (const batch of this.batches) {
+    for (const batch of this.scan.batches) {
       const frames = batch.count * this.modes;
       ms.forward(x.object, this.work, batch, g !== null);
       far.forward(this.work, this.work, frames);
@@ -315,8 +308,8 @@ export class GpuProblem implements Problem<GpuVariables> {
       }
     }
     if (probeGradient) ms.probeGradient(g!.probe);
-    const local = this.#setup.inert ? 0 : this.costTerm.constant +
-      sumPairs(await this.gpu.readF32(this.#partials, 0, 8 * partial)).re;
+    const partials = await this.gpu.readF32(this.#partials, 0, 8 * partial);
+    const local = this.costTerm.constant + sumPairs(partials).re;
     if (objectGradient) await this.reduction.exchangeObject(objectGradient);
     if (probeGradient) await this.reduction.sumProbe(g!.probe);
     return await this.reduction.sum(local);

@@ -13,6 +13,8 @@ export interface Reduction {
   sumProbe(gradient: GPUBuffer): Promise<void>;
   /** Object pixels this worker counts in dot products (every slice). */
   ownedRegion: Rect;
+  /** Further pixels this worker counts, disjoint from `ownedRegion` (default none). */
+  alsoOwned?: Rect[];
   /**
    * The largest of a scalar over all workers, in a fixed order (the preconditioner's peak).
    * Absent on one device, where the local value is the answer and no readback is needed.

@@ -1,7 +1,7 @@
 import { type FrameSource, MemoryFrames } from "../data/mod.ts";
 import type { NoiseModel } from "../physics/reference.ts";
 import type { ExchangeMode } from "../parallel/mod.ts";
-import type { Tiling } from "../tiling/mod.ts";
+import type { Rect, Tiling } from "../tiling/mod.ts";
 
 /** Where a worker reads its frames: shared memory (simulated data) or the CXI file itself. */
 export type FramesSpec =
@@ -10,7 +10,10 @@ export type FramesSpec =
 
 /** What every worker of a tiled run gets (structured-clonable). */
 export interface TiledPayload {
+  /** The tiles that hold positions (see `withoutEmptyTiles`). */
   tiling: Tiling;
+  /** Per tile, further pixels (object coordinates) it owns: parts of empty tiles' cores. */
+  alsoOwned: Rect[][];
   positionsY: Float64Array;
   positionsX: Float64Array;
   frames: FramesSpec;

@@ -3,7 +3,8 @@ import type { Checkpoint } from "../engine/checkpoint.ts";
 import type { Session } from "../engine/session.ts";
 import { type ExchangeMode, mailboxLengths, WorkerPool } from "../parallel/mod.ts";
 import type { NoiseModel } from "../physics/reference.ts";
-import { planTiling, tilesOf, type Tiling } from "../tiling/mod.ts";
+import { planTiling, type Rect, tilesOf, type Tiling } from "../tiling/mod.ts";
+import { withoutEmptyTiles } from "./ownership.ts";
 import type { FramesSpec, TiledCommand, TiledEvent, TiledPayload } from "./payload.ts";
 import { stitchCore } from "./stitch.ts";
 
@@ -44,6 +45,7 @@ export class TiledSession implements Session {
 
   private constructor(
     readonly tiling: Tiling,
+    readonly alsoOwned: Rect[][],
     readonly options: TiledSessionOptions,
     payload: TiledPayload,
   ) {
@@ -69,18 +71,19 @@ export class TiledSession implements Session {
   /** Plans the tiles, starts the workers and waits until each has set up its tiles. */
   static async open(options: TiledSessionOptions): Promise<TiledSession> {
     const { dataset } = options;
-    const tiling = planTiling({
+    const { tiling, alsoOwned } = withoutEmptyTiles(planTiling({
       objectShape: dataset.objectShape,
       frame: dataset.frame,
       tiles: options.tiles,
       workers: options.workers,
       positionsY: dataset.positionsY,
       positionsX: dataset.positionsX,
-    });
+    }));
     const object = new SharedArrayBuffer(options.initial.object.byteLength);
     new Float32Array(object).set(options.initial.object);
     const payload: TiledPayload = {
       tiling,
+      alsoOwned,
       positionsY: dataset.positionsY,
       positionsX: dataset.positionsX,
       frames: framesSpec(dataset),
@@ -96,7 +99,7 @@ export class TiledSession implements Session {
       exchange: options.exchange,
       batchSize: options.batchSize ?? 64,
     };
-    const session = new TiledSession(tiling, options, payload);
+    const session = new TiledSession(tiling, alsoOwned, options, payload);
     try {
       const ready = await session.#collect("ready", options.workers);
       session.#adapter = adapterOf(ready);
@@ -159,14 +162,16 @@ export class TiledSession implements Session {
     let cost = NaN;
     for (const e of events) {
       if (e.type !== "result") continue;
-      stitchCore({
-        object,
-        shape: dataset.objectShape,
-        slices,
-        region: this.tiling.regions[e.tile],
-        core: this.tiling.cores[e.tile],
-        values: e.object,
-      });
+      for (const core of [this.tiling.cores[e.tile], ...this.alsoOwned[e.tile]]) {
+        stitchCore({
+          object,
+          shape: dataset.objectShape,
+          slices,
+          region: this.tiling.regions[e.tile],
+          core,
+          values: e.object,
+        });
+      }
       if (e.tile === 0) {
         probe = e.probe;
         cost = e.cost;

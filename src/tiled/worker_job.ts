@@ -8,7 +8,7 @@ import { gpuBackend, HaloExchange, TileReductions, type WorkerContext } from "..
 import { GpuProblem, type GpuVariables } from "../problem/mod.ts";
 import { GradientSolver } from "../solvers/mod.ts";
 import { type Rect, tilesOf, wasmKernels } from "../tiling/mod.ts";
-import { type FrameSource, MemoryFrames } from "../data/mod.ts";
+import type { FrameSource } from "../data/mod.ts";
 import { openFrames, SubsetFrames, type TiledCommand, type TiledPayload } from "./payload.ts";
 import { extractRegion } from "./stitch.ts";
 
@@ -136,25 +136,6 @@ function ownScan(p: TiledPayload, mine: Int32Array, region: Rect, source: FrameS
   };
 }
 
-/**
- * A tile holding no position still sums its neighbours' overlaps into its core and takes part in
- * every reduction, through an inert problem: one placeholder window (the operators need one)
- * with a zero frame, which the problem never evaluates.
- */
-function placeholderScan(frame: number, region: Rect) {
-  if (region.height < frame || region.width < frame) {
-    throw new RangeError(
-      `Cannot hold a ${region.height} x ${region.width} tile without scan positions: ` +
-        `its core must be at least one ${frame} x ${frame} frame; choose fewer tiles`,
-    );
-  }
-  return {
-    frames: new MemoryFrames(new Float32Array(frame * frame), frame),
-    positionsY: Float64Array.of(frame / 2),
-    positionsX: Float64Array.of(frame / 2),
-  };
-}
-
 async function openTile(o: {
   gpu: Gpu;
   p: TiledPayload;
@@ -166,9 +147,7 @@ async function openTile(o: {
   const { tiling } = p;
   const region = tiling.regions[tile];
   const mine = tiling.positionsOf[tile];
-  const scan = mine.length > 0
-    ? ownScan(p, mine, region, o.source)
-    : placeholderScan(tiling.frame, region);
+  const scan = ownScan(p, mine, region, o.source);
   const problem = await GpuProblem.create({
     gpu,
     ...scan,
@@ -182,11 +161,18 @@ async function openTile(o: {
     wavelength: p.propagation?.wavelength,
     pixelSize: p.propagation?.pixelSize,
     batchSize: p.batchSize,
-    reduction: o.reductions.forTile(tile),
+    reduction: {
+      ...o.reductions.forTile(tile),
+      // Pixels of empty tiles' cores this tile computes (see `withoutEmptyTiles`).
+      alsoOwned: p.alsoOwned[tile].map((r) => ({
+        ...r,
+        y0: r.y0 - region.y0,
+        x0: r.x0 - region.x0,
+      })),
+    },
     // Every tile holds the same all-reduced probe: one of them counts it in dot products.
     countProbe: tile === 0,
     gather: wasmKernels.gather,
-    inert: mine.length === 0,
   });
   const object = extractRegion(new Float32Array(p.object), tiling.objectShape, p.slices, region);
   const x = problem.upload(object, p.probe, `tile ${tile} x`);

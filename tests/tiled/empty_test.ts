@@ -1,0 +1,51 @@
+import { openSession } from "../../src/engine/open.ts";
+import { DEFAULT_OPTIONS } from "../../src/engine/options.ts";
+import { requestGpu } from "../../src/gpu/mod.ts";
+import { simulateDataset } from "../../src/simulate/mod.ts";
+import { planTiling } from "../../src/tiling/mod.ts";
+import { assert, assertEquals, assertLessOrEqual, relativeL2 } from "../assert.ts";
+import { nearTruth, reconstructTiled, type Run } from "./fixture.ts";
+
+Deno.test("3 x 3 tiles of a Fermat spiral, corners holding no position, reconstruct as 1 x 1 does", async () => {
+  const simulated = await simulateDataset({ preset: "siemens", frame: 64, positions: 100 });
+  const { dataset } = simulated;
+  const truth = [simulated.truth.object, simulated.truth.probe];
+  const tiling = planTiling({ ...dataset, tiles: [3, 3], workers: 2 });
+  const empty = tiling.positionsOf.filter((p) => p.length === 0).length;
+  assert(empty > 0, "the spiral leaves some tile without positions");
+  const run: Run = {
+    dataset,
+    exchange: "sync",
+    algorithm: "cg",
+    slices: 1,
+    modes: 1,
+    noise: "gaussian",
+    initial: nearTruth(truth, 0.3),
+  };
+  const whole = await reconstructTiled(run, [1, 1], 1, 4);
+  const tiled = await reconstructTiled(run, [3, 3], 2, 4);
+  assertLessOrEqual(relativeL2(tiled.object.data, whole.object.data), 1e-5);
+});
+
+Deno.test("a tiled run opened by the engine reports its workers' adapter", async () => {
+  const { dataset } = await simulateDataset({ preset: "siemens", frame: 32, positions: 60 });
+  const gpu = await requestGpu({ label: "adapter of this machine" });
+  const expected = gpu.info;
+  gpu.destroy();
+  const session = await openSession({
+    options: { ...DEFAULT_OPTIONS, tiles: [2, 1], workers: 2, iterations: 1 },
+    dataset,
+    checkpoint: null,
+    log: () => {},
+  });
+  try {
+    await session.step();
+    assertEquals(session.adapter.fallback, expected.fallback);
+    assert(
+      session.adapter.description.startsWith(`${expected.description} (2 workers`),
+      session.adapter.description,
+    );
+  } finally {
+    await session.destroy();
+  }
+});
