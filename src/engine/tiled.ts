@@ -1,6 +1,6 @@
 /** Tiled runs (`--tiles`, `--workers`): hands the run over to the tiled engine of `src/tiled/`. */
 import { InputError } from "../data/errors.ts";
-import { openTiledSession } from "../tiled/session.ts";
+import { openTiledSession, withoutEmptyTiles } from "../tiled/mod.ts";
 import { planTiling } from "../tiling/mod.ts";
 import { initialGuess } from "./initial.ts";
 import type { OpenSessionOptions } from "./open.ts";
@@ -45,34 +45,34 @@ export async function openTiled(o: OpenSessionOptions): Promise<Session> {
 
 /**
  * Plans the tiles once up front so that a tile grid that does not suit the data (more workers
- * than tiles, more tiles than pixels, a tile without scan positions) is reported as the user's
- * choice to revisit, not as a crash.
+ * than tiles holding positions, more tiles than pixels or than positions) is reported as the
+ * user's choice to revisit, not as a crash. A few tiles without positions (the corners of a
+ * spiral scan) are fine: the tiled engine leaves them out.
  *
  * @throws {InputError} naming the options to change.
  */
 function checkTiling(o: OpenSessionOptions): void {
   const { options, dataset } = o;
   const grid = `--tiles ${options.tiles.join("x")} --workers ${options.workers}`;
-  let tiling;
+  const [rows, cols] = options.tiles;
+  if (rows * cols > dataset.count) {
+    throw new InputError(
+      `${grid} does not suit ${dataset.source}: at least ${rows * cols - dataset.count} of ` +
+        `${rows * cols} tiles would hold no scan position (${dataset.count} positions); ` +
+        "choose fewer tiles.",
+    );
+  }
   try {
-    tiling = planTiling({
+    withoutEmptyTiles(planTiling({
       objectShape: dataset.objectShape,
       frame: dataset.frame,
       tiles: options.tiles,
       workers: options.workers,
       positionsY: dataset.positionsY,
       positionsX: dataset.positionsX,
-    });
+    }));
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
     throw new InputError(`${grid} does not suit ${dataset.source}: ${error.message}.`);
-  }
-  const empty = tiling.positionsOf.flatMap((p, t) => (p.length === 0 ? [t] : []));
-  if (empty.length > 0) {
-    throw new InputError(
-      `${grid} does not suit ${dataset.source}: ${empty.length} of ${tiling.positionsOf.length} ` +
-        "tiles would hold no scan position (tiles cover the whole object, margins included); " +
-        "choose fewer tiles.",
-    );
   }
 }

@@ -27,19 +27,24 @@ Deno.test("3 x 3 tiles of a Fermat spiral, corners holding no position, reconstr
   assertLessOrEqual(relativeL2(tiled.object.data, whole.object.data), 1e-5);
 });
 
-Deno.test("a tiled run opened by the engine reports its workers' adapter", async () => {
+Deno.test("the engine runs 3 x 3 tiles with empty corners and reports its workers' adapter", async () => {
   const { dataset } = await simulateDataset({ preset: "siemens", frame: 32, positions: 60 });
+  const tiling = planTiling({ ...dataset, tiles: [3, 3], workers: 2 });
+  assert(tiling.positionsOf.some((p) => p.length === 0), "some tile holds no position");
   const gpu = await requestGpu({ label: "adapter of this machine" });
   const expected = gpu.info;
   gpu.destroy();
   const session = await openSession({
-    options: { ...DEFAULT_OPTIONS, tiles: [2, 1], workers: 2, iterations: 1 },
+    options: { ...DEFAULT_OPTIONS, tiles: [3, 3], workers: 2, iterations: 2 },
     dataset,
     checkpoint: null,
     log: () => {},
   });
   try {
-    await session.step();
+    const costs = [await session.step(), await session.step()];
+    assert(costs[1] < costs[0], `the cost decreases: ${costs}`);
+    const { object } = await session.result();
+    assert(object.data.every(Number.isFinite), "the stitched object is finite");
     assertEquals(session.adapter.fallback, expected.fallback);
     assert(
       session.adapter.description.startsWith(`${expected.description} (2 workers`),
