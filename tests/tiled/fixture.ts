@@ -1,5 +1,8 @@
 import type { Dataset } from "../../src/data/mod.ts";
+import { requestGpu } from "../../src/gpu/mod.ts";
+import { GpuProblem } from "../../src/problem/mod.ts";
 import { simulateDataset } from "../../src/simulate/mod.ts";
+import { GradientSolver } from "../../src/solvers/mod.ts";
 import { openTiledSession, type TiledSessionOptions } from "../../src/tiled/mod.ts";
 
 /** A tiled run's options without its tiles and workers. */
@@ -44,5 +47,40 @@ export async function reconstructTiled(
     return { ...await session.result(), adapter: session.adapter, costs: [...session.costs] };
   } finally {
     await session.destroy();
+  }
+}
+
+/**
+ * The same run on one device without tiles, as `--tiles 1x1` runs it (`GpuProblem` over the
+ * whole object with its default batches, driven by the same solver).
+ */
+export async function reconstructUntiled(run: Run, iterations: number) {
+  const { dataset } = run;
+  const gpu = await requestGpu({ label: "untiled" });
+  const problem = await GpuProblem.create({
+    gpu,
+    frames: dataset.frames,
+    positionsY: dataset.positionsY,
+    positionsX: dataset.positionsX,
+    frame: dataset.frame,
+    objectShape: dataset.objectShape,
+    slices: run.slices,
+    modes: run.modes,
+    noise: run.noise,
+    mask: dataset.mask,
+  });
+  const x = problem.upload(run.initial.object, run.initial.probe);
+  const solver = new GradientSolver(problem, x, {
+    conjugate: run.algorithm === "cg",
+    refineProbeFrom: run.refineProbeFrom,
+  });
+  try {
+    for (let i = 0; i < iterations; i++) await solver.step();
+    return await problem.download(x);
+  } finally {
+    solver.destroy();
+    problem.destroy(x);
+    problem.dispose();
+    gpu.destroy();
   }
 }
