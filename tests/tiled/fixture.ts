@@ -68,6 +68,9 @@ export async function reconstructUntiled(run: Run, iterations: number) {
     modes: run.modes,
     noise: run.noise,
     mask: dataset.mask,
+    sliceDistance: run.propagation?.sliceDistance,
+    wavelength: run.propagation?.wavelength,
+    pixelSize: run.propagation?.pixelSize,
   });
   const x = problem.upload(run.initial.object, run.initial.probe);
   const solver = new GradientSolver(problem, x, {
