@@ -93,8 +93,10 @@ export class HaloExchange {
       }
     }
     const own = new Map<number, Float32Array>();
-    for (const link of this.#out.get(tile) ?? []) {
-      const strip = await store.read(tile, link.rect);
+    const links = this.#out.get(tile) ?? [];
+    const strips = await store.readMany(tile, links.map((l) => l.rect));
+    for (const [i, link] of links.entries()) {
+      const strip = strips[i];
       own.set(link.to, strip);
       const box = fabric.mailbox(link.k);
       const free = () => fabric.load(box.word + 1) === fabric.load(box.word);

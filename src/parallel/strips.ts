@@ -8,6 +8,8 @@ import type { Rect } from "../tiling/mod.ts";
 export interface GradientStore {
   /** The gradient of `tile` over `rect`. */
   read(tile: number, rect: Rect): Promise<Float32Array>;
+  /** The gradient of `tile` over each of `rects` (one round trip where the store can). */
+  readMany(tile: number, rects: Rect[]): Promise<Float32Array[]>;
   /** Overwrites the gradient of `tile` over `rect` with `strip`. */
   write(tile: number, rect: Rect, strip: Float32Array): Promise<void>;
 }
@@ -52,6 +54,10 @@ export class HostGradients implements GradientStore {
     const strip = new Float32Array(stripLength(rect, this.planes));
     copyRect({ ...this.#where(tile, rect), strip });
     return Promise.resolve(strip);
+  }
+
+  readMany(tile: number, rects: Rect[]): Promise<Float32Array[]> {
+    return Promise.all(rects.map((rect) => this.read(tile, rect)));
   }
 
   write(tile: number, rect: Rect, strip: Float32Array): Promise<void> {

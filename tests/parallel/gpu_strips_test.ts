@@ -55,3 +55,48 @@ Deno.test("GpuGradients reads and writes exactly the strips HostGradients does",
     gpu.destroy();
   }
 });
+
+Deno.test("GpuGradients.readMany gives the strips HostGradients does, whether it reads their box or each", async () => {
+  const gpu = await requestGpu({ label: "strips test" });
+  try {
+    const rand = random(22);
+    const region: Rect = { y0: 4, x0: 6, height: 29, width: 31 };
+    const planes = 2;
+    const values = Float32Array.from({ length: planes * 29 * 31 * 2 }, () => rand() - 0.5);
+    const device = new GpuGradients(
+      gpu,
+      [region],
+      planes,
+      new Map([[0, { buffer: gpu.upload(values, "tile") }]]),
+    );
+    const host = new HostGradients([region], planes, new Map([[0, values]]));
+    const cases: Array<[string, Rect[]]> = [
+      // Overlapping bands, as a fine grid's tile sends: their box holds fewer pixels, read once.
+      ["overlapping", [
+        { y0: 4, x0: 6, height: 29, width: 12 },
+        { y0: 4, x0: 6, height: 10, width: 31 },
+        { y0: 4, x0: 6, height: 10, width: 12 },
+        { y0: 20, x0: 6, height: 13, width: 31 },
+      ]],
+      // Far-apart pieces of different sizes: read strip by strip, in several chunks.
+      ["apart", [
+        { y0: 4, x0: 6, height: 2, width: 3 },
+        { y0: 30, x0: 30, height: 3, width: 7 },
+        { y0: 15, x0: 10, height: 1, width: 1 },
+        { y0: 4, x0: 33, height: 5, width: 4 },
+      ]],
+      ["single", [{ y0: 9, x0: 11, height: 6, width: 8 }]],
+    ];
+    const live = gpu.memory.live;
+    for (const [name, rects] of cases) {
+      const want = await host.readMany(0, rects);
+      const got = await device.readMany(0, rects);
+      assertEquals(got.length, rects.length, name);
+      got.forEach((strip, i) => assertEquals(strip, want[i], `${name}, rectangle ${i}`));
+    }
+    assertEquals(await device.readMany(0, []), []);
+    assertEquals(gpu.memory.live, live);
+  } finally {
+    gpu.destroy();
+  }
+});
