@@ -30,11 +30,11 @@ const HEARTBEAT_MS = 100;
 const DEFAULT_SILENCE_MS = 60_000;
 /**
  * Deno workers running one job together over a shared {@link FabricBuffers}: control and
- * progress travel as messages between the main thread and each worker (in order per worker),
- * data through SharedArrayBuffer mailboxes. The main
- * thread never blocks: it watches with `Atomics.waitAsync`. A worker that throws, dies or goes
- * silent ends the run with a {@link WorkerFailedError} naming it and its share of the work; the
- * others are aborted and terminated.
+ * progress travel as messages between the main thread and each worker (in order per worker; no
+ * BroadcastChannel, which would keep the process alive), data through SharedArrayBuffer
+ * mailboxes. The main thread never blocks: it watches with `Atomics.waitAsync`. A worker that
+ * throws, dies or goes silent ends the run with a {@link WorkerFailedError} naming it and its
+ * share of the work; the others are aborted and terminated.
  *
  * @example
  * ```ts

@@ -19,7 +19,9 @@
  * wall time ("cores busy") shows how many cores a configuration really used. `--profile` adds
  * each worker's median milliseconds per iteration in each phase: readback (waiting on `mapAsync`:
  * the device finishing queued work plus the poll interval), waits on peers, host strip sums and
- * strip writes; "other" is the rest (recording and the device work not waited for).
+ * strip writes; "other" is the rest: recording, and the device work itself (the software
+ * adapter runs submitted work inside `queue.submit`, so the worker's thread waits there, idle:
+ * its JavaScript CPU time stays near 10 ms per iteration).
  *
  * JSON: `{ "positions", "tiles": [1, 2], "load_average": [before, after],
  * "runs": [ { "workers", "lp_num_threads", "s_per_iteration", "cores_busy", "profile"? } ],
