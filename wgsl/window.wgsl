@@ -18,6 +18,10 @@
 //             one 16 x 16 workgroup per block of the batch's region (BlockLists index):
 //             grad[pixel] += sum over the block's windows, ascending, of patch[b, pixel - origin b]
 //             for the windows covering the pixel (patch[0, ...] when flag = 1: one shared patch)
+//   overlap_product: 0 params Window  1 origins  2 start  3 windows  4 chi: array<vec2f>
+//             (count x K x M x M)  5 grad (read_write)  6 waves: array<vec2f>
+//             like overlap with patch[b, p] = sum_k conj(waves[wave + (b, k, p)]) chi[b, k, p]
+//             computed on the fly (the backward pass's patch, never stored)
 // No override constants. Workgroup size 256 (16 x 16 for overlap), linear workgroup index
 // wid.x + wid.y * nwg.x.
 
@@ -49,6 +53,7 @@ struct Window {
 @group(0) @binding(3) var<storage, read> windows: array<u32>;
 @group(0) @binding(4) var<storage, read> patches_in: array<vec2f>;
 @group(0) @binding(5) var<storage, read_write> grad: array<vec2f>;
+@group(0) @binding(6) var<storage, read> product_waves: array<vec2f>;
 
 fn linear(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
   return (wid.x + wid.y * nwg.x) * 256u + lid;
@@ -164,6 +169,45 @@ fn overlap(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
     let dx = x - o.y;
     if (dy >= 0 && dy < m && dx >= 0 && dx < m) {
       acc += patches_in[b * stride + u32(dy * m + dx)];
+    }
+  }
+  let g = win.slice + u32(y) * win.width + u32(x);
+  grad[g] = grad[g] + acc;
+}
+
+@compute @workgroup_size(16, 16)
+fn overlap_product(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                   @builtin(local_invocation_id) lid: vec3u) {
+  let block = wid.x + wid.y * nwg.x;
+  let blocks_x = (win.region_width + 15u) / 16u;
+  let ry = (block / blocks_x) * 16u + lid.y;
+  let rx = (block % blocks_x) * 16u + lid.x;
+  if (ry >= win.region_height || rx >= win.region_width) {
+    return;
+  }
+  let begin = start[block];
+  let end = start[block + 1u];
+  if (begin == end) {
+    return;
+  }
+  let y = i32(win.region_y0 + ry);
+  let x = i32(win.region_x0 + rx);
+  let m = i32(win.m);
+  let m2 = win.m * win.m;
+  var acc = vec2f(0.0);
+  for (var e = begin; e < end; e++) {
+    let b = windows[e];
+    let o = origins[win.first + b];
+    let dy = y - o.x;
+    let dx = x - o.y;
+    if (dy >= 0 && dy < m && dx >= 0 && dx < m) {
+      // The same sum over modes, in the same order, as the backward pass's patch.
+      var product = vec2f(0.0);
+      for (var k = 0u; k < win.modes; k++) {
+        let j = (b * win.modes + k) * m2 + u32(dy * m + dx);
+        product += cmul(conj(product_waves[win.wave + j]), patches_in[j]);
+      }
+      acc += product;
     }
   }
   let g = win.slice + u32(y) * win.width + u32(x);

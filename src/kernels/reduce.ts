@@ -78,14 +78,28 @@ export class Reductions {
 
   /** sum conj(a) b over every term, one readback for all of them. */
   async dot(terms: DotTerm[]): Promise<Complex> {
-    const partials = this.#buffer(terms.reduce((n, t) => n + chunks(t.region), 0));
+    return (await this.dots([terms]))[0];
+  }
+
+  /**
+   * One {@link dot} per group, all from one readback (each readback waits for the queue): the
+   * same partials, summed in the same order, so each result has the bits of its own `dot`.
+   */
+  async dots(groups: DotTerm[][]): Promise<Complex[]> {
+    const all = groups.flat();
+    const partials = this.#buffer(all.reduce((n, t) => n + chunks(t.region), 0));
     let first = 0;
-    for (const t of terms) {
-      const params = this.gpu.params(regionParams(t.region, first));
-      this.gpu.dispatch(this.pipelines.dot, [params, t.a, t.b, partials], chunks(t.region));
-      first += chunks(t.region);
+    const ends: number[] = [];
+    for (const terms of groups) {
+      for (const t of terms) {
+        const params = this.gpu.params(regionParams(t.region, first));
+        this.gpu.dispatch(this.pipelines.dot, [params, t.a, t.b, partials], chunks(t.region));
+        first += chunks(t.region);
+      }
+      ends.push(first);
     }
-    return sumPairs(await this.gpu.readF32(partials, 0, first * 8));
+    const values = await this.gpu.readF32(partials, 0, first * 8);
+    return ends.map((end, i) => sumPairs(values.subarray(2 * (ends[i - 1] ?? 0), 2 * end)));
   }
 
   /** sum |a|^2 over `region`. */

@@ -114,9 +114,13 @@ export class Multislice {
     const frames = batch.count * modes;
     for (let s = slices - 1; s >= 0; s--) {
       const call = this.#call(batch, s);
-      const want = { patch: g.object !== null, chi: s > 0 || g.probe };
-      this.windows.backward(object, chi, this.waves, this.patch, call, want);
-      if (g.object) this.windows.overlapAdd(this.patch, g.object, call);
+      // The object gradient straight from chi and the stored waves (no patch pass), before chi
+      // moves on to the slice's input.
+      if (g.object) this.windows.overlapProduct(chi, this.waves, g.object, call);
+      if (s > 0 || g.probe) {
+        const want = { patch: false, chi: true };
+        this.windows.backward(object, chi, this.waves, this.patch, call, want);
+      }
       if (s > 0) this.fresnel!.adjoint(chi, chi, frames);
     }
     if (g.probe) {

@@ -29,15 +29,16 @@ export class ObjectWindows {
     private readonly gpu: Gpu,
     readonly scan: Scan,
     private readonly pipelines: Record<
-      "extract" | "multiply" | "backward" | "overlap",
+      "extract" | "multiply" | "backward" | "overlap" | "overlapProduct",
       GPUComputePipeline
     >,
   ) {}
 
   /** Compiles the window kernels for a scan. */
   static async create(gpu: Gpu, scan: Scan): Promise<ObjectWindows> {
-    const names = ["extract", "multiply", "backward", "overlap"] as const;
-    const compiled = await Promise.all(names.map((n) => gpu.pipeline(SOURCE, n)));
+    const names = ["extract", "multiply", "backward", "overlap", "overlapProduct"] as const;
+    const entry = (n: string) => n === "overlapProduct" ? "overlap_product" : n;
+    const compiled = await Promise.all(names.map((n) => gpu.pipeline(SOURCE, entry(n))));
     const pipelines = Object.fromEntries(names.map((n, i) => [n, compiled[i]]));
     return new ObjectWindows(gpu, scan, pipelines as ObjectWindows["pipelines"]);
   }
@@ -123,6 +124,29 @@ export class ObjectWindows {
         c.batch.blockWindows,
         patches,
         grad,
+      ],
+      Math.ceil(region.height / BLOCK) * Math.ceil(region.width / BLOCK),
+    );
+  }
+
+  /**
+   * grad_s[pixel] += sum over the batch's windows covering it of
+   * sum_k conj(waves[b, k]) chi[b, k] at pixel - origin: {@link backward}'s patch followed by
+   * {@link overlapAdd}, in one pass that never stores the patches (call it before `backward`
+   * overwrites chi).
+   */
+  overlapProduct(chi: GPUBuffer, waves: GPUBuffer, grad: GPUBuffer, c: WindowCall): void {
+    const { region } = c.batch;
+    this.gpu.dispatch(
+      this.pipelines.overlapProduct,
+      [
+        this.#params(c, 0),
+        this.scan.origins,
+        c.batch.blockStart,
+        c.batch.blockWindows,
+        chi,
+        grad,
+        waves,
       ],
       Math.ceil(region.height / BLOCK) * Math.ceil(region.width / BLOCK),
     );

@@ -1,7 +1,7 @@
 import type { Gpu } from "../gpu/mod.ts";
 import type { FrameSource } from "../data/mod.ts";
 import { Fft2 } from "../fft/mod.ts";
-import { Elementwise, Reductions, type Region, sumPairs } from "../kernels/mod.ts";
+import { type DotTerm, Elementwise, Reductions, type Region, sumPairs } from "../kernels/mod.ts";
 import { FarField, type GatherBuilder, Multislice, Scan } from "../operators/mod.ts";
 import { FarFieldCost } from "../cost/mod.ts";
 import type { NoiseModel } from "../physics/reference.ts";
@@ -233,6 +233,19 @@ export class GpuProblem implements Problem<GpuVariables> {
 
   /** Re <a, b> over the owned object region (all slices) and, when counted, the probe. */
   async dot(a: GpuVariables, b: GpuVariables): Promise<number> {
+    return (await this.dots([[a, b]]))[0];
+  }
+
+  /** {@link dot} of every pair, from one readback; each result has the bits of its `dot`. */
+  async dots(pairs: [GpuVariables, GpuVariables][]): Promise<number[]> {
+    const sums = await this.reductions.dots(pairs.map(([a, b]) => this.#dotTerms(a, b)));
+    const out: number[] = [];
+    // In order: on tiles each sum is a collective that every worker calls in the same sequence.
+    for (const { re } of sums) out.push(await this.reduction.sum(re));
+    return out;
+  }
+
+  #dotTerms(a: GpuVariables, b: GpuVariables): DotTerm[] {
     const [h, w] = this.scan.objectShape;
     const owned = [this.reduction.ownedRegion, ...(this.reduction.alsoOwned ?? [])];
     const terms = owned.map((r) => ({
@@ -250,7 +263,7 @@ export class GpuProblem implements Problem<GpuVariables> {
     if (this.#active.probe && this.countProbe) {
       terms.push({ a: a.probe, b: b.probe, region: { height: 1, width: this.sizes.probe } });
     }
-    return await this.reduction.sum((await this.reductions.dot(terms)).re);
+    return terms;
   }
 
   cost(x: GpuVariables): Promise<number> {

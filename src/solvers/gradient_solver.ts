@@ -117,9 +117,11 @@ export class GradientSolver<V> {
     await problem.precondition(x, g, z);
     let beta = 0;
     if (this.#previous && this.#hasDirection) {
-      const gz = await problem.dot(g, z);
-      const etaG = await problem.dot(eta, g);
-      const denominator = etaG - (await problem.dot(eta, this.#previous));
+      const pairs: [V, V][] = [[g, z], [eta, g], [eta, this.#previous]];
+      const [gz, etaG, etaPrevious] = problem.dots
+        ? await problem.dots(pairs)
+        : [await problem.dot(g, z), await problem.dot(eta, g), await problem.dot(eta, pairs[2][1])];
+      const denominator = etaG - etaPrevious;
       // Dai-Yuan's denominator is positive along a descent direction that the line search
       // shortened enough; otherwise restart from the preconditioned steepest descent. The new
       // direction must descend too: Re<g, beta eta - M g> = beta Re<eta, g> - Re<g, M g> < 0.

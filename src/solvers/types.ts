@@ -24,6 +24,11 @@ export interface Problem<V> {
    * object pixel counted once (a worker counts only the pixels it owns).
    */
   dot(a: V, b: V): Promise<number>;
+  /**
+   * Optional: {@link dot} of each pair, equal to calling it pair by pair in order, but allowed
+   * to share one readback (each costs a wait for the device's queue).
+   */
+  dots?(pairs: [V, V][]): Promise<number[]>;
   /** The cost F(x), summed over all positions of all workers. */
   cost(x: V): Promise<number>;
   /**

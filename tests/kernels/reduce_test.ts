@@ -1,4 +1,4 @@
-import { assertEquals, assertLessOrEqual } from "../assert.ts";
+import { assert, assertEquals, assertLessOrEqual } from "../assert.ts";
 import { requestGpu } from "../../src/gpu/mod.ts";
 import { Reductions } from "../../src/kernels/mod.ts";
 import { maxRelative, nans, randomF32 } from "./random.ts";
@@ -143,5 +143,24 @@ Deno.test("scaledMaxReal() leaves scale x the largest real part on the device", 
     const got = await gpu.readF32(out);
     assertEquals(got[0], Math.fround(0.25 * Math.fround(peak)));
     assertEquals(got[1], 0);
+  });
+});
+
+Deno.test("dots() gives each group the bits of its own dot() from one readback", async () => {
+  await withReductions(async (gpu, red) => {
+    const n = 70001;
+    const [a, b, c] = [0, 1, 2].map((i) => gpu.upload(randomF32(2 * n), `v${i}`));
+    const whole = { height: 1, width: n };
+    const part = { base: 17, height: 3, width: 4000, rowStride: 9000 };
+    const groups = [
+      [{ a, b, region: whole }],
+      [{ a: b, b: c, region: part }, { a: c, b: c, region: whole }],
+      [{ a: c, b: a, region: part }],
+    ];
+    const separate = [];
+    for (const g of groups) separate.push(await red.dot(g));
+    assertEquals(await red.dots(groups), separate);
+    // The groups differ, so a mix-up of partials between them would show.
+    assert(separate[0].re !== separate[1].re && separate[1].re !== separate[2].re);
   });
 });

@@ -150,3 +150,38 @@ Deno.test("ObjectWindows extracts windows at floor(position) - M/2 and its overl
     scan.destroy();
   });
 });
+
+Deno.test("ObjectWindows.overlapProduct adds sum_k conj(wave) chi under each window like float64", async () => {
+  await withBench(M, async ({ gpu }) => {
+    const shape: [number, number] = [70, 75];
+    const [positions, modes, slices, slice] = [7, 2, 2, 1];
+    const plane = shape[0] * shape[1];
+    const scan = randomScan(gpu, positions, M, shape);
+    const windows = await ObjectWindows.create(gpu, scan);
+    const n = positions * modes * M * M;
+    // The waves sit one slot in, as a later slice's stored waves do.
+    const waveOffset = n;
+    const chi = randomF32(2 * n);
+    const waves = randomF32(2 * 2 * n);
+    const start = randomF32(2 * slices * plane);
+    const grad = gpu.upload(start, "gradient");
+    const call = { batch: scan.batches[0], slice, modes, waveOffset };
+    windows.overlapProduct(gpu.upload(chi, "chi"), gpu.upload(waves, "waves"), grad, call);
+    const got = await gpu.readF32(grad);
+    const want = Float64Array.from(start);
+    for (let b = 0; b < positions; b++) {
+      const w = windowOf(scan.positionsY[b], scan.positionsX[b], M);
+      for (let p = 0; p < M * M; p++) {
+        const dst = 2 * (slice * plane + (w.top + Math.floor(p / M)) * shape[1] + w.left + (p % M));
+        for (let k = 0; k < modes; k++) {
+          const j = 2 * ((b * modes + k) * M * M + p);
+          const [a, c] = [waves[2 * waveOffset + j], waves[2 * waveOffset + j + 1]];
+          want[dst] += a * chi[j] + c * chi[j + 1];
+          want[dst + 1] += a * chi[j + 1] - c * chi[j];
+        }
+      }
+    }
+    assertLessOrEqual(maxRelative(got, want), 1e-6);
+    scan.destroy();
+  });
+});
