@@ -15,11 +15,6 @@ export async function openTiled(o: OpenSessionOptions): Promise<Session> {
         "every position): use --tiles 1x1 --workers 1, or cg or gd for tiled runs.",
     );
   }
-  if (o.checkpoint) {
-    throw new InputError(
-      "Resuming a tiled run is not available in this build: tiled runs write no checkpoint.",
-    );
-  }
   checkTiling(o);
   const guess = await initialGuess(o);
   return await openTiledSession({
@@ -40,6 +35,7 @@ export async function openTiled(o: OpenSessionOptions): Promise<Session> {
         pixelSize: dataset.geometry.objectPixel,
       }
       : null,
+    resume: o.checkpoint,
   });
 }
 

@@ -3,3 +3,4 @@ export * from "./payload.ts";
 export * from "./session.ts";
 export * from "./stitch.ts";
 export * from "./ownership.ts";
+export * from "./checkpoint.ts";

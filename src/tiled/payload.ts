@@ -30,6 +30,18 @@ export interface TiledPayload {
   refineProbeFrom?: number;
   exchange: ExchangeMode;
   batchSize: number;
+  /** Per tile (by index), the solver state to continue from (`--resume`), or null. */
+  resume: Array<TileSolverState | null> | null;
+}
+
+/** One tile's solver state with its vectors' exact bits (see `GradientSolver.state`). */
+export interface TileSolverState {
+  tile: number;
+  algorithm: "cg" | "gd";
+  iteration: number;
+  scalars: Record<string, number>;
+  /** The solver's vectors by name (x, and for cg the direction and previous gradient). */
+  vectors: Record<string, { object: Float32Array; probe: Float32Array }>;
 }
 
 /** Commands the session sends the workers. */
@@ -37,6 +49,7 @@ export type TiledCommand =
   | { type: "step" }
   | { type: "result" }
   | { type: "gradient" }
+  | { type: "checkpoint" }
   | { type: "finish" };
 
 /** Events workers publish. */
@@ -59,7 +72,8 @@ export type TiledEvent =
     probe: Float32Array;
     cost: number;
     peak: number;
-  };
+  }
+  | { type: "state"; rank: number; state: TileSolverState; peak: number };
 
 /** Opens the frame source a worker reads its own positions' frames from. */
 export async function openFrames(spec: FramesSpec, frame: number): Promise<FrameSource> {

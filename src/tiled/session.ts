@@ -4,6 +4,7 @@ import type { Session } from "../engine/session.ts";
 import { type ExchangeMode, mailboxLengths, WorkerPool } from "../parallel/mod.ts";
 import type { NoiseModel } from "../physics/reference.ts";
 import { planTiling, type Rect, tilesOf, type Tiling } from "../tiling/mod.ts";
+import { tiledCheckpoint, tileStatesOf } from "./checkpoint.ts";
 import { withoutEmptyTiles } from "./ownership.ts";
 import type { FramesSpec, TiledCommand, TiledEvent, TiledPayload } from "./payload.ts";
 import { stitchCore } from "./stitch.ts";
@@ -26,6 +27,8 @@ export interface TiledSessionOptions {
   batchSize?: number;
   /** A worker silent this long is declared dead (default the pool's). */
   silenceMs?: number;
+  /** A checkpoint of the same run (see `tiledCheckpoint`) to continue from. */
+  resume?: Checkpoint | null;
 }
 
 /**
@@ -41,7 +44,7 @@ export class TiledSession implements Session {
   readonly #events = new Map<string, TiledEvent[]>();
   #wake: (() => void) | null = null;
   #peaks: number[];
-  #lastCost = NaN;
+  #lastCost: number | null = null;
 
   private constructor(
     readonly tiling: Tiling,
@@ -79,6 +82,7 @@ export class TiledSession implements Session {
       positionsY: dataset.positionsY,
       positionsX: dataset.positionsX,
     }));
+    const resumed = options.resume ? tileStatesOf(options.resume, tiling.regions.length) : null;
     const object = new SharedArrayBuffer(options.initial.object.byteLength);
     new Float32Array(object).set(options.initial.object);
     const payload: TiledPayload = {
@@ -98,8 +102,13 @@ export class TiledSession implements Session {
       refineProbeFrom: options.refineProbeFrom,
       exchange: options.exchange,
       batchSize: options.batchSize ?? 64,
+      resume: resumed?.states ?? null,
     };
     const session = new TiledSession(tiling, alsoOwned, options, payload);
+    if (resumed) {
+      session.costs.push(...resumed.costs);
+      session.#lastCost = resumed.lastCost;
+    }
     try {
       const ready = await session.#collect("ready", options.workers);
       session.#adapter = adapterOf(ready);
@@ -132,14 +141,21 @@ export class TiledSession implements Session {
     return cost;
   }
 
-  checkpoint(): Promise<Checkpoint> {
-    return Promise.reject(new Error("Checkpoints of tiled runs are not available yet"));
+  /** Gathers every tile's solver state from the workers (see `tiledCheckpoint`). */
+  async checkpoint(): Promise<Checkpoint> {
+    this.#send({ type: "checkpoint" });
+    const events = await this.#collect("state", this.tiling.regions.length);
+    return tiledCheckpoint({
+      states: events.flatMap((e) => e.type === "state" ? [e.state] : []),
+      costs: this.costs,
+      lastCost: this.#lastCost,
+    });
   }
 
   /** Stitches the tiles' cores into the object; the probe is the same on every tile. */
   async result(): Promise<{ object: ComplexArray; probe: ComplexArray; finalCost: number }> {
     const { object, probe } = await this.#stitched("x");
-    return { object, probe, finalCost: this.#lastCost };
+    return { object, probe, finalCost: this.#lastCost ?? NaN };
   }
 
   /**

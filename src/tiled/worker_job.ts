@@ -9,7 +9,13 @@ import { GpuProblem, type GpuVariables } from "../problem/mod.ts";
 import { GradientSolver } from "../solvers/mod.ts";
 import { type Rect, tilesOf, wasmKernels } from "../tiling/mod.ts";
 import type { FrameSource } from "../data/mod.ts";
-import { openFrames, SubsetFrames, type TiledCommand, type TiledPayload } from "./payload.ts";
+import {
+  openFrames,
+  SubsetFrames,
+  type TiledCommand,
+  type TiledPayload,
+  type TileSolverState,
+} from "./payload.ts";
 import { extractRegion } from "./stitch.ts";
 
 interface TileState {
@@ -78,6 +84,11 @@ export async function run(context: WorkerContext<TiledPayload>): Promise<void> {
             peak,
           });
         }
+      } else if (command.type === "checkpoint") {
+        for (const s of states) {
+          const state = await solverState(s);
+          context.progress({ type: "state", state, peak: gpu.memory.peak });
+        }
       } else {
         await publishGradients(context, states);
       }
@@ -122,6 +133,30 @@ async function publishGradients(
       s.problem.destroy(gradients[i]);
       s.problem.setActive(saved[i]);
     });
+  }
+}
+
+/** The tile's solver state, its vectors read back with their exact bits. */
+async function solverState(s: TileState): Promise<TileSolverState> {
+  const { algorithm, iteration, scalars, vectors } = s.solver.state();
+  const parts: TileSolverState["vectors"] = {};
+  for (const [name, v] of Object.entries(vectors)) parts[name] = await s.problem.download(v);
+  return { tile: s.tile, algorithm, iteration, scalars, vectors: parts };
+}
+
+/** Puts a saved state into a tile's fresh solver (through temporary device vectors). */
+async function restoreTile(s: TileState, saved: TileSolverState): Promise<void> {
+  const { problem } = s;
+  const vectors: Record<string, GpuVariables> = {};
+  try {
+    for (const [name, parts] of Object.entries(saved.vectors)) {
+      vectors[name] = problem.upload(parts.object, parts.probe, `tile ${s.tile} saved ${name}`);
+    }
+    s.solver.restore({ ...saved, vectors });
+    // The copies out of the temporary vectors must run before those are released.
+    await problem.gpu.finish();
+  } finally {
+    for (const v of Object.values(vectors)) problem.destroy(v);
   }
 }
 
@@ -180,5 +215,8 @@ async function openTile(o: {
     conjugate: p.algorithm === "cg",
     refineProbeFrom: p.refineProbeFrom,
   });
-  return { tile, problem, x, solver };
+  const state = { tile, problem, x, solver };
+  const saved = p.resume?.[tile];
+  if (saved) await restoreTile(state, saved);
+  return state;
 }

@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "../assert.ts";
 import { runTessera, taskPermissions } from "../cli/run.ts";
+import { readProduct } from "../../src/io/product.ts";
 
 Deno.test("reconstruct --tiles 2x2 --workers 2 hands over to the tiled engine and reports each worker", async () => {
   const dir = await Deno.makeTempDir();
@@ -61,5 +62,71 @@ Deno.test("a tile grid that does not suit the data exits 2 naming the options to
     assert(run.stderr.startsWith(`error: ${args.join(" ")} does not suit`), run.stderr);
     assert(run.stderr.includes(expected), run.stderr);
   }
+  await Deno.remove(dir, { recursive: true });
+});
+
+const TILED_ITERATIONS = 8;
+
+/** A tiled run (2 x 2 tiles, 2 workers, sync exchange) checkpointing every 2 iterations. */
+function tiledArgs(input: string, out: string): string[] {
+  return [
+    "reconstruct",
+    ...["-i", input, "-o", out, "--tiles", "2x2", "--workers", "2", "--exchange", "sync"],
+    ...["-n", String(TILED_ITERATIONS), "--checkpoint-every", "2", "--refine-probe-from", "3"],
+    "--quiet",
+  ];
+}
+
+/** Starts a run and sends `signal` as soon as its first checkpoint exists. */
+async function stoppedAtCheckpoint(args: string[], out: string, signal: Deno.Signal) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../../src/main.ts", import.meta.url).pathname, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  while (!await Deno.stat(`${out}/checkpoint/state.tsck`).then(() => true, () => false)) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  child.kill(signal);
+  return await child.output();
+}
+
+Deno.test("a tiled run killed between checkpoints, or stopped with Ctrl-C, and resumed ends bit for bit like an unstopped one", async () => {
+  const dir = await Deno.makeTempDir();
+  const input = `${dir}/star.cxi`;
+  const simulate = await runTessera(
+    ["simulate", "--preset", "siemens", "--out", input, "--frame", "32", "--positions", "40"],
+  );
+  assertEquals(simulate.code, 0, simulate.stderr);
+  const straight = await runTessera(tiledArgs(input, `${dir}/straight`));
+  assertEquals(straight.code, 0, straight.stderr);
+  const reference = JSON.parse(await Deno.readTextFile(`${dir}/straight/report.json`));
+  const referenceObject = (await readProduct(`${dir}/straight/product.h5`)).object.data;
+
+  const killedOut = `${dir}/killed`;
+  const killed = await stoppedAtCheckpoint(tiledArgs(input, killedOut), killedOut, "SIGKILL");
+  assertEquals(killed.signal, "SIGKILL");
+  assert(
+    await Deno.stat(`${killedOut}/report.json`).then(() => false, () => true),
+    "the killed run must not have finished",
+  );
+  const resumed = await runTessera(["reconstruct", "--resume", killedOut, "--quiet"]);
+  assertEquals(resumed.code, 0, resumed.stderr);
+  const report = JSON.parse(await Deno.readTextFile(`${killedOut}/report.json`));
+  assert(report.resumed_from_iteration > 0, "the run continued from a checkpoint");
+  assertEquals(report.workers, 2);
+  assertEquals(report.loss_values, reference.loss_values);
+  assertEquals((await readProduct(`${killedOut}/product.h5`)).object.data, referenceObject);
+
+  const stoppedOut = `${dir}/stopped`;
+  const stopped = await stoppedAtCheckpoint(tiledArgs(input, stoppedOut), stoppedOut, "SIGINT");
+  assertEquals(stopped.code, 130, new TextDecoder().decode(stopped.stderr));
+  const stoppedReport = JSON.parse(await Deno.readTextFile(`${stoppedOut}/report.json`));
+  assertEquals(stoppedReport.interrupted, true);
+  const continued = await runTessera(
+    ["reconstruct", "--resume", stoppedOut, "-n", String(TILED_ITERATIONS), "--quiet"],
+  );
+  assertEquals(continued.code, 0, continued.stderr);
+  assertEquals((await readProduct(`${stoppedOut}/product.h5`)).object.data, referenceObject);
   await Deno.remove(dir, { recursive: true });
 });

@@ -1,0 +1,78 @@
+/**
+ * Checkpoints of tiled runs: every tile's solver state, gathered from the workers, in the one
+ * checkpoint file the engine writes atomically (`src/engine/checkpoint.ts`). A tile's vectors are
+ * arrays named `tile <t>.<vector>.object` and `tile <t>.<vector>.probe`; its scalars are in the
+ * metadata. Resuming gives each tile back its solver state, so the run continues bit for bit.
+ */
+import { InputError } from "../data/errors.ts";
+import type { Checkpoint } from "../engine/checkpoint.ts";
+import type { TileSolverState } from "./payload.ts";
+
+/** What the metadata of a tiled checkpoint holds besides the engine's own fields. */
+interface TiledMeta {
+  tiled: {
+    /** Tiles that hold positions (the computed ones). */
+    tiles: number;
+    states: Array<Omit<TileSolverState, "vectors"> & { vectors: string[] }>;
+  };
+  costs: number[];
+  lastCost: number | null;
+}
+
+/** The checkpoint of a tiled run from its tiles' states and its costs so far. */
+export function tiledCheckpoint(o: {
+  states: TileSolverState[];
+  costs: readonly number[];
+  lastCost: number | null;
+}): Checkpoint {
+  const states = [...o.states].sort((a, b) => a.tile - b.tile);
+  const arrays: Checkpoint["arrays"] = {};
+  for (const s of states) {
+    for (const [name, parts] of Object.entries(s.vectors)) {
+      arrays[`tile ${s.tile}.${name}.object`] = parts.object;
+      arrays[`tile ${s.tile}.${name}.probe`] = parts.probe;
+    }
+  }
+  const meta: TiledMeta = {
+    tiled: {
+      tiles: states.length,
+      states: states.map((s) => ({ ...s, vectors: Object.keys(s.vectors) })),
+    },
+    costs: [...o.costs],
+    lastCost: o.lastCost,
+  };
+  return { meta: { ...meta }, arrays };
+}
+
+/**
+ * The tiles' states (indexed by tile) and the costs of a checkpoint written by
+ * {@link tiledCheckpoint}, for a run over `tiles` computed tiles.
+ *
+ * @throws {InputError} when the checkpoint is not of a tiled run with the same tiles.
+ */
+export function tileStatesOf(checkpoint: Checkpoint, tiles: number): {
+  states: TileSolverState[];
+  costs: number[];
+  lastCost: number | null;
+} {
+  const meta = checkpoint.meta as Partial<TiledMeta>;
+  if (!meta.tiled || meta.tiled.tiles !== tiles) {
+    const had = meta.tiled ? `${meta.tiled.tiles} tiles` : "one device";
+    throw new InputError(
+      `Cannot resume this tiled run (${tiles} tiles with positions) from a checkpoint of ` +
+        `${had}: resume with the options the checkpoint was written with.`,
+    );
+  }
+  const states = new Array<TileSolverState>(tiles);
+  for (const s of meta.tiled.states) {
+    const vectors: TileSolverState["vectors"] = {};
+    for (const name of s.vectors) {
+      vectors[name] = {
+        object: checkpoint.arrays[`tile ${s.tile}.${name}.object`] as Float32Array,
+        probe: checkpoint.arrays[`tile ${s.tile}.${name}.probe`] as Float32Array,
+      };
+    }
+    states[s.tile] = { ...s, vectors };
+  }
+  return { states, costs: meta.costs ?? [], lastCost: meta.lastCost ?? null };
+}

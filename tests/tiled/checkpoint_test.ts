@@ -1,0 +1,60 @@
+/**
+ * Tiled checkpoints in process: a session restarted from another's checkpoint continues with
+ * the same bits, and a checkpoint of another tile grid is refused.
+ */
+import { InputError } from "../../src/data/errors.ts";
+import { simulateDataset } from "../../src/simulate/mod.ts";
+import { openTiledSession, tileStatesOf } from "../../src/tiled/mod.ts";
+import { assert, assertEquals, assertThrows } from "../assert.ts";
+import { nearTruth, type Run } from "./fixture.ts";
+
+async function smallRun(): Promise<Run> {
+  const { dataset, truth } = await simulateDataset({
+    preset: "siemens",
+    frame: 32,
+    positions: 40,
+    seed: 6,
+  });
+  return {
+    dataset,
+    exchange: "sync",
+    algorithm: "cg",
+    refineProbeFrom: 2,
+    slices: 1,
+    modes: 1,
+    noise: "poisson",
+    initial: nearTruth([truth.object, truth.probe], 0.3),
+  };
+}
+
+Deno.test("cg on 2 x 2 tiles (2 workers) resumed from a checkpoint after 2 iterations ends bit for bit like 5 iterations straight", async () => {
+  const run = await smallRun();
+  const first = await openTiledSession({ ...run, tiles: [2, 2], workers: 2 });
+  let checkpoint;
+  let straight;
+  try {
+    for (let i = 0; i < 2; i++) await first.step();
+    checkpoint = await first.checkpoint();
+    for (let i = 2; i < 5; i++) await first.step();
+    straight = await first.result();
+  } finally {
+    await first.destroy();
+  }
+  assertEquals(Object.keys(checkpoint.arrays).length, 4 * 3 * 2, "x, direction, gradient");
+  const second = await openTiledSession({ ...run, tiles: [2, 2], workers: 2, resume: checkpoint });
+  try {
+    assertEquals(second.iteration, 2);
+    for (let i = 2; i < 5; i++) await second.step();
+    const resumed = await second.result();
+    assertEquals(resumed.object.data, straight.object.data);
+    assertEquals(resumed.probe.data, straight.probe.data);
+    assertEquals(resumed.finalCost, straight.finalCost);
+    assertEquals([...second.costs], [...first.costs]);
+  } finally {
+    await second.destroy();
+  }
+  const error = assertThrows(() => tileStatesOf(checkpoint, 9), InputError);
+  assert(error.message.includes("from a checkpoint of 4 tiles"), error.message);
+  const single = assertThrows(() => tileStatesOf({ meta: {}, arrays: {} }, 4), InputError);
+  assert(single.message.includes("from a checkpoint of one device"), single.message);
+});
