@@ -49,40 +49,77 @@ export async function openForReading(path: string): Promise<File> {
   } catch {
     throw new InputError(`Cannot read ${path}: the file does not exist or is not readable.`, path);
   }
-  if (!(await hasSignature(path, size))) {
+  const superblock = await findSuperblock(path, size);
+  if (superblock === null) {
     throw new InputError(
       `Cannot read ${path}: it is not an HDF5 file (no HDF5 signature found); expected a CXI ` +
         `file, which is HDF5.`,
       path,
     );
   }
+  // Checked here rather than from HDF5's error: h5wasm formats HDF5's errors through a temporary
+  // file, which a run allowed to write only its output directory may not create.
+  const expected = await storedEndOfFile(path, superblock);
+  if (expected !== null && size < expected) throw truncatedError(path, size, expected);
   try {
     return new h5wasm.File(path, "r");
   } catch (error) {
     const text = String(error);
     const truncated = /truncated file: eof = (\d+).*stored_eof = (\d+)/.exec(text);
-    if (truncated) {
-      throw new InputError(
-        `Cannot read ${path}: the file is truncated (${truncated[1]} bytes on disk, ` +
-          `${truncated[2]} expected); it was probably not copied or written completely.`,
-        path,
-      );
-    }
+    if (truncated) throw truncatedError(path, Number(truncated[1]), Number(truncated[2]));
     throw new InputError(`Cannot read ${path} as HDF5: ${lastHdf5Message(text)}`, path);
   }
 }
 
-async function hasSignature(path: string, size: number): Promise<boolean> {
+function truncatedError(path: string, size: number, expected: number): InputError {
+  return new InputError(
+    `Cannot read ${path}: the file is truncated (${size} bytes on disk, ${expected} ` +
+      `expected); it was probably not copied or written completely.`,
+    path,
+  );
+}
+
+/** Byte offset of the HDF5 superblock (0, 512, 1024, ... as a user block allows), or null. */
+async function findSuperblock(path: string, size: number): Promise<number | null> {
   const file = await Deno.open(path, { read: true });
   try {
     const bytes = new Uint8Array(SIGNATURE.length);
     for (let offset = 0; offset + bytes.length <= size; offset = offset ? offset * 2 : 512) {
       await file.seek(offset, Deno.SeekMode.Start);
       if ((await file.read(bytes)) === bytes.length && SIGNATURE.every((b, i) => bytes[i] === b)) {
-        return true;
+        return offset;
       }
     }
-    return false;
+    return null;
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * The file size the superblock records (base address + end-of-file address), or null for a
+ * superblock version this does not know. Layouts from the HDF5 file format specification:
+ * versions 0 and 1 hold the end-of-file address after the base and free-space addresses at
+ * byte 24 (28 for version 1); versions 2 and 3 after the base and extension addresses at 12.
+ */
+async function storedEndOfFile(path: string, superblock: number): Promise<number | null> {
+  const file = await Deno.open(path, { read: true });
+  try {
+    const head = new Uint8Array(64);
+    await file.seek(superblock, Deno.SeekMode.Start);
+    const got = await file.read(head);
+    if (got === null || got < 16) return null;
+    const view = new DataView(head.buffer);
+    const version = head[8];
+    const offsets = version <= 1 ? head[13] : head[9];
+    if (offsets !== 8 && offsets !== 4) return null;
+    const at = version === 0 ? 24 : version === 1 ? 28 : version <= 3 ? 12 : -1;
+    if (at < 0 || at + 3 * offsets > got) return null;
+    const read = (i: number) =>
+      offsets === 8 ? Number(view.getBigUint64(i, true)) : view.getUint32(i, true);
+    const base = read(at);
+    const eof = read(at + 2 * offsets);
+    return base + eof;
   } finally {
     file.close();
   }
