@@ -67,7 +67,11 @@ export async function openForReading(path: string): Promise<File> {
     const text = String(error);
     const truncated = /truncated file: eof = (\d+).*stored_eof = (\d+)/.exec(text);
     if (truncated) throw truncatedError(path, Number(truncated[1]), Number(truncated[2]));
-    throw new InputError(`Cannot read ${path} as HDF5: ${lastHdf5Message(text)}`, path);
+    // Without write access to the temporary directory h5wasm cannot format HDF5's own trace.
+    const why = /NotCapable|Requires write access/.test(text)
+      ? "HDF5 could not open it; the file may be damaged"
+      : lastHdf5Message(text);
+    throw new InputError(`Cannot read ${path} as HDF5: ${why}`, path);
   }
 }
 
