@@ -1,4 +1,4 @@
-import type { Gpu } from "../gpu/mod.ts";
+import type { Binding, Gpu } from "../gpu/mod.ts";
 import { unrolledPassWgsl } from "./_codegen.ts";
 import {
   type FftDesign,
@@ -22,6 +22,35 @@ export interface FftOptions {
   /** Byte offsets into src/dst (multiples of 8 * n * n). */
   srcOffset?: number;
   dstOffset?: number;
+  /**
+   * Elementwise work done by the transform's first loads and/or last stores (see
+   * {@link Fft2.fuse}); not with shifts or offsets. With `load`, src is read only by the fusion.
+   */
+  fusion?: FusionCall;
+}
+
+/** WGSL of a fusion: see `PassFusion` in `_codegen.ts` for what `code` defines. */
+export interface FftFusion {
+  /** Names its pipelines. */
+  name: string;
+  code: string;
+}
+
+/** A fusion compiled for one plan by {@link Fft2.fuse}. */
+export interface FusedPasses {
+  readonly name: string;
+  readonly load: GPUComputePipeline;
+  readonly store: GPUComputePipeline;
+}
+
+/**
+ * What one transform fuses: the compiled passes and, for the fused loads and/or stores, their
+ * bindings from number 4 on (null for a number the pass does not use).
+ */
+export interface FusionCall {
+  passes: FusedPasses;
+  load?: (Binding | null)[];
+  store?: (Binding | null)[];
 }
 
 /** Options of {@link Fft2.create}. */
@@ -121,6 +150,30 @@ export class Fft2 {
     this.#record(src, dst, batch, options, true);
   }
 
+  /**
+   * Compiles a fusion's first (loading) and last (storing) passes for this plan, or returns null
+   * for the workgroup design, whose callers run their elementwise kernels apart. The pipelines
+   * compile at their first dispatch.
+   */
+  async fuse(fusion: FftFusion): Promise<FusedPasses | null> {
+    if (this.design !== "unrolled") return null;
+    const first = this.#passes[0].plan;
+    const last = this.#passes[this.#passes.length - 1].plan;
+    const compile = (plan: PassPlan, load: boolean) =>
+      this.gpu.pipeline({
+        file: `generated:fft-radix${plan.radix}${plan.twiddled ? "-twiddled" : ""}-${fusion.name}-${
+          load ? "load" : "store"
+        }`,
+        code: unrolledPassWgsl(plan.radix, plan.twiddled, {
+          code: fusion.code,
+          load,
+          store: !load,
+        }),
+      });
+    const [load, store] = await Promise.all([compile(first, true), compile(last, false)]);
+    return { name: fusion.name, load, store };
+  }
+
   /** Releases the plan's scratch and twiddle buffers. */
   destroy(): void {
     this.gpu.release(this.#scratch, this.#twiddles);
@@ -141,9 +194,12 @@ export class Fft2 {
     if (!Number.isInteger(batch) || batch < 0) {
       throw new RangeError(`Cannot transform ${batch} frames: expected a whole number`);
     }
-    for (
-      const [name, offset, buffer] of [["src", srcOffset, src], ["dst", dstOffset, dst]] as const
-    ) {
+    const fusion = options.fusion;
+    if (fusion && (options.shiftInput || options.shiftOutput || srcOffset || dstOffset)) {
+      throw new RangeError("Cannot fuse work into a transform with shifts or offsets");
+    }
+    const checked = [["src", srcOffset, src], ["dst", dstOffset, dst]] as const;
+    for (const [name, offset, buffer] of checked.slice(fusion?.load ? 1 : 0)) {
       if (offset % frameBytes !== 0 || offset < 0 || offset + batch * frameBytes > buffer.size) {
         throw new RangeError(
           `Cannot transform ${batch} frames of ${n} x ${n} at ${name} offset ${offset}: ` +
@@ -180,9 +236,13 @@ export class Fft2 {
         outRe: scale,
         outIm: last && inverse ? -scale : scale,
       });
-      const bindings = [this.gpu.params(params), input, output];
-      if (this.design === "workgroup" || pass.plan.twiddled) bindings.push(this.#twiddles);
-      this.gpu.dispatch(pass.pipeline, bindings, workgroups);
+      const bindings: (Binding | null)[] = [this.gpu.params(params), input, output];
+      const twiddles = this.design === "workgroup" || pass.plan.twiddled;
+      const fused = first ? fusion?.load : last ? fusion?.store : undefined;
+      if (twiddles || fused) bindings.push(twiddles ? this.#twiddles : null);
+      if (fused) bindings.push(...fused);
+      const pipeline = !fused ? pass.pipeline : first ? fusion!.passes.load : fusion!.passes.store;
+      this.gpu.dispatch(pipeline, bindings, workgroups);
     });
   }
 

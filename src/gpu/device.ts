@@ -132,17 +132,17 @@ export class Gpu {
   /**
    * Records one compute dispatch. `workgroups` is a count along x, or [x, y, z]; a count above
    * the per-dimension limit is folded into x and y, and the kernel recovers its linear index as
-   * `wid.x + wid.y * nwg.x` (see `wgsl/README.md`).
+   * `wid.x + wid.y * nwg.x` (see `wgsl/README.md`). `bindings[i]` goes to binding i; a null
+   * leaves binding i out (a number the kernel does not use).
    */
   dispatch(
     pipeline: GPUComputePipeline,
-    bindings: Binding[],
+    bindings: (Binding | null)[],
     workgroups: number | [number, number?, number?],
   ): void {
-    const entries = bindings.map((b, binding) => ({
-      binding,
-      resource: b instanceof GPUBuffer ? { buffer: b } : b,
-    }));
+    const entries = bindings.flatMap((b, binding) =>
+      b === null ? [] : [{ binding, resource: b instanceof GPUBuffer ? { buffer: b } : b }]
+    );
     const group = this.device.createBindGroup({
       layout: pipeline.getBindGroupLayout(0),
       entries,

@@ -1,3 +1,4 @@
+export * from "./exit_wave.ts";
 export * from "./far_field.ts";
 export * from "./fresnel.ts";
 export * from "./gather_index.ts";

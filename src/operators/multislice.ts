@@ -2,6 +2,7 @@ import type { Gpu } from "../gpu/mod.ts";
 import type { Fft2 } from "../fft/mod.ts";
 import type { Elementwise } from "../kernels/mod.ts";
 import type { Propagation } from "../physics/reference.ts";
+import { ExitWave } from "./exit_wave.ts";
 import { Fresnel } from "./fresnel.ts";
 import { ObjectWindows, type WindowCall } from "./object_windows.ts";
 import { ProbePlacement } from "./probe_placement.ts";
@@ -42,6 +43,7 @@ export class Multislice {
   readonly windows: ObjectWindows;
   readonly placement: ProbePlacement;
   readonly fresnel: Fresnel | null;
+  readonly exitWave: ExitWave;
   readonly waves: GPUBuffer;
   readonly patch: GPUBuffer;
   readonly spectrum: GPUBuffer;
@@ -52,11 +54,13 @@ export class Multislice {
     private readonly o: MultisliceOptions,
     windows: ObjectWindows,
     placement: ProbePlacement,
+    exitWave: ExitWave,
   ) {
     const { gpu, fft, scan, slices, modes } = o;
     const m2 = fft.n * fft.n;
     this.windows = windows;
     this.placement = placement;
+    this.exitWave = exitWave;
     this.fresnel = slices > 1 ? new Fresnel(gpu, fft, o.ew, o.propagation!) : null;
     this.waves = gpu.buffer(8 * slices * scan.maxBatch * modes * m2, "multislice waves");
     this.patch = gpu.buffer(8 * scan.maxBatch * m2, "multislice patches");
@@ -71,7 +75,8 @@ export class Multislice {
     }
     const windows = await ObjectWindows.create(o.gpu, o.scan);
     const placement = await ProbePlacement.create(o.gpu, o.fft, o.scan, o.modes);
-    return new Multislice(o, windows, placement);
+    const exitWave = await ExitWave.create({ gpu: o.gpu, fft: o.fft, placement, windows });
+    return new Multislice(o, windows, placement, exitWave);
   }
 
   /** Object slices S. */
@@ -91,16 +96,21 @@ export class Multislice {
 
   /** out <- exit waves of the batch (count x K x M x M); stores slice inputs when `store`. */
   forward(object: GPUBuffer, out: GPUBuffer, batch: Batch, store = true): void {
-    const { fft, slices, modes } = this.o;
+    const { slices, modes } = this.o;
     const frames = batch.count * modes;
     // When storing, the shifted probes go straight into the first slot of the stored waves.
-    const first = store ? this.waves : out;
-    this.placement.place(this.spectrum, first, batch);
-    fft.inverse(first, first, frames);
-    for (let s = 0; s < slices; s++) {
-      const wave = !store ? "input" : s === 0 ? "stored" : "store";
+    this.exitWave.forward({
+      spectrum: this.spectrum,
+      object,
+      waves: this.waves,
+      out,
+      batch,
+      store,
+    });
+    for (let s = 1; s < slices; s++) {
+      this.fresnel!.forward(out, out, frames);
+      const wave = store ? "store" : "input";
       this.windows.multiply(object, out, this.waves, this.#call(batch, s), wave);
-      if (s < slices - 1) this.fresnel!.forward(out, out, frames);
     }
   }
 

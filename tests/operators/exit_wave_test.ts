@@ -1,0 +1,96 @@
+import { assert, assertLessOrEqual } from "../assert.ts";
+import { requestGpu } from "../../src/gpu/mod.ts";
+import { Fft2 } from "../../src/fft/mod.ts";
+import { fft2Reference } from "../../src/fft/reference.ts";
+import { shiftKernel, windowOf } from "../../src/physics/reference.ts";
+import { ExitWave, ObjectWindows, ProbePlacement } from "../../src/operators/mod.ts";
+import { maxRelative, nans, randomF32 } from "../kernels/random.ts";
+import { randomScan } from "./setup.ts";
+
+const M = 32;
+
+/** float64 shifted probes F^-1(ramp_b spec_k) and exit waves O[window b] times them. */
+function reference(
+  spectrum: Float32Array,
+  object: Float32Array,
+  shape: [number, number],
+  window: { top: number; left: number; fy: number; fx: number },
+  modes: number,
+): { waves: Float64Array; out: Float64Array } {
+  const m2 = M * M;
+  const re = new Float64Array(modes * m2);
+  const im = new Float64Array(modes * m2);
+  const ramp = shiftKernel(M, window.fy, window.fx)!;
+  for (let i = 0; i < modes * m2; i++) {
+    const [a, b, c, d] = [
+      spectrum[2 * i],
+      spectrum[2 * i + 1],
+      ramp[2 * (i % m2)],
+      ramp[2 * (i % m2) + 1],
+    ];
+    re[i] = a * c - b * d;
+    im[i] = a * d + b * c;
+  }
+  fft2Reference(re, im, M, modes, true);
+  const waves = new Float64Array(2 * modes * m2);
+  const out = new Float64Array(2 * modes * m2);
+  for (let i = 0; i < modes * m2; i++) {
+    const p = i % m2;
+    const o = 2 * ((window.top + Math.floor(p / M)) * shape[1] + window.left + (p % M));
+    [waves[2 * i], waves[2 * i + 1]] = [re[i], im[i]];
+    out[2 * i] = object[o] * re[i] - object[o + 1] * im[i];
+    out[2 * i + 1] = object[o] * im[i] + object[o + 1] * re[i];
+  }
+  return { waves, out };
+}
+
+for (const design of ["unrolled", "workgroup"] as const) {
+  Deno.test(`ExitWave makes O[window] F^-1(ramp spec) like float64, kept waves or not (${design} FFT)`, async () => {
+    const gpu = await requestGpu({ label: "exit wave test" });
+    try {
+      const fft = await Fft2.create(gpu, M, { design });
+      const [positions, modes] = [6, 2];
+      const shape: [number, number] = [75, 80];
+      const scan = randomScan(gpu, positions, M, shape);
+      const placement = await ProbePlacement.create(gpu, fft, scan, modes);
+      const windows = await ObjectWindows.create(gpu, scan);
+      const exitWave = await ExitWave.create({ gpu, fft, placement, windows });
+      // The unrolled design fuses the work into the FFT; the workgroup design runs it apart.
+      assert(exitWave.isFused === (design === "unrolled"));
+      const spectrum = randomF32(2 * modes * M * M);
+      const object = randomF32(2 * shape[0] * shape[1]);
+      const n = 2 * positions * modes * M * M;
+      for (const store of [true, false]) {
+        const waves = gpu.upload(nans(n), "waves");
+        const out = gpu.upload(nans(n), "out");
+        exitWave.forward({
+          spectrum: gpu.upload(spectrum, "spectrum"),
+          object: gpu.upload(object, "object"),
+          waves,
+          out,
+          batch: scan.batches[0],
+          store,
+        });
+        const [gotWaves, gotOut] = [await gpu.readF32(waves), await gpu.readF32(out)];
+        const frame = 2 * modes * M * M;
+        for (let b = 0; b < positions; b++) {
+          const w = windowOf(scan.positionsY[b], scan.positionsX[b], M);
+          const want = reference(spectrum, object, shape, w, modes);
+          const slot = (x: Float32Array) => x.subarray(b * frame, (b + 1) * frame);
+          assertLessOrEqual(maxRelative(slot(gotOut), want.out), 1e-5, `out, position ${b}`);
+          if (store) {
+            assertLessOrEqual(maxRelative(slot(gotWaves), want.waves), 1e-5, `wave ${b}`);
+          }
+        }
+        // Without `store` the waves stay untouched.
+        if (!store) assert(gotWaves.every(Number.isNaN));
+        gpu.release(waves, out);
+      }
+      placement.destroy();
+      scan.destroy();
+      fft.destroy();
+    } finally {
+      gpu.destroy();
+    }
+  });
+}
