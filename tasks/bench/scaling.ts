@@ -1,8 +1,8 @@
 /**
- * `deno task bench scaling [--json] [--positions N] [--reps N] [--rounds N] [--profile]`: seconds
- * per `gd` iteration of one problem (frame 64, 800 positions by default, cut into 1 x 2 tiles) run
- * by one worker holding both tiles and by two workers holding one each, and the speed-up of two
- * over one (target >= 1.6).
+ * `deno task bench scaling [--json] [--positions N] [--reps N] [--profile]`: seconds per `gd`
+ * iteration of one problem (frame 64, 800 positions by default, cut into 1 x 2 tiles) run by one
+ * worker holding both tiles and by two workers holding one each, and the speed-up of two over one
+ * (target >= 1.6).
  *
  * Devices of fixed size (DESIGN section 6): on the software adapter every device of a process
  * shares one compute thread pool of `LP_NUM_THREADS` threads (measured: with
@@ -12,10 +12,10 @@
  * own threading gives without tiling) and two workers with `LP_NUM_THREADS=1` (the shared pool:
  * about one core busy, whatever the workers).
  *
- * Fairness: every configuration solves the same problem from the same start; each child warms up
- * for two iterations (pipeline compilation) before timing; the children run in turn for
- * `--rounds` rounds of `--reps` iterations each, so a change in the machine's other load hits
- * all alike; medians over all timed iterations. Beside each median, the child's CPU time over
+ * Fairness: every configuration solves the same problem from the same start; all children are
+ * started and warmed up (two iterations: pipeline compilation) before any timing, then the
+ * parent asks them for one iteration each in turn, `--reps` times (default 6), so a change in the
+ * machine's other load hits all alike; medians. Beside each median, the child's CPU time over
  * wall time ("cores busy") shows how many cores a configuration really used. `--profile` adds
  * each worker's median milliseconds per iteration in each phase: readback (waiting on `mapAsync`:
  * the device finishing queued work plus the poll interval), waits on peers, host strip sums and
@@ -42,16 +42,15 @@ interface Options {
   json: boolean;
   positions: number;
   reps: number;
-  rounds: number;
   profile: boolean;
 }
 
-/** What a child process measures: one configuration's per-iteration samples. */
-interface Samples {
-  seconds: number[];
-  cores: number[];
-  /** Per rank, each timed iteration's profile. */
-  profiles: ProfileSnapshot[][];
+/** One timed iteration of a child: wall seconds, cores busy and each worker's profile. */
+interface Sample {
+  seconds: number;
+  cores: number;
+  /** Per rank, the profile of this iteration (its wall is the iteration's). */
+  profiles: ProfileSnapshot[];
 }
 
 /** The configurations compared: workers and the process's compute threads. */
@@ -63,68 +62,86 @@ const CONFIGS = [
 ];
 
 function parse(args: string[]): Options & { workers: number } {
-  const out = { json: false, positions: 800, reps: 3, rounds: 2, profile: false, workers: 1 };
-  const numeric = { "--positions": "positions", "--reps": "reps", "--rounds": "rounds" } as const;
+  const out = { json: false, positions: 800, reps: 6, profile: false, workers: 1 };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--json") out.json = true;
     else if (a === "--profile") out.profile = true;
     else if (a === CHILD) out.workers = Number(args[++i]);
-    else if (a in numeric) out[numeric[a as keyof typeof numeric]] = Number(args[++i]);
+    else if (a === "--positions") out.positions = Number(args[++i]);
+    else if (a === "--reps") out.reps = Number(args[++i]);
     else {
       throw new RangeError(
-        `Unknown option ${a}: expected --json, --positions, --reps, --rounds or --profile`,
+        `Unknown option ${a}: expected --json, --positions, --reps or --profile`,
       );
     }
   }
-  if (!(out.positions >= 2) || !(out.reps >= 1) || !(out.rounds >= 1)) {
-    throw new RangeError(
-      `Expected --positions >= 2, --reps >= 1 and --rounds >= 1, got ${args.join(" ")}`,
-    );
+  if (!(out.positions >= 2) || !(out.reps >= 1)) {
+    throw new RangeError(`Expected --positions >= 2 and --reps >= 1, got ${args.join(" ")}`);
   }
   return out;
 }
 
-/** Child process: opens the session, warms up, times `reps` iterations, prints JSON samples. */
+/** The lines of a byte stream, one `next()` at a time. */
+async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for await (const chunk of stream) {
+    buffered += decoder.decode(chunk, { stream: true });
+    for (let at = buffered.indexOf("\n"); at >= 0; at = buffered.indexOf("\n")) {
+      yield buffered.slice(0, at);
+      buffered = buffered.slice(at + 1);
+    }
+  }
+}
+
+/**
+ * Child process: opens the session and warms up, prints `ready`, then runs one timed iteration
+ * per `step` line on its input and prints its {@link Sample} as a JSON line, until `end`.
+ */
 async function child(options: Options & { workers: number }): Promise<void> {
   const base = await benchProblem(64, options.positions);
   const latest = new Map<number, ProfileSnapshot>();
   const stop = options.profile
     ? watchProfiles((rank, snapshot) => latest.set(rank, snapshot))
     : () => {};
-  const samples: Samples = { seconds: [], cores: [], profiles: [] };
   const session = await openTiledSession({ ...base, tiles: [1, 2], workers: options.workers });
   try {
     for (let i = 0; i < WARMUP; i++) await session.step();
-    for (let r = 0; r < options.reps; r++) {
+    console.log("ready");
+    for await (const line of lines(Deno.stdin.readable)) {
+      if (line !== "step") break;
       const before = new Map(latest);
       const cpu0 = processCpuMs();
       const t0 = performance.now();
       await session.step();
       const wall = performance.now() - t0;
-      samples.seconds.push(wall / 1000);
-      samples.cores.push((processCpuMs() - cpu0) / wall);
-      for (const [rank, now] of latest) {
-        const was = before.get(rank);
-        if (was) (samples.profiles[rank] ??= []).push(difference(now, was));
-      }
+      const profiles = [...latest].sort(([a], [b]) => a - b).map(([rank, now]) =>
+        difference(now, before.get(rank)!, wall)
+      );
+      const sample: Sample = {
+        seconds: wall / 1000,
+        cores: (processCpuMs() - cpu0) / wall,
+        profiles,
+      };
+      console.log(JSON.stringify(sample));
     }
   } finally {
     stop();
     await session.destroy();
   }
-  console.log(JSON.stringify(samples));
 }
 
-function difference(a: ProfileSnapshot, b: ProfileSnapshot): ProfileSnapshot {
+/**
+ * The profile of one iteration of `wallMs` from cumulative snapshots taken at the end of it and
+ * of the one before: phase times only grow while the worker works, so their differences hold; the
+ * rest of the iteration is "other".
+ */
+function difference(a: ProfileSnapshot, b: ProfileSnapshot, wallMs: number): ProfileSnapshot {
   const phases = { ...a.phases };
   for (const k of Object.keys(phases) as Array<keyof typeof phases>) phases[k] -= b.phases[k];
-  return {
-    wallMs: a.wallMs - b.wallMs,
-    cpuMs: a.cpuMs - b.cpuMs,
-    phases,
-    otherMs: a.otherMs - b.otherMs,
-  };
+  const inside = (a.wallMs - a.otherMs) - (b.wallMs - b.otherMs);
+  return { wallMs, cpuMs: a.cpuMs - b.cpuMs, phases, otherMs: wallMs - inside };
 }
 
 /** Median per field of per-iteration profiles, rounded to 0.1 ms. */
@@ -145,29 +162,65 @@ function loadAverage(): number {
   return Deno.loadavg()[0];
 }
 
-async function runChild(
+/** A started child: sends it commands and reads its answers. */
+interface Child {
+  config: { workers: number; threads: number };
+  process: Deno.ChildProcess;
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+  replies: AsyncGenerator<string>;
+}
+
+async function startChild(
   options: Options,
   config: { workers: number; threads: number },
-): Promise<Samples> {
+): Promise<Child> {
   const flags = [CHILD, String(config.workers), "--positions", String(options.positions)];
-  flags.push("--reps", String(options.reps), ...(options.profile ? ["--profile"] : []));
-  const command = new Deno.Command(Deno.execPath(), {
+  if (options.profile) flags.push("--profile");
+  const process = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", new URL(import.meta.url).pathname, ...flags],
     env: { LP_NUM_THREADS: String(config.threads) },
+    stdin: "piped",
     stdout: "piped",
     stderr: "inherit",
-  });
-  // A child that dies (seen once: heap corruption reported by glibc inside the software
-  // driver) is run again once, and said so; a second failure ends the benchmark.
-  for (let attempt = 1;; attempt++) {
-    const { code, stdout } = await command.output();
-    if (code === 0) {
-      const lines = new TextDecoder().decode(stdout).trim().split("\n");
-      return JSON.parse(lines[lines.length - 1]);
+  }).spawn();
+  const child = {
+    config,
+    process,
+    writer: process.stdin.getWriter(),
+    replies: lines(process.stdout),
+  };
+  await reply(child, "ready");
+  return child;
+}
+
+/** The child's next line (checked against `expected` when given). */
+async function reply(child: Child, expected?: string): Promise<string> {
+  const { value, done } = await child.replies.next();
+  const what = `${child.config.workers} worker(s), LP_NUM_THREADS=${child.config.threads}`;
+  if (done) throw new Error(`The scaling measurement of ${what} ended early`);
+  if (expected !== undefined && value !== expected) {
+    throw new Error(`The scaling measurement of ${what} said "${value}", not "${expected}"`);
+  }
+  return value;
+}
+
+async function send(child: Child, line: string): Promise<void> {
+  await child.writer.write(new TextEncoder().encode(line + "\n"));
+}
+
+/** Tells each child to end and waits for it; a child dying on its way out is only reported. */
+async function endAll(children: Child[]): Promise<void> {
+  for (const child of children) {
+    await send(child, "end").catch(() => {});
+    await child.writer.close().catch(() => {});
+    const { code } = await child.process.status;
+    if (code !== 0) {
+      const { workers, threads } = child.config;
+      console.error(
+        `note: the child of ${workers} worker(s), LP_NUM_THREADS=${threads} exited with ` +
+          `status ${code} after its measurements`,
+      );
     }
-    const what = `${config.workers} worker(s), LP_NUM_THREADS=${config.threads}`;
-    if (attempt === 2) throw new Error(`The scaling measurement of ${what} failed twice`);
-    console.error(`The scaling measurement of ${what} failed (exit status ${code}); once more`);
   }
 }
 
@@ -175,23 +228,32 @@ export async function run(args: string[]): Promise<void> {
   const options = parse(args);
   if (args.includes(CHILD)) return await child(options);
   const load = [loadAverage()];
-  const all: Samples[] = CONFIGS.map(() => ({ seconds: [], cores: [], profiles: [] }));
-  for (let round = 0; round < options.rounds; round++) {
-    for (const [i, config] of CONFIGS.entries()) {
-      const got = await runChild(options, config);
-      all[i].seconds.push(...got.seconds);
-      all[i].cores.push(...got.cores);
-      got.profiles.forEach((list, rank) => (all[i].profiles[rank] ??= []).push(...list));
+  const children: Child[] = [];
+  const samples: Sample[][] = CONFIGS.map(() => []);
+  try {
+    for (const config of CONFIGS) children.push(await startChild(options, config));
+    for (let r = 0; r < options.reps; r++) {
+      for (const [i, child] of children.entries()) {
+        await send(child, "step");
+        samples[i].push(JSON.parse(await reply(child)));
+      }
     }
+  } finally {
+    await endAll(children);
   }
   load.push(loadAverage());
   const runs = CONFIGS.map((config, i) => ({
     workers: config.workers,
     lp_num_threads: config.threads,
-    s_per_iteration: median(all[i].seconds),
-    cores_busy: Math.round(100 * median(all[i].cores)) / 100,
+    s_per_iteration: median(samples[i].map((x) => x.seconds)),
+    cores_busy: Math.round(100 * median(samples[i].map((x) => x.cores))) / 100,
     ...(options.profile
-      ? { profile: all[i].profiles.map((list, rank) => ({ rank, ...medianProfile(list) })) }
+      ? {
+        profile: samples[i][0].profiles.map((_, rank) => ({
+          rank,
+          ...medianProfile(samples[i].map((x) => x.profiles[rank])),
+        })),
+      }
       : {}),
   }));
   const result = {
@@ -208,8 +270,8 @@ export async function run(args: string[]): Promise<void> {
     return;
   }
   console.log(
-    `${options.positions} positions, 1 x 2 tiles, ${options.rounds} x ${options.reps} timed ` +
-      `iterations per configuration, load average ${load.join(" -> ")}`,
+    `${options.positions} positions, 1 x 2 tiles, ${options.reps} timed iterations per ` +
+      `configuration, in turn; load average ${load.map((l) => l.toFixed(2)).join(" -> ")}`,
   );
   for (const r of runs) {
     console.log(
