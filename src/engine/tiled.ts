@@ -36,6 +36,7 @@ export async function openTiled(o: OpenSessionOptions): Promise<Session> {
       }
       : null,
     resume: o.checkpoint,
+    memoryBudget: options.memoryBudget,
   });
 }
 

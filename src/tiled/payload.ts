@@ -30,6 +30,8 @@ export interface TiledPayload {
   refineProbeFrom?: number;
   exchange: ExchangeMode;
   batchSize: number;
+  /** Device bytes a worker may use: its tiles are then streamed (null: all resident). */
+  memoryBudget: number | null;
   /** Per tile (by index), the solver state to continue from (`--resume`), or null. */
   resume: Array<TileSolverState | null> | null;
 }
@@ -58,6 +60,8 @@ export type TiledEvent =
     type: "ready";
     rank: number;
     bytes: number;
+    /** Device bytes one streamed tile needed, or null when the tiles are resident. */
+    tileBytes: number | null;
     /** The worker's own adapter (each worker requests its device). */
     adapter: { description: string; fallback: boolean };
   }

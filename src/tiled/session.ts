@@ -1,3 +1,4 @@
+import { InputError } from "../data/errors.ts";
 import { type ComplexArray, type Dataset, MemoryFrames } from "../data/mod.ts";
 import type { Checkpoint } from "../engine/checkpoint.ts";
 import type { Session } from "../engine/session.ts";
@@ -27,6 +28,11 @@ export interface TiledSessionOptions {
   batchSize?: number;
   /** A worker silent this long is declared dead (default the pool's). */
   silenceMs?: number;
+  /**
+   * Device bytes each worker may use: its tiles then stay on the host and go through its device
+   * one at a time (`streamed_problem.ts`). Null or absent: every tile resident.
+   */
+  memoryBudget?: number | null;
   /** A checkpoint of the same run (see `tiledCheckpoint`) to continue from. */
   resume?: Checkpoint | null;
 }
@@ -103,6 +109,7 @@ export class TiledSession implements Session {
       exchange: options.exchange,
       batchSize: options.batchSize ?? 64,
       resume: resumed?.states ?? null,
+      memoryBudget: options.memoryBudget ?? null,
     };
     const session = new TiledSession(tiling, alsoOwned, options, payload);
     if (resumed) {
@@ -112,6 +119,7 @@ export class TiledSession implements Session {
     try {
       const ready = await session.#collect("ready", options.workers);
       session.#adapter = adapterOf(ready);
+      checkBudget(ready, options.memoryBudget ?? null);
     } catch (error) {
       await session.destroy();
       throw error;
@@ -249,6 +257,20 @@ function adapterOf(ready: TiledEvent[]): { description: string; fallback: boolea
     description: `${descriptions.join(", ")} (${adapters.length} workers, one device each)`,
     fallback: adapters.some((a) => a.fallback),
   };
+}
+
+/**
+ * @throws {InputError} when a worker needed more device bytes than the budget for one tile.
+ */
+function checkBudget(ready: TiledEvent[], budget: number | null): void {
+  if (budget === null) return;
+  const need = Math.max(...ready.map((e) => e.type === "ready" ? e.tileBytes ?? 0 : 0));
+  if (need <= budget) return;
+  throw new InputError(
+    `--memory-budget ${budget} cannot hold one tile: a worker needs ${need} device bytes ` +
+      `(${(need / 2 ** 20).toFixed(1)} MiB) for its largest tile; raise the budget or use more ` +
+      "tiles.",
+  );
 }
 
 /** Mailboxes of the gradient exchange (S planes), then of the illumination exchange (1 plane). */

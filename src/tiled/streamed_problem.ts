@@ -1,0 +1,325 @@
+/**
+ * Tiles streamed through one device (`--memory-budget`): a worker keeps every tile's vectors in
+ * host memory and makes one tile resident at a time for the device work of a phase (cost,
+ * gradient, preconditioner). The sums across tiles and workers run on the host, between the
+ * device passes, through the same {@link TileReductions} meetings in the same order as the
+ * resident run, so the results equal it up to float32 rounding of the vector arithmetic.
+ */
+import type { Gpu } from "../gpu/mod.ts";
+import type { ReductionBackend, TileReduction } from "../parallel/mod.ts";
+import { HostGradients } from "../parallel/mod.ts";
+import { PRECONDITIONER_FLOOR } from "../physics/reference_problem.ts";
+import type { GpuProblem, GpuVariables, Reduction } from "../problem/mod.ts";
+import type { Problem } from "../solvers/mod.ts";
+import type { Rect, Tiling } from "../tiling/mod.ts";
+
+/** A vector of unknowns in host memory: object S x h x w and probe K x M x M, complex float32. */
+export interface HostVariables {
+  object: Float32Array;
+  probe: Float32Array;
+}
+
+/** Host arrays as the reductions' gradients (see `TileReductions`). */
+export function hostBackend(tiling: Tiling): ReductionBackend<Float32Array> {
+  return {
+    objectStore: (tile, gradient) => {
+      const { height, width } = tiling.regions[tile];
+      const planes = gradient.length / (2 * height * width);
+      return new HostGradients(tiling.regions, planes, new Map([[tile, gradient]]));
+    },
+    readProbe: (gradient) => Promise.resolve(gradient.slice()),
+    writeProbe: (gradient, values) => {
+      gradient.set(values);
+      return Promise.resolve();
+    },
+  };
+}
+
+/** What a device pass does at each of the problem's reductions (default: nothing, local). */
+export interface PassHooks {
+  exchangeObject?(gradient: GPUBuffer): Promise<void>;
+  sumProbe?(gradient: GPUBuffer): Promise<void>;
+  max?(value: number): number;
+  sumOverlaps?(weight: GPUBuffer): Promise<void>;
+}
+
+/**
+ * The `Reduction` a streamed tile's device problem is built with: during a pass no sum leaves
+ * the device's tile; each reduction does what the pass's hooks say (record a local value, or
+ * put back one already reduced on the host).
+ */
+export class RelayReduction implements Reduction {
+  hooks: PassHooks = {};
+  constructor(readonly ownedRegion: Rect, readonly alsoOwned: Rect[]) {}
+  sum(value: number): Promise<number> {
+    return Promise.resolve(value);
+  }
+  exchangeObject(gradient: GPUBuffer): Promise<void> {
+    return this.hooks.exchangeObject?.(gradient) ?? Promise.resolve();
+  }
+  sumProbe(gradient: GPUBuffer): Promise<void> {
+    return this.hooks.sumProbe?.(gradient) ?? Promise.resolve();
+  }
+  max(value: number): Promise<number> {
+    return Promise.resolve(this.hooks.max?.(value) ?? value);
+  }
+  sumOverlaps(weight: GPUBuffer): Promise<void> {
+    return this.hooks.sumOverlaps?.(weight) ?? Promise.resolve();
+  }
+}
+
+/** A worker's device, lent to one tile at a time; the last tile's problem stays until another's. */
+export class TileDevice {
+  #queue: Promise<unknown> = Promise.resolve();
+  #current: { tile: number; problem: GpuProblem } | null = null;
+
+  constructor(readonly gpu: Gpu) {}
+
+  /** Runs `fn` on tile `tile`'s device problem (opened by `open` unless resident) alone. */
+  use<T>(tile: number, open: () => Promise<GpuProblem>, fn: (p: GpuProblem) => Promise<T>) {
+    const run = this.#queue.then(async () => {
+      if (this.#current?.tile !== tile) {
+        this.release();
+        this.#current = { tile, problem: await open() };
+      }
+      return await fn(this.#current.problem);
+    });
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Frees the resident tile's problem. */
+  release(): void {
+    this.#current?.problem.dispose();
+    this.#current = null;
+  }
+}
+
+/** Options of {@link StreamedProblem}. */
+export interface StreamedProblemOptions {
+  tile: number;
+  device: TileDevice;
+  /** Opens the tile's device problem, built with `relay` as its reduction. */
+  open: (relay: RelayReduction) => Promise<GpuProblem>;
+  /** The tile's reductions over host arrays (see {@link hostBackend}). */
+  reduction: TileReduction<Float32Array>;
+  /** Extended region of the tile, object slices S and probe modes K x M x M. */
+  region: Rect;
+  slices: number;
+  probeLength: number;
+  /** Pixels (region coordinates) this tile counts in dot products, besides its core. */
+  alsoOwned: Rect[];
+  /** Whether this tile counts the probe in dot products (exactly one tile does). */
+  countProbe: boolean;
+}
+
+/** One tile's problem with its vectors in host memory, its device work streamed (see above). */
+export class StreamedProblem implements Problem<HostVariables> {
+  #active = { object: true, probe: false };
+  readonly #relay: RelayReduction;
+
+  constructor(readonly o: StreamedProblemOptions) {
+    this.#relay = new RelayReduction(o.reduction.ownedRegion, o.alsoOwned);
+  }
+
+  get gpu(): Gpu {
+    return this.o.device.gpu;
+  }
+
+  get active(): { object: boolean; probe: boolean } {
+    return { ...this.#active };
+  }
+
+  setActive(parts: { object: boolean; probe: boolean }): void {
+    this.#active = { ...parts };
+  }
+
+  create(_label: string): HostVariables {
+    const { region, slices, probeLength } = this.o;
+    return {
+      object: new Float32Array(2 * slices * region.height * region.width),
+      probe: new Float32Array(2 * probeLength),
+    };
+  }
+
+  upload(object: Float32Array, probe: Float32Array, _label?: string): HostVariables {
+    const v = this.create("uploaded");
+    if (object.length !== v.object.length || probe.length !== v.probe.length) {
+      throw new RangeError(
+        `Cannot hold an object of ${object.length / 2} elements in tile ` +
+          `${this.o.tile}: expected ${v.object.length / 2}`,
+      );
+    }
+    v.object.set(object);
+    v.probe.set(probe);
+    return v;
+  }
+
+  download(v: HostVariables): Promise<{ object: Float32Array; probe: Float32Array }> {
+    return Promise.resolve({ object: v.object.slice(), probe: v.probe.slice() });
+  }
+
+  destroy(_v: HostVariables): void {}
+
+  dispose(): void {}
+
+  copy(src: HostVariables, dst: HostVariables): void {
+    for (const part of this.#parts()) dst[part].set(src[part]);
+  }
+
+  axpy(dst: HostVariables, x: HostVariables, a: number, y: HostVariables): void {
+    const fa = Math.fround(a);
+    for (const part of this.#parts()) {
+      const [d, xs, ys] = [dst[part], x[part], y[part]];
+      for (let i = 0; i < d.length; i++) d[i] = xs[i] + Math.fround(fa * ys[i]);
+    }
+  }
+
+  scale(dst: HostVariables, a: number, x: HostVariables): void {
+    const fa = Math.fround(a);
+    for (const part of this.#parts()) {
+      const [d, xs] = [dst[part], x[part]];
+      for (let i = 0; i < d.length; i++) d[i] = fa * xs[i];
+    }
+  }
+
+  async dot(a: HostVariables, b: HostVariables): Promise<number> {
+    return (await this.dots([[a, b]]))[0];
+  }
+
+  /** One sum over tiles per pair, in order, as the device problem's `dots`. */
+  async dots(pairs: [HostVariables, HostVariables][]): Promise<number[]> {
+    const locals = pairs.map(([a, b]) => this.#localDot(a, b));
+    const out: number[] = [];
+    for (const local of locals) out.push(await this.o.reduction.sum(local));
+    return out;
+  }
+
+  cost(x: HostVariables): Promise<number> {
+    return this.#evaluate(x, null);
+  }
+
+  gradient(x: HostVariables, g: HostVariables): Promise<number> {
+    return this.#evaluate(x, g);
+  }
+
+  /**
+   * Two device passes around the host reductions: the first gives the tile's own illumination
+   * D_O and object intensity D_P, which are then summed over overlaps and tiles; the second
+   * applies the preconditioner with them put back in place of its local values.
+   */
+  async precondition(x: HostVariables, g: HostVariables, out: HostVariables): Promise<void> {
+    const active = this.active;
+    const { region } = this.o;
+    const gpu = this.gpu;
+    const local: { object?: Float32Array; probe?: Float32Array } = {};
+    await this.#pass(active, {
+      sumOverlaps: async (w) => void (local.object = await gpu.readF32(w, 0, w.size)),
+      sumProbe: async (w) => void (local.probe = await gpu.readF32(w, 0, w.size)),
+    }, async (p, dx) => {
+      const scratch = p.create("streamed preconditioner scratch");
+      await p.precondition(dx, scratch, scratch);
+      p.destroy(scratch);
+    }, x);
+    let floor = NaN;
+    if (active.object) {
+      const weight = local.object!;
+      await this.o.reduction.sumOverlaps(weight);
+      let peak = -Infinity;
+      for (let i = 0; i < region.height * region.width; i++) peak = Math.max(peak, weight[2 * i]);
+      // As the device's floor kernel: eps (a float32) times the peak, rounded to float32.
+      floor = await this.o.reduction.max(Math.fround(Math.fround(PRECONDITIONER_FLOOR) * peak));
+    }
+    if (active.probe) await this.o.reduction.sumProbe(local.probe!);
+    await this.#pass(active, {
+      sumOverlaps: (w) => Promise.resolve(gpu.write(w, local.object!)),
+      max: () => floor,
+      sumProbe: (w) => Promise.resolve(gpu.write(w, local.probe!)),
+    }, async (p, dx) => {
+      const result = p.upload(g.object, g.probe, "streamed preconditioned gradient");
+      await p.precondition(dx, result, result);
+      this.#take(await p.download(result), out);
+      p.destroy(result);
+    }, x);
+  }
+
+  /**
+   * Runs the tile's largest device pass once (gradient and preconditioner, every part active,
+   * nothing summed), so that the device's peak shows the bytes one tile needs.
+   */
+  async rehearse(x: HostVariables): Promise<void> {
+    await this.#pass({ object: true, probe: true }, {}, async (p, dx) => {
+      const g = p.create("rehearsal gradient");
+      await p.gradient(dx, g);
+      await p.precondition(dx, g, g);
+      // A download's staging buffer joins the vectors at the end of each pass.
+      await p.download(g);
+      p.destroy(g);
+    }, x);
+  }
+
+  /** The local cost (and gradient) on the device, then summed over tiles on the host. */
+  async #evaluate(x: HostVariables, g: HostVariables | null): Promise<number> {
+    const active = this.active;
+    const local = await this.#pass(active, {}, async (p, dx) => {
+      if (!g) return await p.cost(dx);
+      const dg = p.create("streamed gradient");
+      const cost = await p.gradient(dx, dg);
+      this.#take(await p.download(dg), g);
+      p.destroy(dg);
+      return cost;
+    }, x);
+    if (g && active.object) await this.o.reduction.exchangeObject(g.object);
+    if (g && active.probe) await this.o.reduction.sumProbe(g.probe);
+    return await this.o.reduction.sum(local);
+  }
+
+  /** Runs `fn` with the tile resident, `x` on the device and `hooks` in place. */
+  #pass<T>(
+    active: { object: boolean; probe: boolean },
+    hooks: PassHooks,
+    fn: (p: GpuProblem, dx: GpuVariables) => Promise<T>,
+    x: HostVariables,
+  ): Promise<T> {
+    return this.o.device.use(this.o.tile, () => this.o.open(this.#relay), async (p) => {
+      this.#relay.hooks = hooks;
+      p.setActive(active);
+      const dx = p.upload(x.object, x.probe, "streamed x");
+      try {
+        return await fn(p, dx);
+      } finally {
+        p.destroy(dx);
+        this.#relay.hooks = {};
+      }
+    });
+  }
+
+  /** Copies the active parts of a downloaded vector into `v`. */
+  #take(parts: { object: Float32Array; probe: Float32Array }, v: HostVariables): void {
+    for (const part of this.#parts()) v[part].set(parts[part]);
+  }
+
+  #localDot(a: HostVariables, b: HostVariables): number {
+    const { region, slices } = this.o;
+    let sum = 0;
+    if (this.#active.object) {
+      for (const r of [this.o.reduction.ownedRegion, ...this.o.alsoOwned]) {
+        for (let s = 0; s < slices; s++) {
+          for (let y = r.y0; y < r.y0 + r.height; y++) {
+            const row = 2 * ((s * region.height + y) * region.width + r.x0);
+            for (let i = row; i < row + 2 * r.width; i++) sum += a.object[i] * b.object[i];
+          }
+        }
+      }
+    }
+    if (this.#active.probe && this.o.countProbe) {
+      for (let i = 0; i < a.probe.length; i++) sum += a.probe[i] * b.probe[i];
+    }
+    return sum;
+  }
+
+  *#parts(): Iterable<"object" | "probe"> {
+    if (this.#active.object) yield "object";
+    if (this.#active.probe) yield "probe";
+  }
+}

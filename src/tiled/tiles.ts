@@ -1,0 +1,217 @@
+/**
+ * A worker's tiles: each with its problem, unknowns and solver, either resident on the worker's
+ * device (each tile's frames, vectors and work buffers there at once) or, under a memory budget,
+ * kept on the host and streamed through the device one tile at a time (`streamed_problem.ts`).
+ */
+import { type FrameSource, MemoryFrames } from "../data/mod.ts";
+import { Fft2 } from "../fft/mod.ts";
+import type { Gpu } from "../gpu/mod.ts";
+import { gpuBackend, HaloExchange, TileReductions, type WorkerContext } from "../parallel/mod.ts";
+import { GpuProblem, type Reduction } from "../problem/mod.ts";
+import { GradientSolver, type Problem } from "../solvers/mod.ts";
+import { type Rect, tilesOf, wasmKernels } from "../tiling/mod.ts";
+import { SubsetFrames, type TiledPayload, type TileSolverState } from "./payload.ts";
+import { extractRegion } from "./stitch.ts";
+import { hostBackend, StreamedProblem, TileDevice } from "./streamed_problem.ts";
+
+/** What the worker uses of a tile's problem, resident (`GpuProblem`) or streamed. */
+export interface TileProblem<V> extends Problem<V> {
+  readonly gpu: Gpu;
+  readonly active: { object: boolean; probe: boolean };
+  upload(object: Float32Array, probe: Float32Array, label?: string): V;
+  download(v: V): Promise<{ object: Float32Array; probe: Float32Array }>;
+  dispose(): void;
+}
+
+/** One tile of a worker. */
+export interface TileState<V = unknown> {
+  tile: number;
+  problem: TileProblem<V>;
+  x: V;
+  solver: GradientSolver<V>;
+}
+
+/** A worker's open tiles and how to free them. */
+export interface WorkerTiles {
+  states: TileState[];
+  /** Device bytes one streamed tile needed (measured once per tile), or null when resident. */
+  tileBytes: number | null;
+  release(): void;
+}
+
+/** Opens the worker's tiles; streamed when the payload sets a memory budget. */
+export async function openTiles(o: {
+  context: WorkerContext<TiledPayload>;
+  gpu: Gpu;
+  source: FrameSource;
+}): Promise<WorkerTiles> {
+  const { context, gpu } = o;
+  const p = context.payload;
+  const { tiling } = p;
+  const tiles = tilesOf(tiling, context.rank);
+  const fabric = context.fabric;
+  const exchange = new HaloExchange({ fabric, tiling, planes: p.slices, mode: p.exchange });
+  // The preconditioner's illumination is summed over overlaps exactly, through mailboxes of
+  // its own (see `mailboxLayout`).
+  const weights = new HaloExchange({
+    fabric,
+    tiling,
+    planes: 1,
+    mode: "sync",
+    mailboxBase: tiling.overlaps.length,
+  });
+  const common = { fabric, exchange, weights, tiling, tiles };
+  const states: TileState[] = [];
+  const release = () => {
+    for (const s of states) {
+      s.solver.destroy();
+      s.problem.destroy(s.x);
+      s.problem.dispose();
+    }
+  };
+  try {
+    if (p.memoryBudget === null) {
+      const reductions = new TileReductions({ ...common, backend: gpuBackend(gpu, tiling) });
+      for (const tile of tiles) {
+        const problem = await tileProblem({
+          gpu,
+          p,
+          tile,
+          frames: ownFrames(p, tile, o.source),
+          reduction: { ...reductions.forTile(tile), alsoOwned: ownedBesides(p, tile) },
+        });
+        states.push(await withSolver(p, tile, problem as TileProblem<unknown>));
+      }
+      return { states, tileBytes: null, release };
+    }
+    const reductions = new TileReductions({ ...common, backend: hostBackend(tiling) });
+    const device = new TileDevice(gpu);
+    const fft = await Fft2.create(gpu, tiling.frame);
+    for (const tile of tiles) {
+      const subset = ownFrames(p, tile, o.source);
+      // The tile's frames stay on the host, read once (a file is not read again per pass).
+      const all = Array.from(tiling.positionsOf[tile], (_, i) => i);
+      const frames = new MemoryFrames(await subset.read(all), tiling.frame);
+      const region = tiling.regions[tile];
+      const problem = new StreamedProblem({
+        tile,
+        device,
+        open: (relay) => tileProblem({ gpu, p, tile, frames, reduction: relay, fft }),
+        reduction: reductions.forTile(tile),
+        region,
+        slices: p.slices,
+        probeLength: p.modes * tiling.frame ** 2,
+        alsoOwned: ownedBesides(p, tile),
+        countProbe: tile === 0,
+      });
+      const state = await withSolver(p, tile, problem as TileProblem<unknown>);
+      await problem.rehearse(state.x as Parameters<StreamedProblem["rehearse"]>[0]);
+      states.push(state);
+    }
+    return {
+      states,
+      tileBytes: gpu.memory.peak,
+      release: () => {
+        release();
+        device.release();
+        fft.destroy();
+      },
+    };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+/** The tile's positions' frames, as positions 0 .. n - 1 of the tile. */
+function ownFrames(p: TiledPayload, tile: number, source: FrameSource): FrameSource {
+  return new SubsetFrames(source, p.tiling.positionsOf[tile]);
+}
+
+/** Pixels of empty tiles' cores this tile computes (see `withoutEmptyTiles`), in its region. */
+function ownedBesides(p: TiledPayload, tile: number): Rect[] {
+  const region = p.tiling.regions[tile];
+  return p.alsoOwned[tile].map((r) => ({ ...r, y0: r.y0 - region.y0, x0: r.x0 - region.x0 }));
+}
+
+/** The device problem of one tile over its extended region. */
+function tileProblem(o: {
+  gpu: Gpu;
+  p: TiledPayload;
+  tile: number;
+  frames: FrameSource;
+  reduction: Reduction;
+  fft?: Fft2;
+}): Promise<GpuProblem> {
+  const { p, tile } = o;
+  const { tiling } = p;
+  const region = tiling.regions[tile];
+  const mine = tiling.positionsOf[tile];
+  return GpuProblem.create({
+    gpu: o.gpu,
+    frames: o.frames,
+    // Window origins stay integers when shifted by the region's corner: the same sub-pixel
+    // remainders, the same windows, in region coordinates.
+    positionsY: Float64Array.from(mine, (j) => p.positionsY[j] - region.y0),
+    positionsX: Float64Array.from(mine, (j) => p.positionsX[j] - region.x0),
+    frame: tiling.frame,
+    objectShape: [region.height, region.width],
+    slices: p.slices,
+    modes: p.modes,
+    noise: p.noise,
+    mask: p.mask,
+    sliceDistance: p.propagation?.sliceDistance,
+    wavelength: p.propagation?.wavelength,
+    pixelSize: p.propagation?.pixelSize,
+    batchSize: p.batchSize,
+    reduction: o.reduction,
+    // Every tile holds the same all-reduced probe: one of them counts it in dot products.
+    countProbe: tile === 0,
+    gather: wasmKernels.gather,
+    fft: o.fft,
+  });
+}
+
+/** The tile's unknowns (its region of the initial object) and solver, restored if resuming. */
+async function withSolver<V>(
+  p: TiledPayload,
+  tile: number,
+  problem: TileProblem<V>,
+): Promise<TileState> {
+  const { tiling } = p;
+  const region = tiling.regions[tile];
+  const object = extractRegion(new Float32Array(p.object), tiling.objectShape, p.slices, region);
+  const x = problem.upload(object, p.probe, `tile ${tile} x`);
+  const solver = new GradientSolver(problem, x, {
+    conjugate: p.algorithm === "cg",
+    refineProbeFrom: p.refineProbeFrom,
+  });
+  const state: TileState<V> = { tile, problem, x, solver };
+  const saved = p.resume?.[tile];
+  if (saved) await restoreTile(state, saved);
+  return state as TileState;
+}
+
+/** The tile's solver state, its vectors read back with their exact bits. */
+export async function solverState<V>(s: TileState<V>): Promise<TileSolverState> {
+  const { algorithm, iteration, scalars, vectors } = s.solver.state();
+  const parts: TileSolverState["vectors"] = {};
+  for (const [name, v] of Object.entries(vectors)) parts[name] = await s.problem.download(v);
+  return { tile: s.tile, algorithm, iteration, scalars, vectors: parts };
+}
+
+/** Puts a saved state into a tile's fresh solver (through temporary vectors). */
+async function restoreTile<V>(s: TileState<V>, saved: TileSolverState): Promise<void> {
+  const { problem } = s;
+  const vectors: Record<string, V> = {};
+  try {
+    for (const [name, parts] of Object.entries(saved.vectors)) {
+      vectors[name] = problem.upload(parts.object, parts.probe, `tile ${s.tile} saved ${name}`);
+    }
+    s.solver.restore({ ...saved, vectors });
+    // The copies out of the temporary vectors must run before those are released.
+    await problem.gpu.finish();
+  } finally {
+    for (const v of Object.values(vectors)) problem.destroy(v);
+  }
+}
