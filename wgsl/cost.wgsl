@@ -36,6 +36,9 @@ struct Costs {
 const PIXELS: u32 = 16u;
 
 
+// Shared with the cost fused into the far-field FFT (src/cost/far_field_cost.ts copies the text
+// from "shared: begin" to "shared: end" into it), so both round alike.
+// shared: begin
 // r - log(1 + r) for r = (guarded - d) / d, by its Taylor series
 // r^2 (1/2 - r (1/3 - r (1/4 - ...))) for small |r|. Far from 1 the log takes the ratio itself:
 // for a dark model pixel under a bright count, 1 + r rounds to 0 and log(1 + r) would be -inf.
@@ -60,23 +63,12 @@ fn r_minus_log1p(guarded: f32, d: f32) -> f32 {
   return r * r * acc;
 }
 
-// The cost term of detector pixel i (position i / M^2); overwrites its far fields with the
-// gradient when asked.
-fn pixel(i: u32) -> f32 {
-  // m2 is a power of two: shifts, not integer divisions (slow on SIMD CPUs).
-  let b = i >> costs.log2_m2;
-  let q = i & (costs.m2 - 1u);
-  let base = b * costs.modes * costs.m2 + q;
-  var intensity = 0.0;
-  for (var k = 0u; k < costs.modes; k++) {
-    let v = far[base + k * costs.m2];
-    intensity += dot(v, v);
-  }
-  let d = frames[(costs.first + b) * costs.m2 + q];
+// (cost term, gradient factor) of a pixel of model intensity I and count d under `model`.
+fn cost_and_factor(intensity: f32, d: f32, model: u32) -> vec2<f32> {
   let guarded = intensity + EPSILON;
   var f: f32;
   var factor: f32;
-  if (costs.model == 0u) {
+  if (model == 0u) {
     // Minus the per-pixel minimum d - d log d (added back in float64 on the host): with
     // r = (I + e - d) / d the term is d (r - log(1 + r)) - e, which a series keeps accurate
     // near the solution, where a line search compares nearby costs.
@@ -92,6 +84,26 @@ fn pixel(i: u32) -> f32 {
     f = s * s;
     factor = 1.0 - sqrt(d) / r;
   }
+  return vec2<f32>(f, factor);
+}
+// shared: end
+
+// The cost term of detector pixel i (position i / M^2); overwrites its far fields with the
+// gradient when asked.
+fn pixel(i: u32) -> f32 {
+  // m2 is a power of two: shifts, not integer divisions (slow on SIMD CPUs).
+  let b = i >> costs.log2_m2;
+  let q = i & (costs.m2 - 1u);
+  let base = b * costs.modes * costs.m2 + q;
+  var intensity = 0.0;
+  for (var k = 0u; k < costs.modes; k++) {
+    let v = far[base + k * costs.m2];
+    intensity += dot(v, v);
+  }
+  let d = frames[(costs.first + b) * costs.m2 + q];
+  let term = cost_and_factor(intensity, d, costs.model);
+  let f = term.x;
+  let factor = term.y;
   let weight = weights[q];
   if (costs.gradient == 1u) {
     for (var k = 0u; k < costs.modes; k++) {

@@ -10,6 +10,7 @@
 // Bindings (group 0) after the FFT's 0 - 3: 4 exit: ExitWave (uniform)  5 ramps: array<vec2f>
 // (2 M per position, rows then columns)  6 origins: array<vec2i>  7 object: array<vec2f>
 // 8 out: array<vec2f> (read_write). The loading pass uses 4 and 5, the storing pass 4, 6, 7, 8.
+// fused_finish has nothing to do.
 // No override constants; workgroup size that of the FFT pass.
 
 struct ExitWave {
@@ -55,3 +56,5 @@ fn fused_store(f: u32, index: u32, value: vec2<f32>) {
   let x = u32(o.y) + (index & (exit.m - 1u));
   out[i] = cmul(object[exit.slice + y * exit.width + x], value);
 }
+
+fn fused_finish(invocation: u32) {}

@@ -1,9 +1,17 @@
 import type { Gpu } from "../gpu/mod.ts";
 import type { Reductions } from "../kernels/mod.ts";
 import { INTENSITY_EPSILON, type NoiseModel } from "../physics/reference.ts";
+import type { Fft2, FusedPasses } from "../fft/mod.ts";
 import code from "../../wgsl/cost.wgsl" with { type: "text" };
+import storeCode from "../../wgsl/cost_store.wgsl" with { type: "text" };
 
 const SOURCE = { file: "wgsl/cost.wgsl", code };
+/** The per-pixel cost of `wgsl/cost.wgsl`, appended to the cost fused into the FFT. */
+const SHARED = (() => {
+  const match = code.match(/\/\/ shared: begin\n([\s\S]*)\/\/ shared: end/);
+  if (!match) throw new Error("wgsl/cost.wgsl lost its shared per-pixel cost");
+  return match[1];
+})();
 /** Detector pixels one invocation of `wgsl/cost.wgsl` sums (its `PIXELS`). */
 const PIXELS = 16;
 /** Invocation sums added into one partial by {@link Reductions.sumRuns}. */
@@ -29,6 +37,11 @@ export interface FarFieldCostOptions {
    * Required for the Poisson model.
    */
   hostFrames?: Float32Array;
+  /**
+   * The far-field FFT plan of {@link FarFieldCost.farFieldAndCost}. With one mode and a plan that
+   * fuses (the unrolled design), the cost is computed in the transform's stores.
+   */
+  fft?: Fft2;
 }
 
 /** Which positions a call covers and where its per-workgroup partial sums go. */
@@ -73,6 +86,7 @@ export class FarFieldCost {
     private readonly gpu: Gpu,
     private readonly o: FarFieldCostOptions,
     private readonly pipeline: GPUComputePipeline,
+    private readonly fused: FusedPasses | null,
   ) {
     const m2 = o.frame * o.frame;
     const weights = new Float32Array(m2).fill(1);
@@ -85,7 +99,8 @@ export class FarFieldCost {
       for (let q = 0; q < m2; q++) if (o.mask[q] !== 0) weights[q] = 0;
     }
     this.weights = gpu.upload(weights, "mask weights");
-    this.#runs = gpu.buffer(4 * this.#runCount(o.maxBatch), "cost runs");
+    const runs = Math.max(this.#runCount(o.maxBatch), this.#fusedRuns(o.maxBatch));
+    this.#runs = gpu.buffer(4 * runs, "cost runs");
     this.constant = 0;
     if (o.noise === "poisson") {
       if (!o.hostFrames) throw new TypeError("The Poisson cost needs the frames on the host");
@@ -98,19 +113,53 @@ export class FarFieldCost {
     }
   }
 
-  /** Compiles the cost kernel. */
+  /** Compiles the cost kernel and, with one mode and an FFT plan given, the fused one. */
   static async create(gpu: Gpu, o: FarFieldCostOptions): Promise<FarFieldCost> {
-    const pipeline = await gpu.pipeline(SOURCE, "main", { EPSILON: INTENSITY_EPSILON });
-    return new FarFieldCost(gpu, o, pipeline);
+    const constants = { EPSILON: INTENSITY_EPSILON };
+    const pipeline = await gpu.pipeline(SOURCE, "main", constants);
+    const fusion = { name: "far-field-cost", code: storeCode + SHARED, constants };
+    const fused = o.fft && o.modes === 1
+      ? await o.fft.fuse({ ...fusion, load: false, store: true })
+      : null;
+    return new FarFieldCost(gpu, o, pipeline, fused);
   }
 
-  /** Number of partials a call over `count` positions writes. */
+  /** Most partials a call over `count` positions writes (each call returns its own count). */
   partialsFor(count: number): number {
-    return Math.ceil(this.#runCount(count) / RUN);
+    return Math.ceil(Math.max(this.#runCount(count), this.#fusedRuns(count)) / RUN);
   }
 
-  /** Records the cost (and optionally the gradient, in place) of positions first .. first + count. */
-  evaluate(far: GPUBuffer, c: CostCall): void {
+  /**
+   * far <- fftshift(F waves) (in place, like `FarField.forward`) for the count x K waves of the
+   * call's positions, then {@link evaluate}; fused into the FFT's stores when the plan allows,
+   * which leaves `far` unwritten unless the gradient is asked for. Returns the partials written.
+   */
+  farFieldAndCost(far: GPUBuffer, c: CostCall): number {
+    const fft = this.o.fft;
+    if (!fft) throw new TypeError("farFieldAndCost() needs the FFT plan in the options");
+    if (!this.fused) {
+      fft.forward(far, far, c.count * this.o.modes, { shiftOutput: true });
+      return this.evaluate(far, c);
+    }
+    const m2 = this.o.frame * this.o.frame;
+    const model = (c.noise ?? this.o.noise) === "poisson" ? 0 : 1;
+    const params = this.gpu.params(
+      new Uint32Array([m2, c.first, model, c.gradient ? 1 : 0, Math.log2(m2)]),
+    );
+    fft.forward(far, far, c.count, {
+      shiftOutput: true,
+      fusion: { passes: this.fused, store: [params, this.o.frames, this.weights, this.#runs] },
+    });
+    const runs = this.#fusedRuns(c.count);
+    this.o.reductions.sumRuns(this.#runs, c.partials, { count: runs, run: RUN, first: c.partial });
+    return Math.ceil(runs / RUN);
+  }
+
+  /**
+   * Records the cost (and optionally the gradient, in place) of positions first .. first + count
+   * from their far fields; returns the number of partials written.
+   */
+  evaluate(far: GPUBuffer, c: CostCall): number {
     const m2 = this.o.frame * this.o.frame;
     const params = this.gpu.params(
       new Uint32Array([
@@ -130,6 +179,12 @@ export class FarFieldCost {
       Math.ceil(runs / 256),
     );
     this.o.reductions.sumRuns(this.#runs, c.partials, { count: runs, run: RUN, first: c.partial });
+    return Math.ceil(runs / RUN);
+  }
+
+  /** Invocation sums of the fused cost over `count` positions (0 when not fused). */
+  #fusedRuns(count: number): number {
+    return this.fused ? count * this.fused.storeInvocationsPerFrame : 0;
   }
 
   #runCount(count: number): number {

@@ -24,7 +24,7 @@ export interface FftOptions {
   dstOffset?: number;
   /**
    * Elementwise work done by the transform's first loads and/or last stores (see
-   * {@link Fft2.fuse}); not with shifts or offsets. With `load`, src is read only by the fusion.
+   * {@link Fft2.fuse}); not with offsets. With `load`, src is read only by the fusion.
    */
   fusion?: FusionCall;
 }
@@ -34,13 +34,20 @@ export interface FftFusion {
   /** Names its pipelines. */
   name: string;
   code: string;
+  /** Which passes to compile: the first with `fused_load`, the last with `fused_store`. */
+  load: boolean;
+  store: boolean;
+  /** Values of the code's `override` constants. */
+  constants?: Record<string, number>;
 }
 
 /** A fusion compiled for one plan by {@link Fft2.fuse}. */
 export interface FusedPasses {
   readonly name: string;
-  readonly load: GPUComputePipeline;
-  readonly store: GPUComputePipeline;
+  readonly load: GPUComputePipeline | null;
+  readonly store: GPUComputePipeline | null;
+  /** Invocations of the storing pass per frame: each calls `fused_finish` once. */
+  readonly storeInvocationsPerFrame: number;
 }
 
 /**
@@ -159,19 +166,22 @@ export class Fft2 {
     if (this.design !== "unrolled") return null;
     const first = this.#passes[0].plan;
     const last = this.#passes[this.#passes.length - 1].plan;
-    const compile = (plan: PassPlan, load: boolean) =>
-      this.gpu.pipeline({
-        file: `generated:fft-radix${plan.radix}${plan.twiddled ? "-twiddled" : ""}-${fusion.name}-${
-          load ? "load" : "store"
-        }`,
-        code: unrolledPassWgsl(plan.radix, plan.twiddled, {
-          code: fusion.code,
-          load,
-          store: !load,
-        }),
+    const compile = (plan: PassPlan, load: boolean) => {
+      const kind = `${plan.twiddled ? "-twiddled" : ""}-${fusion.name}-${load ? "load" : "store"}`;
+      const code = unrolledPassWgsl(plan.radix, plan.twiddled, {
+        code: fusion.code,
+        load,
+        store: !load,
       });
-    const [load, store] = await Promise.all([compile(first, true), compile(last, false)]);
-    return { name: fusion.name, load, store };
+      const file = `generated:fft-radix${plan.radix}${kind}`;
+      return this.gpu.pipeline({ file, code }, "main", fusion.constants);
+    };
+    const [load, store] = await Promise.all([
+      fusion.load ? compile(first, true) : null,
+      fusion.store ? compile(last, false) : null,
+    ]);
+    const storeInvocationsPerFrame = this.n * (this.n / last.radix);
+    return { name: fusion.name, load, store, storeInvocationsPerFrame };
   }
 
   /** Releases the plan's scratch and twiddle buffers. */
@@ -195,8 +205,8 @@ export class Fft2 {
       throw new RangeError(`Cannot transform ${batch} frames: expected a whole number`);
     }
     const fusion = options.fusion;
-    if (fusion && (options.shiftInput || options.shiftOutput || srcOffset || dstOffset)) {
-      throw new RangeError("Cannot fuse work into a transform with shifts or offsets");
+    if (fusion && (srcOffset || dstOffset)) {
+      throw new RangeError("Cannot fuse work into a transform with buffer offsets");
     }
     const checked = [["src", srcOffset, src], ["dst", dstOffset, dst]] as const;
     for (const [name, offset, buffer] of checked.slice(fusion?.load ? 1 : 0)) {
@@ -241,7 +251,8 @@ export class Fft2 {
       const fused = first ? fusion?.load : last ? fusion?.store : undefined;
       if (twiddles || fused) bindings.push(twiddles ? this.#twiddles : null);
       if (fused) bindings.push(...fused);
-      const pipeline = !fused ? pass.pipeline : first ? fusion!.passes.load : fusion!.passes.store;
+      const pipeline = fused ? (first ? fusion!.passes.load : fusion!.passes.store) : pass.pipeline;
+      if (!pipeline) throw new RangeError(`Fusion ${fusion!.passes.name} lacks that pass`);
       this.gpu.dispatch(pipeline, bindings, workgroups);
     });
   }

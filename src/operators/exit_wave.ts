@@ -38,7 +38,7 @@ export class ExitWave {
   static async create(
     o: { gpu: Gpu; fft: Fft2; placement: ProbePlacement; windows: ObjectWindows },
   ): Promise<ExitWave> {
-    const fused = await o.fft.fuse({ name: "exit-wave", code });
+    const fused = await o.fft.fuse({ name: "exit-wave", code, load: true, store: true });
     return new ExitWave(o.gpu, o.fft, o.placement, o.windows, fused);
   }
 

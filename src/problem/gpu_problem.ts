@@ -147,6 +147,7 @@ export class GpuProblem implements Problem<GpuVariables> {
     const multislice = await Multislice.create({ gpu, fft, ew, scan, slices, modes, propagation });
     const reductions = await Reductions.create(gpu);
     const cost = await FarFieldCost.create(gpu, {
+      fft,
       frames,
       frame,
       modes,
@@ -306,15 +307,13 @@ export class GpuProblem implements Problem<GpuVariables> {
     for (const batch of this.scan.batches) {
       const frames = batch.count * this.modes;
       ms.forward(x.object, this.work, batch, g !== null);
-      far.forward(this.work, this.work, frames);
-      this.costTerm.evaluate(this.work, {
+      partial += this.costTerm.farFieldAndCost(this.work, {
         first: batch.first,
         count: batch.count,
         partials: this.#partials,
         partial,
         gradient: g !== null,
       });
-      partial += this.costTerm.partialsFor(batch.count);
       if (g) {
         far.adjoint(this.work, this.work, frames);
         ms.backward(x.object, this.work, batch, { object: objectGradient, probe: probeGradient });

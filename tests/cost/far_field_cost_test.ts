@@ -1,5 +1,6 @@
 import { assertLessOrEqual } from "../assert.ts";
 import { requestGpu } from "../../src/gpu/mod.ts";
+import { Fft2, fft2Reference, fftshift2 } from "../../src/fft/mod.ts";
 import { FarFieldCost } from "../../src/cost/mod.ts";
 import { Reductions, sumPairs } from "../../src/kernels/mod.ts";
 import { INTENSITY_EPSILON, type NoiseModel } from "../../src/physics/reference.ts";
@@ -8,15 +9,21 @@ import { maxRelative, nans, randomF32 } from "../kernels/random.ts";
 const M = 16, MODES = 2, COUNT = 3;
 
 /** float64 cost and gradient factors of the same model, pixel by pixel. */
-function reference(far: Float32Array, frames: Float32Array, mask: Uint8Array, noise: NoiseModel) {
+function reference(
+  far: ArrayLike<number>,
+  frames: Float32Array,
+  mask: Uint8Array,
+  noise: NoiseModel,
+  modes = MODES,
+) {
   const m2 = M * M;
   const grad = new Float64Array(far.length);
   let cost = 0;
   for (let b = 0; b < COUNT; b++) {
     for (let q = 0; q < m2; q++) {
       let intensity = 0;
-      for (let k = 0; k < MODES; k++) {
-        const i = 2 * ((b * MODES + k) * m2 + q);
+      for (let k = 0; k < modes; k++) {
+        const i = 2 * ((b * modes + k) * m2 + q);
         intensity += far[i] ** 2 + far[i + 1] ** 2;
       }
       const d = frames[b * m2 + q];
@@ -31,8 +38,8 @@ function reference(far: Float32Array, frames: Float32Array, mask: Uint8Array, no
       }
       const w = mask[q] ? 0 : 1;
       cost += w * f;
-      for (let k = 0; k < MODES; k++) {
-        const i = 2 * ((b * MODES + k) * m2 + q);
+      for (let k = 0; k < modes; k++) {
+        const i = 2 * ((b * modes + k) * m2 + q);
         grad[i] = w * factor * far[i];
         grad[i + 1] = w * factor * far[i + 1];
       }
@@ -71,6 +78,47 @@ for (const noise of ["poisson", "gaussian"] as const) {
       const total = cost.constant + sumPairs(got.subarray(2)).re;
       assertLessOrEqual(Math.abs(total - want.cost) / Math.abs(want.cost), 1e-5);
       assertLessOrEqual(maxRelative(await gpu.readF32(farBuffer), want.grad), 1e-5);
+    } finally {
+      gpu.destroy();
+    }
+  });
+}
+
+for (const design of ["unrolled", "workgroup"] as const) {
+  Deno.test(`FarFieldCost.farFieldAndCost() of one mode matches float64 fftshift(F psi), cost and gradient (${design} FFT)`, async () => {
+    const gpu = await requestGpu({ label: "cost test" });
+    try {
+      const fft = await Fft2.create(gpu, M, { design });
+      const waves = randomF32(2 * COUNT * M * M, 3);
+      const frames = randomF32(COUNT * M * M, 1).map((v) => 10 * v * v);
+      frames[5] = 0;
+      const mask = new Uint8Array(M * M).map(() => (Math.random() < 0.1 ? 1 : 0));
+      const cost = await FarFieldCost.create(gpu, {
+        fft,
+        frames: gpu.upload(frames, "frames"),
+        frame: M,
+        modes: 1,
+        maxBatch: COUNT,
+        reductions: await Reductions.create(gpu),
+        noise: "poisson",
+        mask,
+        hostFrames: frames,
+      });
+      const partials = gpu.upload(nans(2 * (cost.partialsFor(COUNT) + 1)), "partials");
+      const buffer = gpu.upload(waves, "waves");
+      const call = { first: 0, count: COUNT, partials, partial: 1, gradient: true };
+      const written = cost.farFieldAndCost(buffer, call);
+      const got = await gpu.readF32(partials, 8, 8 * written);
+      const re = Float64Array.from({ length: COUNT * M * M }, (_, i) => waves[2 * i]);
+      const im = Float64Array.from({ length: COUNT * M * M }, (_, i) => waves[2 * i + 1]);
+      fft2Reference(re, im, M, COUNT, false);
+      fftshift2(re, im, M, COUNT);
+      const far = new Float64Array(waves.length);
+      for (let i = 0; i < re.length; i++) [far[2 * i], far[2 * i + 1]] = [re[i], im[i]];
+      const want = reference(far, frames, mask, "poisson", 1);
+      const total = cost.constant + sumPairs(got).re;
+      assertLessOrEqual(Math.abs(total - want.cost) / Math.abs(want.cost), 1e-5);
+      assertLessOrEqual(maxRelative(await gpu.readF32(buffer), want.grad), 1e-5);
     } finally {
       gpu.destroy();
     }
