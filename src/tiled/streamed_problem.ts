@@ -1,98 +1,22 @@
 /**
  * Tiles streamed through one device (`--memory-budget`): a worker keeps every tile's vectors in
- * host memory and makes one tile resident at a time for the device work of a phase (cost,
- * gradient, preconditioner). The sums across tiles and workers run on the host, between the
+ * host memory and makes a tile resident (as many as the budget holds) for the device work of a
+ * phase (cost, gradient, preconditioner). The sums across tiles and workers run on the host, between the
  * device passes, through the same {@link TileReductions} meetings in the same order as the
  * resident run, so the results equal it up to float32 rounding of the vector arithmetic.
  */
 import type { Gpu } from "../gpu/mod.ts";
-import type { ReductionBackend, TileReduction } from "../parallel/mod.ts";
-import { HostGradients } from "../parallel/mod.ts";
+import type { TileReduction } from "../parallel/mod.ts";
 import { PRECONDITIONER_FLOOR } from "../physics/reference_problem.ts";
-import type { GpuProblem, GpuVariables, Reduction } from "../problem/mod.ts";
+import type { GpuProblem, GpuVariables } from "../problem/mod.ts";
 import type { Problem } from "../solvers/mod.ts";
-import type { Rect, Tiling } from "../tiling/mod.ts";
+import type { Rect } from "../tiling/mod.ts";
+import { type PassHooks, RelayReduction, type TileDevice } from "./tile_device.ts";
 
 /** A vector of unknowns in host memory: object S x h x w and probe K x M x M, complex float32. */
 export interface HostVariables {
   object: Float32Array;
   probe: Float32Array;
-}
-
-/** Host arrays as the reductions' gradients (see `TileReductions`). */
-export function hostBackend(tiling: Tiling): ReductionBackend<Float32Array> {
-  return {
-    objectStore: (tile, gradient) => {
-      const { height, width } = tiling.regions[tile];
-      const planes = gradient.length / (2 * height * width);
-      return new HostGradients(tiling.regions, planes, new Map([[tile, gradient]]));
-    },
-    readProbe: (gradient) => Promise.resolve(gradient.slice()),
-    writeProbe: (gradient, values) => {
-      gradient.set(values);
-      return Promise.resolve();
-    },
-  };
-}
-
-/** What a device pass does at each of the problem's reductions (default: nothing, local). */
-export interface PassHooks {
-  exchangeObject?(gradient: GPUBuffer): Promise<void>;
-  sumProbe?(gradient: GPUBuffer): Promise<void>;
-  max?(value: number): number;
-  sumOverlaps?(weight: GPUBuffer): Promise<void>;
-}
-
-/**
- * The `Reduction` a streamed tile's device problem is built with: during a pass no sum leaves
- * the device's tile; each reduction does what the pass's hooks say (record a local value, or
- * put back one already reduced on the host).
- */
-export class RelayReduction implements Reduction {
-  hooks: PassHooks = {};
-  constructor(readonly ownedRegion: Rect, readonly alsoOwned: Rect[]) {}
-  sum(value: number): Promise<number> {
-    return Promise.resolve(value);
-  }
-  exchangeObject(gradient: GPUBuffer): Promise<void> {
-    return this.hooks.exchangeObject?.(gradient) ?? Promise.resolve();
-  }
-  sumProbe(gradient: GPUBuffer): Promise<void> {
-    return this.hooks.sumProbe?.(gradient) ?? Promise.resolve();
-  }
-  max(value: number): Promise<number> {
-    return Promise.resolve(this.hooks.max?.(value) ?? value);
-  }
-  sumOverlaps(weight: GPUBuffer): Promise<void> {
-    return this.hooks.sumOverlaps?.(weight) ?? Promise.resolve();
-  }
-}
-
-/** A worker's device, lent to one tile at a time; the last tile's problem stays until another's. */
-export class TileDevice {
-  #queue: Promise<unknown> = Promise.resolve();
-  #current: { tile: number; problem: GpuProblem } | null = null;
-
-  constructor(readonly gpu: Gpu) {}
-
-  /** Runs `fn` on tile `tile`'s device problem (opened by `open` unless resident) alone. */
-  use<T>(tile: number, open: () => Promise<GpuProblem>, fn: (p: GpuProblem) => Promise<T>) {
-    const run = this.#queue.then(async () => {
-      if (this.#current?.tile !== tile) {
-        this.release();
-        this.#current = { tile, problem: await open() };
-      }
-      return await fn(this.#current.problem);
-    });
-    this.#queue = run.catch(() => {});
-    return run;
-  }
-
-  /** Frees the resident tile's problem. */
-  release(): void {
-    this.#current?.problem.dispose();
-    this.#current = null;
-  }
 }
 
 /** Options of {@link StreamedProblem}. */

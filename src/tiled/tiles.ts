@@ -12,7 +12,8 @@ import { GradientSolver, type Problem } from "../solvers/mod.ts";
 import { type Rect, tilesOf, wasmKernels } from "../tiling/mod.ts";
 import { SubsetFrames, type TiledPayload, type TileSolverState } from "./payload.ts";
 import { extractRegion } from "./stitch.ts";
-import { hostBackend, StreamedProblem, TileDevice } from "./streamed_problem.ts";
+import { StreamedProblem } from "./streamed_problem.ts";
+import { hostBackend, TileDevice } from "./tile_device.ts";
 
 /** What the worker uses of a tile's problem, resident (`GpuProblem`) or streamed. */
 export interface TileProblem<V> extends Problem<V> {
@@ -85,7 +86,7 @@ export async function openTiles(o: {
       return { states, tileBytes: null, release };
     }
     const reductions = new TileReductions({ ...common, backend: hostBackend(tiling) });
-    const device = new TileDevice(gpu);
+    const device = new TileDevice(gpu, p.memoryBudget);
     const fft = await Fft2.create(gpu, tiling.frame);
     for (const tile of tiles) {
       const subset = ownFrames(p, tile, o.source);
@@ -108,9 +109,11 @@ export async function openTiles(o: {
       await problem.rehearse(state.x as Parameters<StreamedProblem["rehearse"]>[0]);
       states.push(state);
     }
+    // Each rehearsal ran alone: the peak is what the largest tile's pass needs.
+    device.need = gpu.memory.peak;
     return {
       states,
-      tileBytes: gpu.memory.peak,
+      tileBytes: device.need,
       release: () => {
         release();
         device.release();
