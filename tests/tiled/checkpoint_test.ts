@@ -1,6 +1,6 @@
 /**
  * Tiled checkpoints in process: a session restarted from another's checkpoint continues with
- * the same bits, and a checkpoint of another tile grid is refused.
+ * the same bits (tiles resident or streamed), and a checkpoint of another tile grid is refused.
  */
 import { InputError } from "../../src/data/errors.ts";
 import { simulateDataset } from "../../src/simulate/mod.ts";
@@ -27,31 +27,49 @@ async function smallRun(): Promise<Run> {
   };
 }
 
-Deno.test("cg on 2 x 2 tiles (2 workers) resumed from a checkpoint after 2 iterations ends bit for bit like 5 iterations straight", async () => {
+for (const [memoryBudget, how] of [[null, "resident"], [64 * 2 ** 20, "streamed"]] as const) {
+  Deno.test(`cg on 2 x 2 tiles (2 workers, ${how}) resumed from a checkpoint after 2 iterations ends bit for bit like 5 iterations straight`, async () => {
+    const run = {
+      ...await smallRun(),
+      tiles: [2, 2] as [number, number],
+      workers: 2,
+      memoryBudget,
+    };
+    const first = await openTiledSession(run);
+    let checkpoint;
+    let straight;
+    try {
+      for (let i = 0; i < 2; i++) await first.step();
+      checkpoint = await first.checkpoint();
+      for (let i = 2; i < 5; i++) await first.step();
+      straight = await first.result();
+    } finally {
+      await first.destroy();
+    }
+    assertEquals(Object.keys(checkpoint.arrays).length, 4 * 3 * 2, "x, direction, gradient");
+    const second = await openTiledSession({ ...run, resume: checkpoint });
+    try {
+      assertEquals(second.iteration, 2);
+      for (let i = 2; i < 5; i++) await second.step();
+      const resumed = await second.result();
+      assertEquals(resumed.object.data, straight.object.data);
+      assertEquals(resumed.probe.data, straight.probe.data);
+      assertEquals(resumed.finalCost, straight.finalCost);
+      assertEquals([...second.costs], [...first.costs]);
+    } finally {
+      await second.destroy();
+    }
+  });
+}
+
+Deno.test("a tiled run refuses a checkpoint of another tile grid or of one device", async () => {
   const run = await smallRun();
-  const first = await openTiledSession({ ...run, tiles: [2, 2], workers: 2 });
+  const session = await openTiledSession({ ...run, tiles: [2, 2], workers: 2 });
   let checkpoint;
-  let straight;
   try {
-    for (let i = 0; i < 2; i++) await first.step();
-    checkpoint = await first.checkpoint();
-    for (let i = 2; i < 5; i++) await first.step();
-    straight = await first.result();
+    checkpoint = await session.checkpoint();
   } finally {
-    await first.destroy();
-  }
-  assertEquals(Object.keys(checkpoint.arrays).length, 4 * 3 * 2, "x, direction, gradient");
-  const second = await openTiledSession({ ...run, tiles: [2, 2], workers: 2, resume: checkpoint });
-  try {
-    assertEquals(second.iteration, 2);
-    for (let i = 2; i < 5; i++) await second.step();
-    const resumed = await second.result();
-    assertEquals(resumed.object.data, straight.object.data);
-    assertEquals(resumed.probe.data, straight.probe.data);
-    assertEquals(resumed.finalCost, straight.finalCost);
-    assertEquals([...second.costs], [...first.costs]);
-  } finally {
-    await second.destroy();
+    await session.destroy();
   }
   const error = assertThrows(() => tileStatesOf(checkpoint, 9), InputError);
   assert(error.message.includes("from a checkpoint of 4 tiles"), error.message);
