@@ -130,3 +130,26 @@ Deno.test("a tiled run killed between checkpoints, or stopped with Ctrl-C, and r
   assertEquals((await readProduct(`${stoppedOut}/product.h5`)).object.data, referenceObject);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("reconstruct --memory-budget below one tile exits 2 with the bytes a tile needs; that many bytes then run under the budget", async () => {
+  const dir = await Deno.makeTempDir();
+  const input = `${dir}/star.cxi`;
+  const simulate = await runTessera(
+    ["simulate", "--preset", "siemens", "--out", input, "--frame", "32", "--positions", "60"],
+  );
+  assertEquals(simulate.code, 0, simulate.stderr);
+  const args = ["reconstruct", "-i", input, "--tiles", "3x3", "--workers", "2", "-n", "3"];
+  const small = await runTessera([...args, "-o", `${dir}/small`, "--memory-budget", "1000"]);
+  assertEquals(small.code, 2, small.stderr);
+  const need = /a worker needs (\d+) device bytes/.exec(small.stderr);
+  assert(need !== null, small.stderr);
+  const budget = Number(need[1]);
+  const run = await runTessera(
+    [...args, "-o", `${dir}/fits`, "--memory-budget", String(budget), "--json"],
+  );
+  assertEquals(run.code, 0, run.stderr);
+  const peaks: number[] = JSON.parse(run.stdout).device_bytes_peak_per_worker;
+  assertEquals(peaks.length, 2);
+  for (const peak of peaks) assert(peak > 0 && peak <= budget, `peak ${peak}, budget ${budget}`);
+  await Deno.remove(dir, { recursive: true });
+});
