@@ -18,6 +18,8 @@
 //             one 16 x 16 workgroup per block of the batch's region (BlockLists index):
 //             grad[pixel] += sum over the block's windows, ascending, of patch[b, pixel - origin b]
 //             for the windows covering the pixel (patch[0, ...] when flag = 1: one shared patch)
+//   overlap_shared_when: 0 params Window  1 origins  2 start  3 windows  4 patch  5 grad
+//             6 when: array<u32> (when[0] = 1: run)   overlap with flag = 1, or nothing
 //   overlap_product: 0 params Window  1 origins  2 start  3 windows  4 chi: array<vec2f>
 //             (count x K x M x M)  5 grad (read_write)  6 waves: array<vec2f>
 //             like overlap with patch[b, p] = sum_k conj(waves[wave + (b, k, p)]) chi[b, k, p]
@@ -54,6 +56,7 @@ struct Window {
 @group(0) @binding(4) var<storage, read> patches_in: array<vec2f>;
 @group(0) @binding(5) var<storage, read_write> grad: array<vec2f>;
 @group(0) @binding(6) var<storage, read> product_waves: array<vec2f>;
+@group(0) @binding(6) var<storage, read> when: array<u32>;
 
 fn linear(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
   return (wid.x + wid.y * nwg.x) * 256u + lid;
@@ -144,7 +147,21 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
 @compute @workgroup_size(16, 16)
 fn overlap(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
            @builtin(local_invocation_id) lid: vec3u) {
-  let block = wid.x + wid.y * nwg.x;
+  overlap_block(wid.x + wid.y * nwg.x, lid, select(win.m * win.m, 0u, win.flag == 1u));
+}
+
+// The shared-patch overlap-add when a device-side flag asks for it (the preconditioner's
+// illumination, redone only when the probe changed).
+@compute @workgroup_size(16, 16)
+fn overlap_shared_when(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                       @builtin(local_invocation_id) lid: vec3u) {
+  if (when[0] == 1u) {
+    overlap_block(wid.x + wid.y * nwg.x, lid, 0u);
+  }
+}
+
+// grad[pixel] += sum of patch[b stride + pixel - origin b] over the block's windows covering it.
+fn overlap_block(block: u32, lid: vec3u, stride: u32) {
   let blocks_x = (win.region_width + 15u) / 16u;
   let ry = (block / blocks_x) * 16u + lid.y;
   let rx = (block % blocks_x) * 16u + lid.x;
@@ -159,8 +176,6 @@ fn overlap(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
   let y = i32(win.region_y0 + ry);
   let x = i32(win.region_x0 + rx);
   let m = i32(win.m);
-  // flag = 1: one patch shared by every window.
-  let stride = select(win.m * win.m, 0u, win.flag == 1u);
   var acc = vec2f(0.0);
   for (var e = begin; e < end; e++) {
     let b = windows[e];

@@ -29,15 +29,26 @@ export class ObjectWindows {
     private readonly gpu: Gpu,
     readonly scan: Scan,
     private readonly pipelines: Record<
-      "extract" | "multiply" | "backward" | "overlap" | "overlapProduct",
+      "extract" | "multiply" | "backward" | "overlap" | "overlapProduct" | "overlapWhen",
       GPUComputePipeline
     >,
   ) {}
 
   /** Compiles the window kernels for a scan. */
   static async create(gpu: Gpu, scan: Scan): Promise<ObjectWindows> {
-    const names = ["extract", "multiply", "backward", "overlap", "overlapProduct"] as const;
-    const entry = (n: string) => n === "overlapProduct" ? "overlap_product" : n;
+    const names = [
+      "extract",
+      "multiply",
+      "backward",
+      "overlap",
+      "overlapProduct",
+      "overlapWhen",
+    ] as const;
+    const entries: Record<string, string> = {
+      overlapProduct: "overlap_product",
+      overlapWhen: "overlap_shared_when",
+    };
+    const entry = (n: string) => entries[n] ?? n;
     const compiled = await Promise.all(names.map((n) => gpu.pipeline(SOURCE, entry(n))));
     const pipelines = Object.fromEntries(names.map((n, i) => [n, compiled[i]]));
     return new ObjectWindows(gpu, scan, pipelines as ObjectWindows["pipelines"]);
@@ -147,6 +158,27 @@ export class ObjectWindows {
         chi,
         grad,
         waves,
+      ],
+      Math.ceil(region.height / BLOCK) * Math.ceil(region.width / BLOCK),
+    );
+  }
+
+  /**
+   * {@link overlapAdd} of one patch shared by every window, done only when `when[0]` (a u32 on
+   * the device) is 1: work decided on the device, without a readback.
+   */
+  overlapAddWhen(patch: GPUBuffer, grad: GPUBuffer, c: WindowCall, when: GPUBuffer): void {
+    const { region } = c.batch;
+    this.gpu.dispatch(
+      this.pipelines.overlapWhen,
+      [
+        this.#params(c, 1),
+        this.scan.origins,
+        c.batch.blockStart,
+        c.batch.blockWindows,
+        patch,
+        grad,
+        when,
       ],
       Math.ceil(region.height / BLOCK) * Math.ceil(region.width / BLOCK),
     );

@@ -1,4 +1,7 @@
 import type { GpuProblem, GpuVariables } from "./gpu_problem.ts";
+import code from "../../wgsl/probe_change.wgsl" with { type: "text" };
+
+const SOURCE = { file: "wgsl/probe_change.wgsl", code };
 
 /**
  * The diagonal preconditioner of `gd`, the same as the float64 reference problem's: the object
@@ -8,11 +11,19 @@ import type { GpuProblem, GpuVariables } from "./gpu_problem.ts";
  * floored at eps max D so that dim pixels do not get unbounded steps: out = g / (D + eps max D).
  * On tiles, D_O is summed over overlaps, its peak taken over all tiles and D_P all-reduced
  * through the problem's `Reduction`, so that tiled steps equal untiled ones.
+ *
+ * On one device D_O is recomputed only when the probe's bits changed since the last call (a
+ * device-side comparison with a snapshot gates the kernels, no readback): while the probe is not
+ * refined, every iteration would otherwise redo the same overlap-add over all windows. Tiles
+ * always recompute, as summing the overlaps is an exchange every tile takes part in.
  */
 export class Preconditioner {
   #objectWeight: GPUBuffer | null = null;
   #probeWeight: GPUBuffer | null = null;
   #floor: GPUBuffer | null = null;
+  /** The probe D_O was computed from, and the flags of `wgsl/probe_change.wgsl`. */
+  #snapshot: GPUBuffer | null = null;
+  #when: GPUBuffer | null = null;
 
   constructor(private readonly p: GpuProblem, private readonly eps: number) {}
 
@@ -28,7 +39,7 @@ export class Preconditioner {
     const m2 = scan.frame * scan.frame;
     if (active.object) {
       this.#objectWeight ??= gpu.buffer(8 * h * w, "object preconditioner");
-      this.#probeIntensity(x, this.#objectWeight);
+      await this.#probeIntensity(x, this.#objectWeight);
       // A tile saw only its own positions: the windows of its neighbours' positions reaching
       // into its region are added in, so that every pixel holds the untiled D_O.
       await reduction.sumOverlaps?.(this.#objectWeight);
@@ -64,18 +75,49 @@ export class Preconditioner {
   }
 
   destroy(): void {
-    this.p.gpu.release(this.#objectWeight, this.#probeWeight, this.#floor);
+    this.p.gpu.release(
+      this.#objectWeight,
+      this.#probeWeight,
+      this.#floor,
+      this.#snapshot,
+      this.#when,
+    );
   }
 
   /** d <- overlap-add of sum_k |P_k|^2 over every window (real part; imaginary part 0). */
-  #probeIntensity(x: GpuVariables, d: GPUBuffer): void {
-    const { gpu, multislice: ms, scan, work, modes, ew, reductions } = this.p;
+  async #probeIntensity(x: GpuVariables, d: GPUBuffer): Promise<void> {
+    const { gpu, multislice: ms, scan, work, modes, ew, reductions, reduction } = this.p;
     const m2 = scan.frame * scan.frame;
     ew.mul(x.probe, x.probe, work, { count: modes * m2, conjA: true });
     reductions.sumBatches(work, ms.patch, { length: m2, batch: modes });
-    gpu.encoder.clearBuffer(d);
+    if (reduction.sumOverlaps) {
+      gpu.encoder.clearBuffer(d);
+      for (const batch of scan.batches) {
+        ms.windows.overlapAdd(ms.patch, d, { batch, slice: 0, modes: 1, waveOffset: 0 }, true);
+      }
+      return;
+    }
+    const count = modes * m2;
+    this.#snapshot ??= gpu.buffer(8 * count, "preconditioner probe snapshot");
+    this.#when ??= gpu.buffer(8, "preconditioner probe changed");
+    const [changed, clear] = await Promise.all([
+      gpu.pipeline(SOURCE, "changed"),
+      gpu.pipeline(SOURCE, "clear_when"),
+    ]);
+    gpu.dispatch(
+      changed,
+      [gpu.params(Uint32Array.of(count)), x.probe, this.#snapshot, this.#when],
+      1,
+    );
+    const floats = d.size / 4;
+    gpu.dispatch(
+      clear,
+      [gpu.params(Uint32Array.of(floats)), this.#when, d],
+      Math.ceil(floats / 256),
+    );
     for (const batch of scan.batches) {
-      ms.windows.overlapAdd(ms.patch, d, { batch, slice: 0, modes: 1, waveOffset: 0 }, true);
+      const call = { batch, slice: 0, modes: 1, waveOffset: 0 };
+      ms.windows.overlapAddWhen(ms.patch, d, call, this.#when);
     }
   }
 

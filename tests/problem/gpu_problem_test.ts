@@ -3,7 +3,7 @@ import { Fft2 } from "../../src/fft/mod.ts";
 import { MemoryFrames } from "../../src/data/mod.ts";
 import { GpuProblem, localReduction } from "../../src/problem/mod.ts";
 import { ReferenceProblem } from "../../src/physics/reference_problem.ts";
-import { maxRelative, randomF32 } from "../kernels/random.ts";
+import { maxRelative, nans, randomF32 } from "../kernels/random.ts";
 import { type CaseOptions, SHAPE, withCase } from "./fixture.ts";
 
 const toF64 = (a: Float32Array) => new Float64Array(a);
@@ -188,4 +188,31 @@ Deno.test("GpuProblem reads frames from a FrameSource and frees what it allocate
       assertEquals(held(), before);
     },
   );
+});
+
+Deno.test("GpuProblem precondition follows a changed probe and repeats itself for an unchanged one", async () => {
+  await withCase({ slices: 1, modes: 2, noise: "poisson" }, async (t) => {
+    const { problem, x, object, frames, model } = t;
+    const reference = new ReferenceProblem({ ...model.options, frames, noise: "poisson" });
+    const { object: no, probe: np } = problem.sizes;
+    const g = { object: randomF32(2 * no), probe: randomF32(2 * np) };
+    for (const p of [problem, reference]) p.setActive({ object: true, probe: false });
+    const gBuffers = problem.upload(g.object, g.probe, "g");
+    const out = problem.create("out");
+    const results: Float32Array[] = [];
+    for (const round of [0, 1, 2]) {
+      // Round 1 keeps the probe (the illumination is not recomputed), round 2 changes it.
+      const probe = round < 2 ? t.probe : toF64(randomF32(2 * np));
+      if (round === 2) problem.gpu.write(x.probe, Float32Array.from(probe));
+      problem.gpu.write(out.object, nans(2 * no));
+      await problem.precondition(x, gBuffers, out);
+      const got = (await problem.download(out)).object;
+      results.push(got);
+      const want = reference.create("want");
+      const gRef = { object: toF64(g.object), probe: toF64(g.probe) };
+      await reference.precondition({ object, probe }, gRef, want);
+      assertLessOrEqual(relativeL2(toF64(got), want.object), 1e-5, `round ${round}`);
+    }
+    assertEquals(results[1], results[0]);
+  });
 });
