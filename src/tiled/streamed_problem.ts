@@ -19,6 +19,16 @@ export interface HostVariables {
   probe: Float32Array;
 }
 
+type Parts = { object: boolean; probe: boolean };
+/** A tile's D_O (one plane of its region) and D_P (M x M), complex float32. */
+type Weights = { object?: Float32Array; probe?: Float32Array };
+
+/** Copies the active parts of a downloaded vector into `v`. */
+function take(parts: HostVariables, v: HostVariables, active: Parts): void {
+  if (active.object) v.object.set(parts.object);
+  if (active.probe) v.probe.set(parts.probe);
+}
+
 /** Options of {@link StreamedProblem}. */
 export interface StreamedProblemOptions {
   tile: number;
@@ -134,73 +144,113 @@ export class StreamedProblem implements Problem<HostVariables> {
    */
   async precondition(x: HostVariables, g: HostVariables, out: HostVariables): Promise<void> {
     const active = this.active;
-    const { region } = this.o;
-    const gpu = this.gpu;
-    const local: { object?: Float32Array; probe?: Float32Array } = {};
-    await this.#pass(active, {
-      sumOverlaps: async (w) => void (local.object = await gpu.readF32(w, 0, w.size)),
-      sumProbe: async (w) => void (local.probe = await gpu.readF32(w, 0, w.size)),
-    }, async (p, dx) => {
-      const scratch = p.create("streamed preconditioner scratch");
-      await p.precondition(dx, scratch, scratch);
-      p.destroy(scratch);
-    }, x);
+    const weights = await this.#localWeights(active, x);
     let floor = NaN;
     if (active.object) {
-      const weight = local.object!;
-      await this.o.reduction.sumOverlaps(weight);
-      let peak = -Infinity;
-      for (let i = 0; i < region.height * region.width; i++) peak = Math.max(peak, weight[2 * i]);
-      // As the device's floor kernel: eps (a float32) times the peak, rounded to float32.
-      floor = await this.o.reduction.max(Math.fround(Math.fround(PRECONDITIONER_FLOOR) * peak));
+      await this.o.reduction.sumOverlaps(weights.object!);
+      floor = await this.o.reduction.max(this.#floor(weights.object!));
     }
-    if (active.probe) await this.o.reduction.sumProbe(local.probe!);
-    await this.#pass(active, {
-      sumOverlaps: (w) => Promise.resolve(gpu.write(w, local.object!)),
-      max: () => floor,
-      sumProbe: (w) => Promise.resolve(gpu.write(w, local.probe!)),
-    }, async (p, dx) => {
-      const result = p.upload(g.object, g.probe, "streamed preconditioned gradient");
-      await p.precondition(dx, result, result);
-      this.#take(await p.download(result), out);
-      p.destroy(result);
-    }, x);
+    if (active.probe) await this.o.reduction.sumProbe(weights.probe!);
+    await this.#applyWeights({ active, x, g, out, weights, floor });
   }
 
   /**
-   * Runs the tile's largest device pass once (gradient and preconditioner, every part active,
-   * nothing summed), so that the device's peak shows the bytes one tile needs.
+   * Runs each device pass (nothing summed), with the probe fixed and refined, so that the
+   * device's peak shows the bytes one tile needs. With `fresh`, each pass runs on a freshly
+   * opened problem (which allocates its lazy buffers during the pass) and then again on a warm
+   * one.
    */
-  async rehearse(x: HostVariables): Promise<void> {
-    await this.#pass({ object: true, probe: true }, {}, async (p, dx) => {
-      const g = p.create("rehearsal gradient");
-      await p.gradient(dx, g);
-      await p.precondition(dx, g, g);
-      // A download's staging buffer joins the vectors at the end of each pass.
-      await p.download(g);
-      p.destroy(g);
-    }, x);
+  async rehearse(x: HostVariables, fresh: boolean): Promise<void> {
+    const g = this.create("rehearsal gradient");
+    const passes: Array<() => Promise<unknown>> = [];
+    for (const probe of [false, true]) {
+      const active = { object: true, probe };
+      const weights = await this.#localWeights(active, x);
+      const floor = this.#floor(weights.object!);
+      passes.push(
+        () => this.#localEvaluate(active, x, null),
+        () => this.#localEvaluate(active, x, g),
+        () => this.#localWeights(active, x),
+        () => this.#applyWeights({ active, x, g, out: g, weights, floor }),
+      );
+    }
+    for (const pass of passes) {
+      if (!fresh) break;
+      this.o.device.evict(this.o.tile);
+      await pass();
+    }
+    for (const pass of passes) await pass();
   }
 
   /** The local cost (and gradient) on the device, then summed over tiles on the host. */
   async #evaluate(x: HostVariables, g: HostVariables | null): Promise<number> {
     const active = this.active;
-    const local = await this.#pass(active, {}, async (p, dx) => {
-      if (!g) return await p.cost(dx);
-      const dg = p.create("streamed gradient");
-      const cost = await p.gradient(dx, dg);
-      this.#take(await p.download(dg), g);
-      p.destroy(dg);
-      return cost;
-    }, x);
+    const local = await this.#localEvaluate(active, x, g);
     if (g && active.object) await this.o.reduction.exchangeObject(g.object);
     if (g && active.probe) await this.o.reduction.sumProbe(g.probe);
     return await this.o.reduction.sum(local);
   }
 
+  /** The tile's own cost and, into `g`, its own gradient. */
+  #localEvaluate(active: Parts, x: HostVariables, g: HostVariables | null): Promise<number> {
+    return this.#pass(active, {}, async (p, dx) => {
+      if (!g) return await p.cost(dx);
+      const dg = p.create("streamed gradient");
+      const cost = await p.gradient(dx, dg);
+      take(await p.download(dg), g, active);
+      p.destroy(dg);
+      return cost;
+    }, x);
+  }
+
+  /** The tile's own D_O (object active) and D_P (probe active), as the device computes them. */
+  async #localWeights(active: Parts, x: HostVariables): Promise<Weights> {
+    const gpu = this.gpu;
+    const weights: Weights = {};
+    await this.#pass(active, {
+      sumOverlaps: async (w) => void (weights.object = await gpu.readF32(w, 0, w.size)),
+      sumProbe: async (w) => void (weights.probe = await gpu.readF32(w, 0, w.size)),
+    }, async (p, dx) => {
+      const scratch = p.create("streamed preconditioner scratch");
+      await p.precondition(dx, scratch, scratch);
+      p.destroy(scratch);
+    }, x);
+    return weights;
+  }
+
+  /** out <- M g with the weights and the object floor given (reduced over tiles). */
+  #applyWeights(o: {
+    active: Parts;
+    x: HostVariables;
+    g: HostVariables;
+    out: HostVariables;
+    weights: Weights;
+    floor: number;
+  }): Promise<void> {
+    const gpu = this.gpu;
+    return this.#pass(o.active, {
+      sumOverlaps: (w) => Promise.resolve(gpu.write(w, o.weights.object!)),
+      max: () => o.floor,
+      sumProbe: (w) => Promise.resolve(gpu.write(w, o.weights.probe!)),
+    }, async (p, dx) => {
+      const result = p.upload(o.g.object, o.g.probe, "streamed preconditioned gradient");
+      await p.precondition(dx, result, result);
+      take(await p.download(result), o.out, o.active);
+      p.destroy(result);
+    }, o.x);
+  }
+
+  /** As the device's floor kernel: eps (a float32) times the peak of D_O, rounded to float32. */
+  #floor(weight: Float32Array): number {
+    const { height, width } = this.o.region;
+    let peak = -Infinity;
+    for (let i = 0; i < height * width; i++) peak = Math.max(peak, weight[2 * i]);
+    return Math.fround(Math.fround(PRECONDITIONER_FLOOR) * peak);
+  }
+
   /** Runs `fn` with the tile resident, `x` on the device and `hooks` in place. */
   #pass<T>(
-    active: { object: boolean; probe: boolean },
+    active: Parts,
     hooks: PassHooks,
     fn: (p: GpuProblem, dx: GpuVariables) => Promise<T>,
     x: HostVariables,
@@ -216,11 +266,6 @@ export class StreamedProblem implements Problem<HostVariables> {
         this.#relay.hooks = {};
       }
     });
-  }
-
-  /** Copies the active parts of a downloaded vector into `v`. */
-  #take(parts: { object: Float32Array; probe: Float32Array }, v: HostVariables): void {
-    for (const part of this.#parts()) v[part].set(parts[part]);
   }
 
   #localDot(a: HostVariables, b: HostVariables): number {

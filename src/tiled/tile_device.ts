@@ -97,6 +97,12 @@ export class TileDevice {
     return run;
   }
 
+  /** Frees tile `tile`'s problem if it is resident (no pass may be running). */
+  evict(tile: number): void {
+    this.#resident.get(tile)?.problem.dispose();
+    this.#resident.delete(tile);
+  }
+
   /** Frees every resident problem. */
   release(): void {
     for (const { problem } of this.#resident.values()) problem.dispose();

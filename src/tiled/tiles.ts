@@ -12,7 +12,7 @@ import { GradientSolver, type Problem } from "../solvers/mod.ts";
 import { type Rect, tilesOf, wasmKernels } from "../tiling/mod.ts";
 import { SubsetFrames, type TiledPayload, type TileSolverState } from "./payload.ts";
 import { extractRegion } from "./stitch.ts";
-import { StreamedProblem } from "./streamed_problem.ts";
+import { type HostVariables, StreamedProblem } from "./streamed_problem.ts";
 import { hostBackend, TileDevice } from "./tile_device.ts";
 
 /** What the worker uses of a tile's problem, resident (`GpuProblem`) or streamed. */
@@ -88,6 +88,7 @@ export async function openTiles(o: {
     const reductions = new TileReductions({ ...common, backend: hostBackend(tiling) });
     const device = new TileDevice(gpu, p.memoryBudget);
     const fft = await Fft2.create(gpu, tiling.frame);
+    const streamed: StreamedProblem[] = [];
     for (const tile of tiles) {
       const subset = ownFrames(p, tile, o.source);
       // The tile's frames stay on the host, read once (a file is not read again per pass).
@@ -105,11 +106,17 @@ export async function openTiles(o: {
         alsoOwned: ownedBesides(p, tile),
         countProbe: tile === 0,
       });
-      const state = await withSolver(p, tile, problem as TileProblem<unknown>);
-      await problem.rehearse(state.x as Parameters<StreamedProblem["rehearse"]>[0]);
-      states.push(state);
+      states.push(await withSolver(p, tile, problem as TileProblem<unknown>));
+      streamed.push(problem);
     }
-    // Each rehearsal ran alone: the peak is what the largest tile's pass needs.
+    // The device caches uniform buffers for every tile's passes: a first round fills that cache
+    // for all tiles, then a second measures each tile alone on top of it, the peak being what
+    // the largest tile's pass needs.
+    for (const fresh of [false, true]) {
+      for (const [i, problem] of streamed.entries()) {
+        await problem.rehearse(states[i].x as HostVariables, fresh);
+      }
+    }
     device.need = gpu.memory.peak;
     return {
       states,
