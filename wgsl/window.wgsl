@@ -23,9 +23,10 @@
 //   overlap_product: 0 params Window  1 origins  2 start  3 windows  4 chi: array<vec2f>
 //             (count x K x M x M)  5 grad (read_write)  6 waves: array<vec2f>
 //             like overlap with patch[b, p] = sum_k conj(waves[wave + (b, k, p)]) chi[b, k, p]
-//             computed on the fly (the backward pass's patch, never stored)
-// No override constants. Workgroup size 256 (16 x 16 for overlap), linear workgroup index
-// wid.x + wid.y * nwg.x.
+//             computed on the fly (the backward pass's patch, never stored); one 16 x 4
+//             workgroup per block, each invocation summing 4 rows of a column
+// No override constants. Workgroup size 256 (16 x 16 for the overlaps but overlap_product, 16 x 4),
+// linear workgroup index wid.x + wid.y * nwg.x.
 
 struct Window {
   m: u32,
@@ -190,14 +191,16 @@ fn overlap_block(block: u32, lid: vec3u, stride: u32) {
   grad[g] = grad[g] + acc;
 }
 
-@compute @workgroup_size(16, 16)
+// Each invocation sums 4 pixels of its block's column (rows lid.y + 4 r): the window list and
+// origins are read once for the four.
+@compute @workgroup_size(16, 4)
 fn overlap_product(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                    @builtin(local_invocation_id) lid: vec3u) {
   let block = wid.x + wid.y * nwg.x;
   let blocks_x = (win.region_width + 15u) / 16u;
-  let ry = (block / blocks_x) * 16u + lid.y;
+  let ry0 = (block / blocks_x) * 16u + lid.y;
   let rx = (block % blocks_x) * 16u + lid.x;
-  if (ry >= win.region_height || rx >= win.region_width) {
+  if (rx >= win.region_width || ry0 >= win.region_height) {
     return;
   }
   let begin = start[block];
@@ -205,26 +208,35 @@ fn overlap_product(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   if (begin == end) {
     return;
   }
-  let y = i32(win.region_y0 + ry);
+  let y0 = i32(win.region_y0 + ry0);
   let x = i32(win.region_x0 + rx);
   let m = i32(win.m);
   let m2 = win.m * win.m;
-  var acc = vec2f(0.0);
+  var acc = array<vec2f, 4>(vec2f(0.0), vec2f(0.0), vec2f(0.0), vec2f(0.0));
   for (var e = begin; e < end; e++) {
     let b = windows[e];
     let o = origins[win.first + b];
-    let dy = y - o.x;
     let dx = x - o.y;
-    if (dy >= 0 && dy < m && dx >= 0 && dx < m) {
-      // The same sum over modes, in the same order, as the backward pass's patch.
-      var product = vec2f(0.0);
-      for (var k = 0u; k < win.modes; k++) {
-        let j = (b * win.modes + k) * m2 + u32(dy * m + dx);
-        product += cmul(conj(product_waves[win.wave + j]), patches_in[j]);
+    if (dx < 0 || dx >= m) {
+      continue;
+    }
+    for (var r = 0; r < 4; r++) {
+      let dy = y0 + 4 * r - o.x;
+      if (dy >= 0 && dy < m) {
+        // The same sum over modes, in the same order, as the backward pass's patch.
+        var product = vec2f(0.0);
+        for (var k = 0u; k < win.modes; k++) {
+          let j = (b * win.modes + k) * m2 + u32(dy * m + dx);
+          product += cmul(conj(product_waves[win.wave + j]), patches_in[j]);
+        }
+        acc[r] += product;
       }
-      acc += product;
     }
   }
-  let g = win.slice + u32(y) * win.width + u32(x);
-  grad[g] = grad[g] + acc;
+  for (var r = 0u; r < 4u; r++) {
+    if (ry0 + 4u * r < win.region_height) {
+      let g = win.slice + u32(y0 + 4 * i32(r)) * win.width + u32(x);
+      grad[g] = grad[g] + acc[r];
+    }
+  }
 }
