@@ -111,3 +111,20 @@ Deno.test("gd on 2 slices and 2 probe modes with probe refinement, 2 x 2 tiles (
   assertLessOrEqual(relativeL2(streamed.object.data, resident.object.data), 1e-5, "object");
   assertLessOrEqual(relativeL2(streamed.probe.data, resident.probe.data), 1e-5, "probe");
 });
+
+Deno.test("the complete tiled gradient (object and probe) of streamed tiles equals the resident tiles'", async () => {
+  const run = await smallRun();
+  const gradient = async (memoryBudget: number | null) => {
+    const session = await openTiledSession({ ...run, tiles: [3, 3], workers: 2, memoryBudget });
+    try {
+      return await session.gradient();
+    } finally {
+      await session.destroy();
+    }
+  };
+  const resident = await gradient(null);
+  const streamed = await gradient(64 * 2 ** 20);
+  assertLessOrEqual(relativeL2(streamed.object.data, resident.object.data), 1e-6, "object");
+  assertLessOrEqual(relativeL2(streamed.probe.data, resident.probe.data), 1e-6, "probe");
+  assertLessOrEqual(Math.abs(streamed.cost - resident.cost), 1e-9 * Math.abs(resident.cost));
+});
