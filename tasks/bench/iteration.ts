@@ -3,7 +3,9 @@
  * iteration of `cg`, `gd` and `epie` on Poisson data of a simulated Siemens star, and, in the same
  * run, the time of the FFTs alone: the very FFT calls (directions and batch sizes) that the
  * measured iterations made through `Fft2`, replayed on one buffer. Their ratio says how far the
- * iteration is from its FFT bound (target: at most 2 for cg and gd).
+ * iteration is from its FFT bound (target: at most 2 for cg and gd). Calls that carry elementwise
+ * work in their loads and stores (`FftOptions.fusion`) are replayed as plain transforms, so the
+ * fused work counts in the iteration's time, not in the FFTs'.
  *
  * JSON: `{ adapter, cases: [{ algorithm, frame, positions, device, s_per_iteration,
  * fft_only_s_per_iteration, fft_calls_per_iteration, device_bytes_peak }] }`. An `epie` iteration
