@@ -185,3 +185,32 @@ Deno.test("ObjectWindows.overlapProduct adds sum_k conj(wave) chi under each win
     scan.destroy();
   });
 });
+
+Deno.test("ObjectWindows.overlapAddWhen adds one shared patch under every window only when told to", async () => {
+  await withBench(M, async ({ gpu }) => {
+    const shape: [number, number] = [70, 75];
+    const positions = 8;
+    const scan = randomScan(gpu, positions, M, shape);
+    const windows = await ObjectWindows.create(gpu, scan);
+    const patch = randomF32(2 * M * M);
+    const start = randomF32(2 * shape[0] * shape[1]);
+    const call = { batch: scan.batches[0], slice: 0, modes: 1, waveOffset: 0 };
+    for (const when of [0, 1]) {
+      const grad = gpu.upload(start, "gradient");
+      const flag = gpu.upload(Uint32Array.of(when, 1), "when");
+      windows.overlapAddWhen(gpu.upload(patch, "patch"), grad, call, flag);
+      const got = await gpu.readF32(grad);
+      const want = Float64Array.from(start);
+      for (let b = 0; when === 1 && b < positions; b++) {
+        const w = windowOf(scan.positionsY[b], scan.positionsX[b], M);
+        for (let p = 0; p < M * M; p++) {
+          const dst = 2 * ((w.top + Math.floor(p / M)) * shape[1] + w.left + (p % M));
+          want[dst] += patch[2 * p];
+          want[dst + 1] += patch[2 * p + 1];
+        }
+      }
+      assertLessOrEqual(maxRelative(got, want), 1e-6, `when = ${when}`);
+    }
+    scan.destroy();
+  });
+});
