@@ -23,9 +23,9 @@
 //   overlap_product: 0 params Window  1 origins  2 start  3 windows  4 chi: array<vec2f>
 //             (count x K x M x M)  5 grad (read_write)  6 waves: array<vec2f>
 //             like overlap with patch[b, p] = sum_k conj(waves[wave + (b, k, p)]) chi[b, k, p]
-//             computed on the fly (the backward pass's patch, never stored); one 16 x 4
-//             workgroup per block, each invocation summing 4 rows of a column
-// No override constants. Workgroup size 256 (16 x 16 for the overlaps but overlap_product, 16 x 4),
+//             computed on the fly (the backward pass's patch, never stored); one workgroup of
+//             16 per block, each invocation summing one column of it
+// No override constants. Workgroup size 256 (16 x 16 for the overlaps but overlap_product, 16),
 // linear workgroup index wid.x + wid.y * nwg.x.
 
 struct Window {
@@ -191,14 +191,14 @@ fn overlap_block(block: u32, lid: vec3u, stride: u32) {
   grad[g] = grad[g] + acc;
 }
 
-// Each invocation sums 4 pixels of its block's column (rows lid.y + 4 r): the window list and
-// origins are read once for the four.
-@compute @workgroup_size(16, 4)
+// Each invocation sums the 16 pixels of one column of its block: the window list and origins are
+// read once for the sixteen (measured 1.5-2x faster than one pixel per invocation on llvmpipe).
+@compute @workgroup_size(16, 1)
 fn overlap_product(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                    @builtin(local_invocation_id) lid: vec3u) {
   let block = wid.x + wid.y * nwg.x;
   let blocks_x = (win.region_width + 15u) / 16u;
-  let ry0 = (block / blocks_x) * 16u + lid.y;
+  let ry0 = (block / blocks_x) * 16u;
   let rx = (block % blocks_x) * 16u + lid.x;
   if (rx >= win.region_width || ry0 >= win.region_height) {
     return;
@@ -212,7 +212,7 @@ fn overlap_product(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   let x = i32(win.region_x0 + rx);
   let m = i32(win.m);
   let m2 = win.m * win.m;
-  var acc = array<vec2f, 4>(vec2f(0.0), vec2f(0.0), vec2f(0.0), vec2f(0.0));
+  var acc = array<vec2f, 16>();
   for (var e = begin; e < end; e++) {
     let b = windows[e];
     let o = origins[win.first + b];
@@ -220,8 +220,8 @@ fn overlap_product(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
     if (dx < 0 || dx >= m) {
       continue;
     }
-    for (var r = 0; r < 4; r++) {
-      let dy = y0 + 4 * r - o.x;
+    for (var r = 0; r < 16; r++) {
+      let dy = y0 + r - o.x;
       if (dy >= 0 && dy < m) {
         // The same sum over modes, in the same order, as the backward pass's patch.
         var product = vec2f(0.0);
@@ -233,9 +233,9 @@ fn overlap_product(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
       }
     }
   }
-  for (var r = 0u; r < 4u; r++) {
-    if (ry0 + 4u * r < win.region_height) {
-      let g = win.slice + u32(y0 + 4 * i32(r)) * win.width + u32(x);
+  for (var r = 0u; r < 16u; r++) {
+    if (ry0 + r < win.region_height) {
+      let g = win.slice + u32(y0 + i32(r)) * win.width + u32(x);
       grad[g] = grad[g] + acc[r];
     }
   }
