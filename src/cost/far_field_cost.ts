@@ -67,7 +67,7 @@ export interface CostCall {
  * The data term on far fields Psi (count x K x M x M, stored layout) with I = sum_k |Psi_k|^2:
  * Poisson F = sum (I - d log(I + eps)) (PtyGer eq. 2) with gradient (1 - d / (I + eps)) Psi_k,
  * or Gaussian on amplitudes F = sum (sqrt(I + eps) - sqrt(d))^2 with gradient
- * (1 - sqrt(d / (I + eps))) Psi_k. eps = INTENSITY_EPSILON (1e-6 counts, far below one count)
+ * (1 - sqrt(d / (I + eps))) Psi_k. eps = INTENSITY_EPSILON (0.1 counts, below one count)
  * keeps log and the division finite on dark pixels. Gradients are Wirtinger derivatives
  * dF/dconj(Psi_k), so dF = 2 Re <g, dPsi>. Masked pixels contribute neither cost nor gradient.
  *
