@@ -1,35 +1,24 @@
 /** `report.json` (DESIGN section 4): what a run did, how long it took, what it used. */
 import { VERSION } from "../cli/version.ts";
+import type { Report as DesignReport } from "../io/report.ts";
 import type { Exchange, ReconstructOptions } from "./options.ts";
 
-/** The fields of `report.json`; also printed by `--json`. */
-export type Report = {
+/**
+ * The fields of `report.json`; also printed by `--json`: the DESIGN fields of the writer's
+ * {@link DesignReport} and what the engine adds about the run.
+ */
+export type Report = DesignReport & {
   tessera_version: string;
   input: string;
   out: string;
-  algorithm: string;
-  iterations: number;
-  tiles: [number, number];
-  workers: number;
   exchange: Exchange;
   noise: string;
-  slices: number;
   probe_modes: number;
-  positions: number;
-  frame: number;
-  object_shape: [number, number, number];
-  adapter: { description: string; fallback: boolean };
-  loss_values: number[];
-  seconds_total: number;
-  seconds_per_iteration: number;
-  device_bytes_peak_per_worker: number[];
-  host_rss_bytes_peak: number;
   /** Iteration the run continued from (`--resume`), else 0. */
   resumed_from_iteration: number;
   /** True when the run was stopped (Ctrl-C) before its last iteration. */
   interrupted: boolean;
   seed: number;
-  metrics?: { phase_psnr_db: number; phase_ssim: number };
 };
 
 /** Options of {@link buildReport}. */
