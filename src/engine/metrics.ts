@@ -1,6 +1,6 @@
 /** Phase metrics of a reconstruction against the data set's ground truth, when it has one. */
 import type { ComplexArray, Dataset } from "../data/dataset.ts";
-import { phasePsnr, phaseSsim, scannedArea } from "../metrics/mod.ts";
+import { phasePsnr, phaseSsim, projectSlices, scannedArea } from "../metrics/mod.ts";
 
 /** Phase PSNR (dB) and SSIM over the scanned area. */
 export interface PhaseMetrics {
@@ -28,8 +28,8 @@ export function metricsOf(
     return undefined;
   }
   const comparison = {
-    reconstruction: projected(object, h * w),
-    truth: projected(truth, h * w),
+    reconstruction: projectSlices(object.data, object.shape[0], h * w),
+    truth: projectSlices(truth.data, truth.shape[0], h * w),
     shape: [h, w] as [number, number],
     mask: scannedArea({
       frame: dataset.frame,
@@ -40,21 +40,4 @@ export function metricsOf(
     }),
   };
   return { phasePsnrDb: phasePsnr(comparison), phaseSsim: phaseSsim(comparison) };
-}
-
-/** The product over slices of an S x H x W complex array, as interleaved float64. */
-function projected(a: ComplexArray, size: number): Float64Array {
-  const out = new Float64Array(2 * size);
-  for (let i = 0; i < size; i++) out[2 * i] = 1;
-  for (let s = 0; s < a.shape[0]; s++) {
-    for (let i = 0; i < size; i++) {
-      const re = a.data[2 * (s * size + i)];
-      const im = a.data[2 * (s * size + i) + 1];
-      const pr = out[2 * i];
-      const pi = out[2 * i + 1];
-      out[2 * i] = pr * re - pi * im;
-      out[2 * i + 1] = pr * im + pi * re;
-    }
-  }
-  return out;
 }

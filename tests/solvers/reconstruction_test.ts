@@ -3,7 +3,7 @@ import { requestGpu } from "../../src/gpu/mod.ts";
 import { GpuProblem, type GpuVariables } from "../../src/problem/mod.ts";
 import { cg } from "../../src/solvers/mod.ts";
 import { blurredDisk, simulateDataset, type SimulatedDataset } from "../../src/simulate/mod.ts";
-import { phasePsnr, phaseSsim, scannedArea } from "../../src/metrics/mod.ts";
+import { phasePsnr, phaseSsim, projectSlices, scannedArea } from "../../src/metrics/mod.ts";
 
 /** Acceptance runs of `cg` on the GPU problem against simulated Siemens stars with known truth. */
 
@@ -30,21 +30,6 @@ function start(problem: GpuProblem, probe: Float64Array): GpuVariables {
   const object = new Float32Array(2 * problem.sizes.object);
   for (let i = 0; i < object.length; i += 2) object[i] = 1;
   return problem.upload(object, Float32Array.from(probe));
-}
-
-/** The complex product of the slices of an S x H x W object: its projection. */
-function project(o: ArrayLike<number>, slices: number, pixels: number): Float64Array {
-  const out = new Float64Array(2 * pixels);
-  for (let i = 0; i < pixels; i++) {
-    let [re, im] = [1, 0];
-    for (let s = 0; s < slices; s++) {
-      const [a, b] = [o[2 * (s * pixels + i)], o[2 * (s * pixels + i) + 1]];
-      [re, im] = [re * a - im * b, re * b + im * a];
-    }
-    out[2 * i] = re;
-    out[2 * i + 1] = im;
-  }
-  return out;
 }
 
 function nonIncreasing(costs: number[]): boolean {
@@ -136,8 +121,8 @@ Deno.test("a 4-slice reconstruction of 4-slice data ends at a lower cost and nea
       const { costs } = await cg(problem, x, { iterations: 40 });
       const { object } = await problem.download(x);
       const c = {
-        reconstruction: project(object, slices, h * w),
-        truth: project(truth.object, 4, h * w),
+        reconstruction: projectSlices(object, slices, h * w),
+        truth: projectSlices(truth.object, 4, h * w),
         shape: model.objectShape,
         mask,
       };

@@ -2,27 +2,12 @@ import { assert, assertGreaterOrEqual } from "../assert.ts";
 import { ReferenceProblem } from "../../src/physics/mod.ts";
 import { cg } from "../../src/solvers/mod.ts";
 import { blurredDisk, simulateDataset } from "../../src/simulate/mod.ts";
-import { phasePsnr, phaseSsim, scannedArea } from "../../src/metrics/mod.ts";
+import { phasePsnr, phaseSsim, projectSlices, scannedArea } from "../../src/metrics/mod.ts";
 
 /**
  * The probe-refinement and multislice acceptance runs at a small size on the float64 reference
  * (frame 32, 100 positions), where they take seconds; `reconstruction_test.ts` runs the GPU ones.
  */
-
-/** The complex product of the slices of an S x H x W object: its projection. */
-function project(o: Float64Array, slices: number, pixels: number): Float64Array {
-  const out = new Float64Array(2 * pixels);
-  for (let i = 0; i < pixels; i++) {
-    let [re, im] = [1, 0];
-    for (let s = 0; s < slices; s++) {
-      const [a, b] = [o[2 * (s * pixels + i)], o[2 * (s * pixels + i) + 1]];
-      [re, im] = [re * a - im * b, re * b + im * a];
-    }
-    out[2 * i] = re;
-    out[2 * i + 1] = im;
-  }
-  return out;
-}
 
 Deno.test("cg() on the reference refines a probe started from a blurred disk to phase SSIM >= 0.9 (frame 32, 100 positions)", async () => {
   const { dataset, truth, model } = await simulateDataset({
@@ -62,8 +47,8 @@ Deno.test("cg() on the reference: a 4-slice reconstruction of 4-slice data ends 
     x.probe.set(truth.probe);
     const { costs } = await cg(problem, x, { iterations: 30 });
     const c = {
-      reconstruction: project(x.object, slices, h * w),
-      truth: project(truth.object, 4, h * w),
+      reconstruction: projectSlices(x.object, slices, h * w),
+      truth: projectSlices(truth.object, 4, h * w),
       shape: model.objectShape,
       mask,
     };

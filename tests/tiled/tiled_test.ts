@@ -1,32 +1,10 @@
-import { simulateDataset } from "../../src/simulate/mod.ts";
+import { benchProblem } from "../../tasks/bench/_tiled_common.ts";
 import { openTiledSession, type TiledSessionOptions } from "../../src/tiled/mod.ts";
 import { assertLessOrEqual, relativeL2 } from "../assert.ts";
 
-/** A small simulated set and a start near (not at) its truth, where the cost is finite. */
-async function problem(): Promise<Omit<TiledSessionOptions, "tiles" | "workers">> {
-  const { dataset, truth } = await simulateDataset({
-    preset: "siemens",
-    frame: 64,
-    positions: 120,
-    scan: "raster",
-    seed: 5,
-  });
-  const object = Float32Array.from(truth.object);
-  for (let i = 0; i < object.length / 2; i++) {
-    const a = 0.3 * Math.sin(i * 0.37);
-    const [re, im] = [object[2 * i], object[2 * i + 1]];
-    object[2 * i] = re * Math.cos(a) - im * Math.sin(a);
-    object[2 * i + 1] = re * Math.sin(a) + im * Math.cos(a);
-  }
-  return {
-    dataset,
-    exchange: "sync",
-    algorithm: "gd",
-    slices: 1,
-    modes: 1,
-    noise: "poisson",
-    initial: { object, probe: Float32Array.from(truth.probe) },
-  };
+/** A small simulated set and a start near (not at) its truth. */
+function problem(): Promise<Omit<TiledSessionOptions, "tiles" | "workers">> {
+  return benchProblem(64, 120, 5);
 }
 
 async function gradientOf(
