@@ -87,3 +87,12 @@ export async function reconstructUntiled(run: Run, iterations: number) {
     gpu.destroy();
   }
 }
+
+/** `probe` (one M x M mode) followed by a second, weaker mode: its values in another order. */
+export function withSecondMode(probe: Float32Array, frame: number): Float32Array {
+  const m2 = frame ** 2;
+  const out = new Float32Array(4 * m2);
+  out.set(probe);
+  for (let i = 0; i < 2 * m2; i++) out[2 * m2 + i] = 0.1 * probe[(7 * i) % (2 * m2)];
+  return out;
+}

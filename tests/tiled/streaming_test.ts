@@ -6,7 +6,7 @@ import { InputError } from "../../src/data/errors.ts";
 import { simulateDataset } from "../../src/simulate/mod.ts";
 import { openTiledSession } from "../../src/tiled/mod.ts";
 import { assert, assertLessOrEqual, assertRejects, relativeL2 } from "../assert.ts";
-import { nearTruth, type Run } from "./fixture.ts";
+import { nearTruth, type Run, withSecondMode } from "./fixture.ts";
 
 const ITERATIONS = 4;
 
@@ -74,11 +74,7 @@ Deno.test("gd on 2 slices and 2 probe modes with probe refinement, 2 x 2 tiles (
     seed: 8,
   });
   const initial = nearTruth([truth.object, truth.probe], 0.2);
-  // A second, weaker mode: the first mode's values in another order.
-  const m2 = dataset.frame ** 2;
-  const probe = new Float32Array(4 * m2);
-  probe.set(initial.probe);
-  for (let i = 0; i < 2 * m2; i++) probe[2 * m2 + i] = 0.1 * initial.probe[(7 * i) % (2 * m2)];
+  const probe = withSecondMode(initial.probe, dataset.frame);
   const run: Run = {
     dataset,
     exchange: "sync",
