@@ -7,6 +7,7 @@ export class DeviceMemory {
   #live = 0;
   #peak = 0;
   #buffers = new Map<GPUBuffer, number>();
+  #peakLabels: Array<[string, number]> = [];
 
   constructor(private readonly device: GPUDevice) {}
 
@@ -23,6 +24,12 @@ export class DeviceMemory {
   /** Starts a new peak measurement from the current live bytes. */
   resetPeak(): void {
     this.#peak = this.#live;
+    this.#peakLabels = this.byLabel();
+  }
+
+  /** {@link byLabel} as it was when {@link peak} was reached: what the peak is made of. */
+  peakByLabel(): Array<[string, number]> {
+    return this.#peakLabels.map(([label, bytes]) => [label, bytes]);
   }
 
   /** Creates a buffer of `size` bytes (rounded up to 4) and counts it. */
@@ -39,7 +46,10 @@ export class DeviceMemory {
     });
     this.#buffers.set(buffer, bytes);
     this.#live += bytes;
-    if (this.#live > this.#peak) this.#peak = this.#live;
+    if (this.#live > this.#peak) {
+      this.#peak = this.#live;
+      this.#peakLabels = this.byLabel();
+    }
     return buffer;
   }
 

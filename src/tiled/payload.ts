@@ -65,7 +65,15 @@ export type TiledEvent =
     /** The worker's own adapter (each worker requests its device). */
     adapter: { description: string; fallback: boolean };
   }
-  | { type: "stepped"; rank: number; iteration: number; cost: number; peak: number }
+  | {
+    type: "stepped";
+    rank: number;
+    iteration: number;
+    cost: number;
+    peak: number;
+    /** What the device's peak is made of: bytes by buffer label. */
+    peakLabels: Array<[string, number]>;
+  }
   | {
     type: "result";
     /** The unknowns, or the complete gradient at them (object and probe) with its cost. */

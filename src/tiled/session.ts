@@ -50,6 +50,7 @@ export class TiledSession implements Session {
   readonly #events = new Map<string, TiledEvent[]>();
   #wake: (() => void) | null = null;
   #peaks: number[];
+  #peakLabels: Array<Array<[string, number]>>;
   #lastCost: number | null = null;
 
   private constructor(
@@ -59,6 +60,7 @@ export class TiledSession implements Session {
     payload: TiledPayload,
   ) {
     this.#peaks = new Array(options.workers).fill(0);
+    this.#peakLabels = Array.from({ length: options.workers }, () => []);
     this.#pool = new WorkerPool<TiledPayload, void>({
       workers: options.workers,
       job: new URL("./worker_job.ts", import.meta.url),
@@ -213,6 +215,11 @@ export class TiledSession implements Session {
     return [...this.#peaks];
   }
 
+  /** What worker `rank`'s device peak was made of after its last step: bytes by buffer label. */
+  deviceBytesPeakByLabel(rank: number): Array<[string, number]> {
+    return this.#peakLabels[rank].map(([label, bytes]) => [label, bytes]);
+  }
+
   async destroy(): Promise<void> {
     this.#send({ type: "finish" });
     await this.#run.catch(() => {});
@@ -224,6 +231,7 @@ export class TiledSession implements Session {
 
   #receive(event: TiledEvent): void {
     if ("peak" in event) this.#peaks[event.rank] = Math.max(this.#peaks[event.rank], event.peak);
+    if (event.type === "stepped") this.#peakLabels[event.rank] = event.peakLabels;
     this.#events.set(event.type, [...(this.#events.get(event.type) ?? []), event]);
     this.#wake?.();
   }

@@ -35,6 +35,7 @@ export async function run(context: WorkerContext<TiledPayload>): Promise<void> {
           iteration,
           cost: steps[0].cost,
           peak: gpu.memory.peak,
+          peakLabels: gpu.memory.peakByLabel(),
         });
       } else if (command.type === "result") {
         for (const s of states) {

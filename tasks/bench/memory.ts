@@ -1,6 +1,6 @@
 /**
- * `deno task bench memory [--json] [--positions N] [--grids 1,2,4,8] [--batch B]`: peak device
- * bytes per worker when a simulated data set (frame 64, 1600 raster positions by default) is cut
+ * `deno task bench memory [--json] [--breakdown] [--positions N] [--grids 1,2,4,8] [--batch B]`:
+ * peak device bytes per worker when a simulated data set (frame 64, 1600 raster positions by default) is cut
  * into R x R tiles, one tile per worker, and the reduction against the untiled run (1 x 1): the
  * analogue of the halo-gradient-exchange papers' per-GPU memory footprint. Each case runs one
  * `gd` iteration, so the peak includes the solver's vectors and the exchange's strips.
@@ -9,7 +9,8 @@
  * every tiled case (`gd`, one slice, one mode, `B` positions per batch, default 8; a tile with
  * fewer positions uses batches of its count). Besides the reduction, each case reports the
  * positions of its largest tile and the "frames bound": total positions over those of the largest
- * tile, the reduction if the frames were all a worker held. Tile cores split the object evenly,
+ * tile, the reduction if the frames were all a worker held. `--breakdown` lists what the largest
+ * worker's peak is made of, by buffer kind. Tile cores split the object evenly,
  * so tiles at the scan's edges hold fewer positions and the largest tile more than the average:
  * the bound, not the tile count, is what the reduction can approach.
  *
@@ -32,16 +33,17 @@ interface Case {
 
 function parse(
   args: string[],
-): { json: boolean; positions: number; grids: number[]; batch: number } {
-  const out = { json: false, positions: 1600, grids: [1, 2, 4, 8], batch: 8 };
+): { json: boolean; breakdown: boolean; positions: number; grids: number[]; batch: number } {
+  const out = { json: false, breakdown: false, positions: 1600, grids: [1, 2, 4, 8], batch: 8 };
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--json") out.json = true;
+    else if (args[i] === "--breakdown") out.breakdown = true;
     else if (args[i] === "--positions") out.positions = Number(args[++i]);
     else if (args[i] === "--grids") out.grids = (args[++i] ?? "").split(",").map(Number);
     else if (args[i] === "--batch") out.batch = Number(args[++i]);
     else {
       throw new RangeError(
-        `Unknown option ${args[i]}: expected --json, --positions, --grids or --batch`,
+        `Unknown option ${args[i]}: expected --json, --breakdown, --positions, --grids or --batch`,
       );
     }
   }
@@ -93,11 +95,27 @@ export async function run(args: string[]): Promise<void> {
           `(smallest ${mib(Math.min(...peaks))}), ${c.reduction_vs_untiled} x less than ` +
           `untiled; largest tile ${largest} positions, frames bound ${c.frames_bound}`,
       );
+      if (options.breakdown) {
+        const rank = peaks.indexOf(Math.max(...peaks));
+        for (const [kind, bytes] of byKind(session.deviceBytesPeakByLabel(rank))) {
+          console.log(`    ${(bytes / 1024).toFixed(1).padStart(9)} KiB  ${kind}`);
+        }
+      }
     }
   }
   if (options.json) {
     console.log(JSON.stringify({ baseline, batch: options.batch, cases }, null, 2));
   }
+}
+
+/** Bytes by buffer kind: labels with their tile and batch numbers taken out, largest first. */
+function byKind(labels: Array<[string, number]>): Array<[string, number]> {
+  const sums = new Map<string, number>();
+  for (const [label, bytes] of labels) {
+    const kind = label.replace(/\b(tile|batch) \d+ /g, "");
+    sums.set(kind, (sums.get(kind) ?? 0) + bytes);
+  }
+  return [...sums].sort((a, b) => b[1] - a[1]);
 }
 
 function round(v: number): number {
