@@ -45,9 +45,11 @@ export class Multislice {
   readonly fresnel: Fresnel | null;
   readonly exitWave: ExitWave;
   readonly waves: GPUBuffer;
-  readonly patch: GPUBuffer;
+  #patch: GPUBuffer | null = null;
+  /** Bound where the backward pass writes no patch: no batch-sized buffer for nothing. */
+  readonly #noPatch: GPUBuffer;
   readonly spectrum: GPUBuffer;
-  readonly probeAccumulator: GPUBuffer;
+  #probeAccumulator: GPUBuffer | null = null;
   #scratch: GPUBuffer | null = null;
 
   private constructor(
@@ -63,9 +65,23 @@ export class Multislice {
     this.exitWave = exitWave;
     this.fresnel = slices > 1 ? new Fresnel(gpu, fft, o.ew, o.propagation!) : null;
     this.waves = gpu.buffer(8 * slices * scan.maxBatch * modes * m2, "multislice waves");
-    this.patch = gpu.buffer(8 * scan.maxBatch * m2, "multislice patches");
+    this.#noPatch = gpu.buffer(8, "multislice no patch");
     this.spectrum = gpu.buffer(8 * modes * m2, "probe spectrum");
-    this.probeAccumulator = gpu.buffer(8 * modes * m2, "probe gradient spectrum");
+  }
+
+  /**
+   * Object patches of a batch (maxBatch x M x M), allocated when first needed: by the probe's
+   * preconditioner and the PIE updates, never by the gradient solvers' object-only iterations.
+   */
+  get patch(): GPUBuffer {
+    const { gpu, fft, scan } = this.o;
+    return this.#patch ??= gpu.buffer(8 * scan.maxBatch * fft.n ** 2, "multislice patches");
+  }
+
+  /** The probe gradient's accumulator (K x M x M, Fourier space), allocated when first needed. */
+  get probeAccumulator(): GPUBuffer {
+    const { gpu, fft, modes } = this.o;
+    return this.#probeAccumulator ??= gpu.buffer(8 * modes * fft.n ** 2, "probe gradient spectrum");
   }
 
   /** Compiles the kernels and allocates the stored waves for `scan.maxBatch` positions. */
@@ -129,7 +145,7 @@ export class Multislice {
       if (g.object) this.windows.overlapProduct(chi, this.waves, g.object, call);
       if (s > 0 || g.probe) {
         const want = { patch: false, chi: true };
-        this.windows.backward(object, chi, this.waves, this.patch, call, want);
+        this.windows.backward(object, chi, this.waves, this.#noPatch, call, want);
       }
       if (s > 0) this.fresnel!.adjoint(chi, chi, frames);
     }
@@ -186,7 +202,8 @@ export class Multislice {
   /** Frees the stored waves and work buffers. */
   destroy(): void {
     const { gpu } = this.o;
-    gpu.release(this.waves, this.patch, this.spectrum, this.probeAccumulator, this.#scratch);
+    gpu.release(this.waves, this.#patch, this.#noPatch, this.spectrum, this.#probeAccumulator);
+    gpu.release(this.#scratch);
     this.placement.destroy();
     this.fresnel?.destroy();
   }

@@ -21,6 +21,8 @@ export class Preconditioner {
   #objectWeight: GPUBuffer | null = null;
   #probeWeight: GPUBuffer | null = null;
   #floor: GPUBuffer | null = null;
+  /** sum_k |P_k|^2, one M x M frame: the patch every window adds into D_O. */
+  #intensity: GPUBuffer | null = null;
   /** The probe D_O was computed from, and the flags of `wgsl/probe_change.wgsl`. */
   #snapshot: GPUBuffer | null = null;
   #when: GPUBuffer | null = null;
@@ -79,6 +81,7 @@ export class Preconditioner {
       this.#objectWeight,
       this.#probeWeight,
       this.#floor,
+      this.#intensity,
       this.#snapshot,
       this.#when,
     );
@@ -88,12 +91,13 @@ export class Preconditioner {
   async #probeIntensity(x: GpuVariables, d: GPUBuffer): Promise<void> {
     const { gpu, multislice: ms, scan, work, modes, ew, reductions, reduction } = this.p;
     const m2 = scan.frame * scan.frame;
+    const intensity = this.#intensity ??= gpu.buffer(8 * m2, "preconditioner probe intensity");
     ew.mul(x.probe, x.probe, work, { count: modes * m2, conjA: true });
-    reductions.sumBatches(work, ms.patch, { length: m2, batch: modes });
+    reductions.sumBatches(work, intensity, { length: m2, batch: modes });
     if (reduction.sumOverlaps) {
       gpu.encoder.clearBuffer(d);
       for (const batch of scan.batches) {
-        ms.windows.overlapAdd(ms.patch, d, { batch, slice: 0, modes: 1, waveOffset: 0 }, true);
+        ms.windows.overlapAdd(intensity, d, { batch, slice: 0, modes: 1, waveOffset: 0 }, true);
       }
       return;
     }
@@ -117,7 +121,7 @@ export class Preconditioner {
     );
     for (const batch of scan.batches) {
       const call = { batch, slice: 0, modes: 1, waveOffset: 0 };
-      ms.windows.overlapAddWhen(ms.patch, d, call, this.#when);
+      ms.windows.overlapAddWhen(intensity, d, call, this.#when);
     }
   }
 

@@ -17,6 +17,21 @@ export interface GpuVariables {
   probe: GPUBuffer;
 }
 
+/** Variables of {@link GpuProblem.create}: the probe buffer is allocated when first read. */
+class LazyProbeVariables implements GpuVariables {
+  #probe: GPUBuffer | null = null;
+  constructor(readonly object: GPUBuffer, private readonly allocate: () => GPUBuffer) {}
+
+  get probe(): GPUBuffer {
+    return this.#probe ??= this.allocate();
+  }
+
+  /** The probe buffer if it was ever used, else null (nothing to free). */
+  get allocatedProbe(): GPUBuffer | null {
+    return this.#probe;
+  }
+}
+
 /** Options of {@link GpuProblem.create}. */
 export interface GpuProblemOptions {
   gpu: Gpu;
@@ -184,12 +199,17 @@ export class GpuProblem implements Problem<GpuVariables> {
     return { ...this.#active };
   }
 
+  /**
+   * New variables. Their probe part is allocated at its first use: a gradient, direction or trial
+   * point needs one only once the probe is refined (or copied), and until then the object's
+   * vectors hold the device alone.
+   */
   create(label: string): GpuVariables {
     const { object, probe } = this.sizes;
-    return {
-      object: this.gpu.buffer(8 * object, `${label} object`),
-      probe: this.gpu.buffer(8 * probe, `${label} probe`),
-    };
+    return new LazyProbeVariables(
+      this.gpu.buffer(8 * object, `${label} object`),
+      () => this.gpu.buffer(8 * probe, `${label} probe`),
+    );
   }
 
   /** Variables holding the given object and probe (interleaved complex float32). */
@@ -213,7 +233,7 @@ export class GpuProblem implements Problem<GpuVariables> {
   }
 
   destroy(v: GpuVariables): void {
-    this.gpu.release(v.object, v.probe);
+    this.gpu.release(v.object, v instanceof LazyProbeVariables ? v.allocatedProbe : v.probe);
   }
 
   copy(src: GpuVariables, dst: GpuVariables): void {

@@ -70,9 +70,11 @@ export class GradientSolver<V> {
   #scale = 1;
   /** 1 when the probe was refined in the last iteration; a change restarts the directions. */
   #probeActive = 0;
-  #g: V;
-  /** The gradient at the line search's first trial point: the next iteration's when accepted. */
-  #next: V | null;
+  /**
+   * The gradient at x; after the direction is formed, the gradient at the line search's first
+   * trial point (the next iteration's when that trial is accepted).
+   */
+  readonly #g: V;
   /** F(x) when #g already holds the gradient at x (the first trial was accepted), else null. */
   #known: number | null = null;
   readonly #work: V;
@@ -85,7 +87,6 @@ export class GradientSolver<V> {
     readonly options: GradientSolverOptions,
   ) {
     this.#g = problem.create("gradient");
-    this.#next = options.fixedStep === undefined ? problem.create("trial gradient") : null;
     this.#work = problem.create("preconditioned gradient and trial point");
     this.#direction = problem.create("direction");
     this.#previous = options.conjugate ? problem.create("previous gradient") : null;
@@ -184,7 +185,7 @@ export class GradientSolver<V> {
 
   /** Frees the solver's own vectors (not `x`). */
   destroy(): void {
-    for (const v of [this.#g, this.#next, this.#work, this.#direction, this.#previous]) {
+    for (const v of [this.#g, this.#work, this.#direction, this.#previous]) {
       if (v) this.problem.destroy(v);
     }
   }
@@ -205,15 +206,10 @@ export class GradientSolver<V> {
     let gamma = this.#scale;
     for (let k = 0; k <= halvings; k++, gamma /= 2) {
       problem.axpy(trial, x, gamma, this.#direction);
-      const newCost = k === 0
-        ? await problem.gradient(trial, this.#next!)
-        : await problem.cost(trial);
+      const newCost = k === 0 ? await problem.gradient(trial, this.#g) : await problem.cost(trial);
       if (newCost <= cost) {
         problem.copy(trial, x);
-        if (k === 0) {
-          [this.#g, this.#next] = [this.#next!, this.#g];
-          this.#known = newCost;
-        }
+        if (k === 0) this.#known = newCost;
         this.#scale = Math.min(1, 2 * gamma);
         return { newCost, step: gamma };
       }
