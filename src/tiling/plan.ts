@@ -1,4 +1,4 @@
-import { tileCore, windowStart } from "./reference.ts";
+import { tileCores, windowStart } from "./reference.ts";
 import type { Overlap, Rect, ScanGrid, TilingKernels } from "./types.ts";
 import { wasmKernels } from "./wasm.ts";
 
@@ -16,7 +16,10 @@ export interface Tiling {
   frame: number;
   tiles: [number, number];
   workers: number;
-  /** Core of each tile (row-major): the cores partition the object. */
+  /**
+   * Core of each tile (row-major): the cores partition the object into R row bands, each cut
+   * into C columns of its own, balanced by position count.
+   */
   cores: Rect[];
   /** Extended region of each tile: core plus the halo its positions' windows need. */
   regions: Rect[];
@@ -31,7 +34,8 @@ export interface Tiling {
 }
 
 /**
- * Cuts the object into an R x C grid of tiles, gives each position to the tile holding its
+ * Cuts the object into R row bands and each band into C tiles, the cuts balancing the tiles by
+ * position count (see {@link TilingKernels.cuts}), gives each position to the tile holding its
  * centre, extends each tile to hold its positions' windows, finds the overlaps between extended
  * regions and shares the tiles among workers, balanced by position count.
  *
@@ -53,17 +57,19 @@ export function planTiling(options: TilingOptions): Tiling {
   validate(options);
   const scan: ScanGrid = { objectShape, frame, tiles, positionsY, positionsX };
   const count = tiles[0] * tiles[1];
-  const owner = kernels.owners(scan);
+  const cuts = kernels.cuts(scan);
+  const cores = tileCores(cuts, tiles);
+  const owner = kernels.owners(scan, cuts);
   const members: number[][] = Array.from({ length: count }, () => []);
   owner.forEach((t, j) => members[t].push(j));
   const positionsOf = members.map((m) => Int32Array.from(m));
-  const regions = kernels.regions(scan, owner);
+  const regions = kernels.regions(scan, cores, owner);
   return {
     objectShape: [...objectShape],
     frame,
     tiles: [...tiles],
     workers,
-    cores: Array.from({ length: count }, (_, t) => tileCore(t, objectShape, tiles)),
+    cores,
     regions,
     owner,
     positionsOf,

@@ -1,4 +1,5 @@
 import type {
+  Cuts,
   GatherIndex,
   GatherOptions,
   Overlap,
@@ -7,7 +8,7 @@ import type {
   TilingKernels,
 } from "./types.ts";
 
-/** First row (or column) of part `i` when `n` pixels are cut into `parts` parts. */
+/** First row (or column) of part `i` when `n` pixels are cut evenly into `parts` parts. */
 export function tileBound(i: number, n: number, parts: number): number {
   return Math.floor((i * n) / parts);
 }
@@ -17,25 +18,52 @@ export function windowStart(position: number, frame: number): number {
   return Math.floor(position) - Math.floor(frame / 2);
 }
 
-/** The core of tile `t` (row-major) of a [R, C] grid over [H, W]. */
-export function tileCore(t: number, objectShape: [number, number], tiles: [number, number]): Rect {
-  const [height, width] = objectShape;
+/** The core of each tile (row-major) of a grid of `tiles` cut at `cuts`. */
+export function tileCores(cuts: Cuts, tiles: [number, number]): Rect[] {
   const [rows, cols] = tiles;
-  const r = Math.floor(t / cols);
-  const c = t % cols;
-  const y0 = tileBound(r, height, rows);
-  const x0 = tileBound(c, width, cols);
-  return {
-    y0,
-    x0,
-    height: tileBound(r + 1, height, rows) - y0,
-    width: tileBound(c + 1, width, cols) - x0,
-  };
+  return Array.from({ length: rows * cols }, (_, t) => {
+    const r = Math.floor(t / cols);
+    const c = t % cols;
+    const x = r * (cols + 1) + c;
+    return {
+      y0: cuts.rows[r],
+      x0: cuts.cols[x],
+      height: cuts.rows[r + 1] - cuts.rows[r],
+      width: cuts.cols[x + 1] - cuts.cols[x],
+    };
+  });
 }
 
-function partOf(v: number, n: number, parts: number): number {
+/**
+ * Boundaries cutting [0, n) into `parts` parts of about equal count (see
+ * {@link TilingKernels.cuts}): `values` are the positions' centre pixels along the axis.
+ */
+function balancedBounds(values: number[], n: number, parts: number): number[] {
+  const count = values.length;
+  if (count === 0) return Array.from({ length: parts + 1 }, (_, i) => tileBound(i, n, parts));
+  const sorted = [...values].sort((a, b) => a - b);
+  const bounds = [0];
+  const lowest = [0];
+  for (let i = 1; i < parts; i++) {
+    const v = sorted[tileBound(i, count, parts)];
+    const first = sorted.indexOf(v);
+    const end = sorted.lastIndexOf(v) + 1;
+    const miss = (k: number) => Math.abs(k * parts - i * count);
+    const above = miss(end) <= miss(first) ? end : first;
+    bounds.push(above < count ? sorted[above] : n);
+    lowest.push(Math.min(above > 0 ? sorted[above - 1] + 1 : 1, bounds[i]));
+  }
+  bounds.push(n);
+  for (let i = parts - 1; i >= 1; i--) {
+    bounds[i] = Math.max(lowest[i], Math.min(bounds[i], bounds[i + 1] - 1));
+  }
+  return bounds;
+}
+
+/** Index of the part of `v` among boundaries bounds[from .. from + parts]. */
+function partOf(v: number, bounds: ArrayLike<number>, from: number, parts: number): number {
   let p = 0;
-  while (p < parts - 1 && tileBound(p + 1, n, parts) <= v) p++;
+  while (p < parts - 1 && bounds[from + p + 1] <= v) p++;
   return p;
 }
 
@@ -43,26 +71,46 @@ function clamp(v: number, lo: number, hi: number): number {
   return Math.min(Math.max(v, lo), hi);
 }
 
+/** Centre pixel (clamped into the object) of every position: [rows, columns]. */
+function centres(scan: ScanGrid): [number[], number[]] {
+  const [height, width] = scan.objectShape;
+  return [
+    Array.from(scan.positionsY, (y) => clamp(Math.floor(y), 0, height - 1)),
+    Array.from(scan.positionsX, (x) => clamp(Math.floor(x), 0, width - 1)),
+  ];
+}
+
 /** The plain TypeScript tiling: the reference the AssemblyScript module is tested against. */
 export const referenceKernels: TilingKernels = {
-  owners(scan: ScanGrid): Int32Array {
+  cuts(scan: ScanGrid): Cuts {
     const [height, width] = scan.objectShape;
     const [rows, cols] = scan.tiles;
-    const out = new Int32Array(scan.positionsY.length);
-    for (let j = 0; j < out.length; j++) {
-      const cy = clamp(Math.floor(scan.positionsY[j]), 0, height - 1);
-      const cx = clamp(Math.floor(scan.positionsX[j]), 0, width - 1);
-      out[j] = partOf(cy, height, rows) * cols + partOf(cx, width, cols);
-    }
-    return out;
+    const [cy, cx] = centres(scan);
+    const rowBounds = balancedBounds(cy, height, rows);
+    const bands: number[][] = Array.from({ length: rows }, () => []);
+    cy.forEach((y, j) => bands[partOf(y, rowBounds, 0, rows)].push(cx[j]));
+    return {
+      rows: Int32Array.from(rowBounds),
+      cols: Int32Array.from(bands.flatMap((band) => balancedBounds(band, width, cols))),
+    };
   },
 
-  regions(scan: ScanGrid, owner: Int32Array): Rect[] {
+  owners(scan: ScanGrid, cuts: Cuts): Int32Array {
     const [rows, cols] = scan.tiles;
-    const boxes = Array.from({ length: rows * cols }, (_, t) => {
-      const core = tileCore(t, scan.objectShape, scan.tiles);
-      return [core.y0, core.x0, core.y0 + core.height, core.x0 + core.width];
+    const [cy, cx] = centres(scan);
+    return Int32Array.from(cy, (y, j) => {
+      const r = partOf(y, cuts.rows, 0, rows);
+      return r * cols + partOf(cx[j], cuts.cols, r * (cols + 1), cols);
     });
+  },
+
+  regions(scan: ScanGrid, cores: Rect[], owner: Int32Array): Rect[] {
+    const boxes = cores.map((core) => [
+      core.y0,
+      core.x0,
+      core.y0 + core.height,
+      core.x0 + core.width,
+    ]);
     for (let j = 0; j < owner.length; j++) {
       const box = boxes[owner[j]];
       const y = windowStart(scan.positionsY[j], scan.frame);

@@ -6,7 +6,7 @@ export interface Rect {
   width: number;
 }
 
-/** A scan over an object cut into a grid of tiles. */
+/** A scan over an object cut into R x C tiles. */
 export interface ScanGrid {
   /** Object size [H, W] in pixels. */
   objectShape: [number, number];
@@ -15,8 +15,20 @@ export interface ScanGrid {
   /** Scan positions in object pixels (the probe's centre pixel sits on them). */
   positionsY: Float64Array;
   positionsX: Float64Array;
-  /** Tile grid [R, C]. */
+  /** Tile grid [R, C]: R row bands, each cut into C tiles. */
   tiles: [number, number];
+}
+
+/**
+ * Where the object is cut into tiles, balanced by position count: R row bands, each cut into C
+ * columns of its own. Tile (r, c) (row-major index r * C + c) has the core rows
+ * [rows[r], rows[r + 1]) x columns [cols[r * (C + 1) + c], cols[r * (C + 1) + c + 1]).
+ */
+export interface Cuts {
+  /** R + 1 row boundaries, 0 = rows[0] <= rows[1] <= ... <= rows[R] = H. */
+  rows: Int32Array;
+  /** For each row band, C + 1 column boundaries from 0 to W (R x (C + 1), row-major). */
+  cols: Int32Array;
 }
 
 /**
@@ -45,10 +57,23 @@ export interface GatherIndex {
 
 /** The tiling computations, implemented twice: in AssemblyScript and as a TypeScript reference. */
 export interface TilingKernels {
+  /**
+   * The cuts balancing the tiles by position count. A position counts at its centre pixel
+   * (floor(py), floor(px)) clamped into the object; positions sharing a centre row share a band.
+   * Row boundary i (0 < i < R) leaves above it as many positions as it can nearest to i N / R:
+   * the positions before, or those up to and including, the centre row of the position of rank
+   * floor(i N / R) in ascending order (the latter on a tie). It sits on the centre row of the
+   * first position below it (H if none), then moves up, never past the row after the last
+   * position above it nor closer than one row to the next boundary: boundaries increase strictly
+   * where rows free of positions allow, and bands left empty are thin. Each band's columns are
+   * cut by the same rule over its own positions' centre columns. Without positions, an axis is
+   * cut evenly by area.
+   */
+  cuts(scan: ScanGrid): Cuts;
   /** Owner tile (row-major) of each position: the tile whose core holds its centre pixel. */
-  owners(scan: ScanGrid): Int32Array;
+  owners(scan: ScanGrid, cuts: Cuts): Int32Array;
   /** Extended region of each tile: bounding box of its core and its positions' windows. */
-  regions(scan: ScanGrid, owner: Int32Array): Rect[];
+  regions(scan: ScanGrid, cores: Rect[], owner: Int32Array): Rect[];
   /** Overlaps between extended regions, ordered by `from`, then `to`. */
   overlaps(regions: Rect[]): Overlap[];
   /**

@@ -5,6 +5,7 @@
  */
 import * as asm from "../../asm/tiling.wasm";
 import type {
+  Cuts,
   GatherIndex,
   GatherOptions,
   Overlap,
@@ -56,36 +57,54 @@ function rects(at: number, count: number): Rect[] {
   }));
 }
 
+function flatten(list: Rect[]): Int32Array {
+  return Int32Array.from(list.flatMap((r) => [r.y0, r.x0, r.height, r.width]));
+}
+
 /** The WebAssembly tiling. */
 export const wasmKernels: TilingKernels = {
-  owners(scan: ScanGrid): Int32Array {
+  cuts(scan: ScanGrid): Cuts {
+    return scoped(() => {
+      const n = scan.positionsY.length;
+      const [rows, cols] = scan.tiles;
+      const py = put(scan.positionsY);
+      const px = put(scan.positionsX);
+      const outRows = reserve(4 * (rows + 1));
+      const outCols = reserve(4 * rows * (cols + 1));
+      asm.cuts(n, py, px, ...scan.objectShape, rows, cols, outRows, outCols);
+      return { rows: takeI32(outRows, rows + 1), cols: takeI32(outCols, rows * (cols + 1)) };
+    });
+  },
+
+  owners(scan: ScanGrid, cuts: Cuts): Int32Array {
     return scoped(() => {
       const n = scan.positionsY.length;
       const py = put(scan.positionsY);
       const px = put(scan.positionsX);
+      const rowCuts = put(cuts.rows);
+      const colCuts = put(cuts.cols);
       const out = reserve(4 * n);
-      asm.owners(n, py, px, ...scan.objectShape, ...scan.tiles, out);
+      asm.owners(n, py, px, ...scan.objectShape, ...scan.tiles, rowCuts, colCuts, out);
       return takeI32(out, n);
     });
   },
 
-  regions(scan: ScanGrid, owner: Int32Array): Rect[] {
+  regions(scan: ScanGrid, cores: Rect[], owner: Int32Array): Rect[] {
     return scoped(() => {
       const n = scan.positionsY.length;
-      const tiles = scan.tiles[0] * scan.tiles[1];
       const py = put(scan.positionsY);
       const px = put(scan.positionsX);
       const own = put(owner);
-      const out = reserve(16 * tiles);
-      asm.regions(n, py, px, own, scan.frame, ...scan.objectShape, ...scan.tiles, out);
-      return rects(out, tiles);
+      const at = put(flatten(cores));
+      const out = reserve(16 * cores.length);
+      asm.regions(n, py, px, own, scan.frame, cores.length, at, out);
+      return rects(out, cores.length);
     });
   },
 
   overlaps(regions: Rect[]): Overlap[] {
     return scoped(() => {
-      const flat = Int32Array.from(regions.flatMap((r) => [r.y0, r.x0, r.height, r.width]));
-      const at = put(flat);
+      const at = put(flatten(regions));
       const count = asm.overlaps(regions.length, at, 0) as number;
       const out = reserve(24 * count);
       asm.overlaps(regions.length, at, out);

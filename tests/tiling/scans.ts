@@ -37,7 +37,10 @@ function grid(
   };
 }
 
-/** Raster, Fermat spiral, irregular, on-border, wide-probe and empty-tile scans for one seed. */
+/**
+ * Raster, Fermat spiral, irregular, on-border, wide-probe, empty-tile and clustered scans for
+ * one seed.
+ */
 export function cases(seed: number): Case[] {
   const rand = random(seed);
   const out: Case[] = [];
@@ -64,8 +67,18 @@ export function cases(seed: number): Case[] {
   out.push(
     grid("probe wider than a tile", [80, 80], 40, [4, 4], 3, wide as Array<[number, number]>),
   );
-  // All positions in the left half: the right tiles have no positions at all.
-  const left = Array.from({ length: 25 }, () => [6 + rand() * 50, 6 + rand() * 20]);
-  out.push(grid("empty tiles", [62, 90], 12, [2, 3], 4, left as Array<[number, number]>));
+  // More row bands than distinct centre rows (20 and 40): bands without positions, so empty
+  // tiles, whatever the cuts.
+  const twoRows = Array.from({ length: 25 }, () => [rand() < 0.5 ? 20.3 : 40.7, 6 + rand() * 20]);
+  out.push(grid("empty tiles", [62, 90], 12, [4, 3], 4, twoRows as Array<[number, number]>));
+  // Whole-pixel positions in a few tight clusters: many positions share centre rows and
+  // columns, and cuts fall on rows and columns that hold positions.
+  const clusters = Array.from({ length: 4 }, () => [20 + rand() * 60, 20 + rand() * 80]);
+  const clustered = Array.from({ length: 60 }, (_, k) => {
+    const [y, x] = clusters[k % clusters.length];
+    return [Math.floor(y + rand() * 4), Math.floor(x + rand() * 4)];
+  });
+  const tiles: [number, number] = [2 + Math.floor(rand() * 4), 2 + Math.floor(rand() * 4)];
+  out.push(grid("clustered", [100, 120], 16, tiles, 3, clustered as Array<[number, number]>));
   return out;
 }
