@@ -44,9 +44,13 @@ interface Link extends Overlap {
  *   with the sum over all positions touching it, the untiled gradient.
  * - `async` (halo gradient exchange): per outgoing overlap an accumulated-gradient buffer
  *   collects what could not be sent yet; the shared mailbox is the send buffer, a copy taken on
- *   arrival the receive buffer. Posting never waits for the receiver to read, collecting takes
- *   only what has arrived, and every contribution is applied exactly once, late by at most about
- *   one round: a tile does not start round n before each neighbour has posted round n - 1.
+ *   arrival the receive buffer. Posting never waits for a mailbox to be read: a full one sends
+ *   at the next round, the two rounds summed. Collecting round n takes whatever has arrived and
+ *   waits only for what a neighbour sent up to round n - 1, so every contribution is applied
+ *   exactly once, at most one round late, never early: a tile posts round n only after each
+ *   neighbour has collected round n - 1. (A full mailbox at round n was sent after its reader's
+ *   collect of round n - 1, which the reader's round n empties, so the accumulated buffer is
+ *   sent at round n + 1 and never holds more than one round.)
  */
 export class HaloExchange {
   readonly #fabric: Fabric;
@@ -118,7 +122,6 @@ export class HaloExchange {
       }
     }
     this.#own.set(tile, own);
-    if (this.#mode === "async") fabric.store(fabric.progressWord(tile), round);
   }
 
   /**
@@ -131,22 +134,27 @@ export class HaloExchange {
     if (!own) throw new Error(`Cannot collect tile ${tile} before posting it`);
     const fabric = this.#fabric;
     const received: Array<{ from: number; rect: Rect; strip: Float32Array | null }> = [];
+    // sync: this round's post; async: everything sent up to the round before.
+    const due = this.#mode === "sync" ? round : round - 1;
     for (const link of this.#in.get(tile) ?? []) {
       const box = fabric.mailbox(link.k);
-      if (this.#mode === "sync") {
-        const posted = () => fabric.load(box.word) >= round;
-        profile.timeSync("mailbox wait", () => fabric.waitFor(box.word, posted));
-      }
-      const posted = fabric.load(box.word);
-      const fresh = posted > fabric.load(box.word + 1);
       const length = stripLength(link.rect, this.#planes);
-      received.push({
-        from: link.from,
-        rect: link.rect,
-        strip: fresh ? box.data.slice(0, length) : null,
-      });
-      if (fresh) fabric.store(box.word + 1, posted);
+      const fresh = () => fabric.load(box.word) > fabric.load(box.word + 1);
+      let strip: Float32Array | null = null;
+      for (;;) {
+        if (fresh()) {
+          const posted = fabric.load(box.word);
+          const values = box.data.subarray(0, length);
+          if (strip) addInto(strip, values);
+          else strip = values.slice();
+          fabric.store(box.word + 1, posted);
+        }
+        if (fabric.load(box.word + 1) >= due) break;
+        profile.timeSync("mailbox wait", () => fabric.waitFor(box.word, fresh));
+      }
+      received.push({ from: link.from, rect: link.rect, strip });
     }
+    if (this.#mode === "async") fabric.store(fabric.progressWord(tile), round);
     if (received.length === 0) return;
     const sums = profile.timeSync(
       "exchange host",
