@@ -1,27 +1,13 @@
-import * as asm from "../../asm/tiling.wasm";
 import {
   planTiling,
   referenceKernels,
   tilesOf,
-  type TilingKernels,
   wasmKernels,
   windowStart,
 } from "../../src/tiling/mod.ts";
 import { assert, assertEquals, assertThrows } from "../assert.ts";
+import { poisoned } from "./poisoned.ts";
 import { cases, random } from "./scans.ts";
-
-/** Fills the WebAssembly heap with 0xff bytes so that an element it never writes shows up. */
-const poisoned: TilingKernels = Object.fromEntries(
-  Object.entries(wasmKernels).map(([name, kernel]) => [
-    name,
-    (...args: unknown[]) => {
-      asm.reset();
-      const base = asm.alloc(0) as number;
-      new Uint8Array((asm.memory as WebAssembly.Memory).buffer, base).fill(0xff);
-      return (kernel as (...a: unknown[]) => unknown)(...args);
-    },
-  ]),
-) as unknown as TilingKernels;
 
 const SEEDS = [1, 2, 3];
 
