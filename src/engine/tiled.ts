@@ -43,8 +43,9 @@ export async function openTiled(o: OpenSessionOptions): Promise<Session> {
 /**
  * Plans the tiles once up front so that a tile grid that does not suit the data (more workers
  * than tiles holding positions, more tiles than pixels or than positions) is reported as the
- * user's choice to revisit, not as a crash. A few tiles without positions (the corners of a
- * spiral scan) are fine: the tiled engine leaves them out.
+ * user's choice to revisit, not as a crash. A few tiles without positions (a grid with more
+ * rows or columns than the scan has distinct centre rows or columns) are fine: the tiled engine
+ * leaves them out.
  *
  * @throws {InputError} naming the options to change.
  */

@@ -3,11 +3,18 @@ import { withoutEmptyTiles } from "../../src/tiled/mod.ts";
 import { planTiling, type Rect } from "../../src/tiling/mod.ts";
 import { assert, assertEquals, assertThrows } from "../assert.ts";
 
+/**
+ * A 2 x 3 raster: tile cores are balanced by position count, so tiles stay empty only where a
+ * band holds fewer distinct centre rows (or columns) than tiles.
+ */
+const sparseRaster = () =>
+  simulateDataset({ preset: "siemens", frame: 32, positions: 6, scan: "raster" });
+
 const inside = (r: Rect, y: number, x: number) =>
   y >= r.y0 && y < r.y0 + r.height && x >= r.x0 && x < r.x0 + r.width;
 
 Deno.test("withoutEmptyTiles keeps the tiles holding positions and gives every computed pixel one owner", async () => {
-  const { dataset } = await simulateDataset({ preset: "siemens", frame: 32, positions: 60 });
+  const { dataset } = await sparseRaster();
   const [h, w] = dataset.objectShape;
   for (const tiles of [[3, 3], [4, 4]] as Array<[number, number]>) {
     const plan = planTiling({ ...dataset, tiles, workers: 2 });
@@ -37,7 +44,7 @@ Deno.test("withoutEmptyTiles keeps the tiles holding positions and gives every c
 });
 
 Deno.test("withoutEmptyTiles refuses more workers than tiles holding positions", async () => {
-  const { dataset } = await simulateDataset({ preset: "siemens", frame: 32, positions: 60 });
+  const { dataset } = await sparseRaster();
   const plan = planTiling({ ...dataset, tiles: [4, 4], workers: 16 });
   const error = assertThrows(() => withoutEmptyTiles(plan), RangeError);
   assert(error.message.includes("among 16 workers"), error.message);
