@@ -1,18 +1,19 @@
 /**
  * `deno task bench memory [--json] [--breakdown] [--positions N] [--grids 1,2,4,8] [--batch B]`:
- * peak device bytes per worker when a simulated data set (frame 64, 1600 raster positions by default) is cut
- * into R x R tiles, one tile per worker, and the reduction against the untiled run (1 x 1): the
- * analogue of the halo-gradient-exchange papers' per-GPU memory footprint. Each case runs one
- * `gd` iteration, so the peak includes the solver's vectors and the exchange's strips.
+ * peak device bytes per worker when a simulated data set (frame 64, 1600 raster positions by
+ * default) is cut into R x R tiles, one tile per worker, and the reduction against the untiled run
+ * (1 x 1): the analogue of the halo-gradient-exchange papers' per-GPU memory footprint. Each case
+ * runs one `gd` iteration, so the peak includes the solver's vectors and the exchange's strips.
  *
  * The untiled baseline is the same engine on one tile and one worker with the same options as
  * every tiled case (`gd`, one slice, one mode, `B` positions per batch, default 8; a tile with
  * fewer positions uses batches of its count). Besides the reduction, each case reports the
  * positions of its largest tile and the "frames bound": total positions over those of the largest
- * tile, the reduction if the frames were all a worker held. `--breakdown` lists what the largest
- * worker's peak is made of, by buffer kind. Tile cores split the object evenly,
- * so tiles at the scan's edges hold fewer positions and the largest tile more than the average:
- * the bound, not the tile count, is what the reduction can approach.
+ * tile, the reduction if the frames were all a worker held (tile cores are balanced by position
+ * count, so on the raster it is the tile count). What else a worker holds does not shrink with
+ * the tile count: each tile's object vectors span its core plus a halo of the frame's width, and
+ * the batch's work buffers are the same on every device. `--breakdown` lists what the largest
+ * worker's peak is made of, by buffer kind.
  *
  * JSON: `{ "baseline", "batch", "cases": [ { "tiles": [R, C], "workers",
  * "device_bytes_peak_per_worker": [...], "positions_largest_tile", "frames_bound",
