@@ -49,11 +49,13 @@ function balancedBounds(values: number[], n: number, parts: number): number[] {
     const first = sorted.indexOf(v);
     const end = sorted.lastIndexOf(v) + 1;
     const miss = (k: number) => Math.abs(k * parts - i * count);
+    // How many positions stay above boundary i: all rows up to v's, or those before it.
     const above = miss(end) <= miss(first) ? end : first;
     bounds.push(above < count ? sorted[above] : n);
     lowest.push(Math.min(above > 0 ? sorted[above - 1] + 1 : 1, bounds[i]));
   }
   bounds.push(n);
+  // Moving up from the last boundary on keeps them strictly increasing where free rows allow.
   for (let i = parts - 1; i >= 1; i--) {
     bounds[i] = Math.max(lowest[i], Math.min(bounds[i], bounds[i + 1] - 1));
   }

@@ -60,14 +60,14 @@ export interface TilingKernels {
   /**
    * The cuts balancing the tiles by position count. A position counts at its centre pixel
    * (floor(py), floor(px)) clamped into the object; positions sharing a centre row share a band.
-   * Row boundary i (0 < i < R) leaves above it as many positions as it can nearest to i N / R:
-   * the positions before, or those up to and including, the centre row of the position of rank
-   * floor(i N / R) in ascending order (the latter on a tie). It sits on the centre row of the
-   * first position below it (H if none), then moves up, never past the row after the last
-   * position above it nor closer than one row to the next boundary: boundaries increase strictly
-   * where rows free of positions allow, and bands left empty are thin. Each band's columns are
-   * cut by the same rule over its own positions' centre columns. Without positions, an axis is
-   * cut evenly by area.
+   * Let v be the centre row of the position of rank floor(i N / R) (ascending, from 0). Row
+   * boundary i (0 < i < R) leaves above it either the positions of rows up to v or those of
+   * rows before v, whichever count is nearer i N / R (the larger on a tie). It sits on the
+   * centre row of the first position below it (H if none), then moves up, never past the row
+   * after the last position above it nor closer than one row to the next boundary: boundaries
+   * increase strictly where rows free of positions allow, and bands left empty are thin. Each
+   * band's columns are cut by the same rule over its own positions' centre columns. Without
+   * positions, an axis is cut evenly by area.
    */
   cuts(scan: ScanGrid): Cuts;
   /** Owner tile (row-major) of each position: the tile whose core holds its centre pixel. */
