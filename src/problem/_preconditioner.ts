@@ -15,7 +15,8 @@ const SOURCE = { file: "wgsl/probe_change.wgsl", code };
  * On one device D_O is recomputed only when the probe's bits changed since the last call (a
  * device-side comparison with a snapshot gates the kernels, no readback): while the probe is not
  * refined, every iteration would otherwise redo the same overlap-add over all windows. Tiles
- * always recompute, as summing the overlaps is an exchange every tile takes part in.
+ * decide on the host, as summing the overlaps is an exchange every tile takes part in: they
+ * recompute unless the probe was inactive at this call and the last one, for the same `x`.
  */
 export class Preconditioner {
   #objectWeight: GPUBuffer | null = null;
@@ -26,6 +27,11 @@ export class Preconditioner {
   /** The probe D_O was computed from, and the flags of `wgsl/probe_change.wgsl`. */
   #snapshot: GPUBuffer | null = null;
   #when: GPUBuffer | null = null;
+  /**
+   * On tiles: the probe buffer D_O and its floor were last computed from, while the probe was not
+   * refined; null when they must be recomputed (see {@link apply}).
+   */
+  #summedFor: GPUBuffer | null = null;
 
   constructor(private readonly p: GpuProblem, private readonly eps: number) {}
 
@@ -39,14 +45,21 @@ export class Preconditioner {
     const floor = this.#floor ??= gpu.buffer(8, "preconditioner floor");
     const [h, w] = scan.objectShape;
     const m2 = scan.frame * scan.frame;
+    // On tiles D_O costs an exchange and a readback, so it is kept while the probe is not
+    // refined: the probe then has not changed since the last call, on any tile (each holds the
+    // same all-reduced probe and takes the same decision, so the collectives stay in step).
+    const kept = reduction.sumOverlaps && !active.probe && this.#summedFor === x.probe;
+    this.#summedFor = reduction.sumOverlaps && active.object && !active.probe ? x.probe : null;
     if (active.object) {
       this.#objectWeight ??= gpu.buffer(8 * h * w, "object preconditioner");
-      await this.#probeIntensity(x, this.#objectWeight);
-      // A tile saw only its own positions: the windows of its neighbours' positions reaching
-      // into its region are added in, so that every pixel holds the untiled D_O.
-      await reduction.sumOverlaps?.(this.#objectWeight);
-      reductions.scaledMaxReal(this.#objectWeight, { height: h, width: w }, floor, this.eps);
-      await this.#globalFloor(floor);
+      if (!kept) {
+        await this.#probeIntensity(x, this.#objectWeight);
+        // A tile saw only its own positions: the windows of its neighbours' positions reaching
+        // into its region are added in, so that every pixel holds the untiled D_O.
+        await reduction.sumOverlaps?.(this.#objectWeight);
+        reductions.scaledMaxReal(this.#objectWeight, { height: h, width: w }, floor, this.eps);
+        await this.#globalFloor(floor);
+      }
       if (out.object !== g.object) gpu.copy(g.object, 0, out.object, 0, 8 * sizes.object);
       const o = { count: sizes.object, length: h * w, c: floor };
       this.p.ew.divideBroadcast(this.#objectWeight, out.object, o);

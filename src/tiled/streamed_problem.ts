@@ -51,6 +51,8 @@ export interface StreamedProblemOptions {
 export class StreamedProblem implements Problem<HostVariables> {
   #active = { object: true, probe: false };
   readonly #relay: RelayReduction;
+  /** D_O summed over tiles and its floor, for `x`, while the probe is not refined. */
+  #summed: { x: HostVariables; object: Float32Array; floor: number } | null = null;
 
   constructor(readonly o: StreamedProblemOptions) {
     this.#relay = new RelayReduction(o.reduction.ownedRegion, o.alsoOwned);
@@ -144,13 +146,17 @@ export class StreamedProblem implements Problem<HostVariables> {
    */
   async precondition(x: HostVariables, g: HostVariables, out: HostVariables): Promise<void> {
     const active = this.active;
-    const weights = await this.#localWeights(active, x);
-    let floor = NaN;
-    if (active.object) {
+    // As a resident tile's preconditioner: D_O and its floor are kept while the probe is not
+    // refined (every tile decides alike, so the sums over tiles stay in step).
+    const kept = !active.probe && this.#summed?.x === x ? this.#summed : null;
+    const weights = kept ? { object: kept.object } : await this.#localWeights(active, x);
+    let floor = kept?.floor ?? NaN;
+    if (active.object && !kept) {
       await this.o.reduction.sumOverlaps(weights.object!);
       floor = await this.o.reduction.max(this.#floor(weights.object!));
     }
     if (active.probe) await this.o.reduction.sumProbe(weights.probe!);
+    this.#summed = active.object && !active.probe ? { x, object: weights.object!, floor } : null;
     await this.#applyWeights({ active, x, g, out, weights, floor });
   }
 
