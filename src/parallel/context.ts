@@ -1,4 +1,5 @@
-import type { Fabric } from "./fabric.ts";
+import type { Fabric, FabricBuffers } from "./fabric.ts";
+import type { ProfileSnapshot } from "./profile.ts";
 
 /** A progress event a worker publishes to the main thread. */
 export interface ProgressEvent {
@@ -17,36 +18,74 @@ export interface WorkerContext<P = unknown> {
   fabric: Fabric;
   /** Element-wise sum over workers in rank order; bitwise the same on every worker. */
   allReduce(values: Float64Array): Float64Array;
-  /** Publishes a progress event (for example an iteration's cost) to the main thread. */
+  /**
+   * Publishes a small progress event (an iteration's cost, "ready") on the control channel.
+   * Every isolate listening on the channel gets a copy: keep arrays out of it (see `report`).
+   */
   progress(event: Record<string, unknown>): void;
+  /**
+   * Sends an event with a large payload (a tile's arrays, a solver state) to the main thread
+   * only, on this worker's own port. It reaches the pool's `onProgress` like `progress` events,
+   * in the order the worker sent both kinds.
+   */
+  report(event: Record<string, unknown>): void;
   /** True once the main thread asked the run to stop early (checked between iterations). */
   readonly stopRequested: boolean;
   /** The next command the main thread sent with `WorkerPool.command`, in order. */
   nextCommand(): Promise<unknown>;
 }
 
-/** The message the main thread sends a worker to start it. */
+/** Name of the process-wide BroadcastChannel that carries control and progress. */
+export const CONTROL_CHANNEL = "tessera-control";
+
+/** Why the control channel drops messages, for the errors that say it did. */
+export const LOSS_HINT = "more than 256 messages were pending for one receiver";
+
+/** The message the main thread sends a worker on its port to start it. */
 export interface StartMessage {
+  /** Id of the pool: messages of other pools on the control channel are ignored. */
+  pool: string;
   rank: number;
   workers: number;
   job: string;
   payload: unknown;
-  buffers: import("./fabric.ts").FabricBuffers;
+  buffers: FabricBuffers;
   heartbeatMs: number;
-  /** Whether the worker keeps a `PhaseProfile` and sends it with each progress event. */
+  /** One Int32 word: how many control messages the pool has broadcast so far. */
+  posted: SharedArrayBuffer;
+  /** Whether the worker keeps a `PhaseProfile` and sends it with each event. */
   profile: boolean;
 }
 
-/** What the main thread sends a started worker: a command for `nextCommand()`, or stop. */
-export type ControlMessage = { type: "command"; body: unknown } | { type: "stop" };
-
-/** What a worker sends the main thread: progress events, then its last word (result or failure). */
-export type WorkerMessage =
+/**
+ * What travels on the control channel. Every message names its pool; `seq` counts each sender's
+ * messages from 0 so that a receiver notices one the channel dropped.
+ */
+export type ChannelMessage =
+  | { pool: string; type: "command"; seq: number; body: unknown }
+  | { pool: string; type: "stop"; seq: number }
   | {
+    pool: string;
     type: "progress";
+    rank: number;
+    seq: number;
     event: ProgressEvent;
     /** The worker's cumulative profile, when its pool profiles. */
-    profile?: import("./profile.ts").ProfileSnapshot;
+    profile?: ProfileSnapshot;
+  };
+
+/** What a worker sends on its port: that it listens, reports, then its last word. */
+export type WorkerMessage =
+  | { type: "listening" }
+  | {
+    type: "report";
+    /** How many progress events the worker had put on the channel before this one. */
+    after: number;
+    event: ProgressEvent;
+    profile?: ProfileSnapshot;
   }
-  | { type: "done"; result: unknown }
+  | { type: "done"; result: unknown; after: number }
   | { type: "failed"; message: string; stack?: string; aborted: boolean };
+
+/** What the main thread sends a worker on its port: the start, and leave to end once done. */
+export type PortMessage = StartMessage | { type: "bye" };

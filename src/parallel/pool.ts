@@ -1,6 +1,14 @@
-import type { ControlMessage, ProgressEvent, StartMessage, WorkerMessage } from "./context.ts";
+import {
+  type ChannelMessage,
+  LOSS_HINT,
+  type PortMessage,
+  type ProgressEvent,
+  type StartMessage,
+  type WorkerMessage,
+} from "./context.ts";
+import { broadcast, Inbox, listen, Overdue } from "./control.ts";
 import { createFabric, type FabricBuffers, type FabricLayout, FabricMonitor } from "./fabric.ts";
-import { profileListener } from "./profile.ts";
+import { profileListener, type ProfileSnapshot } from "./profile.ts";
 
 /** Options of {@link WorkerPool}. */
 export interface WorkerPoolOptions<P> {
@@ -13,6 +21,7 @@ export interface WorkerPoolOptions<P> {
   fabric?: Omit<FabricLayout, "workers">;
   /** Names a worker's share of the work in error messages, e.g. `tiles 2, 3`. */
   describe?: (rank: number) => string;
+  /** Each worker's `progress` and `report` events, in the order that worker sent them. */
   onProgress?: (event: ProgressEvent) => void;
   /** A worker whose heartbeat stays still this long is declared dead. */
   silenceMs?: number;
@@ -26,15 +35,19 @@ export class WorkerFailedError extends Error {
   }
 }
 
+type Control = { type: "command"; body: unknown } | { type: "stop" };
+
 const HEARTBEAT_MS = 100;
 const DEFAULT_SILENCE_MS = 60_000;
 /**
- * Deno workers running one job together over a shared {@link FabricBuffers}: control and
- * progress travel as messages between the main thread and each worker (in order per worker; no
- * BroadcastChannel, which would keep the process alive), data through SharedArrayBuffer
- * mailboxes. The main thread never blocks: it watches with `Atomics.waitAsync`. A worker that
- * throws, dies or goes silent ends the run with a {@link WorkerFailedError} naming it and its
- * share of the work; the others are aborted and terminated.
+ * Deno workers running one job together over a shared {@link FabricBuffers}. Control (commands,
+ * stop) and small progress events travel on the process-wide control BroadcastChannel, each
+ * message naming its pool so that several pools can run at once; each worker's port carries its
+ * start, its large reports and its last word; data goes through SharedArrayBuffer mailboxes.
+ * Commands sent before every worker listens on the channel wait, in order, until all do. The
+ * main thread never blocks: it watches with `Atomics.waitAsync`. A worker that throws, dies,
+ * goes silent or loses channel messages ends the run with a {@link WorkerFailedError} naming it
+ * and its share of the work; the others are aborted and terminated.
  *
  * @example
  * ```ts
@@ -48,11 +61,16 @@ const DEFAULT_SILENCE_MS = 60_000;
  */
 export class WorkerPool<P, R> {
   readonly buffers: FabricBuffers;
+  /** Names this pool's messages on the control channel. */
+  readonly id = crypto.randomUUID();
   readonly #options: WorkerPoolOptions<P>;
   readonly #workers: Worker[] = [];
+  readonly #inboxes: Inbox[];
   readonly #onProfile = profileListener();
-  /** Messages sent before the workers started, delivered when they do. */
-  #early: ControlMessage[] | null = [];
+  /** Control messages sent before every worker listens, broadcast once they all do. */
+  #early: Control[] | null = [];
+  /** How many control messages were broadcast (the workers see it, to notice lost ones). */
+  readonly #posted = new Int32Array(new SharedArrayBuffer(4));
   readonly #monitor: FabricMonitor;
   #failure: WorkerFailedError | null = null;
   #finished = false;
@@ -65,51 +83,48 @@ export class WorkerPool<P, R> {
     const layout = options.fabric ?? { reduceCapacity: 1024, mailboxes: [], tiles: 0 };
     this.buffers = createFabric({ ...layout, workers: options.workers });
     this.#monitor = new FabricMonitor(this.buffers);
+    this.#inboxes = Array.from({ length: options.workers }, () => new Inbox());
   }
 
   /** Starts the workers and resolves with each worker's result, in rank order. */
   async run(): Promise<R[]> {
-    const { workers, job, payload, onProgress } = this.#options;
-    const onProfile = this.#onProfile;
+    const { workers } = this.#options;
     const results = new Array<R>(workers);
+    const stopListening = listen(this.id, (message) => this.#fromChannel(message));
+    let listening = 0;
     const finished = Array.from({ length: workers }, (_, rank) =>
       new Promise<void>((resolve) => {
         const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
         this.#workers.push(worker);
+        const send = (message: PortMessage) => worker.postMessage(message);
         worker.onmessage = ({ data }: MessageEvent<WorkerMessage>) => {
-          if (data.type === "progress") {
-            if (data.profile) onProfile?.(rank, data.profile);
-            onProgress?.(data.event);
-            return;
+          if (data.type === "listening") {
+            if (++listening === workers) this.#flushEarly();
+          } else if (data.type === "report") {
+            this.#inboxes[rank].fromPort(data.after, () => this.#deliver(rank, data));
+          } else if (data.type === "done") {
+            this.#inboxes[rank].fromPort(data.after, () => {
+              results[rank] = data.result as R;
+              send({ type: "bye" });
+              resolve();
+            });
+          } else {
+            if (!data.aborted) this.#fail(rank, `threw: ${data.message}`, data.stack);
+            resolve();
           }
-          if (data.type === "done") results[rank] = data.result as R;
-          else if (!data.aborted) this.#fail(rank, `threw: ${data.message}`, data.stack);
-          resolve();
         };
         worker.onerror = (event) => {
           event.preventDefault();
           this.#fail(rank, `crashed: ${event.message}`);
           resolve();
         };
-        const start: StartMessage = {
-          rank,
-          workers,
-          job: job.href,
-          payload: payload(rank),
-          buffers: this.buffers,
-          heartbeatMs: HEARTBEAT_MS,
-          profile: onProfile !== null,
-        };
-        worker.postMessage(start);
+        send(this.#start(rank));
       }));
-    const early = this.#early ?? [];
-    this.#early = null;
-    for (const message of early) this.#post(message);
-    const all = Promise.all(finished);
     try {
-      await Promise.race([all, this.#watch()]);
+      await Promise.race([Promise.all(finished), this.#watch()]);
     } finally {
       this.#finished = true;
+      stopListening();
       if (this.#failure) this.#stopWorkers();
     }
     if (this.#failure) throw this.#failure;
@@ -126,23 +141,64 @@ export class WorkerPool<P, R> {
     this.#post({ type: "command", body });
   }
 
-  #post(message: ControlMessage): void {
-    if (this.#early) this.#early.push(message);
-    else for (const worker of this.#workers) worker.postMessage(message);
-  }
-
   /** Terminates worker `rank` from outside, as a crash would: the run then fails. */
   kill(rank: number): void {
     this.#workers[rank]?.terminate();
     this.#fail(rank, "was terminated");
   }
 
-  /** Resolves when a failure is recorded; meanwhile declares silent workers dead. */
+  #start(rank: number): StartMessage {
+    const { workers, job, payload } = this.#options;
+    return {
+      pool: this.id,
+      rank,
+      workers,
+      job: job.href,
+      payload: payload(rank),
+      buffers: this.buffers,
+      heartbeatMs: HEARTBEAT_MS,
+      posted: this.#posted.buffer as SharedArrayBuffer,
+      profile: this.#onProfile !== null,
+    };
+  }
+
+  #post(message: Control): void {
+    if (this.#early) {
+      this.#early.push(message);
+      return;
+    }
+    const seq = Atomics.add(this.#posted, 0, 1);
+    broadcast({ ...message, pool: this.id, seq });
+  }
+
+  #flushEarly(): void {
+    const early = this.#early ?? [];
+    this.#early = null;
+    for (const message of early) this.#post(message);
+  }
+
+  #fromChannel(message: ChannelMessage): void {
+    if (message.type !== "progress") return;
+    const { rank, seq } = message;
+    const inbox = this.#inboxes[rank];
+    const missed = seq - inbox.received;
+    if (!inbox.fromChannel(seq, () => this.#deliver(rank, message))) {
+      this.#fail(rank, `lost ${missed} progress events on the control channel (${LOSS_HINT})`);
+    }
+  }
+
+  #deliver(rank: number, data: { event: ProgressEvent; profile?: ProfileSnapshot }): void {
+    if (data.profile) this.#onProfile?.(rank, data.profile);
+    this.#options.onProgress?.(data.event);
+  }
+
+  /** Resolves when a failure is recorded; meanwhile declares silent or lossy workers dead. */
   async #watch(): Promise<void> {
     const silence = this.#options.silenceMs ?? DEFAULT_SILENCE_MS;
     const words = new Int32Array(this.buffers.control);
     let last = this.#monitor.heartbeats();
     let stillSince = last.map(() => Date.now());
+    const overdue = this.#inboxes.map(() => new Overdue());
     while (!this.#finished && !this.#failure) {
       const wait = Atomics.waitAsync(words, 0, 0, HEARTBEAT_MS * 2);
       if (wait.async) await wait.value;
@@ -152,6 +208,12 @@ export class WorkerPool<P, R> {
       last = beats;
       const dead = stillSince.findIndex((t) => now - t > silence);
       if (dead >= 0) this.#fail(dead, `stopped responding (no heartbeat for ${silence} ms)`);
+      const lossy = this.#inboxes.findIndex((inbox, w) =>
+        overdue[w].lost(inbox.waiting, inbox.received, now)
+      );
+      if (lossy >= 0) {
+        this.#fail(lossy, `lost progress events on the control channel (${LOSS_HINT})`);
+      }
     }
   }
 

@@ -2,12 +2,22 @@
  * Entry point of a pool worker: builds its {@link WorkerContext}, imports the job module the
  * pool names and runs its `run(context)`, then reports the result or the failure.
  */
-import type { ControlMessage, StartMessage, WorkerContext, WorkerMessage } from "./context.ts";
+import {
+  type ChannelMessage,
+  CONTROL_CHANNEL,
+  LOSS_HINT,
+  type PortMessage,
+  type ProgressEvent,
+  type StartMessage,
+  type WorkerContext,
+  type WorkerMessage,
+} from "./context.ts";
+import { Overdue } from "./control.ts";
 import { AbortedError, Fabric } from "./fabric.ts";
-import { profile, startProfile } from "./profile.ts";
+import { profile, type ProfileSnapshot, startProfile } from "./profile.ts";
 
 const scope = self as unknown as {
-  onmessage: ((event: MessageEvent<StartMessage | ControlMessage>) => void) | null;
+  onmessage: ((event: MessageEvent<PortMessage>) => void) | null;
   postMessage(message: WorkerMessage): void;
 };
 
@@ -19,9 +29,75 @@ function profileReadbacks(): void {
   };
 }
 
+/**
+ * This worker's end of the control channel: its pool's commands and stop, checked for gaps, and
+ * its own numbered progress events. Every other isolate on the channel gets a copy of what is
+ * posted here, which is why bulk data goes through the port instead.
+ */
+class WorkerChannel {
+  readonly #channel = new BroadcastChannel(CONTROL_CHANNEL);
+  readonly #posted: Int32Array;
+  readonly #overdue = new Overdue();
+  readonly #commands: unknown[] = [];
+  readonly #waiting: Array<(command: unknown) => void> = [];
+  #received = 0;
+  #lost = false;
+  /** How many progress events this worker put on the channel. */
+  sent = 0;
+  stopRequested = false;
+
+  constructor(readonly start: StartMessage, readonly onLost: (why: string) => void) {
+    this.#posted = new Int32Array(start.posted);
+    this.#channel.onmessage = ({ data }: MessageEvent<ChannelMessage>) => {
+      if (data.pool !== start.pool || data.type === "progress" || this.#lost) return;
+      if (data.seq !== this.#received) {
+        this.#lose(`missed ${data.seq - this.#received} control messages`);
+        return;
+      }
+      this.#received++;
+      if (data.type === "stop") this.stopRequested = true;
+      else this.#take(data.body);
+    };
+  }
+
+  progress(event: ProgressEvent, profile?: ProfileSnapshot): void {
+    const { pool, rank } = this.start;
+    this.#channel.postMessage({ pool, type: "progress", rank, seq: this.sent++, event, profile });
+  }
+
+  nextCommand(): Promise<unknown> {
+    return this.#commands.length > 0
+      ? Promise.resolve(this.#commands.shift())
+      : new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  /** Called on each heartbeat: a control message the pool posted that never comes is lost. */
+  check(): void {
+    const missing = Atomics.load(this.#posted, 0) > this.#received;
+    if (!this.#lost && this.#overdue.lost(missing, this.#received, Date.now())) {
+      this.#lose("never received a control message the pool sent");
+    }
+  }
+
+  /** Ends listening; called only once the pool has every progress event this worker sent. */
+  close(): void {
+    this.#channel.close();
+  }
+
+  #take(command: unknown): void {
+    const next = this.#waiting.shift();
+    if (next) next(command);
+    else this.#commands.push(command);
+  }
+
+  #lose(what: string): void {
+    this.#lost = true;
+    this.onLost(`${what} on the control channel (${LOSS_HINT})`);
+  }
+}
+
 scope.onmessage = ({ data }) => {
-  if (!("rank" in data)) return;
-  void start(data);
+  if ("rank" in data) void start(data);
 };
 
 async function start(start: StartMessage): Promise<void> {
@@ -30,42 +106,47 @@ async function start(start: StartMessage): Promise<void> {
     profileReadbacks();
   }
   const fabric = new Fabric(start.buffers, start.rank);
-  const timer = setInterval(() => fabric.beat(), start.heartbeatMs);
-  let stopRequested = false;
-  const commands: unknown[] = [];
-  const waiting: Array<(command: unknown) => void> = [];
-  scope.onmessage = ({ data }) => {
-    if (!("type" in data)) return;
-    if (data.type === "stop") stopRequested = true;
-    if (data.type !== "command") return;
-    const next = waiting.shift();
-    if (next) next(data.body);
-    else commands.push(data.body);
-  };
+  const channel = new WorkerChannel(start, (message) => {
+    scope.postMessage({ type: "failed", message, aborted: false });
+  });
+  const timer = setInterval(() => {
+    fabric.beat();
+    channel.check();
+  }, start.heartbeatMs);
+  scope.postMessage({ type: "listening" });
+  const { rank } = start;
+  const snapshot = () => start.profile ? profile.snapshot() : undefined;
   const context: WorkerContext = {
-    rank: start.rank,
+    rank,
     workers: start.workers,
     payload: start.payload,
     fabric,
     allReduce: (values) => fabric.allReduce(values),
-    progress: (event) =>
+    progress: (event) => channel.progress({ ...event, rank }, snapshot()),
+    report: (event) =>
       scope.postMessage({
-        type: "progress",
-        event: { ...event, rank: start.rank },
-        profile: start.profile ? profile.snapshot() : undefined,
+        type: "report",
+        after: channel.sent,
+        event: { ...event, rank },
+        profile: snapshot(),
       }),
     get stopRequested() {
-      return stopRequested;
+      return channel.stopRequested;
     },
-    nextCommand: () =>
-      commands.length > 0
-        ? Promise.resolve(commands.shift())
-        : new Promise((resolve) => waiting.push(resolve)),
+    nextCommand: () => channel.nextCommand(),
   };
+  const bye = new Promise<void>((resolve) => {
+    scope.onmessage = ({ data }) => {
+      if ("type" in data && data.type === "bye") resolve();
+    };
+  });
   try {
     const job = await import(start.job);
     const result = await job.run(context);
-    scope.postMessage({ type: "done", result });
+    scope.postMessage({ type: "done", result, after: channel.sent });
+    // Progress events posted last may still be on their way; closing the channel now would
+    // drop them. The pool says bye once it has them all.
+    await bye;
   } catch (error) {
     const e = error instanceof Error ? error : new Error(String(error));
     scope.postMessage({
@@ -76,6 +157,7 @@ async function start(start: StartMessage): Promise<void> {
     });
   } finally {
     clearInterval(timer);
+    channel.close();
     scope.onmessage = null;
     // Ending itself lets the worker finish tearing down its device before its thread goes;
     // the pool terminates workers only when a run fails.

@@ -2,7 +2,8 @@
  * The tiled engine inside a worker: its own device, and for each of its tiles the extended
  * object, its positions' frames (read here, not through the main thread), a probe copy and a
  * solver (see `tiles.ts`). The tiles' solvers step concurrently; their sums go through
- * `TileReductions`.
+ * `TileReductions`. Small events go out with `progress`; those carrying a tile's arrays with
+ * `report`, to the main thread alone (a progress event is copied into every worker).
  */
 import { requestGpu } from "../gpu/mod.ts";
 import type { WorkerContext } from "../parallel/mod.ts";
@@ -41,7 +42,7 @@ export async function run(context: WorkerContext<TiledPayload>): Promise<void> {
         for (const s of states) {
           const { object, probe } = await s.problem.download(s.x);
           const peak = gpu.memory.peak;
-          context.progress({
+          context.report({
             type: "result",
             what: "x",
             tile: s.tile,
@@ -54,7 +55,7 @@ export async function run(context: WorkerContext<TiledPayload>): Promise<void> {
       } else if (command.type === "checkpoint") {
         for (const s of states) {
           const state = await solverState(s);
-          context.progress({ type: "state", state, peak: gpu.memory.peak });
+          context.report({ type: "state", state, peak: gpu.memory.peak });
         }
       } else {
         await publishGradients(context, states);
@@ -81,7 +82,7 @@ async function publishGradients(
       const { object, probe } = await s.problem.download(gradients[i]);
       const peak = s.problem.gpu.memory.peak;
       const cost = costs[i];
-      context.progress({
+      context.report({
         type: "result",
         what: "gradient",
         tile: s.tile,
