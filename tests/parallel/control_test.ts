@@ -126,19 +126,25 @@ Deno.test("a disabled PhaseProfile runs the work and records nothing", async () 
   assertEquals(s.otherMs, 5);
 });
 
-Deno.test("a process that ran a pool exits by itself (no channel keeps it alive)", async () => {
+Deno.test("a process that ran two pools one after the other exits by itself: the control channel does not keep it alive", async () => {
   const script = `
     import { WorkerPool } from ${
     JSON.stringify(new URL("../../src/parallel/mod.ts", import.meta.url).href)
   };
     for (let i = 0; i < 2; i++) {
-      const pool = new WorkerPool({ workers: 2, job: new URL(${
-    JSON.stringify(job.href)
-  }), payload: () => null });
+      const events = [];
+      const pool = new WorkerPool({
+        workers: 2,
+        job: new URL(${JSON.stringify(job.href)}),
+        payload: () => null,
+        onProgress: (event) => events.push(event.command),
+      });
+      const run = pool.run();
+      pool.command("run " + i);
       pool.command("end");
-      await pool.run();
+      const got = await run;
+      console.log(JSON.stringify([got, events]));
     }
-    console.log("ran");
   `;
   const child = new Deno.Command(Deno.execPath(), {
     args: ["eval", script],
@@ -149,5 +155,6 @@ Deno.test("a process that ran a pool exits by itself (no channel keeps it alive)
   const { code, stdout, stderr } = await child.output();
   const err = new TextDecoder().decode(stderr);
   assertEquals(code, 0, `exit status ${code} (killed after 60 s if it hung): ${err}`);
-  assertEquals(new TextDecoder().decode(stdout).trim(), "ran");
+  const lines = new TextDecoder().decode(stdout).trim().split("\n").map((l) => JSON.parse(l));
+  assertEquals(lines, [0, 1].map((i) => [[[`run ${i}`], [`run ${i}`]], [`run ${i}`, `run ${i}`]]));
 });
