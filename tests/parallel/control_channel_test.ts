@@ -71,6 +71,22 @@ Deno.test("forty commands sent right after run() starts, before any worker liste
   assertEquals(echoes(events, 3), [0, 1, 2].map(() => sent));
 });
 
+Deno.test("requestStop reaches every worker between the commands around it, sent before or after they listen", async () => {
+  for (const early of [true, false]) {
+    const events: ProgressEvent[] = [];
+    const pool = echoPool(2, events);
+    const run = pool.run();
+    if (!early) await new Promise((resolve) => setTimeout(resolve, 200));
+    pool.command({ untilStop: true });
+    pool.requestStop();
+    pool.command("after stop");
+    pool.command("end");
+    const sent = [{ untilStop: true }, "after stop"];
+    assertEquals(await run, [sent, sent]);
+    assertEquals(echoes(events, 2), [sent, sent]);
+  }
+});
+
 Deno.test("reports carry their arrays and arrive in order with the same worker's progress events", async () => {
   const events: ProgressEvent[] = [];
   const pool = echoPool(2, events);

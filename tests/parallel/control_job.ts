@@ -4,7 +4,8 @@
  * commands it got, in order. Object commands also ask for more:
  * - `{ report: n }`: the echo goes out with `report`, carrying n float64s, instead of `progress`;
  * - `{ flood: n }`: n progress events at once (more than the channel holds for a receiver);
- * - `{ busy: ms }`: a report "busy", then the thread stays busy for ms without yielding.
+ * - `{ busy: ms }`: a report "busy", then the thread stays busy for ms without yielding;
+ * - `{ untilStop: true }`: the echo waits until the pool asks the workers to stop.
  */
 import type { WorkerContext } from "../../src/parallel/mod.ts";
 
@@ -16,7 +17,7 @@ export async function run(context: WorkerContext<null>): Promise<unknown[]> {
     if (command === "end") return got;
     got.push(command);
     const asks = typeof command === "object" && command !== null
-      ? command as { report?: number; flood?: number; busy?: number }
+      ? command as { report?: number; flood?: number; busy?: number; untilStop?: boolean }
       : {};
     if (asks.report !== undefined) {
       const data = Float64Array.from({ length: asks.report }, (_, i) => i + context.rank);
@@ -29,6 +30,9 @@ export async function run(context: WorkerContext<null>): Promise<unknown[]> {
       while (Date.now() < until) {
         // Spinning on purpose: the worker reads no message meanwhile.
       }
+    }
+    while (asks.untilStop && !context.stopRequested) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
     }
     for (let i = 0; i < (asks.flood ?? 1); i++) context.progress({ type: "echo", command, total });
   }
