@@ -17,8 +17,8 @@
  *
  * JSON: `{ "baseline", "batch", "cases": [ { "tiles": [R, C], "workers",
  * "device_bytes_peak_per_worker": [...], "positions_largest_tile", "frames_bound",
- * "reduction_vs_untiled" } ] }`, the reduction being the untiled peak over the largest tiled
- * peak per worker. Targets: at least 0.8 x the tile count up to 4 x 4, at least 30 at 8 x 8.
+ * "reduction_vs_untiled", "peak_by_kind": { kind: bytes } } ] }`, the reduction being the
+ * untiled peak over the largest tiled peak per worker, `peak_by_kind` the `--breakdown` list. Targets: at least 0.8 x the tile count up to 4 x 4, at least 30 at 8 x 8.
  */
 import { openTiledSession } from "../../src/tiled/mod.ts";
 import { benchProblem } from "./_tiled_common.ts";
@@ -30,6 +30,8 @@ interface Case {
   positions_largest_tile: number;
   frames_bound: number;
   reduction_vs_untiled: number;
+  /** What the largest worker's peak is made of: bytes by buffer kind, largest first. */
+  peak_by_kind: Record<string, number>;
 }
 
 function parse(
@@ -80,6 +82,7 @@ export async function run(args: string[]): Promise<void> {
     const peaks = session.deviceBytesPeak();
     if (g === 1) untiled = peaks[0];
     const largest = Math.max(...session.tiling.positionsOf.map((p) => p.length));
+    const kinds = byKind(session.deviceBytesPeakByLabel(peaks.indexOf(Math.max(...peaks))));
     const c: Case = {
       tiles: [g, g],
       workers,
@@ -87,6 +90,7 @@ export async function run(args: string[]): Promise<void> {
       positions_largest_tile: largest,
       frames_bound: round(options.positions / largest),
       reduction_vs_untiled: round(untiled / Math.max(...peaks)),
+      peak_by_kind: Object.fromEntries(kinds),
     };
     cases.push(c);
     if (!options.json) {
@@ -97,8 +101,7 @@ export async function run(args: string[]): Promise<void> {
           `untiled; largest tile ${largest} positions, frames bound ${c.frames_bound}`,
       );
       if (options.breakdown) {
-        const rank = peaks.indexOf(Math.max(...peaks));
-        for (const [kind, bytes] of byKind(session.deviceBytesPeakByLabel(rank))) {
+        for (const [kind, bytes] of kinds) {
           console.log(`    ${(bytes / 1024).toFixed(1).padStart(9)} KiB  ${kind}`);
         }
       }
