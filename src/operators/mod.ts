@@ -6,3 +6,4 @@ export * from "./multislice.ts";
 export * from "./object_windows.ts";
 export * from "./probe_placement.ts";
 export * from "./scan.ts";
+export * from "./workspace.ts";

@@ -7,6 +7,7 @@ import { Fresnel } from "./fresnel.ts";
 import { ObjectWindows, type WindowCall } from "./object_windows.ts";
 import { ProbePlacement } from "./probe_placement.ts";
 import type { Batch, Scan } from "./scan.ts";
+import { BatchWorkspace } from "./workspace.ts";
 
 /** Options of {@link Multislice.create}. */
 export interface MultisliceOptions {
@@ -20,6 +21,11 @@ export interface MultisliceOptions {
   modes: number;
   /** Required when S > 1. */
   propagation?: Propagation;
+  /**
+   * Batch-sized buffers shared with other problems on the device (it must hold this scan's
+   * batches); by default the model allocates its own.
+   */
+  workspace?: BatchWorkspace;
 }
 
 /** Where {@link Multislice.backward} writes gradients; null parts are skipped. */
@@ -44,8 +50,9 @@ export class Multislice {
   readonly placement: ProbePlacement;
   readonly fresnel: Fresnel | null;
   readonly exitWave: ExitWave;
-  readonly waves: GPUBuffer;
-  #patch: GPUBuffer | null = null;
+  /** The batch buffers: the waves of a batch, the stored slice inputs, the object patches. */
+  readonly workspace: BatchWorkspace;
+  readonly #ownsWorkspace: boolean;
   /** Bound where the backward pass writes no patch: no batch-sized buffer for nothing. */
   readonly #noPatch: GPUBuffer;
   readonly spectrum: GPUBuffer;
@@ -64,18 +71,30 @@ export class Multislice {
     this.placement = placement;
     this.exitWave = exitWave;
     this.fresnel = slices > 1 ? new Fresnel(gpu, fft, o.ew, o.propagation!) : null;
-    this.waves = gpu.buffer(8 * slices * scan.maxBatch * modes * m2, "multislice waves");
+    const size = { frame: fft.n, maxBatch: scan.maxBatch, modes, slices };
+    if (o.workspace && !o.workspace.holds(size)) {
+      throw new RangeError(
+        `Cannot share a workspace for ${JSON.stringify(o.workspace.size)} with a model of ` +
+          JSON.stringify(size),
+      );
+    }
+    this.#ownsWorkspace = !o.workspace;
+    this.workspace = o.workspace ?? new BatchWorkspace(gpu, size);
     this.#noPatch = gpu.buffer(8, "multislice no patch");
     this.spectrum = gpu.buffer(8 * modes * m2, "probe spectrum");
   }
 
+  /** The stored input wave of every slice (see {@link BatchWorkspace.waves}). */
+  get waves(): GPUBuffer {
+    return this.workspace.waves;
+  }
+
   /**
-   * Object patches of a batch (maxBatch x M x M), allocated when first needed: by the probe's
-   * preconditioner and the PIE updates, never by the gradient solvers' object-only iterations.
+   * Object patches of a batch, allocated when first needed: by the probe's preconditioner and
+   * the PIE updates, never by the gradient solvers' object-only iterations.
    */
   get patch(): GPUBuffer {
-    const { gpu, fft, scan } = this.o;
-    return this.#patch ??= gpu.buffer(8 * scan.maxBatch * fft.n ** 2, "multislice patches");
+    return this.workspace.patch;
   }
 
   /** The probe gradient's accumulator (K x M x M, Fourier space), allocated when first needed. */
@@ -202,8 +221,8 @@ export class Multislice {
   /** Frees the stored waves and work buffers. */
   destroy(): void {
     const { gpu } = this.o;
-    gpu.release(this.waves, this.#patch, this.#noPatch, this.spectrum, this.#probeAccumulator);
-    gpu.release(this.#scratch);
+    gpu.release(this.#noPatch, this.spectrum, this.#probeAccumulator, this.#scratch);
+    if (this.#ownsWorkspace) this.workspace.destroy();
     this.placement.destroy();
     this.fresnel?.destroy();
   }

@@ -2,7 +2,13 @@ import type { Gpu } from "../gpu/mod.ts";
 import type { FrameSource } from "../data/mod.ts";
 import { Fft2 } from "../fft/mod.ts";
 import { type DotTerm, Elementwise, Reductions, type Region, sumPairs } from "../kernels/mod.ts";
-import { FarField, type GatherBuilder, Multislice, Scan } from "../operators/mod.ts";
+import {
+  type BatchWorkspace,
+  FarField,
+  type GatherBuilder,
+  Multislice,
+  Scan,
+} from "../operators/mod.ts";
 import { FarFieldCost } from "../cost/mod.ts";
 import type { NoiseModel } from "../physics/reference.ts";
 import { PRECONDITIONER_FLOOR } from "../physics/reference_problem.ts";
@@ -72,6 +78,11 @@ export interface GpuProblemOptions {
    * sized by the largest batch); the caller destroys it. By default the problem plans its own.
    */
   fft?: Fft2;
+  /**
+   * Batch buffers to share between problems on one device (see `BatchWorkspace`), sized for the
+   * largest of their batches; the caller destroys it. By default the problem allocates its own.
+   */
+  workspace?: BatchWorkspace;
   /** Relative floor of the preconditioner: 1 / (D + eps max D) (default PRECONDITIONER_FLOOR of the reference problem, 1e-2). */
   preconditionerEpsilon?: number;
 }
@@ -97,7 +108,7 @@ export class GpuProblem implements Problem<GpuVariables> {
   readonly multislice: Multislice;
   readonly slices: number;
   readonly modes: number;
-  /** Work buffer for the waves of one batch, maxBatch x K x M x M complex. */
+  /** Work buffer for the waves of one batch, maxBatch x K x M x M complex (the workspace's). */
   readonly work: GPUBuffer;
   #active = { object: true, probe: false };
   #partials: GPUBuffer;
@@ -127,8 +138,7 @@ export class GpuProblem implements Problem<GpuVariables> {
     this.scan = parts.multislice.windows.scan;
     this.slices = parts.multislice.slices;
     this.modes = parts.multislice.modes;
-    const m2 = this.fft.n * this.fft.n;
-    this.work = this.gpu.buffer(8 * this.scan.maxBatch * this.modes * m2, "problem work");
+    this.work = this.multislice.workspace.work;
     const partials = this.scan.batches.reduce((n, b) => n + this.costTerm.partialsFor(b.count), 0);
     this.#partials = this.gpu.buffer(8 * partials, "cost partials");
     this.#preconditioner = new Preconditioner(this, parts.eps);
@@ -159,7 +169,16 @@ export class GpuProblem implements Problem<GpuVariables> {
     if (propagation && !(propagation.wavelength > 0 && propagation.pixelSize > 0)) {
       throw new RangeError("Cannot model several slices without wavelength and pixel size");
     }
-    const multislice = await Multislice.create({ gpu, fft, ew, scan, slices, modes, propagation });
+    const multislice = await Multislice.create({
+      gpu,
+      fft,
+      ew,
+      scan,
+      slices,
+      modes,
+      propagation,
+      workspace: o.workspace,
+    });
     const reductions = await Reductions.create(gpu);
     const cost = await FarFieldCost.create(gpu, {
       fft,
@@ -312,7 +331,7 @@ export class GpuProblem implements Problem<GpuVariables> {
     this.reductions.destroy();
     if (this.#setup.ownsFft) this.fft.destroy();
     if (this.#setup.ownsFrames) this.gpu.release(this.#setup.frames);
-    this.gpu.release(this.work, this.#partials);
+    this.gpu.release(this.#partials);
   }
 
   async #evaluate(x: GpuVariables, g: GpuVariables | null): Promise<number> {

@@ -7,6 +7,7 @@ import { type FrameSource, MemoryFrames } from "../data/mod.ts";
 import { Fft2 } from "../fft/mod.ts";
 import type { Gpu } from "../gpu/mod.ts";
 import { gpuBackend, HaloExchange, TileReductions, type WorkerContext } from "../parallel/mod.ts";
+import { BatchWorkspace } from "../operators/mod.ts";
 import { GpuProblem, type Reduction } from "../problem/mod.ts";
 import { GradientSolver, type Problem } from "../solvers/mod.ts";
 import { type Rect, tilesOf, wasmKernels } from "../tiling/mod.ts";
@@ -63,12 +64,23 @@ export async function openTiles(o: {
   });
   const common = { fabric, exchange, weights, tiling, tiles };
   const states: TileState[] = [];
+  // One FFT plan and one set of batch buffers for all the worker's tiles (see BatchWorkspace).
+  const fft = await Fft2.create(gpu, tiling.frame);
+  const workspace = new BatchWorkspace(gpu, {
+    frame: tiling.frame,
+    maxBatch: Math.max(1, ...tiles.map((t) => Math.min(p.batchSize, tiling.positionsOf[t].length))),
+    modes: p.modes,
+    slices: p.slices,
+  });
+  const shared = { fft, workspace };
   const release = () => {
     for (const s of states) {
       s.solver.destroy();
       s.problem.destroy(s.x);
       s.problem.dispose();
     }
+    workspace.destroy();
+    fft.destroy();
   };
   try {
     if (p.memoryBudget === null) {
@@ -80,6 +92,7 @@ export async function openTiles(o: {
           tile,
           frames: ownFrames(p, tile, o.source),
           reduction: { ...reductions.forTile(tile), alsoOwned: ownedBesides(p, tile) },
+          ...shared,
         });
         states.push(await withSolver(p, tile, problem as TileProblem<unknown>));
       }
@@ -87,7 +100,6 @@ export async function openTiles(o: {
     }
     const reductions = new TileReductions({ ...common, backend: hostBackend(tiling) });
     const device = new TileDevice(gpu, p.memoryBudget);
-    const fft = await Fft2.create(gpu, tiling.frame);
     const streamed: StreamedProblem[] = [];
     for (const tile of tiles) {
       const subset = ownFrames(p, tile, o.source);
@@ -98,7 +110,7 @@ export async function openTiles(o: {
       const problem = new StreamedProblem({
         tile,
         device,
-        open: (relay) => tileProblem({ gpu, p, tile, frames, reduction: relay, fft }),
+        open: (relay) => tileProblem({ gpu, p, tile, frames, reduction: relay, ...shared }),
         reduction: reductions.forTile(tile),
         region,
         slices: p.slices,
@@ -122,9 +134,8 @@ export async function openTiles(o: {
       states,
       tileBytes: device.need,
       release: () => {
-        release();
         device.release();
-        fft.destroy();
+        release();
       },
     };
   } catch (error) {
@@ -151,7 +162,8 @@ function tileProblem(o: {
   tile: number;
   frames: FrameSource;
   reduction: Reduction;
-  fft?: Fft2;
+  fft: Fft2;
+  workspace: BatchWorkspace;
 }): Promise<GpuProblem> {
   const { p, tile } = o;
   const { tiling } = p;
@@ -179,6 +191,7 @@ function tileProblem(o: {
     countProbe: tile === 0,
     gather: wasmKernels.gather,
     fft: o.fft,
+    workspace: o.workspace,
   });
 }
 
