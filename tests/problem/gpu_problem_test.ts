@@ -1,6 +1,7 @@
 import { assertEquals, assertLessOrEqual, relativeL2 } from "../assert.ts";
 import { Fft2 } from "../../src/fft/mod.ts";
 import { MemoryFrames } from "../../src/data/mod.ts";
+import { BatchWorkspace } from "../../src/operators/mod.ts";
 import { GpuProblem, localReduction } from "../../src/problem/mod.ts";
 import { ReferenceProblem } from "../../src/physics/reference_problem.ts";
 import { maxRelative, nans, randomF32 } from "../kernels/random.ts";
@@ -162,6 +163,64 @@ Deno.test("GpuProblems sharing an FFT plan agree, and disposing one keeps the pl
       const got = await second.cost(second.upload(host.object, host.probe));
       assertLessOrEqual(Math.abs(got - want) / Math.abs(want), 1e-6);
       second.dispose();
+      fft.destroy();
+    },
+  );
+});
+
+Deno.test("GpuProblems sharing a batch workspace, evaluated at once, give the bits each gives alone", async () => {
+  await withCase(
+    { slices: 2, modes: 2, noise: "poisson", positions: 9, batchSize: 4 },
+    async ({ gpu, options, problem, x }) => {
+      const host = await problem.download(x);
+      // A second problem over other unknowns, with smaller batches than the workspace holds.
+      const other = {
+        object: host.object.map((v, i) => v * (1 + 0.05 * Math.sin(i))),
+        probe: host.probe.map((v, i) => v * (1 + 0.05 * Math.cos(i))),
+      };
+      const setups = [{ batchSize: 4, x: host }, { batchSize: 3, x: other }];
+      const evaluate = async (p: GpuProblem, v: { object: Float32Array; probe: Float32Array }) => {
+        p.setActive({ object: true, probe: true });
+        const xv = p.upload(v.object, v.probe);
+        const g = p.create("g");
+        const cost = await p.gradient(xv, g);
+        await p.precondition(xv, g, g);
+        return { cost, ...await p.download(g) };
+      };
+      const alone = [];
+      for (const s of setups) {
+        const p = await GpuProblem.create({ ...options, batchSize: s.batchSize });
+        alone.push(await evaluate(p, s.x));
+        p.dispose();
+      }
+      const fft = await Fft2.create(gpu, options.frame);
+      const workspace = new BatchWorkspace(gpu, {
+        frame: options.frame,
+        maxBatch: 4,
+        modes: 2,
+        slices: 2,
+      });
+      const shared = await Promise.all(
+        setups.map((s) =>
+          GpuProblem.create({ ...options, batchSize: s.batchSize, fft, workspace })
+        ),
+      );
+      // Batch buffers on the device: the fixture's problem's own and the one shared workspace.
+      const bytes = Object.fromEntries(gpu.memory.byLabel());
+      // Both solvers' evaluations interleave at their awaits, as a worker's tiles do.
+      const together = await Promise.all(shared.map((p, i) => evaluate(p, setups[i].x)));
+      for (const [i, got] of together.entries()) {
+        assertEquals(got.cost, alone[i].cost, `problem ${i} cost`);
+        assertEquals(Array.from(got.object), Array.from(alone[i].object), `problem ${i} object`);
+        assertEquals(Array.from(got.probe), Array.from(alone[i].probe), `problem ${i} probe`);
+      }
+      assertEquals(bytes["batch work"], problem.work.size + workspace.work.size);
+      assertEquals(
+        bytes["batch stored waves"],
+        problem.multislice.waves.size + workspace.waves.size,
+      );
+      for (const p of shared) p.dispose();
+      workspace.destroy();
       fft.destroy();
     },
   );
