@@ -1,9 +1,10 @@
 /**
- * `deno task bench memory [--json] [--breakdown] [--positions N] [--grids 1,2,4,8] [--batch B]`:
- * peak device bytes per worker when a simulated data set (frame 64, 1600 raster positions by
- * default) is cut into R x R tiles, one tile per worker, and the reduction against the untiled run
- * (1 x 1): the analogue of the halo-gradient-exchange papers' per-GPU memory footprint. Each case
- * runs one `gd` iteration, so the peak includes the solver's vectors and the exchange's strips.
+ * `deno task bench memory [--json] [--breakdown] [--positions N] [--grids 1,2,4,8] [--batch B]
+ * [--workers W]`: peak device bytes per worker when a simulated data set (frame 64, 1600 raster
+ * positions by default) is cut into R x R tiles, one tile per worker (or at most W workers, each
+ * holding several tiles resident), and the reduction against the untiled run (1 x 1): the analogue
+ * of the halo-gradient-exchange papers' per-GPU memory footprint. Each case runs one `gd`
+ * iteration, so the peak includes the solver's vectors and the exchange's strips.
  *
  * The untiled baseline is the same engine on one tile and one worker with the same options as
  * every tiled case (`gd`, one slice, one mode, `B` positions per batch, default 8; a tile with
@@ -34,24 +35,44 @@ interface Case {
   peak_by_kind: Record<string, number>;
 }
 
+interface Options {
+  json: boolean;
+  breakdown: boolean;
+  positions: number;
+  grids: number[];
+  batch: number;
+  /** Most workers a case uses (default: one per tile). */
+  workers: number;
+}
+
 function parse(
   args: string[],
-): { json: boolean; breakdown: boolean; positions: number; grids: number[]; batch: number } {
-  const out = { json: false, breakdown: false, positions: 1600, grids: [1, 2, 4, 8], batch: 8 };
+): Options {
+  const out: Options = {
+    json: false,
+    breakdown: false,
+    positions: 1600,
+    grids: [1, 2, 4, 8],
+    batch: 8,
+    workers: Infinity,
+  };
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--json") out.json = true;
     else if (args[i] === "--breakdown") out.breakdown = true;
     else if (args[i] === "--positions") out.positions = Number(args[++i]);
     else if (args[i] === "--grids") out.grids = (args[++i] ?? "").split(",").map(Number);
     else if (args[i] === "--batch") out.batch = Number(args[++i]);
+    else if (args[i] === "--workers") out.workers = Number(args[++i]);
     else {
       throw new RangeError(
-        `Unknown option ${args[i]}: expected --json, --breakdown, --positions, --grids or --batch`,
+        `Unknown option ${args[i]}: expected --json, --breakdown, --positions, --grids, ` +
+          "--batch or --workers",
       );
     }
   }
   const whole = (v: number) => Number.isInteger(v) && v >= 1;
-  if (!whole(out.positions) || !whole(out.batch) || !out.grids.every(whole)) {
+  const workers = out.workers === Infinity || whole(out.workers);
+  if (!whole(out.positions) || !whole(out.batch) || !out.grids.every(whole) || !workers) {
     throw new RangeError(`Expected whole numbers >= 1, got ${args.join(" ")}`);
   }
   if (out.grids[0] !== 1) out.grids.unshift(1);
@@ -67,7 +88,7 @@ export async function run(args: string[]): Promise<void> {
   const cases: Case[] = [];
   let untiled = NaN;
   for (const g of options.grids) {
-    const workers = g * g;
+    const workers = Math.min(g * g, options.workers);
     const session = await openTiledSession({
       ...base,
       tiles: [g, g],
