@@ -359,10 +359,13 @@ export class GpuProblem implements Problem<GpuVariables> {
       }
     }
     if (probeGradient) ms.probeGradient(g!.probe);
-    const partials = await this.gpu.readF32(this.#partials, 0, 8 * partial);
-    const local = this.costTerm.constant + sumPairs(partials).re;
+    // Not awaited yet: on tiles the exchange's own readback then waits on the same device poll
+    // (each readback costs a poll interval, ~11 ms here, however little it reads).
+    const partials = this.gpu.readF32(this.#partials, 0, 8 * partial);
+    partials.catch(() => {});
     if (objectGradient) await this.reduction.exchangeObject(objectGradient);
     if (probeGradient) await this.reduction.sumProbe(g!.probe);
+    const local = this.costTerm.constant + sumPairs(await partials).re;
     return await this.reduction.sum(local);
   }
 
