@@ -85,12 +85,13 @@ function assertAsyncLikeSync(results: Awaited<ReturnType<typeof syncAndAsync>>):
   const [sync, async] = results;
   assert(sync.ssim > 0.9, `sync reconstructs (SSIM ${sync.ssim})`);
   assertLessOrEqual(Math.abs(async.ssim - sync.ssim), 0.01, "SSIM of async against sync");
-  // With sync exchange the border band's error is about 0.8 times the rest's (the borders cross
-  // the star's well-resolved middle). A seam would multiply the band's error; 1.1 leaves room
-  // for the spread of a band of ~1700 pixels and nothing more, against the rest and against
-  // sync's error on the same pixels.
-  assertLessOrEqual(async.border, 1.1 * async.elsewhere, "async error along tile borders");
-  assertLessOrEqual(async.border, 1.1 * sync.border, "async against sync along tile borders");
+  // A seam is an error concentrated on the tile borders: the band within 2 px of them must not
+  // be worse than the rest, as the issue asks. Measured: 0.6 to 0.8 times the rest with async,
+  // 0.62 with sync (the borders cross the star's well-resolved middle). The band's error is not
+  // compared with sync's: it varies from run to run with how many contributions arrive a round
+  // late (0.0060 to 0.0083 in seven runs, sync 0.0064), which is what async means.
+  assertLessOrEqual(sync.border, sync.elsewhere, "sync error along tile borders");
+  assertLessOrEqual(async.border, async.elsewhere, "async error along tile borders");
 }
 
 Deno.test("async exchange on 2 x 2 tiles reaches sync's phase SSIM (within 0.01) with no seams", async () => {
