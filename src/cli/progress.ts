@@ -2,20 +2,7 @@
  * Progress of a reconstruction: a bar redrawn in place on a terminal, plain log lines otherwise
  * (logs, CI, pipes), nothing with `--quiet`.
  */
-
-/** One finished iteration as the engine reports it. */
-export interface IterationEvent {
-  /** Iteration number, from 0. */
-  iteration: number;
-  /** Iterations of the whole run (including those done before a resume). */
-  total: number;
-  cost: number;
-  /** Wall time of this iteration in seconds. */
-  seconds: number;
-  /** Workers that computed during this iteration, and all workers. */
-  busy: number;
-  workers: number;
-}
+import type { IterationInfo } from "../engine/reconstruct.ts";
 
 /** Where progress goes. */
 export interface ProgressSink {
@@ -61,7 +48,7 @@ export class Progress {
   }
 
   /** Reports one finished iteration. */
-  iteration(event: IterationEvent): void {
+  iteration(event: IterationInfo): void {
     if (!this.sink) return;
     this.#recent.push(event.seconds);
     if (this.#recent.length > 10) this.#recent.shift();

@@ -18,12 +18,16 @@ import type { Session } from "./session.ts";
 import { writeOutputs } from "./outputs.ts";
 import { metricsOf } from "./metrics.ts";
 
-/** One finished iteration. */
+/** One finished iteration as the engine reports it. */
 export interface IterationInfo {
+  /** Iteration number, from 0. */
   iteration: number;
+  /** Iterations of the whole run (including those done before a resume). */
   total: number;
   cost: number;
+  /** Wall time of this iteration in seconds. */
   seconds: number;
+  /** Workers that computed during this iteration, and all workers. */
   busy: number;
   workers: number;
 }

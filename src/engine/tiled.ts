@@ -1,7 +1,6 @@
 /** Tiled runs (`--tiles`, `--workers`): hands the run over to the tiled engine of `src/tiled/`. */
 import { InputError } from "../data/errors.ts";
-import { openTiledSession, withoutEmptyTiles } from "../tiled/mod.ts";
-import { planTiling } from "../tiling/mod.ts";
+import { openTiledSession, planDatasetTiling } from "../tiled/mod.ts";
 import { initialGuess } from "./initial.ts";
 import type { OpenSessionOptions } from "./open.ts";
 import type { Session } from "./session.ts";
@@ -61,14 +60,7 @@ function checkTiling(o: OpenSessionOptions): void {
     );
   }
   try {
-    withoutEmptyTiles(planTiling({
-      objectShape: dataset.objectShape,
-      frame: dataset.frame,
-      tiles: options.tiles,
-      workers: options.workers,
-      positionsY: dataset.positionsY,
-      positionsX: dataset.positionsX,
-    }));
+    planDatasetTiling(dataset, options.tiles, options.workers);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
     throw new InputError(`${grid} does not suit ${dataset.source}: ${error.message}.`);

@@ -1,4 +1,22 @@
-import { type Rect, type Tiling, wasmKernels } from "../tiling/mod.ts";
+import type { Dataset } from "../data/mod.ts";
+import { planTiling, type Rect, type Tiling, wasmKernels } from "../tiling/mod.ts";
+
+/**
+ * The tiling a tiled run of `dataset` computes with: `tiles` over its object and scan, shared
+ * among `workers`, empty tiles dropped (see {@link withoutEmptyTiles}).
+ *
+ * @throws {RangeError} when the grid or worker count does not suit the data set.
+ */
+export function planDatasetTiling(
+  dataset: Pick<Dataset, "objectShape" | "frame" | "positionsY" | "positionsX">,
+  tiles: [number, number],
+  workers: number,
+): ComputeTiling {
+  const { objectShape, frame, positionsY, positionsX } = dataset;
+  return withoutEmptyTiles(
+    planTiling({ objectShape, frame, tiles, workers, positionsY, positionsX }),
+  );
+}
 
 /** A tiling without its empty tiles, and the pixels each kept tile owns besides its core. */
 export interface ComputeTiling {

@@ -4,9 +4,9 @@ import type { Checkpoint } from "../engine/checkpoint.ts";
 import type { Session } from "../engine/session.ts";
 import { type ExchangeMode, mailboxLengths, WorkerPool } from "../parallel/mod.ts";
 import type { NoiseModel } from "../physics/reference.ts";
-import { planTiling, type Rect, tilesOf, type Tiling } from "../tiling/mod.ts";
+import { type Rect, tilesOf, type Tiling } from "../tiling/mod.ts";
 import { tiledCheckpoint, tileStatesOf } from "./checkpoint.ts";
-import { withoutEmptyTiles } from "./ownership.ts";
+import { planDatasetTiling } from "./ownership.ts";
 import type { FramesSpec, TiledCommand, TiledEvent, TiledPayload } from "./payload.ts";
 import { stitchCore } from "./stitch.ts";
 
@@ -82,14 +82,7 @@ export class TiledSession implements Session {
   /** Plans the tiles, starts the workers and waits until each has set up its tiles. */
   static async open(options: TiledSessionOptions): Promise<TiledSession> {
     const { dataset } = options;
-    const { tiling, alsoOwned } = withoutEmptyTiles(planTiling({
-      objectShape: dataset.objectShape,
-      frame: dataset.frame,
-      tiles: options.tiles,
-      workers: options.workers,
-      positionsY: dataset.positionsY,
-      positionsX: dataset.positionsX,
-    }));
+    const { tiling, alsoOwned } = planDatasetTiling(dataset, options.tiles, options.workers);
     const resumed = options.resume ? tileStatesOf(options.resume, tiling.regions.length) : null;
     const object = new SharedArrayBuffer(options.initial.object.byteLength);
     new Float32Array(object).set(options.initial.object);

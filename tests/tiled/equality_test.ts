@@ -15,7 +15,7 @@ import {
   reconstructTiled,
   reconstructUntiled,
   type Run,
-  withSecondMode,
+  twoSliceTwoModeRun,
 } from "./fixture.ts";
 
 const ITERATIONS = 20;
@@ -46,30 +46,14 @@ for (const algorithm of ["gd", "cg"] as const) {
 }
 
 Deno.test("cg on 2 slices and 2 probe modes with probe refinement on 2 x 2 tiles (2 workers) equals one untiled device after 10 iterations", async () => {
-  const { dataset, truth } = await simulateDataset({
+  const data = await simulateDataset({
     preset: "siemens",
     frame: 64,
     positions: 150,
     slices: 2,
     seed: 4,
   });
-  const initial = nearTruth([truth.object, truth.probe], 0.2);
-  const probe = withSecondMode(initial.probe, dataset.frame);
-  const run: Run = {
-    dataset,
-    exchange: "sync",
-    algorithm: "cg",
-    refineProbeFrom: 2,
-    slices: 2,
-    modes: 2,
-    noise: "gaussian",
-    initial: { object: initial.object, probe },
-    propagation: {
-      sliceDistance: dataset.sliceThickness!,
-      wavelength: dataset.geometry.wavelength,
-      pixelSize: dataset.geometry.objectPixel,
-    },
-  };
+  const run = twoSliceTwoModeRun(data, { algorithm: "cg", refineProbeFrom: 2 });
   const whole = await reconstructUntiled(run, 10);
   const tiled = await reconstructTiled(run, [2, 2], 2, 10);
   assertLessOrEqual(relativeL2(tiled.object.data, whole.object), 1e-5, "object");

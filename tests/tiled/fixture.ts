@@ -96,3 +96,29 @@ export function withSecondMode(probe: Float32Array, frame: number): Float32Array
   for (let i = 0; i < 2 * m2; i++) out[2 * m2 + i] = 0.1 * probe[(7 * i) % (2 * m2)];
   return out;
 }
+
+/**
+ * A 2-slice, 2-mode run with probe refinement from `refineProbeFrom`, Gaussian noise, started
+ * near the truth of a simulated multislice data set (the second probe mode is added).
+ */
+export function twoSliceTwoModeRun(
+  { dataset, truth }: { dataset: Dataset; truth: { object: Float64Array; probe: Float64Array } },
+  o: { algorithm: "cg" | "gd"; refineProbeFrom: number },
+): Run {
+  const initial = nearTruth([truth.object, truth.probe], 0.2);
+  return {
+    dataset,
+    exchange: "sync",
+    algorithm: o.algorithm,
+    refineProbeFrom: o.refineProbeFrom,
+    slices: 2,
+    modes: 2,
+    noise: "gaussian",
+    initial: { object: initial.object, probe: withSecondMode(initial.probe, dataset.frame) },
+    propagation: {
+      sliceDistance: dataset.sliceThickness!,
+      wavelength: dataset.geometry.wavelength,
+      pixelSize: dataset.geometry.objectPixel,
+    },
+  };
+}

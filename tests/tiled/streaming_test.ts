@@ -6,7 +6,7 @@ import { InputError } from "../../src/data/errors.ts";
 import { simulateDataset } from "../../src/simulate/mod.ts";
 import { openTiledSession } from "../../src/tiled/mod.ts";
 import { assert, assertLessOrEqual, assertRejects, relativeL2 } from "../assert.ts";
-import { nearTruth, type Run, withSecondMode } from "./fixture.ts";
+import { nearTruth, type Run, twoSliceTwoModeRun } from "./fixture.ts";
 
 const ITERATIONS = 4;
 
@@ -65,7 +65,7 @@ Deno.test("a memory budget below one tile is an InputError naming the bytes one 
 });
 
 Deno.test("gd on 2 slices and 2 probe modes with probe refinement, 2 x 2 tiles (2 workers) streamed under a memory budget, equals the resident run", async () => {
-  const { dataset, truth } = await simulateDataset({
+  const data = await simulateDataset({
     preset: "siemens",
     frame: 32,
     positions: 60,
@@ -73,22 +73,8 @@ Deno.test("gd on 2 slices and 2 probe modes with probe refinement, 2 x 2 tiles (
     scan: "raster",
     seed: 8,
   });
-  const initial = nearTruth([truth.object, truth.probe], 0.2);
-  const probe = withSecondMode(initial.probe, dataset.frame);
   const run: Run = {
-    dataset,
-    exchange: "sync",
-    algorithm: "gd",
-    refineProbeFrom: 1,
-    slices: 2,
-    modes: 2,
-    noise: "gaussian",
-    initial: { object: initial.object, probe },
-    propagation: {
-      sliceDistance: dataset.sliceThickness!,
-      wavelength: dataset.geometry.wavelength,
-      pixelSize: dataset.geometry.objectPixel,
-    },
+    ...twoSliceTwoModeRun(data, { algorithm: "gd", refineProbeFrom: 1 }),
     batchSize: 8,
   };
   const tiled = async (memoryBudget: number | null) => {
