@@ -59,7 +59,8 @@ export interface StartMessage {
 
 /**
  * What travels on the control channel. Every message names its pool; `seq` counts each sender's
- * messages from 0 so that a receiver notices one the channel dropped.
+ * messages from 0 so that a receiver notices one the channel dropped. A progress event also
+ * carries `order`, its place among all its worker's events (channel and port together).
  */
 export type ChannelMessage =
   | { pool: string; type: "command"; seq: number; body: unknown }
@@ -69,6 +70,7 @@ export type ChannelMessage =
     type: "progress";
     rank: number;
     seq: number;
+    order: number;
     event: ProgressEvent;
     /** The worker's cumulative profile, when its pool profiles. */
     profile?: ProfileSnapshot;
@@ -79,12 +81,12 @@ export type WorkerMessage =
   | { type: "listening" }
   | {
     type: "report";
-    /** How many progress events the worker had put on the channel before this one. */
-    after: number;
+    /** Its place among all the worker's events, channel and port together. */
+    order: number;
     event: ProgressEvent;
     profile?: ProfileSnapshot;
   }
-  | { type: "done"; result: unknown; after: number }
+  | { type: "done"; result: unknown; order: number }
   | { type: "failed"; message: string; stack?: string; aborted: boolean };
 
 /** What the main thread sends a worker on its port: the start, and leave to end once done. */

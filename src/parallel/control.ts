@@ -47,38 +47,53 @@ export function broadcast(message: ChannelMessage): void {
 }
 
 /**
- * One worker's events, delivered in the order the worker sent them: a port message waits for
- * the channel messages the worker had sent before it.
+ * One worker's events, delivered in the order the worker sent them. The worker numbers every
+ * event (`order`) across both of its streams, the channel and its port, which have no common
+ * order on arrival: an event waits until every event numbered before it was delivered.
+ * Channel messages also carry their own count (`seq`), so that one the channel dropped is
+ * noticed at once rather than waited for.
  */
 export class Inbox {
-  #received = 0;
-  readonly #held: Array<{ after: number; deliver: () => void }> = [];
+  #next = 0;
+  #channel = 0;
+  #arrived = 0;
+  readonly #held = new Map<number, () => void>();
 
   /** How many of this worker's channel messages arrived. */
   get received(): number {
-    return this.#received;
+    return this.#channel;
   }
 
-  /** Whether a port message waits for channel messages. */
+  /** How many of this worker's events arrived, on either stream. */
+  get arrived(): number {
+    return this.#arrived;
+  }
+
+  /** Whether an event that arrived waits for an earlier one. */
   get waiting(): boolean {
-    return this.#held.length > 0;
+    return this.#held.size > 0;
   }
 
-  /** Delivers channel message `seq`; false when earlier ones were lost. */
-  fromChannel(seq: number, deliver: () => void): boolean {
-    if (seq !== this.#received) return false;
-    this.#received++;
-    deliver();
-    while (this.#held.length > 0 && this.#held[0].after <= this.#received) {
-      this.#held.shift()!.deliver();
-    }
+  /** Takes channel message `seq`, the worker's event `order`; false when earlier ones were lost. */
+  fromChannel(seq: number, order: number, deliver: () => void): boolean {
+    if (seq !== this.#channel) return false;
+    this.#channel++;
+    this.#take(order, deliver);
     return true;
   }
 
-  /** Delivers a port message sent after `after` channel messages, now or once they arrived. */
-  fromPort(after: number, deliver: () => void): void {
-    if (this.#held.length === 0 && after <= this.#received) deliver();
-    else this.#held.push({ after, deliver });
+  /** Takes the worker's event `order`, which came on its port. */
+  fromPort(order: number, deliver: () => void): void {
+    this.#take(order, deliver);
+  }
+
+  #take(order: number, deliver: () => void): void {
+    this.#arrived++;
+    this.#held.set(order, deliver);
+    for (let next = this.#held.get(this.#next); next; next = this.#held.get(this.#next)) {
+      this.#held.delete(this.#next++);
+      next();
+    }
   }
 }
 

@@ -101,9 +101,9 @@ export class WorkerPool<P, R> {
           if (data.type === "listening") {
             if (++listening === workers) this.#flushEarly();
           } else if (data.type === "report") {
-            this.#inboxes[rank].fromPort(data.after, () => this.#deliver(rank, data));
+            this.#inboxes[rank].fromPort(data.order, () => this.#deliver(rank, data));
           } else if (data.type === "done") {
-            this.#inboxes[rank].fromPort(data.after, () => {
+            this.#inboxes[rank].fromPort(data.order, () => {
               results[rank] = data.result as R;
               send({ type: "bye" });
               resolve();
@@ -179,10 +179,10 @@ export class WorkerPool<P, R> {
 
   #fromChannel(message: ChannelMessage): void {
     if (message.type !== "progress") return;
-    const { rank, seq } = message;
+    const { rank, seq, order } = message;
     const inbox = this.#inboxes[rank];
     const missed = seq - inbox.received;
-    if (!inbox.fromChannel(seq, () => this.#deliver(rank, message))) {
+    if (!inbox.fromChannel(seq, order, () => this.#deliver(rank, message))) {
       this.#fail(rank, `lost ${missed} progress events on the control channel (${LOSS_HINT})`);
     }
   }
@@ -209,7 +209,7 @@ export class WorkerPool<P, R> {
       const dead = stillSince.findIndex((t) => now - t > silence);
       if (dead >= 0) this.#fail(dead, `stopped responding (no heartbeat for ${silence} ms)`);
       const lossy = this.#inboxes.findIndex((inbox, w) =>
-        overdue[w].lost(inbox.waiting, inbox.received, now)
+        overdue[w].lost(inbox.waiting, inbox.arrived, now)
       );
       if (lossy >= 0) {
         this.#fail(lossy, `lost progress events on the control channel (${LOSS_HINT})`);

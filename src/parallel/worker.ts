@@ -43,7 +43,9 @@ class WorkerChannel {
   #received = 0;
   #lost = false;
   /** How many progress events this worker put on the channel. */
-  sent = 0;
+  #sent = 0;
+  /** How many events this worker sent, on the channel and its port: the next one's `order`. */
+  events = 0;
   stopRequested = false;
 
   constructor(readonly start: StartMessage, readonly onLost: (why: string) => void) {
@@ -62,7 +64,15 @@ class WorkerChannel {
 
   progress(event: ProgressEvent, profile?: ProfileSnapshot): void {
     const { pool, rank } = this.start;
-    this.#channel.postMessage({ pool, type: "progress", rank, seq: this.sent++, event, profile });
+    this.#channel.postMessage({
+      pool,
+      type: "progress",
+      rank,
+      seq: this.#sent++,
+      order: this.events++,
+      event,
+      profile,
+    });
   }
 
   nextCommand(): Promise<unknown> {
@@ -126,7 +136,7 @@ async function start(start: StartMessage): Promise<void> {
     report: (event) =>
       scope.postMessage({
         type: "report",
-        after: channel.sent,
+        order: channel.events++,
         event: { ...event, rank },
         profile: snapshot(),
       }),
@@ -143,7 +153,7 @@ async function start(start: StartMessage): Promise<void> {
   try {
     const job = await import(start.job);
     const result = await job.run(context);
-    scope.postMessage({ type: "done", result, after: channel.sent });
+    scope.postMessage({ type: "done", result, order: channel.events++ });
     // Progress events posted last may still be on their way; closing the channel now would
     // drop them. The pool says bye once it has them all.
     await bye;
