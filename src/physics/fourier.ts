@@ -15,6 +15,54 @@ export interface Propagation {
   pixelSize: number;
 }
 
+/** Angular-spectrum propagation from the exit plane to a near-field detector. */
+export interface NearFieldPropagation {
+  /** Wavelength, metres. */
+  wavelength: number;
+  /** Propagation distance z, metres (the effective distance z2 / M in a cone beam). */
+  distance: number;
+  /** Object pixel size, metres (the detector pixel over the magnification in a cone beam). */
+  pixelSize: number;
+}
+
+/**
+ * The two dimensionless numbers the angular-spectrum kernel needs, per frequency u in cycles
+ * per pixel: a = lambda / dx (evanescent when a^2 u^2 > 1) and b = z lambda / dx^2 (the phase
+ * is -2 pi b u^2 / (1 + sqrt(1 - a^2 u^2))). Shared with `wgsl/angular_spectrum.wgsl`.
+ */
+export function angularSpectrumScales(p: NearFieldPropagation): { a: number; b: number } {
+  return {
+    a: p.wavelength / p.pixelSize,
+    b: p.distance * p.wavelength / (p.pixelSize * p.pixelSize),
+  };
+}
+
+/**
+ * Angular-spectrum transfer function H = exp(i 2 pi z (sqrt(1/lambda^2 - f^2) - 1/lambda)),
+ * M x M interleaved in FFT order, f = |(fx, fy)| in cycles per metre; zero where f > 1/lambda
+ * (evanescent waves). The carrier exp(i 2 pi z / lambda), one phase for the whole frame and
+ * invisible in any intensity, is left out: with it the phase would be ~z/lambda ~ 1e7 cycles,
+ * far beyond float32 on the device. The phase is written as -2 pi z lambda f^2 /
+ * (1 + sqrt(1 - lambda^2 f^2)), which does not cancel catastrophically for f << 1/lambda.
+ */
+export function angularSpectrumKernel(frame: number, p: NearFieldPropagation): Float64Array {
+  const out = new Float64Array(2 * frame * frame);
+  const { a, b } = angularSpectrumScales(p);
+  for (let y = 0; y < frame; y++) {
+    const uy = frequency(y, frame);
+    for (let x = 0; x < frame; x++) {
+      const ux = frequency(x, frame);
+      const u2 = ux * ux + uy * uy;
+      const c = 1 - a * a * u2;
+      if (c < 0) continue;
+      const phase = -2 * Math.PI * b * u2 / (1 + Math.sqrt(c));
+      out[2 * (y * frame + x)] = Math.cos(phase);
+      out[2 * (y * frame + x) + 1] = Math.sin(phase);
+    }
+  }
+  return out;
+}
+
 /** Where probe window j lies: its top-left object pixel and the sub-pixel remainder. */
 export interface Window {
   top: number;

@@ -13,8 +13,10 @@ import { fft2Reference, fftshift2 } from "../fft/reference.ts";
 import { fresnelKernel, type Propagation, shiftKernel, type Window, windowOf } from "./fourier.ts";
 
 export {
+  angularSpectrumKernel,
   frequency,
   fresnelKernel,
+  type NearFieldPropagation,
   type Propagation,
   shiftKernel,
   type Window,

@@ -4,29 +4,10 @@ import { fresnelKernel, shiftKernel, windowOf } from "../../src/physics/referenc
 import { FarField, Fresnel, ObjectWindows, ProbePlacement } from "../../src/operators/mod.ts";
 import { maxRelative, nans, randomF32 } from "../kernels/random.ts";
 import { checkAdjoint } from "./adjoint.ts";
+import { multiplyFrames, viaPlanes } from "./planes.ts";
 import { randomScan, withBench } from "./setup.ts";
 
 const M = 32;
-
-/** Interleaved float32 frames as float64 planes, transformed in place by `fn`, interleaved back. */
-function viaPlanes(data: Float32Array, fn: (re: Float64Array, im: Float64Array) => void) {
-  const re = Float64Array.from({ length: data.length / 2 }, (_, i) => data[2 * i]);
-  const im = Float64Array.from({ length: data.length / 2 }, (_, i) => data[2 * i + 1]);
-  fn(re, im);
-  const out = new Float64Array(data.length);
-  for (let i = 0; i < re.length; i++) [out[2 * i], out[2 * i + 1]] = [re[i], im[i]];
-  return out;
-}
-
-function multiplyFrames(re: Float64Array, im: Float64Array, k: Float64Array, conj = false) {
-  const s = conj ? -1 : 1;
-  for (let i = 0; i < re.length; i++) {
-    const j = 2 * (i % (k.length / 2));
-    const [a, b, c, d] = [re[i], im[i], k[j], s * k[j + 1]];
-    re[i] = a * c - b * d;
-    im[i] = a * d + b * c;
-  }
-}
 
 Deno.test("FarField is unitary, passes the adjoint test and matches fftshift(F psi) in float64", async () => {
   await withBench(M, async ({ gpu, fft }) => {
