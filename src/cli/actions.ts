@@ -1,6 +1,7 @@
 /** What the subcommands do once their options are parsed. */
 import { requireFile } from "../engine/input.ts";
 import { formatSummary, inspectCxi } from "../io/inspect.ts";
+import type { InspectCliOptions } from "./inspect.ts";
 import { reconstruct } from "../engine/reconstruct.ts";
 import type { ReconstructOptions } from "../engine/options.ts";
 import { Progress } from "./progress.ts";
@@ -66,8 +67,11 @@ export async function runReconstruct(
 }
 
 /** `inspect`: validates a file and prints its summary (a table, or JSON with `--json`). */
-export async function runInspect(file: string, options: { json: boolean }): Promise<void> {
+export async function runInspect(file: string, options: InspectCliOptions): Promise<void> {
   await requireFile(file);
-  const summary = await inspectCxi(file);
+  const summary = await inspectCxi(file, {
+    propagation: options.propagation,
+    focusDistance: options.focusDistance ?? undefined,
+  });
   console.log(options.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
 }

@@ -18,9 +18,30 @@ export interface Geometry {
   distance: number;
   /** Detector pixel size in metres, x then y. */
   detectorPixel: [number, number];
-  /** Object pixel size dx in metres: lambda z / (M p) unless given by the file or the user. */
+  /**
+   * Object pixel size dx in metres: lambda z / (M p) in far field, p / magnification in near
+   * field, unless given by the file or the user.
+   */
   objectPixel: number;
+  /** How exit waves reach the detector; absent means far field. */
+  propagation?: DetectorPropagation;
 }
+
+/**
+ * Far field (Fourier transform, frames centred) or near field (angular spectrum over an
+ * effective distance, frames not shifted; DESIGN section 7).
+ */
+export type DetectorPropagation =
+  | { kind: "far" }
+  | {
+    kind: "near";
+    /** Effective propagation distance z2 / magnification, metres. */
+    distance: number;
+    /** (z1 + z2) / z1 for a cone beam, 1 for a plane wave. */
+    magnification: number;
+    /** Focus-to-sample distance z1, metres, or null for a plane wave. */
+    focusDistance: number | null;
+  };
 
 /** Reads measured intensities (counts) of chosen positions. */
 export interface FrameSource {

@@ -6,6 +6,7 @@
 import type { ComplexArray, Geometry } from "../data/dataset.ts";
 import { InputError } from "../data/errors.ts";
 import {
+  nearFieldGeometry,
   objectPixelSize,
   PLANCK,
   type ProbeKind,
@@ -64,13 +65,27 @@ async function requirePositive(file: File, path: string, where: string, unit: st
   return value;
 }
 
-/** Source and detector geometry, validated; dx = lambda z / (M p) unless given. */
+/** What the user chose about the geometry, beside what the file says. */
+export interface GeometryChoices {
+  /** Object pixel size in metres, overriding the computed one. */
+  objectPixel?: number;
+  /** `far` (default) or `near`. */
+  propagation?: "near" | "far";
+  /** Focus-to-sample distance z1 in metres (near field, cone beam). */
+  focusDistance?: number;
+}
+
+/**
+ * Source and detector geometry, validated; dx = lambda z / (M p) in far field, or the near-field
+ * pixel p / magnification (Fresnel scaling with a focus distance), unless given.
+ */
 export async function readGeometry(
   file: File,
   path: string,
   M: number,
-  objectPixel?: number,
+  choices: GeometryChoices = {},
 ): Promise<Geometry> {
+  const { objectPixel } = choices;
   const distance = await requirePositive(file, path, CXI.distance, "distance in metres");
   const px = await requirePositive(file, path, CXI.xPixel, "pixel size in metres");
   const py = await requirePositive(file, path, CXI.yPixel, "pixel size in metres");
@@ -106,6 +121,29 @@ export async function readGeometry(
   const lambda = wavelength(probeKind, energyJ);
   if (objectPixel !== undefined && !(objectPixel > 0)) {
     throw new InputError(`Expected a positive object pixel size, got ${objectPixel}`);
+  }
+  if (choices.propagation === "near") {
+    const near = nearFieldGeometry({
+      wavelength: lambda,
+      distance,
+      detectorPixel: px,
+      frame: M,
+      focusDistance: choices.focusDistance,
+    });
+    return {
+      probeKind,
+      energyJ,
+      wavelength: lambda,
+      distance,
+      detectorPixel: [px, py],
+      objectPixel: objectPixel ?? near.objectPixel,
+      propagation: {
+        kind: "near",
+        distance: near.distance,
+        magnification: near.magnification,
+        focusDistance: choices.focusDistance ?? null,
+      },
+    };
   }
   return {
     probeKind,

@@ -36,6 +36,10 @@ export interface ReadCxiOptions {
   scan?: boolean;
   /** Object pixel size in metres, overriding lambda z / (M p). */
   objectPixel?: number;
+  /** `far` (default) or `near`: how exit waves reach the detector (DESIGN section 7). */
+  propagation?: "near" | "far";
+  /** Focus-to-sample distance z1 in metres: a near-field cone beam (Fresnel scaling). */
+  focusDistance?: number;
   /** Margin in object pixels between the outermost probe windows and the object's edge. */
   margin?: number;
   /**
@@ -123,7 +127,7 @@ async function interpret(file: File, path: string, options: ReadCxiOptions): Pro
     translations[2 * j + 1] = y;
   }
 
-  const geometry = await readGeometry(file, path, M, options.objectPixel);
+  const geometry = await readGeometry(file, path, M, options);
   const mask = await readMask(file, path, M);
   const illumination = await readIllumination(file, path, M);
   const truth = await readGroundTruth(file, path, {

@@ -7,9 +7,23 @@ import type { FrameStatistics } from "./cxi_frames.ts";
 import { openCxi } from "./cxi_reader.ts";
 import { lengthLabel } from "./pictures.ts";
 
+/** The geometry choices {@link inspectCxi} takes, as `reconstruct` does. */
+export interface InspectOptions {
+  /** `far` (default) or `near`. */
+  propagation?: "near" | "far";
+  /** Focus-to-sample distance z1 in metres (near field, cone beam). */
+  focusDistance?: number;
+}
+
 /** The summary of a CXI file; every length in metres, energy in eV. */
 export interface CxiSummary {
   file: string;
+  /** How exit waves reach the detector in the geometry reconstruct will use. */
+  propagation: "near" | "far";
+  /** a^2 / (lambda z) with a the frame width in object pixels and z the (effective) distance. */
+  fresnel_number: number;
+  /** (z1 + z2) / z1 for a near-field cone beam, else 1. */
+  magnification: number;
   bytes: number;
   frames: {
     count: number;
@@ -26,12 +40,17 @@ export interface CxiSummary {
     distance_m: number;
     detector_pixel_m: [number, number];
     object_pixel_m: number;
+    /** Distance the propagator covers: z, or z2 / magnification in a near-field cone beam. */
+    effective_distance_m: number;
+    focus_distance_m: number | null;
   };
   scan: {
     translation_path: string;
     /** Extent of the translations, x and y. */
     extent_m: [number, number];
     object_shape: [number, number];
+    /** The object's height and width in metres. */
+    object_size_m: [number, number];
   };
   intensity: FrameStatistics;
   mask: { bad_pixels: number } | null;
@@ -49,8 +68,8 @@ export interface CxiSummary {
  * console.log(formatSummary(summary));
  * ```
  */
-export async function inspectCxi(path: string): Promise<CxiSummary> {
-  const { dataset: d, paths, storage, statistics } = await openCxi(path);
+export async function inspectCxi(path: string, options: InspectOptions = {}): Promise<CxiSummary> {
+  const { dataset: d, paths, storage, statistics } = await openCxi(path, options);
   d.frames.close();
   const stats = statistics!;
   let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
@@ -60,8 +79,15 @@ export async function inspectCxi(path: string): Promise<CxiSummary> {
     minY = Math.min(minY, d.translations[2 * j + 1]);
     maxY = Math.max(maxY, d.translations[2 * j + 1]);
   }
+  const g = d.geometry;
+  const near = g.propagation?.kind === "near" ? g.propagation : null;
+  const distance = near ? near.distance : g.distance;
+  const width = d.frame * g.objectPixel;
   return {
     file: path,
+    propagation: near ? "near" : "far",
+    fresnel_number: width * width / (g.wavelength * distance),
+    magnification: near ? near.magnification : 1,
     bytes: (await Deno.stat(path)).size,
     frames: { count: d.count, size: d.frame, path: paths.frames, ...storage },
     geometry: {
@@ -71,11 +97,14 @@ export async function inspectCxi(path: string): Promise<CxiSummary> {
       distance_m: d.geometry.distance,
       detector_pixel_m: d.geometry.detectorPixel,
       object_pixel_m: d.geometry.objectPixel,
+      effective_distance_m: distance,
+      focus_distance_m: near ? near.focusDistance : null,
     },
     scan: {
       translation_path: paths.translation,
       extent_m: [maxX - minX, maxY - minY],
       object_shape: d.objectShape,
+      object_size_m: [d.objectShape[0] * g.objectPixel, d.objectShape[1] * g.objectPixel],
     },
     intensity: stats,
     mask: d.mask ? { bad_pixels: d.mask.reduce((n, v) => n + v, 0) } : null,
@@ -112,13 +141,28 @@ export function formatSummary(s: CxiSummary): string {
       "detector",
       `distance ${g.distance_m.toPrecision(4)} m, pixel ${lengthLabel(g.detector_pixel_m[0])}`,
     ],
+    [
+      "propagation",
+      s.propagation === "near"
+        ? `near field over ${lengthLabel(g.effective_distance_m)}` +
+          (g.focus_distance_m === null
+            ? " (plane wave)"
+            : ` (cone beam from ${lengthLabel(g.focus_distance_m)}, magnification ` +
+              `${s.magnification.toPrecision(4)})`)
+        : "far field",
+    ],
+    ["Fresnel number", s.fresnel_number.toPrecision(4)],
     ["object pixel", lengthLabel(g.object_pixel_m)],
     [
       "scan",
       `${s.frames.count} positions over ${lengthLabel(s.scan.extent_m[0])} x ` +
       `${lengthLabel(s.scan.extent_m[1])} (${s.scan.translation_path})`,
     ],
-    ["object", `${s.scan.object_shape[0]} x ${s.scan.object_shape[1]} pixels`],
+    [
+      "object",
+      `${s.scan.object_shape[0]} x ${s.scan.object_shape[1]} pixels (` +
+      `${lengthLabel(s.scan.object_size_m[0])} x ${lengthLabel(s.scan.object_size_m[1])})`,
+    ],
     ["counts", `min ${count(i.min)}, max ${count(i.max)}, mean ${count(i.meanPerPixel)} per pixel`],
     [
       "per frame",

@@ -124,3 +124,64 @@ function requirePositive(value: number, what: string): void {
     throw new RangeError(`Expected a positive finite ${what}, got ${value}`);
   }
 }
+
+/** What {@link nearFieldGeometry} needs. */
+export interface NearFieldInput {
+  /** Wavelength, metres. */
+  wavelength: number;
+  /** Sample-to-detector distance z2, metres. */
+  distance: number;
+  /** Detector pixel size p, metres. */
+  detectorPixel: number;
+  /** Frame size M, pixels (square frames). */
+  frame: number;
+  /**
+   * Focus-to-sample distance z1, metres, for a cone beam (Fresnel scaling); absent or null for
+   * a plane wave.
+   */
+  focusDistance?: number | null;
+}
+
+/** The plane-wave-equivalent near-field geometry of {@link nearFieldGeometry}. */
+export interface NearFieldGeometry {
+  /** Geometric magnification (z1 + z2) / z1; 1 for a plane wave. */
+  magnification: number;
+  /** Object pixel size p / magnification, metres. */
+  objectPixel: number;
+  /** Effective propagation distance z2 / magnification, metres. */
+  distance: number;
+  /** Fresnel number a^2 / (lambda z_eff) of one frame, a = M objectPixel its width. */
+  fresnelNumber: number;
+}
+
+/**
+ * Near-field geometry. A cone beam from a focus z1 upstream of the sample, recorded at z2
+ * behind it, equals by the Fresnel scaling theorem a plane wave on a sample magnified by
+ * M = (z1 + z2) / z1, recorded at z_eff = z2 / M with pixels p / M (Paganin, Coherent X-Ray
+ * Optics, sec. 2.5). Without z1 the beam is a plane wave: M = 1, pixel p, distance z2.
+ *
+ * @example
+ * ```ts
+ * nearFieldGeometry({ wavelength: 1.6e-10, distance: 1.12, detectorPixel: 55e-6, frame: 100,
+ *   focusDistance: 3.65e-3 }); // magnification ~308, object pixel ~0.18 um, distance ~3.6 mm
+ * ```
+ */
+export function nearFieldGeometry(g: NearFieldInput): NearFieldGeometry {
+  requirePositive(g.wavelength, "wavelength");
+  requirePositive(g.distance, "detector distance");
+  requirePositive(g.detectorPixel, "detector pixel size");
+  if (g.focusDistance !== undefined && g.focusDistance !== null) {
+    requirePositive(g.focusDistance, "focus distance");
+  }
+  const z1 = g.focusDistance ?? null;
+  const magnification = z1 === null ? 1 : (z1 + g.distance) / z1;
+  const objectPixel = g.detectorPixel / magnification;
+  const distance = g.distance / magnification;
+  const width = g.frame * objectPixel;
+  return {
+    magnification,
+    objectPixel,
+    distance,
+    fresnelNumber: width * width / (g.wavelength * distance),
+  };
+}

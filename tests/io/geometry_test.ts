@@ -2,11 +2,12 @@ import {
   electronVolts,
   electronWavelength,
   interactionConstant,
+  nearFieldGeometry,
   objectPixelSize,
   photonWavelength,
   wavelength,
 } from "../../src/physics/geometry.ts";
-import { assertLessOrEqual, assertThrows } from "../assert.ts";
+import { assertEquals, assertLessOrEqual, assertThrows } from "../assert.ts";
 
 function assertClose(actual: number, expected: number, relative: number, what: string): void {
   assertLessOrEqual(Math.abs(actual - expected) / Math.abs(expected), relative, what);
@@ -56,4 +57,18 @@ Deno.test("geometry functions refuse zero, negative and non-finite inputs", () =
   assertThrows(() => objectPixelSize({ ...good, distance: 0 }), RangeError);
   assertThrows(() => objectPixelSize({ ...good, detectorPixel: -1e-4 }), RangeError);
   assertThrows(() => objectPixelSize({ ...good, frame: 63.5 }), RangeError);
+});
+
+Deno.test("nearFieldGeometry() scales a cone beam by M = (z1 + z2) / z1 and keeps a plane wave", () => {
+  const g = { wavelength: 1e-10, distance: 1.2, detectorPixel: 50e-6, frame: 128 };
+  const cone = nearFieldGeometry({ ...g, focusDistance: 4e-3 });
+  assertClose(cone.magnification, 1.204 / 4e-3, 1e-12, "magnification");
+  assertClose(cone.objectPixel, 50e-6 * 4e-3 / 1.204, 1e-12, "object pixel");
+  assertClose(cone.distance, 1.2 * 4e-3 / 1.204, 1e-12, "effective distance");
+  const a = 128 * cone.objectPixel;
+  assertClose(cone.fresnelNumber, a * a / (1e-10 * cone.distance), 1e-9, "Fresnel number");
+  const plane = nearFieldGeometry(g);
+  assertEquals([plane.magnification, plane.objectPixel, plane.distance], [1, 50e-6, 1.2]);
+  assertThrows(() => nearFieldGeometry({ ...g, focusDistance: 0 }), RangeError);
+  assertThrows(() => nearFieldGeometry({ ...g, focusDistance: -1e-3 }), RangeError);
 });
