@@ -1,10 +1,11 @@
+import type { StripExchange, StripMode } from "../distributed/collectives.ts";
 import type { Overlap, Rect, Tiling } from "../tiling/mod.ts";
 import type { Fabric } from "./fabric.ts";
 import { profile } from "./profile.ts";
 import { type GradientStore, stripLength } from "./strips.ts";
 
 /** How overlap gradients travel: before each update (`sync`) or in the background (`async`). */
-export type ExchangeMode = "sync" | "async";
+export type ExchangeMode = StripMode;
 
 /** Options of {@link HaloExchange}. */
 export interface HaloExchangeOptions {
@@ -52,7 +53,7 @@ interface Link extends Overlap {
  *   collect of round n - 1, which the reader's round n empties, so the accumulated buffer is
  *   sent at round n + 1 and never holds more than one round.)
  */
-export class HaloExchange {
+export class HaloExchange implements StripExchange {
   readonly #fabric: Fabric;
   readonly #tiling: Tiling;
   readonly #planes: number;

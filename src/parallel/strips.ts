@@ -1,18 +1,8 @@
+import type { StripStore } from "../distributed/collectives.ts";
 import type { Rect } from "../tiling/mod.ts";
 
-/**
- * Where the gradients of a worker's tiles live. Each tile's gradient covers its extended region
- * as `planes` x height x width complex values (interleaved float32 pairs, row-major); a strip is
- * a rectangle of it in object coordinates, packed the same way.
- */
-export interface GradientStore {
-  /** The gradient of `tile` over `rect`. */
-  read(tile: number, rect: Rect): Promise<Float32Array>;
-  /** The gradient of `tile` over each of `rects` (one round trip where the store can). */
-  readMany(tile: number, rects: Rect[]): Promise<Float32Array[]>;
-  /** Overwrites the gradient of `tile` over `rect` with `strip`. */
-  write(tile: number, rect: Rect, strip: Float32Array): Promise<void>;
-}
+/** Where the gradients of a worker's tiles live (see `StripStore`). */
+export type GradientStore = StripStore;
 
 /** Float32 values in a strip of `rect` with `planes` planes of complex values. */
 export function stripLength(rect: Rect, planes: number): number {
