@@ -1,9 +1,12 @@
-/** Chooses what runs a reconstruction: one device, or the tiled engine's workers. */
+/**
+ * Chooses what runs a reconstruction: `cg` and `gd` always run on the engine's tiles (one tile
+ * in process, or workers), `epie` and `rpie` on one device.
+ */
 import type { Dataset } from "../data/dataset.ts";
 import type { Checkpoint } from "./checkpoint.ts";
 import type { ReconstructOptions } from "./options.ts";
 import type { Session } from "./session.ts";
-import { openSingleDevice } from "./single_device.ts";
+import { openPie } from "./pie_open.ts";
 import { openTiled } from "./tiled.ts";
 
 /** Options of {@link openSession}. */
@@ -15,13 +18,16 @@ export interface OpenSessionOptions {
   log: (line: string) => void;
 }
 
-/** Starts a session for `options`; tiled runs go to `src/tiled/`. */
+/** Starts a session for `options`. */
 export async function openSession(o: OpenSessionOptions): Promise<Session> {
-  const [rows, cols] = o.options.tiles;
-  if (rows * cols > 1 || o.options.workers > 1) return await openTiled(o);
-  if (o.options.memoryBudget !== null) {
-    // Streaming within a budget is what tiles are for; one device holds the whole problem.
-    o.log("--memory-budget applies to tiled runs (--tiles, --workers); one device holds it all");
+  const { algorithm, tiles: [rows, cols], workers } = o.options;
+  if ((algorithm === "epie" || algorithm === "rpie") && rows * cols === 1 && workers === 1) {
+    if (o.options.memoryBudget !== null) {
+      o.log(
+        `--memory-budget does not apply to ${algorithm}, which holds the whole problem on one device`,
+      );
+    }
+    return await openPie({ ...o, variant: algorithm });
   }
-  return await openSingleDevice(o);
+  return await openTiled(o);
 }

@@ -1,20 +1,21 @@
 /**
- * The single-device sessions: `GpuProblem` on one WebGPU device, driven by `cg` or `gd`
- * ({@link SolverSession}) or by the sequential `epie` / `rpie` ({@link PieSession}).
+ * The sessions of the sequential `epie` / `rpie` ({@link PieSession}): `GpuProblem` on one WebGPU
+ * device, built from the same options, batch rule and checkpoint format as the engine's tiles.
  */
 import type { Dataset } from "../data/dataset.ts";
 import { type Gpu, requestGpu } from "../gpu/device.ts";
-import { GpuProblem, type GpuVariables } from "../problem/gpu_problem.ts";
+import { GpuProblem } from "../problem/gpu_problem.ts";
 import { gpuUpdates } from "../solvers/pie.ts";
 import { type InitialGuess, initialGuess } from "./initial.ts";
 import type { OpenSessionOptions } from "./open.ts";
 import type { ReconstructOptions } from "./options.ts";
 import { PieSession } from "./pie_session.ts";
 import type { Session } from "./session.ts";
-import { SolverSession } from "./solver_session.ts";
 
-/** Opens a session on one device for `o.options.algorithm`, restored from the checkpoint. */
-export async function openSingleDevice(o: OpenSessionOptions): Promise<Session> {
+/** Opens an `epie` or `rpie` session on one device, restored from the checkpoint. */
+export async function openPie(
+  o: OpenSessionOptions & { variant: "epie" | "rpie" },
+): Promise<Session> {
   const { options, dataset } = o;
   const guess = await initialGuess(o);
   const gpu = await requestGpu({ label: "tessera" });
@@ -30,35 +31,12 @@ export async function openSingleDevice(o: OpenSessionOptions): Promise<Session> 
       objectShape: [options.slices, h, w] as [number, number, number],
       probeShape: [options.probeModes, dataset.frame, dataset.frame] as [number, number, number],
     };
-    if (options.algorithm === "epie" || options.algorithm === "rpie") {
-      const session = new PieSession({
-        ...common,
-        gpu,
-        target: await gpuUpdates(owned),
-        variant: options.algorithm,
-        seed: options.seed,
-      });
-      if (o.checkpoint) await session.restore(o.checkpoint);
-      return session;
-    }
-    const session = new SolverSession<GpuVariables>({
+    const session = new PieSession({
       ...common,
-      io: {
-        read: (v) => owned.download(v),
-        write: (v, parts) => {
-          gpu.write(v.object, parts.object);
-          gpu.write(v.probe, parts.probe);
-          return Promise.resolve();
-        },
-        settle: () => gpu.finish(),
-      },
-      algorithm: options.algorithm,
-      adapter: gpu.info,
-      deviceBytesPeak: () => [gpu.memory.peak],
-      release: () => {
-        owned.dispose();
-        gpu.destroy();
-      },
+      gpu,
+      target: await gpuUpdates(owned),
+      variant: o.variant,
+      seed: options.seed,
     });
     if (o.checkpoint) await session.restore(o.checkpoint);
     return session;

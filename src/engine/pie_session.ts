@@ -8,6 +8,7 @@ import type { ComplexArray } from "../data/dataset.ts";
 import type { Gpu } from "../gpu/device.ts";
 import type { GpuProblem, GpuVariables } from "../problem/gpu_problem.ts";
 import { pieSweep, type PieTarget } from "../solvers/pie.ts";
+import { tiledCheckpoint, tileStatesOf } from "../tiled/checkpoint.ts";
 import type { Checkpoint } from "./checkpoint.ts";
 import type { Session } from "./session.ts";
 
@@ -53,23 +54,35 @@ export class PieSession implements Session {
     return cost;
   }
 
+  /** The engine's checkpoint format, as one tile whose only vector is the unknowns. */
   async checkpoint(): Promise<Checkpoint> {
-    const x = await this.options.problem.download(this.options.x);
-    return {
-      meta: { iteration: this.#iteration, costs: [...this.costs] },
-      arrays: { "x.object": x.object, "x.probe": x.probe },
-    };
+    const { problem, variant } = this.options;
+    const x = await problem.download(this.options.x);
+    return tiledCheckpoint({
+      states: [{
+        tile: 0,
+        algorithm: variant,
+        iteration: this.#iteration,
+        scalars: {},
+        vectors: { x },
+      }],
+      costs: this.costs,
+      lastCost: null,
+    });
   }
 
   /** Continues from a checkpoint written by {@link checkpoint}. */
   async restore(checkpoint: Checkpoint): Promise<void> {
-    const { gpu, x } = this.options;
-    const meta = checkpoint.meta as { iteration: number; costs: number[] };
-    gpu.write(x.object, checkpoint.arrays["x.object"]);
-    gpu.write(x.probe, checkpoint.arrays["x.probe"]);
+    const { gpu, x, variant } = this.options;
+    const { states: [state], costs } = tileStatesOf(checkpoint, 1);
+    if (state.algorithm !== variant) {
+      throw new TypeError(`Cannot resume ${variant} from a ${state.algorithm} state`);
+    }
+    gpu.write(x.object, state.vectors.x.object);
+    gpu.write(x.probe, state.vectors.x.probe);
     await gpu.finish();
-    this.#iteration = meta.iteration;
-    this.costs.splice(0, this.costs.length, ...meta.costs);
+    this.#iteration = state.iteration;
+    this.costs.splice(0, this.costs.length, ...costs);
   }
 
   async result(): Promise<{ object: ComplexArray; probe: ComplexArray; finalCost: number }> {

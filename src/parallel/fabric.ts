@@ -13,7 +13,7 @@ const HEADER = 4;
 /** How the fabric is laid out: what the main thread sends each worker. */
 export interface FabricLayout {
   workers: number;
-  /** Float64 values one all-reduce can carry. */
+  /** Float64 values one all-reduce can carry (per worker, and per tile for tile reductions). */
   reduceCapacity: number;
   /** Float32 length of each mailbox (one per directed tile overlap), in overlap order. */
   mailboxes: number[];
@@ -41,9 +41,14 @@ export function createFabric(layout: FabricLayout): FabricBuffers {
   return {
     layout,
     control: new SharedArrayBuffer(4 * words),
-    reduce: new SharedArrayBuffer(8 * 2 * layout.workers * layout.reduceCapacity),
+    reduce: new SharedArrayBuffer(8 * 2 * slotsOf(layout) * layout.reduceCapacity),
     mail: new SharedArrayBuffer(4 * Math.max(1, floats)),
   };
+}
+
+/** Contributions one reduction slot holds: one per worker, or one per tile. */
+function slotsOf(layout: FabricLayout): number {
+  return Math.max(layout.workers, layout.tiles);
 }
 
 /** Main-thread view: abort flag and heartbeats, never blocking. */
@@ -147,35 +152,86 @@ export class Fabric {
     return HEADER + 2 * this.layout.workers + t;
   }
 
+  /** Ends the run from inside: every worker's next wait throws {@link AbortedError}. */
+  abort(): void {
+    this.store(ABORT, 1);
+    for (let i = HEADER; i < this.#words.length; i++) Atomics.notify(this.#words, i);
+  }
+
   /**
    * Sums (or takes the largest of) `values` over all workers, element by element, adding worker
    * 0's, then 1's, ...: every worker gets bitwise the same result whatever the timing. Every
    * worker must call it the same number of times with the same length.
    */
   allReduce(values: Float64Array, op: "sum" | "max" = "sum"): Float64Array {
+    const at = this.#gather(new Map([[this.rank, values]]), values.length);
+    return combine(at, this.layout.workers, values.length, op);
+  }
+
+  /**
+   * Combines every tile's contribution in ascending tile order: `parts` holds this worker's
+   * tiles' (each tile is held by one worker). The bits do not depend on which worker holds
+   * which tile. Every worker must call it the same number of times with the same length.
+   */
+  allReduceTiles(
+    parts: ReadonlyMap<number, Float64Array>,
+    op: "sum" | "max" = "sum",
+  ): Float64Array {
+    const length = parts.values().next().value?.length ?? 0;
+    return combine(this.#gather(parts, length), this.layout.tiles, length, op);
+  }
+
+  /** Worker `root`'s `values` on every worker (same length everywhere). */
+  broadcast(values: Float64Array, root: number): Float64Array {
+    return this.#gather(new Map([[this.rank, values]]), values.length)(root).slice();
+  }
+
+  /**
+   * Writes `parts` (keyed by slot: a worker or a tile) into this reduction's slots, waits until
+   * every worker has arrived, and returns the view of each slot. Two generations of slots
+   * alternate: a worker can be at most one reduction ahead of the slowest (it waits for
+   * everyone's arrival), so it never overwrites a slot someone still reads.
+   */
+  #gather(
+    parts: ReadonlyMap<number, Float64Array>,
+    length: number,
+  ): (slot: number) => Float64Array {
     const { workers, reduceCapacity } = this.layout;
-    if (values.length > reduceCapacity) {
+    if (length > reduceCapacity) {
       throw new RangeError(
-        `Cannot all-reduce ${values.length} values: the pool was made for ${reduceCapacity}`,
+        `Cannot all-reduce ${length} values: the pool was made for ${reduceCapacity}`,
       );
     }
-    // Two slots alternate: a worker can be at most one reduction ahead of the slowest (it
-    // waits for everyone's arrival), so it never overwrites a slot someone still reads.
     const generation = ++this.#reductions;
-    const slot = (generation % 2) * workers;
-    this.#reduce.set(values, (slot + this.rank) * reduceCapacity);
+    const base = (generation % 2) * slotsOf(this.layout);
+    for (const [slot, values] of parts) {
+      if (values.length !== length) throw new RangeError("Cannot all-reduce unequal lengths");
+      this.#reduce.set(values, (base + slot) * reduceCapacity);
+    }
     const arrival = (w: number) => HEADER + workers + w;
     this.store(arrival(this.rank), generation);
-    const out = new Float64Array(values.length).fill(op === "sum" ? 0 : -Infinity);
     for (let w = 0; w < workers; w++) {
       const arrived = () => Atomics.load(this.#words, arrival(w)) >= generation;
       profile.timeSync("all-reduce wait", () => this.waitFor(arrival(w), arrived));
-      const base = (slot + w) * reduceCapacity;
-      for (let i = 0; i < values.length; i++) {
-        const v = this.#reduce[base + i];
-        out[i] = op === "sum" ? out[i] + v : Math.max(out[i], v);
-      }
     }
-    return out;
+    return (slot) => {
+      const start = (base + slot) * reduceCapacity;
+      return this.#reduce.subarray(start, start + length);
+    };
   }
+}
+
+/** Slots 0 .. count - 1 combined element by element, in slot order. */
+function combine(
+  at: (slot: number) => Float64Array,
+  count: number,
+  length: number,
+  op: "sum" | "max",
+): Float64Array {
+  const out = new Float64Array(length).fill(op === "sum" ? 0 : -Infinity);
+  for (let slot = 0; slot < count; slot++) {
+    const v = at(slot);
+    for (let i = 0; i < length; i++) out[i] = op === "sum" ? out[i] + v[i] : Math.max(out[i], v[i]);
+  }
+  return out;
 }

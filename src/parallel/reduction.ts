@@ -1,7 +1,6 @@
 import type { Gpu } from "../gpu/mod.ts";
 import type { Rect, Tiling } from "../tiling/mod.ts";
-import type { HaloExchange } from "./exchange.ts";
-import type { Fabric } from "./fabric.ts";
+import type { Collectives, StripExchange, StripMode } from "../distributed/collectives.ts";
 import { GpuGradients } from "./gpu_strips.ts";
 import type { GradientStore } from "./strips.ts";
 
@@ -38,33 +37,43 @@ export interface ReductionBackend<H> {
 
 /** Options of {@link TileReductions}. */
 export interface TileReductionsOptions<H> {
-  fabric: Fabric;
-  exchange: HaloExchange;
-  /** A synchronous one-plane exchange with its own mailboxes, for {@link TileReduction.sumOverlaps}. */
-  weights: HaloExchange;
+  /** The transport; its `tiles` are this worker's. */
+  collectives: Collectives;
   tiling: Tiling;
-  /** The tiles of this worker, ascending. */
-  tiles: number[];
+  /** Complex planes of the object gradient (slices), and how its overlaps travel. */
+  planes: number;
+  mode: StripMode;
   backend: ReductionBackend<H>;
 }
 
 /**
- * The reductions of one worker's tiles. The tiles' solvers run concurrently (interleaved at
- * their awaits) in the worker; each reduction waits until every tile of the worker has reached
- * it, combines them in ascending tile order, then goes through the fabric once for the worker.
+ * The reductions of one worker's tiles: the one place that decides the order of the engine's
+ * reductions. The tiles' solvers run concurrently (interleaved at their awaits) in the worker;
+ * each reduction waits until every tile of the worker has reached it, then goes through the
+ * transport's collectives once for the worker, which combine all tiles in ascending tile order.
  */
 export class TileReductions<H> {
   readonly #o: TileReductionsOptions<H>;
   readonly #meetings = new Map<string, Meeting>();
+  readonly #exchange: StripExchange;
+  /** A synchronous one-plane exchange with its own mailboxes, for {@link TileReduction.sumOverlaps}. */
+  readonly #weights: StripExchange;
 
   constructor(options: TileReductionsOptions<H>) {
     this.#o = options;
+    const { collectives, planes, mode } = options;
+    this.#exchange = collectives.strips({ stream: 0, planes, mode });
+    this.#weights = collectives.strips({ stream: 1, planes: 1, mode: "sync" });
   }
 
   /** The reduction tile `tile` (one of this worker's) uses. */
   forTile(tile: number): TileReduction<H> {
-    const { tiling, backend, exchange, weights, fabric, tiles } = this.#o;
-    if (!tiles.includes(tile)) throw new RangeError(`Worker ${fabric.rank} holds no tile ${tile}`);
+    const { tiling, backend, collectives } = this.#o;
+    if (!collectives.tiles.includes(tile)) {
+      throw new RangeError(`Worker ${collectives.rank} holds no tile ${tile}`);
+    }
+    const exchange = this.#exchange;
+    const weights = this.#weights;
     const core = tiling.cores[tile];
     const region = tiling.regions[tile];
     return {
@@ -87,7 +96,7 @@ export class TileReductions<H> {
     };
   }
 
-  async #overlaps(exchange: HaloExchange, tile: number, store: GradientStore): Promise<void> {
+  async #overlaps(exchange: StripExchange, tile: number, store: GradientStore): Promise<void> {
     await exchange.post(tile, store);
     // Every local tile must have posted before any collects: a neighbour may be local.
     await this.#meet("posted", tile, new Float64Array(0));
@@ -95,8 +104,8 @@ export class TileReductions<H> {
   }
 
   /**
-   * Waits for every local tile's contribution to meeting `kind`, then combines them in tile
-   * order (sum or max), all-reduces over workers and gives every tile the result.
+   * Waits for every local tile's contribution to meeting `kind`, then all-reduces all tiles'
+   * (sum or max, in tile order) and gives every local tile the result.
    */
   #meet(
     kind: string,
@@ -116,21 +125,15 @@ export class TileReductions<H> {
     const result = new Promise<Float64Array>((resolve, reject) =>
       meeting.waiters.push({ resolve, reject })
     );
-    if (meeting.parts.size === this.#o.tiles.length) {
+    if (meeting.parts.size === this.#o.collectives.tiles.length) {
       this.#meetings.delete(kind);
-      try {
-        const local = new Float64Array(values.length).fill(op === "sum" ? 0 : -Infinity);
-        for (const t of this.#o.tiles) {
-          const part = meeting.parts.get(t)!;
-          for (let i = 0; i < local.length; i++) {
-            local[i] = op === "sum" ? local[i] + part[i] : Math.max(local[i], part[i]);
-          }
-        }
-        const total = local.length > 0 ? this.#o.fabric.allReduce(local, op) : local;
-        for (const w of meeting.waiters) w.resolve(total);
-      } catch (error) {
-        for (const w of meeting.waiters) w.reject(error);
-      }
+      const total = values.length > 0
+        ? this.#o.collectives.allReduce(meeting.parts, op)
+        : Promise.resolve(values);
+      total.then(
+        (v) => meeting.waiters.forEach((w) => w.resolve(v)),
+        (error) => meeting.waiters.forEach((w) => w.reject(error)),
+      );
     }
     return result;
   }

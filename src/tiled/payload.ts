@@ -3,8 +3,12 @@ import type { NoiseModel } from "../physics/reference.ts";
 import type { ExchangeMode } from "../parallel/mod.ts";
 import type { Rect, Tiling } from "../tiling/mod.ts";
 
-/** Where a worker reads its frames: shared memory (simulated data) or the CXI file itself. */
+/**
+ * Where a worker reads its frames: shared memory (simulated data) or the CXI file itself; or, for
+ * the tile served in process, the data set's frames handed over directly (`host`).
+ */
 export type FramesSpec =
+  | { kind: "host" }
   | { kind: "shared"; buffer: SharedArrayBuffer }
   | { kind: "cxi"; path: string; objectPixel?: number; margin?: number };
 
@@ -39,7 +43,8 @@ export interface TiledPayload {
 /** One tile's solver state with its vectors' exact bits (see `GradientSolver.state`). */
 export interface TileSolverState {
   tile: number;
-  algorithm: "cg" | "gd";
+  /** `cg` or `gd`; `epie` or `rpie` for their one-device sessions, which save only x. */
+  algorithm: "cg" | "gd" | "epie" | "rpie";
   iteration: number;
   scalars: Record<string, number>;
   /** The solver's vectors by name (x, and for cg the direction and previous gradient). */
@@ -70,6 +75,8 @@ export type TiledEvent =
     rank: number;
     iteration: number;
     cost: number;
+    /** The cost at the updated unknowns, when the step's line search computed it. */
+    newCost: number | null;
     peak: number;
     /** What the device's peak is made of: bytes by buffer label. */
     peakLabels: Array<[string, number]>;
@@ -89,6 +96,7 @@ export type TiledEvent =
 
 /** Opens the frame source a worker reads its own positions' frames from. */
 export async function openFrames(spec: FramesSpec, frame: number): Promise<FrameSource> {
+  if (spec.kind === "host") throw new RangeError("Cannot open frames handed over in process");
   if (spec.kind === "shared") return new MemoryFrames(new Float32Array(spec.buffer), frame);
   const { readCxi } = await import("../io/mod.ts");
   const dataset = await readCxi(spec.path, {

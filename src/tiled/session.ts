@@ -3,9 +3,11 @@ import { type ComplexArray, type Dataset, MemoryFrames } from "../data/mod.ts";
 import type { Checkpoint } from "../engine/checkpoint.ts";
 import type { Session } from "../engine/session.ts";
 import { type ExchangeMode, mailboxLengths, WorkerPool } from "../parallel/mod.ts";
+import { defaultBatchSize } from "../problem/mod.ts";
 import type { NoiseModel } from "../physics/reference.ts";
 import { type Rect, tilesOf, type Tiling } from "../tiling/mod.ts";
 import { tiledCheckpoint, tileStatesOf } from "./checkpoint.ts";
+import { InProcessTiles } from "./in_process.ts";
 import { planDatasetTiling } from "./ownership.ts";
 import type { FramesSpec, TiledCommand, TiledEvent, TiledPayload } from "./payload.ts";
 import { stitchCore } from "./stitch.ts";
@@ -24,7 +26,7 @@ export interface TiledSessionOptions {
   /** Initial object S x H x W and probe K x M x M, complex float32. */
   initial: { object: Float32Array; probe: Float32Array };
   propagation?: { sliceDistance: number; wavelength: number; pixelSize: number } | null;
-  /** Positions per batch on a device (default 64). */
+  /** Positions per batch on a device (default `defaultBatchSize`, as everywhere). */
   batchSize?: number;
   /** A worker silent this long is declared dead (default the pool's). */
   silenceMs?: number;
@@ -38,14 +40,15 @@ export interface TiledSessionOptions {
 }
 
 /**
- * A reconstruction run by workers, each holding its tiles (see `worker_job.ts`). The main thread
- * only sends commands and collects events: it never touches the frames (workers read their own)
- * and never blocks.
+ * A reconstruction by `cg` or `gd` on tiles, whatever their number: one tile is served on the
+ * main thread (`in_process.ts`), more by workers, each holding its tiles (see `worker_job.ts`).
+ * The session only sends commands and collects events: with workers the main thread never
+ * touches the frames (workers read their own) and never blocks.
  */
 export class TiledSession implements Session {
   #adapter = { description: "", fallback: false };
   readonly costs: number[] = [];
-  readonly #pool: WorkerPool<TiledPayload, void>;
+  readonly #runner: { command(command: TiledCommand): void };
   readonly #run: Promise<void>;
   readonly #events = new Map<string, TiledEvent[]>();
   #wake: (() => void) | null = null;
@@ -61,20 +64,24 @@ export class TiledSession implements Session {
   ) {
     this.#peaks = new Array(options.workers).fill(0);
     this.#peakLabels = Array.from({ length: options.workers }, () => []);
-    this.#pool = new WorkerPool<TiledPayload, void>({
-      workers: options.workers,
-      job: new URL("./worker_job.ts", import.meta.url),
-      payload: () => payload,
-      fabric: {
-        reduceCapacity: Math.max(1, payload.probe.length),
-        mailboxes: mailboxLayout(tiling, options.slices),
-        tiles: tiling.regions.length,
-      },
-      describe: (rank) => `tiles ${tilesOf(tiling, rank).join(", ")}`,
-      onProgress: (event) => this.#receive(event as unknown as TiledEvent),
-      silenceMs: options.silenceMs,
-    });
-    this.#run = this.#pool.run().then(() => {});
+    const receive = (event: unknown) => this.#receive(event as TiledEvent);
+    const runner = inProcess(tiling, options.workers)
+      ? new InProcessTiles(payload, options.dataset.frames, receive)
+      : new WorkerPool<TiledPayload, void>({
+        workers: options.workers,
+        job: new URL("./worker_job.ts", import.meta.url),
+        payload: () => payload,
+        fabric: {
+          reduceCapacity: Math.max(1, payload.probe.length),
+          mailboxes: mailboxLayout(tiling, options.slices),
+          tiles: tiling.regions.length,
+        },
+        describe: (rank) => `tiles ${tilesOf(tiling, rank).join(", ")}`,
+        onProgress: receive,
+        silenceMs: options.silenceMs,
+      });
+    this.#runner = runner;
+    this.#run = runner.run().then(() => {});
     // A failure is reported by whichever call is waiting; keep it from going unhandled here.
     this.#run.catch(() => {});
   }
@@ -91,7 +98,7 @@ export class TiledSession implements Session {
       alsoOwned,
       positionsY: dataset.positionsY,
       positionsX: dataset.positionsX,
-      frames: framesSpec(dataset),
+      frames: inProcess(tiling, options.workers) ? { kind: "host" } : framesSpec(dataset),
       slices: options.slices,
       modes: options.modes,
       noise: options.noise,
@@ -102,7 +109,7 @@ export class TiledSession implements Session {
       algorithm: options.algorithm,
       refineProbeFrom: options.refineProbeFrom,
       exchange: options.exchange,
-      batchSize: options.batchSize ?? 64,
+      batchSize: options.batchSize ?? defaultBatchSize(dataset.frame, options.modes),
       resume: resumed?.states ?? null,
       memoryBudget: options.memoryBudget ?? null,
     };
@@ -138,9 +145,9 @@ export class TiledSession implements Session {
   async step(): Promise<number> {
     this.#send({ type: "step" });
     const events = await this.#collect("stepped", this.workers);
-    const cost = (events[0] as { cost: number }).cost;
+    const { cost, newCost } = events[0] as { cost: number; newCost: number | null };
     this.costs.push(cost);
-    this.#lastCost = cost;
+    this.#lastCost = newCost ?? cost;
     return cost;
   }
 
@@ -219,7 +226,7 @@ export class TiledSession implements Session {
   }
 
   #send(command: TiledCommand): void {
-    this.#pool.command(command);
+    this.#runner.command(command);
   }
 
   #receive(event: TiledEvent): void {
@@ -248,6 +255,11 @@ export class TiledSession implements Session {
   }
 }
 
+/** Whether the run is the one-tile, one-worker case, served in process. */
+function inProcess(tiling: Tiling, workers: number): boolean {
+  return tiling.regions.length === 1 && workers === 1;
+}
+
 /** One summary of the workers' adapters, in rank order. */
 function adapterOf(ready: TiledEvent[]): { description: string; fallback: boolean } {
   const adapters = ready.flatMap((e) => e.type === "ready" ? [e] : [])
@@ -255,7 +267,9 @@ function adapterOf(ready: TiledEvent[]): { description: string; fallback: boolea
     .map((e) => e.adapter);
   const descriptions = [...new Set(adapters.map((a) => a.description))];
   return {
-    description: `${descriptions.join(", ")} (${adapters.length} workers, one device each)`,
+    description: adapters.length === 1
+      ? descriptions[0]
+      : `${descriptions.join(", ")} (${adapters.length} workers, one device each)`,
     fallback: adapters.some((a) => a.fallback),
   };
 }

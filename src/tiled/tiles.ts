@@ -6,11 +6,12 @@
 import { type FrameSource, MemoryFrames } from "../data/mod.ts";
 import { Fft2 } from "../fft/mod.ts";
 import type { Gpu } from "../gpu/mod.ts";
-import { gpuBackend, HaloExchange, TileReductions, type WorkerContext } from "../parallel/mod.ts";
+import type { Collectives } from "../distributed/collectives.ts";
+import { gpuBackend, TileReductions } from "../parallel/mod.ts";
 import { BatchWorkspace } from "../operators/mod.ts";
-import { GpuProblem, type Reduction } from "../problem/mod.ts";
+import { GpuProblem, localReduction, type Reduction } from "../problem/mod.ts";
 import { GradientSolver, type Problem } from "../solvers/mod.ts";
-import { type Rect, tilesOf, wasmKernels } from "../tiling/mod.ts";
+import { type Rect, wasmKernels } from "../tiling/mod.ts";
 import { SubsetFrames, type TiledPayload, type TileSolverState } from "./payload.ts";
 import { extractRegion } from "./stitch.ts";
 import { type HostVariables, StreamedProblem } from "./streamed_problem.ts";
@@ -41,28 +42,18 @@ export interface WorkerTiles {
   release(): void;
 }
 
-/** Opens the worker's tiles; streamed when the payload sets a memory budget. */
+/** Opens the worker's tiles (those its collectives hold); streamed when the payload sets a memory budget. */
 export async function openTiles(o: {
-  context: WorkerContext<TiledPayload>;
+  payload: TiledPayload;
+  collectives: Collectives;
   gpu: Gpu;
   source: FrameSource;
 }): Promise<WorkerTiles> {
-  const { context, gpu } = o;
-  const p = context.payload;
+  const { gpu, collectives } = o;
+  const p = o.payload;
   const { tiling } = p;
-  const tiles = tilesOf(tiling, context.rank);
-  const fabric = context.fabric;
-  const exchange = new HaloExchange({ fabric, tiling, planes: p.slices, mode: p.exchange });
-  // The preconditioner's illumination is summed over overlaps exactly, through mailboxes of
-  // its own (see `mailboxLayout`).
-  const weights = new HaloExchange({
-    fabric,
-    tiling,
-    planes: 1,
-    mode: "sync",
-    mailboxBase: tiling.overlaps.length,
-  });
-  const common = { fabric, exchange, weights, tiling, tiles };
+  const tiles = collectives.tiles;
+  const common = { collectives, tiling, planes: p.slices, mode: p.exchange };
   const states: TileState[] = [];
   // One FFT plan and one set of batch buffers for all the worker's tiles (see BatchWorkspace).
   const fft = await Fft2.create(gpu, tiling.frame);
@@ -86,12 +77,17 @@ export async function openTiles(o: {
     if (p.memoryBudget === null) {
       const reductions = new TileReductions({ ...common, backend: gpuBackend(gpu, tiling) });
       for (const tile of tiles) {
+        // A lone tile reduces with nothing: the local reduction keeps the device's fast paths
+        // (no readback of the preconditioner's floor, D_O recomputed only when the probe changed).
+        const reduction = tiling.regions.length === 1 && p.alsoOwned[0].length === 0
+          ? localReduction([tiling.regions[0].height, tiling.regions[0].width])
+          : { ...reductions.forTile(tile), alsoOwned: ownedBesides(p, tile) };
         const problem = await tileProblem({
           gpu,
           p,
           tile,
           frames: ownFrames(p, tile, o.source),
-          reduction: { ...reductions.forTile(tile), alsoOwned: ownedBesides(p, tile) },
+          reduction,
           ...shared,
         });
         states.push(await withSolver(p, tile, problem as TileProblem<unknown>));
@@ -226,12 +222,16 @@ export async function solverState<V>(s: TileState<V>): Promise<TileSolverState> 
 /** Puts a saved state into a tile's fresh solver (through temporary vectors). */
 async function restoreTile<V>(s: TileState<V>, saved: TileSolverState): Promise<void> {
   const { problem } = s;
+  const { algorithm } = saved;
+  if (algorithm !== "cg" && algorithm !== "gd") {
+    throw new TypeError(`Cannot resume a gradient solver from a ${algorithm} state`);
+  }
   const vectors: Record<string, V> = {};
   try {
     for (const [name, parts] of Object.entries(saved.vectors)) {
       vectors[name] = problem.upload(parts.object, parts.probe, `tile ${s.tile} saved ${name}`);
     }
-    s.solver.restore({ ...saved, vectors });
+    s.solver.restore({ ...saved, algorithm, vectors });
     // The copies out of the temporary vectors must run before those are released.
     await problem.gpu.finish();
   } finally {

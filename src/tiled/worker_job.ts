@@ -5,19 +5,46 @@
  * `TileReductions`. Small events go out with `progress`; those carrying a tile's arrays with
  * `report`, to the main thread alone (a progress event is copied into every worker).
  */
+import type { Collectives } from "../distributed/collectives.ts";
+import { WorkerCollectives } from "../distributed/workers.ts";
+import type { FrameSource } from "../data/mod.ts";
 import { requestGpu } from "../gpu/mod.ts";
 import type { WorkerContext } from "../parallel/mod.ts";
+import { tilesOf } from "../tiling/mod.ts";
 import { openFrames, type TiledCommand, type TiledPayload } from "./payload.ts";
 import { openTiles, solverState, type TileState, type WorkerTiles } from "./tiles.ts";
 
+/** What serving tiles needs of its host: a pool worker, or the main thread for one tile. */
+export type TileHost = Pick<
+  WorkerContext<TiledPayload>,
+  "rank" | "payload" | "progress" | "report" | "nextCommand"
+>;
+
+/** A pool worker's entry: its tiles of the payload's tiling, over the `workers` transport. */
 export async function run(context: WorkerContext<TiledPayload>): Promise<void> {
+  const { tiling } = context.payload;
+  const tiles = tilesOf(tiling, context.rank);
+  await serveTiles(context, new WorkerCollectives(context.fabric, tiling, tiles));
+}
+
+/**
+ * Opens a device and the tiles `collectives` holds, then answers the host's commands until
+ * "finish". Frames come from `frames` when given (the caller keeps it open), else from the
+ * payload's source.
+ */
+export async function serveTiles(
+  context: TileHost,
+  collectives: Collectives,
+  frames?: FrameSource,
+): Promise<void> {
   const p = context.payload;
   const { tiling } = p;
   const gpu = await requestGpu({ label: `worker ${context.rank}` });
-  const source = await openFrames(p.frames, tiling.frame);
+  let source: FrameSource | null = null;
   let tiles: WorkerTiles | null = null;
   try {
-    tiles = await openTiles({ context, gpu, source });
+    source = frames ? null : await openFrames(p.frames, tiling.frame);
+    tiles = await openTiles({ payload: p, collectives, gpu, source: frames ?? source! });
     const { states } = tiles;
     context.progress({
       type: "ready",
@@ -35,6 +62,7 @@ export async function run(context: WorkerContext<TiledPayload>): Promise<void> {
           type: "stepped",
           iteration,
           cost: steps[0].cost,
+          newCost: steps[0].newCost ?? null,
           peak: gpu.memory.peak,
           peakLabels: gpu.memory.peakByLabel(),
         });
@@ -63,14 +91,14 @@ export async function run(context: WorkerContext<TiledPayload>): Promise<void> {
     }
   } finally {
     tiles?.release();
-    source.close();
+    source?.close();
     gpu.destroy();
   }
 }
 
 /** Evaluates the complete gradient (object and probe) of every tile at its current unknowns. */
 async function publishGradients(
-  context: WorkerContext<TiledPayload>,
+  context: TileHost,
   states: TileState[],
 ): Promise<void> {
   const saved = states.map((s) => s.problem.active);

@@ -2,13 +2,19 @@ import { assert, assertEquals } from "../assert.ts";
 import type { Checkpoint } from "../../src/engine/checkpoint.ts";
 import { DEFAULT_OPTIONS, type ReconstructOptions } from "../../src/engine/options.ts";
 import { PieSession } from "../../src/engine/pie_session.ts";
-import { openSingleDevice } from "../../src/engine/single_device.ts";
+import { openPie } from "../../src/engine/pie_open.ts";
 import { simulateDataset } from "../../src/simulate/dataset.ts";
 
 async function open(algorithm: "epie" | "rpie", checkpoint: Checkpoint | null) {
   const { dataset } = await simulateDataset({ preset: "siemens", frame: 16, positions: 16 });
   const options: ReconstructOptions = { ...DEFAULT_OPTIONS, algorithm, refineProbeFrom: 1 };
-  const session = await openSingleDevice({ options, dataset, checkpoint, log: () => {} });
+  const session = await openPie({
+    options,
+    dataset,
+    checkpoint,
+    log: () => {},
+    variant: algorithm,
+  });
   assert(session instanceof PieSession);
   return session;
 }

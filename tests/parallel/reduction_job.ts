@@ -3,8 +3,8 @@
  * each tile summing scalars, exchanging its object gradient and summing its probe gradient
  * through {@link TileReductions}, with random pauses so that the tiles interleave differently.
  */
+import { WorkerCollectives } from "../../src/distributed/workers.ts";
 import {
-  HaloExchange,
   HostGradients,
   type ReductionBackend,
   TileReductions,
@@ -45,24 +45,14 @@ export async function run(context: WorkerContext<ReductionPayload>): Promise<Til
   const tiling = planTiling(scan);
   const tiles = tilesOf(tiling, context.rank);
   const planes = 1;
-  const fabric = context.fabric;
-  const exchange = new HaloExchange({ fabric, tiling, planes, mode: "sync" });
-  const base = tiling.overlaps.length;
-  const weights = new HaloExchange({ fabric, tiling, planes, mode: "sync", mailboxBase: base });
+  const collectives = new WorkerCollectives(context.fabric, tiling, tiles);
   const backend: ReductionBackend<Float32Array> = {
     objectStore: (tile, gradient) =>
       new HostGradients(tiling.regions, planes, new Map([[tile, gradient]])),
     readProbe: (gradient) => Promise.resolve(gradient.slice()),
     writeProbe: (gradient, values) => Promise.resolve(gradient.set(values)),
   };
-  const reductions = new TileReductions({
-    fabric,
-    exchange,
-    weights,
-    tiling,
-    tiles,
-    backend,
-  });
+  const reductions = new TileReductions({ collectives, tiling, planes, mode: "sync", backend });
   const rand = random(100 + context.rank);
   const pause = () => new Promise((resolve) => setTimeout(resolve, Math.floor(rand() * 3)));
   return await Promise.all(tiles.map(async (tile) => {

@@ -25,10 +25,9 @@ Deno.test("TileReductions sum, max, exchange and probe-sum correctly with severa
   const all = Array.from({ length: scan.positionsY.length }, (_, j) => j);
   const whole = { y0: 0, x0: 0, height: scan.objectShape[0], width: scan.objectShape[1] };
   for (let round = 0; round < rounds; round++) {
-    // Tiles of each worker in order, then workers in order.
-    const sums = [0, 0];
-    tiling.workerOf.forEach((w, t) => sums[w] += scalarOf(t, round));
-    const scalar = 0 + sums[0] + sums[1];
+    // All tiles in tile order, whichever worker holds them.
+    let scalar = 0;
+    tiling.regions.forEach((_, t) => scalar += scalarOf(t, round));
     const largest = Math.max(...tiling.regions.map((_, t) => scalarOf(t, round)));
     const probe = new Float32Array(probeLength);
     tiling.regions.forEach((_, t) => {
