@@ -201,7 +201,7 @@ function eachFloat(
  * ascending tile order (rounded to float32 after each addition, as every tile holding the pixel
  * does), and returns the result over each rectangle.
  */
-function orderedSums(options: {
+export function orderedSums(options: {
   tile: number;
   planes: number;
   received: Array<{ from: number; rect: Rect; strip: Float32Array | null }>;

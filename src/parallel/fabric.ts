@@ -222,7 +222,7 @@ export class Fabric {
 }
 
 /** Slots 0 .. count - 1 combined element by element, in slot order. */
-function combine(
+export function combine(
   at: (slot: number) => Float64Array,
   count: number,
   length: number,

@@ -1,0 +1,315 @@
+/**
+ * The `mpi` transport: the {@link Collectives} of one rank of an MPI job, one participant per
+ * rank, each holding a contiguous group of tiles.
+ */
+import { orderedSums } from "../../parallel/exchange.ts";
+import { combine } from "../../parallel/fabric.ts";
+import type { Tiling } from "../../tiling/mod.ts";
+import type {
+  Collectives,
+  ReduceOp,
+  StripExchange,
+  StripMode,
+  StripStore,
+} from "../collectives.ts";
+import { check, MPI, type MpiSymbols, statusIgnore } from "./library.ts";
+import type { MpiWorld } from "./world.ts";
+
+/** Tag of strip messages (collectives never match point-to-point messages). */
+const STRIP_TAG = 17;
+/** Int32 words before a strip's floats: stream, from, to, round, length. */
+const HEADER_WORDS = 5;
+/** Longest pause between two polls of a pending receive or send, in ms. */
+const POLL_MS = 2;
+
+interface Received {
+  round: number;
+  data: Float32Array;
+}
+
+/**
+ * Fixed-order all-reduce by `MPI_Allgatherv` of every tile's contribution, then the workers
+ * transport's combination in tile order on every rank (`MPI_Allreduce` is not used: its order is
+ * the library's choice); strips by `MPI_Isend` and polled `MPI_Iprobe` + `MPI_Recv`, so that
+ * a rank waiting for a neighbour still serves its own sends; broadcast and barrier by their MPI
+ * namesakes; abort by `MPI_Abort`, which ends every rank with status 1.
+ */
+export class MpiCollectives implements Collectives {
+  readonly transport = "mpi";
+  readonly rank: number;
+  readonly size: number;
+  readonly tiles: readonly number[];
+  readonly #world: MpiWorld;
+  readonly #tiling: Tiling;
+  readonly #owners: readonly number[];
+  readonly #tilesOf: number[][];
+  readonly #sends: Array<{ request: Int32Array; buffer: Uint8Array }> = [];
+  /** Strips received and not yet taken, by `stream,from,to`. */
+  readonly #inbox = new Map<string, Received[]>();
+  /** The latest round received on each link, taken or not. */
+  readonly #latest = new Map<string, number>();
+  /** Strip messages sent to each rank, and received from each. */
+  readonly #sent: Int32Array;
+  readonly #got: Int32Array;
+
+  /** `owners[t]`: the rank holding tile t of `tiling`; every rank holds at least one tile. */
+  constructor(world: MpiWorld, tiling: Tiling, owners: readonly number[]) {
+    this.#world = world;
+    this.#tiling = tiling;
+    this.rank = world.rank;
+    this.size = world.size;
+    if (owners.length !== tiling.regions.length) {
+      throw new RangeError(`Expected an owner for each of ${tiling.regions.length} tiles`);
+    }
+    this.#owners = [...owners];
+    this.#tilesOf = Array.from(
+      { length: this.size },
+      (_, r) => owners.flatMap((o, t) => o === r ? [t] : []),
+    );
+    const empty = this.#tilesOf.findIndex((tiles) => tiles.length === 0);
+    if (empty >= 0) {
+      throw new RangeError(`Rank ${empty} holds no tile: every rank must hold at least one`);
+    }
+    this.tiles = this.#tilesOf[this.rank];
+    this.#sent = new Int32Array(this.size);
+    this.#got = new Int32Array(this.size);
+  }
+
+  allReduce(parts: ReadonlyMap<number, Float64Array>, op: ReduceOp = "sum"): Promise<Float64Array> {
+    if (parts.size !== this.tiles.length || this.tiles.some((t) => !parts.has(t))) {
+      throw new RangeError(
+        `Rank ${this.rank} holds tiles ${this.tiles}, got contributions for ${[...parts.keys()]}`,
+      );
+    }
+    const length = parts.get(this.tiles[0])!.length;
+    const mine = new Float64Array(this.tiles.length * length);
+    this.tiles.forEach((t, i) => mine.set(parts.get(t)!, i * length));
+    const counts = Int32Array.from(this.#tilesOf, (tiles) => tiles.length * length);
+    const offsets = new Int32Array(this.size);
+    for (let r = 1; r < this.size; r++) offsets[r] = offsets[r - 1] + counts[r - 1];
+    const all = new Float64Array(this.#owners.length * length);
+    return this.#world.serial(async (mpi) => {
+      const code = await mpi.MPI_Allgatherv(
+        mine,
+        mine.length,
+        MPI.DOUBLE,
+        all,
+        counts,
+        offsets,
+        MPI.DOUBLE,
+        MPI.COMM_WORLD,
+      );
+      check("MPI_Allgatherv", code);
+      const at = new Array<number>(this.#owners.length);
+      this.#tilesOf.forEach((tiles, r) => tiles.forEach((t, i) => at[t] = offsets[r] + i * length));
+      return combine((t) => all.subarray(at[t], at[t] + length), at.length, length, op);
+    });
+  }
+
+  strips(o: { stream: number; planes: number; mode: StripMode }): StripExchange {
+    return new MpiStripExchange(this, this.#tiling, o.stream, o.planes, o.mode);
+  }
+
+  broadcast(values: Float64Array, root: number): Promise<Float64Array> {
+    const out = values.slice();
+    return this.#world.serial(async (mpi) => {
+      check("MPI_Bcast", await mpi.MPI_Bcast(out, out.length, MPI.DOUBLE, root, MPI.COMM_WORLD));
+      return out;
+    });
+  }
+
+  async barrier(): Promise<void> {
+    while (await this.#world.serial((mpi) => this.#reap(mpi)) > 0) {
+      await this.#world.serial((mpi) => this.#drain(mpi));
+      await pause(POLL_MS);
+    }
+    await this.#world.serial(async (mpi) =>
+      check("MPI_Barrier", await mpi.MPI_Barrier(MPI.COMM_WORLD))
+    );
+  }
+
+  /** Prints `reason` (the one message naming rank, worker and tile) and ends every rank. */
+  abort(reason: string): void {
+    console.error(`error: ${reason}`);
+    this.#world.abort(1);
+  }
+
+  /** Sends a strip to the rank holding tile `to`; never waits for it to be received. */
+  send(stream: number, from: number, to: number, round: number, data: Float32Array) {
+    const buffer = new Uint8Array(4 * (HEADER_WORDS + data.length));
+    new Int32Array(buffer.buffer, 0, HEADER_WORDS).set([stream, from, to, round, data.length]);
+    new Float32Array(buffer.buffer, 4 * HEADER_WORDS).set(data);
+    return this.#world.serial((mpi) => {
+      this.#reap(mpi);
+      const request = new Int32Array(1);
+      const dest = this.#owners[to];
+      const code = mpi.MPI_Isend(
+        buffer,
+        buffer.length,
+        MPI.BYTE,
+        dest,
+        STRIP_TAG,
+        MPI.COMM_WORLD,
+        request,
+      );
+      check("MPI_Isend", code);
+      this.#sends.push({ request, buffer });
+      this.#sent[dest]++;
+    });
+  }
+
+  /**
+   * Ends this rank's use of the transport, on every rank before `MpiWorld.finalize`: receives
+   * the strips still on their way (an async exchange's last round, which no collect takes), so
+   * that no message is left unmatched, and waits for its own sends to complete.
+   */
+  async finish(): Promise<void> {
+    const sent = Float64Array.from(this.#sent);
+    const all = new Float64Array(this.size * this.size);
+    const counts = new Int32Array(this.size).fill(this.size);
+    const offsets = Int32Array.from(counts, (_, r) => r * this.size);
+    await this.#world.serial(async (mpi) => {
+      const code = await mpi.MPI_Allgatherv(
+        sent,
+        sent.length,
+        MPI.DOUBLE,
+        all,
+        counts,
+        offsets,
+        MPI.DOUBLE,
+        MPI.COMM_WORLD,
+      );
+      check("MPI_Allgatherv", code);
+    });
+    const due = (r: number) => all[r * this.size + this.rank];
+    const pending = () => this.#got.some((got, r) => got < due(r));
+    while (pending() || await this.#world.serial((mpi) => this.#reap(mpi)) > 0) {
+      if (!await this.#world.serial((mpi) => this.#drain(mpi))) await pause(POLL_MS);
+    }
+    await this.barrier();
+  }
+
+  /**
+   * The strips of link `from` -> `to` on `stream` of rounds up to `upTo` not taken yet, oldest
+   * first, once every round up to `until` has arrived (now or at an earlier call).
+   */
+  async receive(
+    o: { stream: number; from: number; to: number; until: number; upTo: number },
+  ): Promise<Received[]> {
+    const key = `${o.stream},${o.from},${o.to}`;
+    let wait = 0;
+    for (;;) {
+      const got = await this.#world.serial((mpi) => this.#drain(mpi));
+      if ((this.#latest.get(key) ?? 0) >= o.until) break;
+      wait = got ? 0 : Math.min(POLL_MS, wait + 0.5);
+      await pause(wait);
+    }
+    const all = (this.#inbox.get(key) ?? []).sort((a, b) => a.round - b.round);
+    this.#inbox.set(key, all.filter((s) => s.round > o.upTo));
+    return all.filter((s) => s.round <= o.upTo);
+  }
+
+  /** Forgets the sends that completed; returns how many are still in flight. */
+  #reap(mpi: MpiSymbols): number {
+    const flag = new Int32Array(1);
+    for (let i = this.#sends.length - 1; i >= 0; i--) {
+      check("MPI_Test", mpi.MPI_Test(this.#sends[i].request, flag, statusIgnore()));
+      if (flag[0]) this.#sends.splice(i, 1);
+    }
+    return this.#sends.length;
+  }
+
+  /** Receives every strip that has arrived into the inbox; returns whether there was one. */
+  async #drain(mpi: MpiSymbols): Promise<boolean> {
+    const flag = new Int32Array(1);
+    const status = new Int32Array(MPI.STATUS_BYTES / 4);
+    const count = new Int32Array(1);
+    let any = false;
+    for (;;) {
+      check("MPI_Iprobe", mpi.MPI_Iprobe(MPI.ANY_SOURCE, STRIP_TAG, MPI.COMM_WORLD, flag, status));
+      if (!flag[0]) return any;
+      any = true;
+      check("MPI_Get_count", mpi.MPI_Get_count(status, MPI.BYTE, count));
+      const buffer = new Uint8Array(count[0]);
+      const source = status[MPI.STATUS_SOURCE];
+      this.#got[source]++;
+      const code = await mpi.MPI_Recv(
+        buffer,
+        buffer.length,
+        MPI.BYTE,
+        source,
+        STRIP_TAG,
+        MPI.COMM_WORLD,
+        statusIgnore(),
+      );
+      check("MPI_Recv", code);
+      const [stream, from, to, round, length] = new Int32Array(buffer.buffer, 0, HEADER_WORDS);
+      const key = `${stream},${from},${to}`;
+      const data = new Float32Array(buffer.buffer, 4 * HEADER_WORDS, length);
+      this.#inbox.set(key, [...(this.#inbox.get(key) ?? []), { round, data }]);
+      this.#latest.set(key, Math.max(round, this.#latest.get(key) ?? 0));
+    }
+  }
+}
+
+/**
+ * The halo exchange of one stream over MPI messages, with the workers transport's semantics:
+ * `sync` collects exactly this round's strips; `async` takes whatever has arrived up to this
+ * round and waits only for the rounds before, so each contribution is applied exactly once, at
+ * most one round late, never early. Sums run in ascending tile order, as on workers.
+ */
+class MpiStripExchange implements StripExchange {
+  readonly #rounds = new Map<number, number>();
+  readonly #own = new Map<number, Map<number, Float32Array>>();
+
+  constructor(
+    readonly collectives: MpiCollectives,
+    readonly tiling: Tiling,
+    readonly stream: number,
+    readonly planes: number,
+    readonly mode: StripMode,
+  ) {}
+
+  async post(tile: number, store: StripStore): Promise<void> {
+    const round = (this.#rounds.get(tile) ?? 0) + 1;
+    this.#rounds.set(tile, round);
+    const links = this.tiling.overlaps.filter((o) => o.from === tile);
+    const strips = await store.readMany(tile, links.map((l) => l.rect));
+    const own = new Map<number, Float32Array>();
+    for (const [i, link] of links.entries()) {
+      own.set(link.to, strips[i]);
+      await this.collectives.send(this.stream, tile, link.to, round, strips[i]);
+    }
+    this.#own.set(tile, own);
+  }
+
+  async collect(tile: number, store: StripStore): Promise<void> {
+    const round = this.#rounds.get(tile) ?? 0;
+    const own = this.#own.get(tile);
+    if (!own) throw new Error(`Cannot collect tile ${tile} before posting it`);
+    const until = this.mode === "sync" ? round : round - 1;
+    const received = [];
+    for (const link of this.tiling.overlaps.filter((o) => o.to === tile)) {
+      const got = await this.collectives.receive({
+        stream: this.stream,
+        from: link.from,
+        to: tile,
+        until,
+        upTo: round,
+      });
+      let strip: Float32Array | null = null;
+      for (const { data } of got) {
+        if (!strip) strip = data.slice();
+        else for (let i = 0; i < strip.length; i++) strip[i] += data[i];
+      }
+      received.push({ from: link.from, rect: link.rect, strip });
+    }
+    if (received.length === 0) return;
+    const sums = orderedSums({ tile, planes: this.planes, received, own: (f) => own.get(f)! });
+    for (const { rect, strip } of sums) await store.write(tile, rect, strip);
+  }
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,103 @@
+/**
+ * The MPI library through Deno's FFI: the functions Tessera calls and the MPICH ABI's integer
+ * handles. The MPICH ABI is shared by MPICH, Cray MPICH, Intel MPI and MVAPICH, so one binding
+ * serves most supercomputers; Open MPI's ABI (handles are pointers) is not supported.
+ */
+import { InputError } from "../../data/errors.ts";
+
+/** The environment variable naming the MPI library, and its default. */
+export const MPI_LIB_VARIABLE = "TESSERA_MPI_LIB";
+export const DEFAULT_MPI_LIB = "libmpich.so.12";
+
+/** MPICH ABI handles and constants (from MPICH's `mpi.h`). */
+export const MPI = {
+  COMM_WORLD: 0x44000000,
+  BYTE: 0x4c00010d,
+  INT: 0x4c000405,
+  DOUBLE: 0x4c00080b,
+  SUCCESS: 0,
+  ANY_SOURCE: -2,
+  REQUEST_NULL: 0x2c000000,
+  THREAD_SERIALIZED: 2,
+  THREAD_MULTIPLE: 3,
+  /** Bytes of an `MPI_Status` (five ints: count_lo, count_hi_and_cancelled, source, tag, error). */
+  STATUS_BYTES: 20,
+  /** Int index of the source rank in an `MPI_Status`. */
+  STATUS_SOURCE: 2,
+} as const;
+
+const symbols = {
+  MPI_Init_thread: { parameters: ["pointer", "pointer", "i32", "buffer"], result: "i32" },
+  MPI_Comm_rank: { parameters: ["i32", "buffer"], result: "i32" },
+  MPI_Comm_size: { parameters: ["i32", "buffer"], result: "i32" },
+  MPI_Allgatherv: {
+    parameters: ["buffer", "i32", "i32", "buffer", "buffer", "buffer", "i32", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  MPI_Bcast: {
+    parameters: ["buffer", "i32", "i32", "i32", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  MPI_Barrier: { parameters: ["i32"], result: "i32", nonblocking: true },
+  MPI_Isend: {
+    parameters: ["buffer", "i32", "i32", "i32", "i32", "i32", "buffer"],
+    result: "i32",
+  },
+  MPI_Test: { parameters: ["buffer", "buffer", "pointer"], result: "i32" },
+  MPI_Recv: {
+    parameters: ["buffer", "i32", "i32", "i32", "i32", "i32", "pointer"],
+    result: "i32",
+    nonblocking: true,
+  },
+  MPI_Iprobe: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
+  MPI_Get_count: { parameters: ["buffer", "i32", "buffer"], result: "i32" },
+  MPI_Abort: { parameters: ["i32", "i32"], result: "i32" },
+  MPI_Finalize: { parameters: [], result: "i32", nonblocking: true },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** The loaded library's functions. */
+export type MpiSymbols = Deno.DynamicLibrary<typeof symbols>["symbols"];
+
+/** `MPI_STATUS_IGNORE`, the address 1 in MPICH's ABI (made on use: it needs --allow-ffi). */
+export function statusIgnore(): Deno.PointerValue {
+  return Deno.UnsafePointer.create(1n);
+}
+
+/**
+ * Opens the MPI library named by `TESSERA_MPI_LIB` (default `libmpich.so.12`).
+ *
+ * @throws {InputError} naming the variable and the path when it cannot be loaded.
+ * @example
+ * ```ts ignore
+ * const mpi = openMpiLibrary();
+ * ```
+ */
+export function openMpiLibrary(path = mpiLibraryPath()): MpiSymbols {
+  try {
+    return Deno.dlopen(path, symbols).symbols;
+  } catch (error) {
+    // A missing --allow-ffi grant is the command's fault, not the library's: let it say so.
+    if (error instanceof Deno.errors.NotCapable) throw error;
+    const why = error instanceof Error ? error.message : String(error);
+    throw new InputError(
+      `Cannot load the MPI library "${path}" (from ${MPI_LIB_VARIABLE}, default ` +
+        `${DEFAULT_MPI_LIB}): ${why}. Expected an MPICH-ABI library (MPICH, Cray MPICH, Intel ` +
+        `MPI, MVAPICH): install one (Debian: apt-get install mpich) or set ${MPI_LIB_VARIABLE} ` +
+        `to its full path.`,
+      path,
+    );
+  }
+}
+
+/** The library path: `TESSERA_MPI_LIB` when set and not empty, else `libmpich.so.12`. */
+export function mpiLibraryPath(): string {
+  const fromEnv = Deno.env.get(MPI_LIB_VARIABLE);
+  return fromEnv && fromEnv.length > 0 ? fromEnv : DEFAULT_MPI_LIB;
+}
+
+/** Throws when an MPI call did not return `MPI_SUCCESS`, naming the call. */
+export function check(call: string, code: number): void {
+  if (code !== MPI.SUCCESS) throw new Error(`${call} failed with MPI error code ${code}`);
+}

@@ -1,0 +1,4 @@
+/** The `mpi` transport: an MPICH-ABI library through Deno's FFI, and the collectives over it. */
+export * from "./library.ts";
+export * from "./world.ts";
+export * from "./collectives.ts";
