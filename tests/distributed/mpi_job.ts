@@ -5,7 +5,6 @@
  * that cannot be loaded in one paragraph, with exit status 2.
  */
 import { InputError } from "../../src/data/errors.ts";
-import { balancedGroups } from "../../src/distributed/groups.ts";
 import { MpiCollectives, MpiWorld } from "../../src/distributed/mpi/mod.ts";
 import { HostGradients } from "../../src/parallel/mod.ts";
 import { planTiling } from "../../src/tiling/mod.ts";
@@ -39,9 +38,12 @@ export interface MpiOutcome {
   asyncMismatches: number;
 }
 
-/** The Fermat-spiral scan of the tiling tests: 12 tiles of uneven position counts. */
-export function spiral() {
-  const scan = { ...cases(12).find((c) => c.name === "Fermat spiral")!, workers: 1 };
+/**
+ * The Fermat-spiral scan of the tiling tests (12 tiles of uneven position counts), its tiles
+ * shared among `ranks` in contiguous groups balanced by position count.
+ */
+export function spiral(ranks = 1) {
+  const scan = { ...cases(12).find((c) => c.name === "Fermat spiral")!, workers: ranks };
   return { scan, tiling: planTiling(scan) };
 }
 
@@ -68,9 +70,8 @@ async function main(s: MpiScenario): Promise<void> {
     console.error(`error: ${error.message}`);
     Deno.exit(2);
   }
-  const { scan, tiling } = spiral();
-  const owners = balancedGroups(tiling.positionsOf.map((p) => p.length), world.size);
-  const collectives = new MpiCollectives(world, tiling, owners);
+  const { scan, tiling } = spiral(world.size);
+  const collectives = new MpiCollectives(world, tiling, Array.from(tiling.workerOf));
   const tiles = collectives.tiles;
   const parts = new Map(tiles.map((t) => [t, tileVector(s.seed, t, s.length)]));
   const sum = await collectives.allReduce(parts);

@@ -52,7 +52,10 @@ export class MpiCollectives implements Collectives {
   readonly #sent: Int32Array;
   readonly #got: Int32Array;
 
-  /** `owners[t]`: the rank holding tile t of `tiling`; every rank holds at least one tile. */
+  /**
+   * `owners[t]`: the rank holding tile t of `tiling` (its `workerOf` when planned for as many
+   * workers as ranks: contiguous groups balanced by position count); every rank holds a tile.
+   */
   constructor(world: MpiWorld, tiling: Tiling, owners: readonly number[]) {
     this.#world = world;
     this.#tiling = tiling;
