@@ -20,6 +20,8 @@ export interface MpiScenario {
   rounds: number;
   /** The rank that aborts after the first barrier, if any. */
   abortRank?: number;
+  /** The rank that kills itself (SIGKILL) after the first barrier, if any. */
+  killRank?: number;
 }
 
 export interface MpiOutcome {
@@ -82,6 +84,7 @@ async function main(s: MpiScenario): Promise<void> {
   if (s.abortRank === world.rank) {
     collectives.abort(`Rank ${world.rank} (worker 0, tile ${tiles[0]}) threw: a planned failure`);
   }
+  if (s.killRank === world.rank) Deno.kill(Deno.pid, "SIGKILL");
   const whole = { y0: 0, x0: 0, height: scan.objectShape[0], width: scan.objectShape[1] };
   const all = Array.from({ length: scan.positionsY.length }, (_, j) => j);
   const syncMismatches: number[] = [];

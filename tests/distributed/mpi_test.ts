@@ -31,6 +31,8 @@ async function mpirun(ranks: number, s: MpiScenario, env: Record<string, string>
       "--allow-ffi",
       "--allow-env=TESSERA_MPI_LIB",
       "--allow-read",
+      // Only for the test that kills its own rank (Deno.kill).
+      "--allow-run",
       job,
       JSON.stringify(s),
     ],
@@ -111,6 +113,15 @@ Deno.test("an MPI rank that aborts ends every rank within 10 s, exit status 1, w
   const lines = launch.stderr.split("\n").filter((line) => line.startsWith("error: "));
   assertEquals(lines, ["error: Rank 2 (worker 0, tile 6) threw: a planned failure"]);
   assertEquals(launch.stdout, "");
+});
+
+Deno.test("an MPI rank killed while the others wait in a collective ends every rank within 10 s", async () => {
+  const launch = await mpirun(4, { ...scenario, killRank: 1 });
+  assertLessOrEqual(launch.seconds, 10);
+  // mpirun reports the signal as its status (9), and its banner; no rank finished its work.
+  assertEquals(launch.code, 9, launch.stderr);
+  assert(launch.stdout.includes("Killed (signal 9)"), launch.stdout);
+  assert(!launch.stdout.includes('"rank"'), launch.stdout);
 });
 
 Deno.test("an MPI library that cannot be loaded is named with its variable, exit status 2", async () => {
