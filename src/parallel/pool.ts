@@ -201,7 +201,10 @@ export class WorkerPool<P, R> {
     const overdue = this.#inboxes.map(() => new Overdue());
     while (!this.#finished && !this.#failure) {
       const wait = Atomics.waitAsync(words, 0, 0, HEARTBEAT_MS * 2);
+      // Once a worker has set the abort word, the wait returns at once: yield anyway, or this
+      // loop would spin without ever reading the message saying which worker failed.
       if (wait.async) await wait.value;
+      else await new Promise((resolve) => setTimeout(resolve, HEARTBEAT_MS));
       const now = Date.now();
       const beats = this.#monitor.heartbeats();
       stillSince = stillSince.map((t, w) => beats[w] !== last[w] ? now : t);
