@@ -13,11 +13,9 @@ export const DEFAULT_MPI_LIB = "libmpich.so.12";
 export const MPI = {
   COMM_WORLD: 0x44000000,
   BYTE: 0x4c00010d,
-  INT: 0x4c000405,
   DOUBLE: 0x4c00080b,
   SUCCESS: 0,
   ANY_SOURCE: -2,
-  REQUEST_NULL: 0x2c000000,
   THREAD_SERIALIZED: 2,
   THREAD_MULTIPLE: 3,
   /** Bytes of an `MPI_Status` (five ints: count_lo, count_hi_and_cancelled, source, tag, error). */
