@@ -18,3 +18,5 @@ export async function runBench(args: string[]): Promise<number> {
   await module.run(rest);
   return 0;
 }
+
+if (import.meta.main) Deno.exit(await runBench(Deno.args));

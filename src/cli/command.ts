@@ -4,7 +4,7 @@
  */
 import { Command } from "commander";
 import { applyConfig } from "./config.ts";
-import { VERSION } from "./version.ts";
+import { VERSION } from "../engine/version.ts";
 
 /** Options of {@link subcommand}. */
 export interface SubcommandOptions {

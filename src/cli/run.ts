@@ -7,17 +7,16 @@
 import { Command, CommanderError } from "commander";
 import { InputError } from "../data/errors.ts";
 import { WIDEN_WRITE_HINT } from "../engine/permissions.ts";
-import { benchCommand } from "./bench.ts";
 import { usageErrors } from "./command.ts";
 import { inspectCommand } from "./inspect.ts";
 import { reconstructCommand } from "./reconstruct.ts";
 import { ExitStatus, runInspect, runReconstruct } from "./actions.ts";
 import { runSimulate } from "./run_simulate.ts";
 import { simulateCommand } from "./simulate.ts";
-import { VERSION } from "./version.ts";
+import { VERSION } from "../engine/version.ts";
 
-/** Builds the `tessera` program; `setStatus` receives the exit status a command chooses. */
-export function buildProgram(setStatus: (status: number) => void): Command {
+/** Builds the `tessera` program. */
+export function buildProgram(): Command {
   const program = new Command("tessera")
     .description("Ptychographic reconstruction on WebGPU, tiled across workers and devices.")
     .version(VERSION, "-V, --version", "print the version and exit")
@@ -28,17 +27,15 @@ export function buildProgram(setStatus: (status: number) => void): Command {
   program
     .addCommand(reconstructCommand(runReconstruct))
     .addCommand(simulateCommand(runSimulate))
-    .addCommand(inspectCommand(runInspect))
-    .addCommand(benchCommand(setStatus));
+    .addCommand(inspectCommand(runInspect));
   return program;
 }
 
 /** Runs `tessera` with `args` (without the program name) and returns the exit status. */
 export async function runCli(args: string[]): Promise<number> {
-  let status = 0;
   try {
-    await buildProgram((s) => status = s).parseAsync(args, { from: "user" });
-    return status;
+    await buildProgram().parseAsync(args, { from: "user" });
+    return 0;
   } catch (error) {
     return exitStatus(error);
   }

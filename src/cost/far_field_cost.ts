@@ -1,6 +1,6 @@
 import type { Gpu } from "../gpu/mod.ts";
 import type { Reductions } from "../kernels/mod.ts";
-import { INTENSITY_EPSILON, type NoiseModel } from "../physics/reference.ts";
+import { INTENSITY_EPSILON, type NoiseModel } from "../physics/model.ts";
 import type { Fft2, FusedPasses } from "../fft/mod.ts";
 import code from "../../wgsl/cost.wgsl" with { type: "text" };
 import storeCode from "../../wgsl/cost_store.wgsl" with { type: "text" };

@@ -10,15 +10,9 @@
  * resumed run end bit for bit where an uninterrupted one ends.
  */
 import { InputError } from "../data/errors.ts";
+import type { Checkpoint, CheckpointArray } from "../tiled/checkpoint.ts";
 
-/** The arrays a checkpoint can hold. */
-export type CheckpointArray = Float32Array | Float64Array | Int32Array | Uint32Array;
-
-/** The content of a checkpoint: JSON metadata and named arrays. */
-export interface Checkpoint {
-  meta: Record<string, unknown>;
-  arrays: Record<string, CheckpointArray>;
-}
+export type { Checkpoint, CheckpointArray } from "../tiled/checkpoint.ts";
 
 const MAGIC = "TESSERA-CHECKPOINT 1\n";
 const FILE = "state.tsck";

@@ -1,7 +1,7 @@
 /** What every session starts from: a transparent object, the initial probe, refinement start. */
 import type { ComplexArray } from "../data/dataset.ts";
 import { InputError } from "../data/errors.ts";
-import type { OpenSessionOptions } from "./open.ts";
+import type { OpenSessionOptions } from "./session.ts";
 import { initialProbe } from "./probe.ts";
 
 /** Iteration from which an estimated probe (no illumination in the file) is refined. */

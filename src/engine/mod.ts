@@ -13,3 +13,4 @@ export * from "./reconstruct.ts";
 export * from "./report.ts";
 export * from "./session.ts";
 export * from "./tiled.ts";
+export * from "./version.ts";

@@ -7,10 +7,9 @@ import { type Gpu, requestGpu } from "../gpu/device.ts";
 import { GpuProblem } from "../problem/gpu_problem.ts";
 import { gpuUpdates } from "../solvers/pie.ts";
 import { type InitialGuess, initialGuess } from "./initial.ts";
-import type { OpenSessionOptions } from "./open.ts";
 import type { ReconstructOptions } from "./options.ts";
 import { PieSession } from "./pie_session.ts";
-import type { Session } from "./session.ts";
+import type { OpenSessionOptions, Session } from "./session.ts";
 
 /** Opens an `epie` or `rpie` session on one device, restored from the checkpoint. */
 export async function openPie(

@@ -1,5 +1,5 @@
 /** `report.json` (DESIGN section 4): what a run did, how long it took, what it used. */
-import { VERSION } from "../cli/version.ts";
+import { VERSION } from "./version.ts";
 import type { Report as DesignReport } from "../io/report.ts";
 import type { Exchange, ReconstructOptions } from "./options.ts";
 

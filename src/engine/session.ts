@@ -4,7 +4,9 @@
  * checkpoints and finally for the result.
  */
 import type { ComplexArray } from "../data/dataset.ts";
+import type { Dataset } from "../data/dataset.ts";
 import type { Checkpoint } from "./checkpoint.ts";
+import type { ReconstructOptions } from "./options.ts";
 
 /** What the run loop sees of a reconstruction in progress. */
 export interface Session {
@@ -26,4 +28,13 @@ export interface Session {
   deviceBytesPeak(): number[];
   /** Releases devices and workers. */
   destroy(): Promise<void>;
+}
+
+/** Options of `openSession`. */
+export interface OpenSessionOptions {
+  options: ReconstructOptions;
+  dataset: Dataset;
+  /** State to continue from (`--resume`), or null for a new run. */
+  checkpoint: Checkpoint | null;
+  log: (line: string) => void;
 }

@@ -2,8 +2,7 @@
 import { InputError } from "../data/errors.ts";
 import { openTiledSession, planDatasetTiling } from "../tiled/mod.ts";
 import { initialGuess } from "./initial.ts";
-import type { OpenSessionOptions } from "./open.ts";
-import type { Session } from "./session.ts";
+import type { OpenSessionOptions, Session } from "./session.ts";
 
 /** Opens a tiled session: one WebGPU device per worker, tiles exchanging overlap gradients. */
 export async function openTiled(o: OpenSessionOptions): Promise<Session> {

@@ -1,7 +1,7 @@
 import type { Gpu } from "../gpu/mod.ts";
 import type { Fft2 } from "../fft/mod.ts";
 import type { Elementwise } from "../kernels/mod.ts";
-import { fresnelKernel, type Propagation } from "../physics/reference.ts";
+import { fresnelKernel, type Propagation } from "../physics/fourier.ts";
 
 /**
  * Fresnel propagation by dz between object slices: F^-1 [ H F psi ] with the transfer function

@@ -1,7 +1,7 @@
 import type { Gpu } from "../gpu/mod.ts";
 import type { Fft2 } from "../fft/mod.ts";
 import type { Elementwise } from "../kernels/mod.ts";
-import type { Propagation } from "../physics/reference.ts";
+import type { Propagation } from "../physics/fourier.ts";
 import { ExitWave } from "./exit_wave.ts";
 import { Fresnel } from "./fresnel.ts";
 import { ObjectWindows, type WindowCall } from "./object_windows.ts";

@@ -1,5 +1,5 @@
 import type { Gpu } from "../gpu/mod.ts";
-import { frequency } from "../physics/reference.ts";
+import { frequency } from "../physics/fourier.ts";
 import type { Rect } from "../tiling/types.ts";
 import {
   blockLists,

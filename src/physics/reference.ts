@@ -11,6 +11,9 @@
  */
 import { fft2Reference, fftshift2 } from "../fft/reference.ts";
 import { fresnelKernel, type Propagation, shiftKernel, type Window, windowOf } from "./fourier.ts";
+import { INTENSITY_EPSILON, type NoiseModel } from "./model.ts";
+
+export { INTENSITY_EPSILON, type NoiseModel } from "./model.ts";
 
 export {
   angularSpectrumKernel,
@@ -22,19 +25,6 @@ export {
   type Window,
   windowOf,
 } from "./fourier.ts";
-
-/** The noise model of the cost. */
-export type NoiseModel = "poisson" | "gaussian";
-
-/**
- * Added to the model intensity inside `log` (Poisson) and `sqrt` (Gaussian), so a dark model pixel
- * gives a finite cost and gradient. Counts are photons or electrons, so 0.1 is below one count.
- * It is not smaller because the Poisson gradient on a dark pixel is about -d Psi / eps: with
- * 1e-6, float32 rounding in Psi was multiplied by ~1e6 d, and from a flat start two runs that
- * differ only in batch size drifted apart by 2.6e-3 (relative L2) in 3 gd iterations; with 0.1,
- * by 1e-6 (frame 64, 400 positions, siemens preset).
- */
-export const INTENSITY_EPSILON = 0.1;
 
 /** Sizes and scan of a forward model. */
 export interface ModelOptions {

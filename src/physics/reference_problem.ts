@@ -5,7 +5,10 @@
  * @module
  */
 import type { Problem } from "../solvers/types.ts";
+import { PRECONDITIONER_FLOOR } from "./model.ts";
 import { type ModelOptions, type NoiseModel, ReferenceModel } from "./reference.ts";
+
+export { PRECONDITIONER_FLOOR } from "./model.ts";
 
 /** The unknowns of the reference problem: object S x H x W and probe K x M x M, interleaved. */
 export interface ReferenceVector {
@@ -19,12 +22,6 @@ export interface ReferenceProblemOptions extends ModelOptions {
   frames: ArrayLike<number>;
   noise: NoiseModel;
 }
-
-/**
- * Weight of the preconditioner's floor: 1 / (illumination + PRECONDITIONER_FLOOR * max), so dim
- * pixels at the scan's edge do not get unbounded steps.
- */
-export const PRECONDITIONER_FLOOR = 1e-2;
 
 /**
  * A reconstruction problem on the float64 CPU model.

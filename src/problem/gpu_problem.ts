@@ -10,8 +10,7 @@ import {
   Scan,
 } from "../operators/mod.ts";
 import { FarFieldCost } from "../cost/mod.ts";
-import type { NoiseModel } from "../physics/reference.ts";
-import { PRECONDITIONER_FLOOR } from "../physics/reference_problem.ts";
+import { type NoiseModel, PRECONDITIONER_FLOOR } from "../physics/model.ts";
 import type { Problem } from "../solvers/types.ts";
 import { localReduction, type Reduction } from "./reduction.ts";
 import { Preconditioner } from "./_preconditioner.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { fft2Reference, fftshift2 } from "../fft/reference.ts";
-import { frequency, fresnelKernel } from "../physics/reference.ts";
+import { frequency, fresnelKernel } from "../physics/fourier.ts";
 
 /** A focused probe: the image of a circular aperture, defocused. */
 export interface FocusedProbeOptions {

@@ -5,8 +5,16 @@
  * metadata. Resuming gives each tile back its solver state, so the run continues bit for bit.
  */
 import { InputError } from "../data/errors.ts";
-import type { Checkpoint } from "../engine/checkpoint.ts";
 import type { TileSolverState } from "./payload.ts";
+
+/** The arrays a checkpoint can hold. */
+export type CheckpointArray = Float32Array | Float64Array | Int32Array | Uint32Array;
+
+/** The content of a checkpoint: JSON metadata and named arrays (written by `src/engine/checkpoint.ts`). */
+export interface Checkpoint {
+  meta: Record<string, unknown>;
+  arrays: Record<string, CheckpointArray>;
+}
 
 /** What the metadata of a tiled checkpoint holds besides the engine's own fields. */
 interface TiledMeta {

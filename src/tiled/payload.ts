@@ -1,5 +1,5 @@
 import { type FrameSource, MemoryFrames } from "../data/mod.ts";
-import type { NoiseModel } from "../physics/reference.ts";
+import type { NoiseModel } from "../physics/model.ts";
 import type { ExchangeMode } from "../parallel/mod.ts";
 import type { Rect, Tiling } from "../tiling/mod.ts";
 

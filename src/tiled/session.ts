@@ -1,12 +1,10 @@
 import { InputError } from "../data/errors.ts";
 import { type ComplexArray, type Dataset, MemoryFrames } from "../data/mod.ts";
-import type { Checkpoint } from "../engine/checkpoint.ts";
-import type { Session } from "../engine/session.ts";
 import { type ExchangeMode, mailboxLengths, WorkerPool } from "../parallel/mod.ts";
 import { defaultBatchSize } from "../problem/mod.ts";
-import type { NoiseModel } from "../physics/reference.ts";
+import type { NoiseModel } from "../physics/model.ts";
 import { type Rect, tilesOf, type Tiling } from "../tiling/mod.ts";
-import { tiledCheckpoint, tileStatesOf } from "./checkpoint.ts";
+import { type Checkpoint, tiledCheckpoint, tileStatesOf } from "./checkpoint.ts";
 import { InProcessTiles } from "./in_process.ts";
 import { planDatasetTiling } from "./ownership.ts";
 import type { FramesSpec, TiledCommand, TiledEvent, TiledPayload } from "./payload.ts";
@@ -45,7 +43,7 @@ export interface TiledSessionOptions {
  * The session only sends commands and collects events: with workers the main thread never
  * touches the frames (workers read their own) and never blocks.
  */
-export class TiledSession implements Session {
+export class TiledSession {
   #adapter = { description: "", fallback: false };
   readonly costs: number[] = [];
   readonly #runner: { command(command: TiledCommand): void };

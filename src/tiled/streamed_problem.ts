@@ -7,7 +7,7 @@
  */
 import type { Gpu } from "../gpu/mod.ts";
 import type { TileReduction } from "../parallel/mod.ts";
-import { PRECONDITIONER_FLOOR } from "../physics/reference_problem.ts";
+import { PRECONDITIONER_FLOOR } from "../physics/model.ts";
 import type { GpuProblem, GpuVariables } from "../problem/mod.ts";
 import type { Problem } from "../solvers/mod.ts";
 import type { Rect } from "../tiling/mod.ts";

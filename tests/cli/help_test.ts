@@ -2,7 +2,7 @@ import { assertEquals } from "../assert.ts";
 import { runTessera } from "./run.ts";
 import { assertSnapshot } from "./snapshot.ts";
 
-for (const command of ["", "reconstruct", "simulate", "inspect", "bench"]) {
+for (const command of ["", "reconstruct", "simulate", "inspect"]) {
   const name = command || "tessera";
   Deno.test(`${name} --help prints the committed help text and exits 0`, async () => {
     const run = await runTessera(command ? [command, "--help"] : ["--help"]);

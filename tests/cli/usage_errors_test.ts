@@ -59,9 +59,15 @@ Deno.test("a missing input file exits 2 with one paragraph naming the file", asy
 });
 
 Deno.test("bench without a known name exits 2 through the dispatcher", async () => {
-  const run = await runTessera(["bench", "nonesuch"]);
-  assertEquals(run.code, 2, run.stderr);
-  assert(/unknown benchmark "nonesuch"/.test(run.stderr), run.stderr);
+  const bench = new URL("../../tasks/bench.ts", import.meta.url);
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", bench.pathname, "nonesuch"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(output.stderr);
+  assertEquals(output.code, 2, stderr);
+  assert(/unknown benchmark "nonesuch"/.test(stderr), stderr);
 });
 
 Deno.test("--resume of a directory without a checkpoint exits 2 naming what it looked for", async () => {
