@@ -66,7 +66,10 @@ export function reconstructCommand(
         .argParser(positiveNumber).default(null, "from the file"),
     )
     .addOption(
-      new Option("--memory-budget <BYTES>", "device bytes per worker, e.g. 2GiB (tiled runs)")
+      new Option(
+        "--memory-budget <BYTES>",
+        "device bytes per worker, e.g. 2GiB (tiles then stream through it)",
+      )
         .argParser(byteSize).default(null, "no limit"),
     )
     .option(
@@ -104,7 +107,10 @@ export function reconstructCommand(
   return command;
 }
 
-/** Options that may accompany `--resume`: where and how to report, and how long to go on. */
+/**
+ * Options that may accompany `--resume`: where and how to report, how long to go on, and where
+ * the same tiles run (workers, memory budget), which does not change the computation.
+ */
 const RESUME_COMPANIONS = [
   "resume",
   "out",
@@ -113,6 +119,8 @@ const RESUME_COMPANIONS = [
   "config",
   "iterations",
   "checkpointEvery",
+  "workers",
+  "memoryBudget",
 ];
 
 /**
@@ -129,14 +137,18 @@ function resumeOverrides(command: Command): ReconstructOptions["resumeWith"] {
     const flag = command.options.find((option) => option.attributeName() === conflict)!.long;
     command.error(
       `error: option '${flag}' cannot be combined with --resume: a resumed run keeps the options ` +
-        "it was started with (only --iterations, --checkpoint-every, --out, --json and --quiet " +
-        "may change)",
+        "it was started with (only --iterations, --checkpoint-every, --workers, --memory-budget, " +
+        "--out, --json and --quiet may change)",
     );
   }
   const overrides: ReconstructOptions["resumeWith"] = {};
   if (given.includes("iterations")) overrides.iterations = command.getOptionValue("iterations");
   if (given.includes("checkpointEvery")) {
     overrides.checkpointEvery = command.getOptionValue("checkpointEvery");
+  }
+  if (given.includes("workers")) overrides.workers = command.getOptionValue("workers");
+  if (given.includes("memoryBudget")) {
+    overrides.memoryBudget = command.getOptionValue("memoryBudget");
   }
   return overrides;
 }

@@ -30,7 +30,7 @@ export interface ReconstructOptions {
   slices: number;
   /** Distance between object slices in metres; null takes it from the file. */
   sliceThickness: number | null;
-  /** Device bytes a worker may use (tiled runs); null: no limit. */
+  /** Device bytes a worker may use (its tiles then stream through it); null: no limit. */
   memoryBudget: number | null;
   /** Write a checkpoint every N iterations (0: only on Ctrl-C). */
   checkpointEvery: number;
@@ -38,9 +38,12 @@ export interface ReconstructOptions {
   resume: string | null;
   /**
    * With `resume`: the options that replace the checkpoint's (all others are the checkpoint's,
-   * so the run continues the same computation), e.g. more iterations.
+   * so the run continues the same computation), e.g. more iterations, or the same tiles on other
+   * workers or under a memory budget.
    */
-  resumeWith?: Partial<Pick<ReconstructOptions, "iterations" | "checkpointEvery">>;
+  resumeWith?: Partial<
+    Pick<ReconstructOptions, "iterations" | "checkpointEvery" | "workers" | "memoryBudget">
+  >;
   seed: number;
 }
 

@@ -1,11 +1,12 @@
 /**
  * Tiled checkpoints in process: a session restarted from another's checkpoint continues with
- * the same bits (tiles resident or streamed), and a checkpoint of another tile grid is refused.
+ * the same bits (tiles resident or streamed, on as many workers or others), and a checkpoint of
+ * another tile grid is refused.
  */
 import { InputError } from "../../src/data/errors.ts";
 import { simulateDataset } from "../../src/simulate/mod.ts";
 import { openTiledSession, tileStatesOf } from "../../src/tiled/mod.ts";
-import { assert, assertEquals, assertThrows } from "../assert.ts";
+import { assert, assertEquals, assertLessOrEqual, assertThrows, relativeL2 } from "../assert.ts";
 import { nearTruth, type Run } from "./fixture.ts";
 
 async function smallRun(): Promise<Run> {
@@ -61,6 +62,41 @@ for (const [memoryBudget, how] of [[null, "resident"], [64 * 2 ** 20, "streamed"
     }
   });
 }
+
+Deno.test("a checkpoint of 2 x 2 tiles on 2 workers resumes on 4 workers with the same bits, and on 1 worker streaming under a budget", async () => {
+  const run = { ...await smallRun(), tiles: [2, 2] as [number, number] };
+  const first = await openTiledSession({ ...run, workers: 2 });
+  let checkpoint;
+  let straight;
+  try {
+    for (let i = 0; i < 2; i++) await first.step();
+    checkpoint = await first.checkpoint();
+    for (let i = 2; i < 5; i++) await first.step();
+    straight = await first.result();
+  } finally {
+    await first.destroy();
+  }
+  for (const [workers, memoryBudget] of [[4, null], [1, 64 * 2 ** 20]] as const) {
+    const second = await openTiledSession({ ...run, workers, memoryBudget, resume: checkpoint });
+    try {
+      assertEquals(second.iteration, 2);
+      for (let i = 2; i < 5; i++) await second.step();
+      const resumed = await second.result();
+      if (memoryBudget === null) {
+        // Sums run in tile order whichever worker holds a tile: the same bits.
+        assertEquals(resumed.object.data, straight.object.data);
+        assertEquals(resumed.probe.data, straight.probe.data);
+        assertEquals([...second.costs], [...first.costs]);
+      } else {
+        // Streamed tiles reduce on the host: the same computation up to float32 rounding.
+        assertLessOrEqual(relativeL2(resumed.object.data, straight.object.data), 1e-5, "object");
+        assertLessOrEqual(relativeL2(resumed.probe.data, straight.probe.data), 1e-5, "probe");
+      }
+    } finally {
+      await second.destroy();
+    }
+  }
+});
 
 Deno.test("a tiled run refuses a checkpoint of another tile grid or of one device", async () => {
   const run = await smallRun();

@@ -110,3 +110,26 @@ Deno.test("the complete tiled gradient (object and probe) of streamed tiles equa
   assertLessOrEqual(relativeL2(streamed.probe.data, resident.probe.data), 1e-6, "probe");
   assertLessOrEqual(Math.abs(streamed.cost - resident.cost), 1e-9 * Math.abs(resident.cost));
 });
+
+Deno.test("one tile on one device (the untiled run, in process) streams under a memory budget and equals the resident run", async () => {
+  const run = await smallRun();
+  const untiled = async (memoryBudget: number | null) => {
+    const session = await openTiledSession({ ...run, tiles: [1, 1], workers: 1, memoryBudget });
+    try {
+      for (let i = 0; i < ITERATIONS; i++) await session.step();
+      return { ...await session.result(), peaks: session.deviceBytesPeak() };
+    } finally {
+      await session.destroy();
+    }
+  };
+  const error = await assertRejects(() => untiled(100_000), InputError);
+  const need = /a worker needs (\d+) device bytes/.exec(error.message);
+  assert(need !== null, error.message);
+  const budget = Number(need[1]);
+  const resident = await untiled(null);
+  const streamed = await untiled(budget);
+  assertLessOrEqual(streamed.peaks[0], budget, "streamed device's peak");
+  assert(resident.peaks[0] > budget, "the budget is below the resident run's");
+  assertLessOrEqual(relativeL2(streamed.object.data, resident.object.data), 1e-5, "object");
+  assertLessOrEqual(relativeL2(streamed.probe.data, resident.probe.data), 1e-5, "probe");
+});
