@@ -7,9 +7,13 @@
  * work in their loads and stores (`FftOptions.fusion`) are replayed as plain transforms, so the
  * fused work counts in the iteration's time, not in the FFTs'.
  *
- * JSON: `{ adapter, cases: [{ algorithm, frame, positions, device, s_per_iteration,
+ * JSON: `{ adapter, cases: [{ algorithm, frame, positions, device, path, s_per_iteration,
  * fft_only_s_per_iteration, fft_calls_per_iteration, device_bytes_peak }] }`. An `epie` iteration
- * is one sweep of single-position updates, all recorded on the device.
+ * is one sweep of single-position updates, all recorded on the device. Rows with `path:
+ * "engine"` time the same `cg` and `gd` as an untiled `reconstruct` runs them: the engine's
+ * session on one tile, in process (`openTiledSession` with 1 x 1 tiles and one worker), from the
+ * same start; they have no FFT replay (its fields are null). Rows with `path: "problem"` drive
+ * `GpuProblem` directly.
  *
  * Timing: medians over `--reps` single iterations (default 3) after one warm-up iteration that
  * absorbs pipeline compilation; wall time, each iteration ending in a read-back of its cost. Each
@@ -20,15 +24,17 @@ import type { Fft2 } from "../../src/fft/mod.ts";
 import { GpuProblem, type GpuVariables } from "../../src/problem/mod.ts";
 import { gpuUpdates, GradientSolver, pieSweep } from "../../src/solvers/mod.ts";
 import { simulateDataset, type SimulatedDataset } from "../../src/simulate/mod.ts";
+import { openTiledSession } from "../../src/tiled/mod.ts";
 
 interface Row {
   algorithm: "cg" | "gd" | "epie";
   frame: number;
   positions: number;
   device: "gpu";
+  path: "problem" | "engine";
   s_per_iteration: number;
-  fft_only_s_per_iteration: number;
-  fft_calls_per_iteration: number;
+  fft_only_s_per_iteration: number | null;
+  fft_calls_per_iteration: number | null;
   device_bytes_peak: number;
 }
 
@@ -154,10 +160,55 @@ async function gpuCase(
     frame: model.frame,
     positions: dataset.count,
     device: "gpu",
+    path: "problem",
     s_per_iteration: median(times),
     fft_only_s_per_iteration: median(replays),
     fft_calls_per_iteration: callCount / reps,
     device_bytes_peak: peak,
+  };
+}
+
+/** `cg` or `gd` as an untiled run computes it: the engine's session on one tile, in process. */
+async function engineCase(
+  sim: SimulatedDataset,
+  algorithm: "cg" | "gd",
+  reps: number,
+): Promise<Row> {
+  const { dataset, truth } = sim;
+  const object = new Float32Array(truth.object.length);
+  for (let i = 0; i < object.length; i += 2) object[i] = 1;
+  const session = await openTiledSession({
+    dataset,
+    tiles: [1, 1],
+    workers: 1,
+    exchange: "sync",
+    algorithm,
+    slices: 1,
+    modes: 1,
+    noise: "poisson",
+    initial: { object, probe: Float32Array.from(truth.probe) },
+  });
+  const times: number[] = [];
+  try {
+    await session.step();
+    for (let r = 0; r < reps; r++) {
+      const start = performance.now();
+      await session.step();
+      times.push((performance.now() - start) / 1000);
+    }
+  } finally {
+    await session.destroy();
+  }
+  return {
+    algorithm,
+    frame: dataset.frame,
+    positions: dataset.count,
+    device: "gpu",
+    path: "engine",
+    s_per_iteration: median(times),
+    fft_only_s_per_iteration: null,
+    fft_calls_per_iteration: null,
+    device_bytes_peak: session.deviceBytesPeak()[0],
   };
 }
 
@@ -192,6 +243,9 @@ export async function run(args: string[]): Promise<void> {
       for (const algorithm of ["cg", "gd", "epie"] as const) {
         rows.push(await gpuCase(gpu, sim, algorithm, options.reps));
       }
+      for (const algorithm of ["cg", "gd"] as const) {
+        rows.push(await engineCase(sim, algorithm, options.reps));
+      }
     }
   } finally {
     gpu.destroy();
@@ -201,18 +255,21 @@ export async function run(args: string[]): Promise<void> {
     return;
   }
   console.log(`adapter: ${gpu.info.description} (fallback ${gpu.info.fallback})`);
-  console.log("algorithm  frame  positions  device   s/iter   fft-only s/iter  ratio  peak MB");
+  console.log(
+    "algorithm  frame  positions  device  path      s/iter   fft-only s/iter  ratio  peak MB",
+  );
   for (const r of rows) {
-    const ratio = r.s_per_iteration / r.fft_only_s_per_iteration;
+    const fft = r.fft_only_s_per_iteration;
     console.log(
       [
         r.algorithm.padEnd(9),
         String(r.frame).padStart(5),
         String(r.positions).padStart(10),
         r.device.padStart(6),
+        r.path.padEnd(7),
         r.s_per_iteration.toFixed(3).padStart(8),
-        r.fft_only_s_per_iteration.toFixed(3).padStart(16),
-        ratio.toFixed(2).padStart(6),
+        (fft === null ? "-" : fft.toFixed(3)).padStart(16),
+        (fft === null ? "-" : (r.s_per_iteration / fft).toFixed(2)).padStart(6),
         (r.device_bytes_peak / 2 ** 20).toFixed(1).padStart(8),
       ].join("  "),
     );

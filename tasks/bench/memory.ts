@@ -1,7 +1,7 @@
 /**
- * `deno task bench memory [--json] [--breakdown] [--positions N] [--grids 1,2,4,8] [--batch B]
- * [--workers W]`: peak device bytes per worker when a simulated data set (frame 64, 1600 raster
- * positions by default) is cut into R x R tiles, one tile per worker (or at most W workers, each
+ * `deno task bench memory [--json] [--breakdown] [--frame M] [--positions N] [--grids 1,2,4,8]
+ * [--batch B] [--workers W]`: peak device bytes per worker when a simulated data set (frame M,
+ * default 64, and N raster positions, default 1600) is cut into R x R tiles, one tile per worker (or at most W workers, each
  * holding several tiles resident), and the reduction against the untiled run (1 x 1): the analogue
  * of the halo-gradient-exchange papers' per-GPU memory footprint. Each case runs one `gd`
  * iteration, so the peak includes the solver's vectors and the exchange's strips.
@@ -16,7 +16,7 @@
  * the batch's work buffers are the same on every device. `--breakdown` lists what the largest
  * worker's peak is made of, by buffer kind.
  *
- * JSON: `{ "baseline", "batch", "cases": [ { "tiles": [R, C], "workers",
+ * JSON: `{ "baseline", "frame", "batch", "cases": [ { "tiles": [R, C], "workers",
  * "device_bytes_peak_per_worker": [...], "positions_largest_tile", "frames_bound",
  * "reduction_vs_untiled", "peak_by_kind": { kind: bytes } } ] }`, the reduction being the
  * untiled peak over the largest tiled peak per worker, `peak_by_kind` the `--breakdown` list. Targets: at least 0.8 x the tile count up to 4 x 4, at least 30 at 8 x 8.
@@ -38,6 +38,7 @@ interface Case {
 interface Options {
   json: boolean;
   breakdown: boolean;
+  frame: number;
   positions: number;
   grids: number[];
   batch: number;
@@ -51,6 +52,7 @@ function parse(
   const out: Options = {
     json: false,
     breakdown: false,
+    frame: 64,
     positions: 1600,
     grids: [1, 2, 4, 8],
     batch: 8,
@@ -59,13 +61,14 @@ function parse(
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--json") out.json = true;
     else if (args[i] === "--breakdown") out.breakdown = true;
+    else if (args[i] === "--frame") out.frame = Number(args[++i]);
     else if (args[i] === "--positions") out.positions = Number(args[++i]);
     else if (args[i] === "--grids") out.grids = (args[++i] ?? "").split(",").map(Number);
     else if (args[i] === "--batch") out.batch = Number(args[++i]);
     else if (args[i] === "--workers") out.workers = Number(args[++i]);
     else {
       throw new RangeError(
-        `Unknown option ${args[i]}: expected --json, --breakdown, --positions, --grids, ` +
+        `Unknown option ${args[i]}: expected --json, --breakdown, --frame, --positions, --grids, ` +
           "--batch or --workers",
       );
     }
@@ -75,15 +78,18 @@ function parse(
   if (!whole(out.positions) || !whole(out.batch) || !out.grids.every(whole) || !workers) {
     throw new RangeError(`Expected whole numbers >= 1, got ${args.join(" ")}`);
   }
+  if (!(out.frame >= 16 && Number.isInteger(Math.log2(out.frame)))) {
+    throw new RangeError(`Expected --frame a power of two >= 16, got ${out.frame}`);
+  }
   if (out.grids[0] !== 1) out.grids.unshift(1);
   return out;
 }
 
 export async function run(args: string[]): Promise<void> {
   const options = parse(args);
-  const base = await benchProblem(64, options.positions);
+  const base = await benchProblem(options.frame, options.positions);
   const baseline = `1 x 1 tile on 1 worker, same options as the tiled cases: gd, 1 slice, ` +
-    `1 mode, frame 64, ${options.positions} positions, batch ${options.batch}`;
+    `1 mode, frame ${options.frame}, ${options.positions} positions, batch ${options.batch}`;
   if (!options.json) console.log(`untiled baseline: ${baseline}`);
   const cases: Case[] = [];
   let untiled = NaN;
@@ -129,7 +135,9 @@ export async function run(args: string[]): Promise<void> {
     }
   }
   if (options.json) {
-    console.log(JSON.stringify({ baseline, batch: options.batch, cases }, null, 2));
+    console.log(
+      JSON.stringify({ baseline, frame: options.frame, batch: options.batch, cases }, null, 2),
+    );
   }
 }
 
