@@ -1,5 +1,6 @@
 /**
- * Issue 5 acceptance: with `sync` exchange the tiled engine computes what one device computes.
+ * Issue 5 acceptance: with `sync` exchange the tiled engine computes what one device computes; its
+ * untiled case (issue 10: one tile, in process) computes exactly that.
  *
  * The start is the true object with a phase error and the cost the Gaussian (amplitude) one, so
  * that the comparison measures the engine, not the conditioning of the problem: from a flat
@@ -8,7 +9,7 @@
  * batches of 64 instead of 256 positions already differs by 2.5e-3 after 3 iterations.
  */
 import { simulateDataset } from "../../src/simulate/mod.ts";
-import { assertLessOrEqual, relativeL2 } from "../assert.ts";
+import { assertEquals, assertLessOrEqual, relativeL2 } from "../assert.ts";
 import {
   acceptanceSet,
   nearTruth,
@@ -21,7 +22,7 @@ import {
 const ITERATIONS = 20;
 
 for (const algorithm of ["gd", "cg"] as const) {
-  Deno.test(`${algorithm} with probe refinement on 2 x 2 tiles (4 workers) and 3 x 3 tiles (2 workers) equals one untiled device after 20 iterations`, async () => {
+  Deno.test(`${algorithm} with probe refinement: the untiled run (one tile in process) has the bits of GpuProblem driven alone, and 2 x 2 tiles (4 workers) and 3 x 3 tiles (2 workers) equal it after 20 iterations`, async () => {
     const { dataset, truth } = await acceptanceSet();
     const run: Run = {
       dataset,
@@ -34,6 +35,10 @@ for (const algorithm of ["gd", "cg"] as const) {
       initial: nearTruth(truth, 0.3),
     };
     const whole = await reconstructUntiled(run, ITERATIONS);
+    // The one engine's untiled case reproduces the single-device problem exactly.
+    const untiled = await reconstructTiled(run, [1, 1], 1, ITERATIONS);
+    assertEquals(untiled.object.data, whole.object, `${algorithm}, one tile: object`);
+    assertEquals(untiled.probe.data, whole.probe, `${algorithm}, one tile: probe`);
     for (
       const [tiles, workers] of [[[2, 2], 4], [[3, 3], 2]] as Array<[[number, number], number]>
     ) {
