@@ -144,11 +144,12 @@ export class FarFieldCost {
     const m2 = this.o.frame * this.o.frame;
     const model = (c.noise ?? this.o.noise) === "poisson" ? 0 : 1;
     const params = this.gpu.params(
-      new Uint32Array([m2, c.first, model, c.gradient ? 1 : 0, Math.log2(m2)]),
+      new Uint32Array([m2, 0, model, c.gradient ? 1 : 0, Math.log2(m2)]),
     );
+    const frames = this.#framesOf(c);
     fft.forward(far, far, c.count, {
       shiftOutput: true,
-      fusion: { passes: this.fused, store: [params, this.o.frames, this.weights, this.#runs] },
+      fusion: { passes: this.fused, store: [params, frames, this.weights, this.#runs] },
     });
     const runs = this.#fusedRuns(c.count);
     this.o.reductions.sumRuns(this.#runs, c.partials, { count: runs, run: RUN, first: c.partial });
@@ -166,7 +167,7 @@ export class FarFieldCost {
         m2,
         this.o.modes,
         c.count,
-        c.first,
+        0,
         (c.noise ?? this.o.noise) === "poisson" ? 0 : 1,
         c.gradient ? 1 : 0,
         Math.log2(m2),
@@ -175,11 +176,21 @@ export class FarFieldCost {
     const runs = this.#runCount(c.count);
     this.gpu.dispatch(
       this.pipeline,
-      [params, this.o.frames, this.weights, far, this.#runs],
+      [params, this.#framesOf(c), this.weights, far, this.#runs],
       Math.ceil(runs / 256),
     );
     this.o.reductions.sumRuns(this.#runs, c.partials, { count: runs, run: RUN, first: c.partial });
     return Math.ceil(runs / RUN);
+  }
+
+  /**
+   * The call's positions' frames, bound as a range of the frames buffer (offsets are multiples
+   * of M^2 x 4 bytes >= 1 KiB, aligned for storage bindings): a binding is limited (128 MiB on
+   * the software adapter) where the whole frames buffer is not.
+   */
+  #framesOf(c: CostCall): { buffer: GPUBuffer; offset: number; size: number } {
+    const bytes = 4 * this.o.frame * this.o.frame;
+    return { buffer: this.o.frames, offset: c.first * bytes, size: c.count * bytes };
   }
 
   /** Invocation sums of the fused cost over `count` positions (0 when not fused). */
