@@ -1,6 +1,7 @@
 /**
  * Writes a reconstruction's result directory (DESIGN section 4): `product.h5`, `report.json`,
- * `object_phase.png`, `object_amplitude.png`, `probe.png` and `convergence.svg`.
+ * `object_phase.png`, `object_amplitude.png`, `probe.png`, `convergence.svg` and the
+ * self-contained `report.html` (DESIGN section 7).
  *
  * Atomicity: every file is first written completely into a fresh staging directory inside the
  * output directory (`out/.tmp-<random>/`, same file system), then each is renamed into place,
@@ -15,6 +16,7 @@ import { objectAmplitudeImage, objectPhaseImage, probeImage } from "./pictures.t
 import { encodePng } from "./png.ts";
 import { productOf, writeProduct } from "./product.ts";
 import { type Report, reportJson } from "./report.ts";
+import { reportHtml } from "./report_html.ts";
 
 /** What a reconstruction hands to {@link writeResults}. */
 export interface Results {
@@ -37,6 +39,7 @@ export const RESULT_FILES = [
   "object_amplitude.png",
   "probe.png",
   "convergence.svg",
+  "report.html",
   "report.json",
 ] as const;
 
@@ -72,19 +75,19 @@ export async function writeResults(outDir: string, results: Results): Promise<st
         lossValues: report.loss_values,
       }),
     );
-    await Deno.writeFile(
-      `${staging}/object_phase.png`,
-      await encodePng(objectPhaseImage(object, dx)),
-    );
-    await Deno.writeFile(
-      `${staging}/object_amplitude.png`,
-      await encodePng(objectAmplitudeImage(object, dx)),
-    );
-    await Deno.writeFile(`${staging}/probe.png`, await encodePng(probeImage(probe, dx)));
+    const pictures = {
+      phase: await encodePng(objectPhaseImage(object, dx)),
+      amplitude: await encodePng(objectAmplitudeImage(object, dx)),
+      probe: await encodePng(probeImage(probe, dx)),
+    };
+    await Deno.writeFile(`${staging}/object_phase.png`, pictures.phase);
+    await Deno.writeFile(`${staging}/object_amplitude.png`, pictures.amplitude);
+    await Deno.writeFile(`${staging}/probe.png`, pictures.probe);
     await Deno.writeTextFile(
       `${staging}/convergence.svg`,
       convergenceSvg(report.loss_values, { title, costLabel: "cost" }),
     );
+    await Deno.writeTextFile(`${staging}/report.html`, reportHtml(report, pictures));
     await Deno.writeTextFile(`${staging}/report.json`, reportText);
     for (const name of RESULT_FILES) await Deno.rename(`${staging}/${name}`, `${outDir}/${name}`);
   } finally {
