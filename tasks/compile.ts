@@ -22,6 +22,8 @@
  * (CI checks the same sources with the full configuration).
  */
 
+import { ENV_VARIABLES } from "../src/engine/grants.ts";
+
 /** Options of {@link compileArgs}. */
 export interface CompileOptions {
   output: string;
@@ -39,7 +41,6 @@ export interface CompileOptions {
 /** What this task reads of deno.json. */
 interface Config {
   imports: Record<string, string>;
-  tasks: Record<string, string>;
 }
 
 /** Packages used by build tasks only, kept out of the binary. */
@@ -91,12 +92,11 @@ export function workerEntryPoints(dir = "src"): string[] {
   return found.sort();
 }
 
-function parseArgs(args: string[], config: Config): CompileOptions {
-  const task = config.tasks.reconstruct.split(/\s+/);
+function parseArgs(args: string[]): CompileOptions {
   const options: CompileOptions = {
     output: "build/tessera",
     write: "--allow-write",
-    env: task.find((flag) => flag.startsWith("--allow-env")) ?? "--allow-env",
+    env: `--allow-env=${ENV_VARIABLES.join(",")}`,
     includes: workerEntryPoints(),
     importMap: "build/compile-imports.json",
   };
@@ -114,7 +114,7 @@ if (import.meta.main) {
   const config = JSON.parse(Deno.readTextFileSync("deno.json")) as Config;
   let options: CompileOptions;
   try {
-    options = parseArgs(Deno.args, config);
+    options = parseArgs(Deno.args);
   } catch (error) {
     console.error(
       "usage: deno task compile [--output FILE] [--target TRIPLE] [--allow-write=PATHS]",

@@ -48,7 +48,7 @@ export class Progress {
   }
 
   /** Reports one finished iteration. */
-  iteration(event: IterationInfo): void {
+  iteration(event: Omit<IterationInfo, "snapshot">): void {
     if (!this.sink) return;
     this.#recent.push(event.seconds);
     if (this.#recent.length > 10) this.#recent.shift();

@@ -7,8 +7,9 @@ import {
   NOISE_MODELS,
   type ReconstructOptions,
 } from "../engine/options.ts";
+import { DEFAULT_SERVE_PORT, isLoopback, type ServeAddress } from "../serve/address.ts";
 import { subcommand } from "./command.ts";
-import { byteSize, integerAtLeast, positiveNumber, tileGrid } from "./values.ts";
+import { byteSize, integerAtLeast, positiveNumber, serveAddress, tileGrid } from "./values.ts";
 
 /** How a reconstruction reports to the person running it. */
 export interface OutputOptions {
@@ -16,7 +17,14 @@ export interface OutputOptions {
   json: boolean;
   /** No progress output (the final line naming the results is still printed). */
   quiet: boolean;
+  /** Where the live view listens (`--serve`), or null for none. */
+  serve: ServeAddress | null;
+  /** Token every live-view request must carry (`--serve-token`), or null. */
+  serveToken: string | null;
 }
+
+/** Shortest `--serve-token` accepted: a guessable token would not protect the stop button. */
+export const MIN_TOKEN_LENGTH = 8;
 
 /** The `reconstruct` command; `run` receives the parsed options. */
 export function reconstructCommand(
@@ -82,8 +90,17 @@ export function reconstructCommand(
     .option("--seed <N>", "seed of the random numbers (demo data, initial guesses)", int(0), D.seed)
     .option("--json", "print report.json at the end, and nothing else on stdout")
     .option("-q, --quiet", "print no progress, only where the results are")
+    .addOption(
+      new Option("--serve [HOST:PORT]", "serve a live view of the run (a port alone: loopback)")
+        .preset(String(DEFAULT_SERVE_PORT)).argParser(serveAddress),
+    )
+    .option(
+      "--serve-token <TOKEN>",
+      "token the live view requires of every request (needed for a host other than loopback)",
+    )
     .action(async (o: Record<string, unknown>) => {
       const resumeWith = o.resume ? resumeOverrides(command) : undefined;
+      const serve = liveViewOptions(command, o);
       await run({
         input: (o.input as string | undefined) ?? null,
         out: (o.out as string | undefined) ?? null,
@@ -102,7 +119,7 @@ export function reconstructCommand(
         resume: (o.resume as string | undefined) ?? null,
         seed: o.seed as number,
         resumeWith,
-      }, { json: Boolean(o.json), quiet: Boolean(o.quiet) });
+      }, { json: Boolean(o.json), quiet: Boolean(o.quiet), ...serve });
     });
   return command;
 }
@@ -121,7 +138,37 @@ const RESUME_COMPANIONS = [
   "checkpointEvery",
   "workers",
   "memoryBudget",
+  "serve",
+  "serveToken",
 ];
+
+/**
+ * `--serve` and `--serve-token`, checked together: a live view reachable from other machines
+ * has a stop button, so it needs a token; a usage error otherwise (exit 2).
+ */
+function liveViewOptions(
+  command: Command,
+  o: Record<string, unknown>,
+): Pick<OutputOptions, "serve" | "serveToken"> {
+  const serve = (o.serve as ServeAddress | undefined) ?? null;
+  const token = (o.serveToken as string | undefined) ?? null;
+  if (token !== null && token.length < MIN_TOKEN_LENGTH) {
+    command.error(
+      `error: option '--serve-token' must be at least ${MIN_TOKEN_LENGTH} characters long`,
+    );
+  }
+  if (token !== null && !serve) {
+    command.error("error: option '--serve-token' needs --serve");
+  }
+  if (serve && !isLoopback(serve.hostname) && token === null) {
+    command.error(
+      `error: option '--serve' on ${serve.hostname} is reachable from other machines: give ` +
+        "--serve-token TOKEN as well (every request must then carry it), or serve on " +
+        "127.0.0.1 and reach it through an SSH tunnel",
+    );
+  }
+  return { serve, serveToken: token };
+}
 
 /**
  * The options given with `--resume` that replace the checkpoint's; any option that would change

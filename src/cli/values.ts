@@ -4,6 +4,7 @@
  * prints as `error: option '--tiles <RxC>' argument '0x2' is invalid. ...` and exit status 2.
  */
 import { InvalidArgumentError } from "commander";
+import { parseServeAddress, type ServeAddress } from "../serve/address.ts";
 
 /** An integer >= `min` (`--iterations 0` is allowed: it writes the initial guess). */
 export function integerAtLeast(min: number): (text: string) => number {
@@ -73,4 +74,15 @@ export function powerOfTwo(text: string): number {
     throw new InvalidArgumentError("Expected a power of two >= 8, such as 64 or 128.");
   }
   return value;
+}
+
+/** `PORT` or `HOST:PORT` of the live view (`--serve`). */
+export function serveAddress(text: string): ServeAddress {
+  try {
+    return parseServeAddress(text);
+  } catch (error) {
+    throw new InvalidArgumentError(
+      `${(error as Error).message[0].toUpperCase()}${(error as Error).message.slice(1)}.`,
+    );
+  }
 }

@@ -93,6 +93,41 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint & { dir: s
   );
 }
 
+/**
+ * The options a checkpoint's run was started with, read from its header alone (the launcher
+ * needs them to derive the resumed run's grants), or null when `dir` holds no readable
+ * checkpoint: the resumed run itself then reports why.
+ */
+export async function checkpointOptions(dir: string): Promise<Record<string, unknown> | null> {
+  for (const candidate of [dir, checkpointDirectory(dir)]) {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(`${candidate}/${FILE}`, { read: true });
+    } catch {
+      continue;
+    }
+    try {
+      const head = new Uint8Array(MAGIC.length + 4);
+      if ((await file.read(head)) !== head.length) return null;
+      if (new TextDecoder().decode(head.subarray(0, MAGIC.length)) !== MAGIC) return null;
+      const header = new Uint8Array(new DataView(head.buffer).getUint32(MAGIC.length, true));
+      let read = 0;
+      while (read < header.length) {
+        const n = await file.read(header.subarray(read));
+        if (n === null) return null;
+        read += n;
+      }
+      const { meta } = JSON.parse(new TextDecoder().decode(header));
+      return (meta?.options ?? null) as Record<string, unknown> | null;
+    } catch {
+      return null;
+    } finally {
+      file.close();
+    }
+  }
+  return null;
+}
+
 function parse(bytes: Uint8Array, file: string): Checkpoint {
   const bad = (why: string) =>
     new InputError(`Cannot resume from ${file}: it is not a Tessera checkpoint (${why}).`, file);

@@ -1,5 +1,6 @@
 /** The reconstruction pipeline behind `tessera reconstruct`: input, sessions, checkpoints, outputs. */
 export * from "./checkpoint.ts";
+export * from "./grants.ts";
 export * from "./initial.ts";
 export * from "./input.ts";
 export * from "./metrics.ts";

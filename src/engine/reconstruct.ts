@@ -11,6 +11,8 @@ import {
 import { loadInput } from "./input.ts";
 import { RssPeak } from "./memory.ts";
 import { requireWritable } from "./permissions.ts";
+import { grantsFor, grantsInForce, type GrantSources } from "./grants.ts";
+import type { ComplexArray } from "../data/dataset.ts";
 import { outputDirectory, type ReconstructOptions } from "./options.ts";
 import { buildReport, type Report } from "./report.ts";
 import { openSession } from "./open.ts";
@@ -30,15 +32,31 @@ export interface IterationInfo {
   /** Workers that computed during this iteration, and all workers. */
   busy: number;
   workers: number;
+  /**
+   * Reads the current object and probe back from the device(s). It costs a device readback, so
+   * a caller asks only when it shows them; the run waits for the hook before going on.
+   */
+  snapshot: () => Promise<Snapshot>;
+}
+
+/** The reconstruction as it stands after an iteration. */
+export interface Snapshot {
+  object: ComplexArray;
+  probe: ComplexArray;
+  /** Object pixel size in metres (for scale bars). */
+  pixelSize: number;
 }
 
 /** How a caller follows and controls a run. */
 export interface RunHooks {
-  onIteration?: (event: IterationInfo) => void;
+  /** Called after each iteration; the next one starts once a returned promise settles. */
+  onIteration?: (event: IterationInfo) => void | Promise<void>;
   /** Human-readable milestones (input read, device chosen, checkpoint written). */
   log?: (line: string) => void;
   /** When aborted, the run finishes its iteration, writes a checkpoint and stops. */
   signal?: AbortSignal;
+  /** The grants a run derives from its command line beyond its options (for the report). */
+  grants?: Pick<GrantSources, "config" | "serve">;
 }
 
 /** What a run produced. */
@@ -115,13 +133,17 @@ export async function reconstruct(
       const seconds = (performance.now() - t0) / 1000;
       iterationSeconds.push(seconds);
       rss.sample();
-      hooks.onIteration?.({
+      await hooks.onIteration?.({
         iteration: session.iteration - 1,
         total: options.iterations,
         cost,
         seconds,
         busy: session.workers,
         workers: session.workers,
+        snapshot: async () => {
+          const { object, probe } = await session!.result();
+          return { object, probe, pixelSize: dataset.geometry.objectPixel };
+        },
       });
       const every = options.checkpointEvery;
       if (every > 0 && session.iteration % every === 0 && session.iteration < options.iterations) {
@@ -151,6 +173,13 @@ export async function reconstruct(
       interrupted,
       metrics: metricsOf(dataset, result.object, result.probe),
     });
+    report.permissions = await grantsInForce(grantsFor({
+      input: options.input,
+      out,
+      resume: requested.resume,
+      config: hooks.grants?.config ?? null,
+      serve: hooks.grants?.serve ?? null,
+    }));
     await writeOutputs({
       out,
       dataset,

@@ -1,6 +1,7 @@
 /** `report.json` (DESIGN section 4): what a run did, how long it took, what it used. */
 import { VERSION } from "./version.ts";
 import type { Report as DesignReport } from "../io/report.ts";
+import type { GrantsInForce } from "./grants.ts";
 import type { Exchange, ReconstructOptions } from "./options.ts";
 
 /**
@@ -19,6 +20,8 @@ export type Report = DesignReport & {
   /** True when the run was stopped (Ctrl-C) before its last iteration. */
   interrupted: boolean;
   seed: number;
+  /** The permissions the run held (DESIGN section 7, Grants). */
+  permissions?: GrantsInForce;
 };
 
 /** Options of {@link buildReport}. */

@@ -1,4 +1,5 @@
 /** Runs the `tessera` CLI as a subprocess, the way `deno task` does, and collects its output. */
+import { ENV_VARIABLES } from "../../src/engine/grants.ts";
 
 /** Exit status and output of one run. */
 export interface CliRun {
@@ -38,8 +39,14 @@ export async function runTessera(args: string[], o: RunTesseraOptions = {}): Pro
 /**
  * The permission flags of `deno task <task>` as deno.json grants them, so tests run with exactly
  * what users get; `write` replaces the task's write grant (tests write into temp directories).
+ * `reconstruct`'s task is a launcher (src/launch.ts) that derives the run's grants from its
+ * options: here the run's environment grant, reading anywhere and writing `write` (or `out`);
+ * tests of the launcher itself run the task.
  */
 export function taskPermissions(task: string, write?: string): string[] {
+  if (task === "reconstruct") {
+    return ["--allow-read", `--allow-write=${write ?? "out"}`, `--allow-env=${ENV_VARIABLES}`];
+  }
   const config = JSON.parse(Deno.readTextFileSync(new URL("deno.json", `file://${ROOT}`)));
   const flags = (config.tasks[task] as string).split(/\s+/).filter((t) => t.startsWith("--allow"));
   if (write === undefined) return flags;

@@ -1,0 +1,87 @@
+/**
+ * `deno task reconstruct`: starts the reconstruction with the least grants its own command line
+ * calls for (DESIGN section 7, Grants). A task string cannot know `--out`, so this launcher parses
+ * the command line with the same parser as `tessera reconstruct`, derives the grants (write the
+ * output directory; read the input, the checkpoint, the config file; listen on the live view's
+ * address) and re-runs `deno run` with those alone on `src/main.ts`.
+ *
+ * The launcher itself holds read access (for `--config` and `--resume`, whose checkpoint names
+ * the input and output of the run it continues) and may start `deno`: no writing, no network,
+ * no environment. Ctrl-C reaches the reconstruction directly (same process group), so the
+ * launcher ignores it and waits; SIGTERM is passed on. A `deno compile`d binary has its grants
+ * baked in and does not use this launcher (docs/usage.md, The single binary).
+ */
+import { Command, CommanderError } from "commander";
+import { usageErrors } from "./cli/command.ts";
+import { type OutputOptions, reconstructCommand } from "./cli/reconstruct.ts";
+import { checkpointOptions } from "./engine/checkpoint.ts";
+import { grantFlags, type Grants, grantsFor } from "./engine/grants.ts";
+import { outputDirectory, type ReconstructOptions } from "./engine/options.ts";
+
+/** The grants of the run `args` (`reconstruct ...`) describes, or an exit status to end with. */
+export async function launchGrants(args: string[]): Promise<Grants | number> {
+  let parsed: { options: ReconstructOptions; output: OutputOptions } | null = null;
+  const command = reconstructCommand((options, output) => {
+    parsed = { options, output };
+    return Promise.resolve();
+  });
+  const program = usageErrors(new Command("tessera").helpCommand(false)).addCommand(command);
+  try {
+    await program.parseAsync(args, { from: "user" });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    // Commander has printed the help, the version or the usage error.
+    return error.code === "commander.helpDisplayed" || error.code === "commander.version" ? 0 : 2;
+  }
+  if (parsed === null) return 0;
+  const { options, output } = parsed as { options: ReconstructOptions; output: OutputOptions };
+  let effective: Pick<ReconstructOptions, "input" | "out"> = options;
+  if (options.resume) {
+    const saved = await checkpointOptions(options.resume);
+    effective = {
+      input: typeof saved?.input === "string" ? saved.input : null,
+      out: options.out ?? (typeof saved?.out === "string" ? saved.out : options.resume),
+    };
+  }
+  return grantsFor({
+    input: effective.input,
+    out: outputDirectory(effective),
+    resume: options.resume,
+    config: (command.getOptionValue("config") as string | undefined) ?? null,
+    serve: output.serve,
+  });
+}
+
+/** The Deno executable to re-run: this one when the launcher may start it, else `deno`. */
+function denoExecutable(): string {
+  const self = Deno.execPath();
+  const state = Deno.permissions.querySync({ name: "run", command: self }).state;
+  return state === "granted" ? self : "deno";
+}
+
+if (import.meta.main) {
+  const grants = await launchGrants(Deno.args);
+  if (typeof grants === "number") {
+    Deno.exitCode = grants;
+  } else {
+    let flags: string[] = [];
+    try {
+      flags = grantFlags(grants);
+    } catch (error) {
+      console.error(`error: ${(error as Error).message}`);
+      Deno.exit(2);
+    }
+    const main = new URL("./main.ts", import.meta.url);
+    const child = new Deno.Command(denoExecutable(), {
+      args: ["run", ...flags, decodeURIComponent(main.pathname), ...Deno.args],
+    }).spawn();
+    const ignore = () => {};
+    const terminate = () => child.kill("SIGTERM");
+    Deno.addSignalListener("SIGINT", ignore);
+    Deno.addSignalListener("SIGTERM", terminate);
+    const status = await child.status;
+    Deno.removeSignalListener("SIGINT", ignore);
+    Deno.removeSignalListener("SIGTERM", terminate);
+    Deno.exitCode = status.code;
+  }
+}

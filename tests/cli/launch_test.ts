@@ -1,0 +1,106 @@
+import { assert, assertEquals } from "../assert.ts";
+import { launchGrants } from "../../src/launch.ts";
+import { ENV_VARIABLES, PROGRAM_READS, SYSTEM_READS } from "../../src/engine/grants.ts";
+import { runTessera, taskPermissions } from "./run.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+/** Runs `deno task reconstruct ...` from the repository root, as a user does. */
+async function runTask(args: string[]) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "reconstruct", ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/** Every file under `dir`, relative to it, sorted. */
+async function listing(dir: string, prefix = ""): Promise<string[]> {
+  const found: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${prefix}${entry.name}`;
+    if (entry.isDirectory) found.push(...await listing(`${dir}/${entry.name}`, `${path}/`));
+    else found.push(path);
+  }
+  return found.sort();
+}
+
+Deno.test("deno task reconstruct with -o outside the project writes there and only there", async () => {
+  const data = await Deno.makeTempDir({ prefix: "tessera-data-" });
+  const elsewhere = await Deno.makeTempDir({ prefix: "tessera-elsewhere-" });
+  const input = `${data}/scan.cxi`;
+  const simulate = await runTessera(
+    ["simulate", "--preset", "siemens", "--out", input, "--frame", "32", "--positions", "20"],
+    { permissions: taskPermissions("simulate", data) },
+  );
+  assertEquals(simulate.code, 0, simulate.stderr);
+  const projectOut = `${ROOT}out`;
+  await Deno.mkdir(projectOut, { recursive: true });
+  const before = await listing(projectOut);
+  const out = `${elsewhere}/run1`;
+  const run = await runTask(["-i", input, "-o", out, "-n", "2", "--algorithm", "gd", "-q"]);
+  assertEquals(run.code, 0, run.stderr);
+  assertEquals(await listing(elsewhere), [
+    "run1/convergence.svg",
+    "run1/object_amplitude.png",
+    "run1/object_phase.png",
+    "run1/probe.png",
+    "run1/product.h5",
+    "run1/report.html",
+    "run1/report.json",
+  ]);
+  assertEquals(await listing(data), ["scan.cxi"]);
+  assertEquals(await listing(projectOut), before);
+  const report = JSON.parse(await Deno.readTextFile(`${out}/report.json`));
+  assertEquals(report.permissions, {
+    read: [input, out, ...SYSTEM_READS, ...PROGRAM_READS],
+    write: [out],
+    env: [...ENV_VARIABLES],
+    net: [],
+    run: false,
+    ffi: false,
+    sys: false,
+  });
+  await Deno.remove(data, { recursive: true });
+  await Deno.remove(elsewhere, { recursive: true });
+});
+
+Deno.test("the launcher derives a resumed run's grants from its checkpoint, config and --serve", async () => {
+  const dir = await Deno.makeTempDir();
+  const config = `${dir}/run.yaml`;
+  await Deno.writeTextFile(config, `out: ${dir}/configured\n`);
+  const fromConfig = await launchGrants(["reconstruct", "--config", config, "--serve", "9123"]);
+  assert(typeof fromConfig === "object");
+  assertEquals(fromConfig.write, [`${dir}/configured`]);
+  assertEquals(fromConfig.read.slice(0, 2), [config, `${dir}/configured`]);
+  assertEquals(fromConfig.net, ["127.0.0.1:9123"]);
+  // A resumed run reads the input its checkpoint names and writes where that run wrote.
+  const { saveCheckpoint } = await import("../../src/engine/checkpoint.ts");
+  await saveCheckpoint(`${dir}/first/checkpoint`, {
+    meta: { options: { input: `${dir}/scan.cxi`, out: `${dir}/first` }, iteration: 3 },
+    arrays: { x: new Float32Array([1, 2]) },
+  });
+  const resumed = await launchGrants(["reconstruct", "--resume", `${dir}/first`]);
+  assert(typeof resumed === "object");
+  assertEquals(resumed.write, [`${dir}/first`]);
+  assertEquals(resumed.read.slice(0, 2), [`${dir}/scan.cxi`, `${dir}/first`]);
+  assertEquals(resumed.net, []);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("deno task reconstruct --serve 0.0.0.0:PORT without a token is refused with exit 2", async () => {
+  const run = await runTask(["--serve", "0.0.0.0:9124", "-n", "1"]);
+  assertEquals(run.code, 2, run.stderr);
+  assert(/--serve-token/.test(run.stderr), run.stderr);
+  const short = await runTask(["--serve", "0.0.0.0:9124", "--serve-token", "abc"]);
+  assertEquals(short.code, 2, short.stderr);
+  assert(/at least 8 characters/.test(short.stderr), short.stderr);
+});
