@@ -1,3 +1,4 @@
+import { drawText, GLYPH_HEIGHT } from "../../src/io/_font.ts";
 import { crc32, encodePng, type Image } from "../../src/io/png.ts";
 import {
   lengthLabel,
@@ -64,6 +65,34 @@ Deno.test("lengthLabel() picks µm, nm or Å", () => {
   assertEquals(lengthLabel(500e-9), "500 nm");
   assertEquals(lengthLabel(1e-9), "1 nm");
   assertEquals(lengthLabel(5e-10), "5 Å");
+});
+
+/** Rows and columns holding ink when `glyph` is drawn alone at scale 1. */
+function ink(glyph: string): { rows: number[]; columns: number[] } {
+  const image = { width: 6, height: GLYPH_HEIGHT, data: new Uint8Array(3 * 6 * GLYPH_HEIGHT) };
+  drawText(image, glyph, { x: 0, y: 0, scale: 1, colour: [255, 255, 255] });
+  const rows = new Set<number>(), columns = new Set<number>();
+  for (let y = 0; y < image.height; y++) {
+    for (let x = 0; x < image.width; x++) {
+      if (image.data[3 * (y * image.width + x)]) rows.add(y), columns.add(x);
+    }
+  }
+  return { rows: [...rows].sort((a, b) => a - b), columns: [...columns].sort((a, b) => a - b) };
+}
+
+Deno.test("the scale bar's µ stands on the baseline with n and m and has a descender", () => {
+  const n = ink("n"), m = ink("m"), mu = ink("µ");
+  assertEquals(m.rows, n.rows, "n and m share the x-height");
+  const baseline = n.rows.at(-1)!;
+  // Its body spans n's rows exactly; below the baseline only the left stem continues.
+  assertEquals(mu.rows.filter((r) => r <= baseline), n.rows);
+  assert(mu.rows.at(-1)! > baseline, "a descender below the baseline");
+  const image = { width: 6, height: GLYPH_HEIGHT, data: new Uint8Array(3 * 6 * GLYPH_HEIGHT) };
+  drawText(image, "µ", { x: 0, y: 0, scale: 1, colour: [255, 255, 255] });
+  for (let y = baseline + 1; y < GLYPH_HEIGHT; y++) {
+    const lit = [0, 1, 2, 3, 4].filter((x) => image.data[3 * (y * 6 + x)]);
+    assert(lit.length === 0 || (lit.length === 1 && lit[0] === 0), `row ${y}: ${lit}`);
+  }
 });
 
 /** A 1-slice object whose phase rises left to right and amplitude top to bottom. */
