@@ -47,7 +47,7 @@ export async function launchGrants(args: string[]): Promise<Grants | number> {
     input: effective.input,
     out: outputDirectory(effective),
     resume: options.resume,
-    config: (command.getOptionValue("config") as string | undefined) ?? null,
+    config: output.config,
     serve: output.serve,
   });
 }

@@ -4,6 +4,9 @@ import { formatSummary, inspectCxi } from "../io/inspect.ts";
 import type { InspectCliOptions } from "./inspect.ts";
 import { reconstruct } from "../engine/reconstruct.ts";
 import type { ReconstructOptions } from "../engine/options.ts";
+import { InputError } from "../data/errors.ts";
+import { hostPort } from "../engine/grants.ts";
+import { LiveView } from "../serve/live_view.ts";
 import { Progress } from "./progress.ts";
 import type { OutputOptions } from "./reconstruct.ts";
 
@@ -23,8 +26,9 @@ export class ExitStatus extends Error {
 }
 
 /**
- * `reconstruct`: runs the engine with progress on stderr; Ctrl-C finishes the iteration in
- * flight, writes a checkpoint and the results so far, and exits with status 130.
+ * `reconstruct`: runs the engine with progress on stderr (and on the live view's page with
+ * `--serve`); Ctrl-C, or the page's stop button, finishes the iteration in flight, writes a
+ * checkpoint and the results so far, and exits with status 130.
  */
 export async function runReconstruct(
   options: ReconstructOptions,
@@ -37,14 +41,23 @@ export async function runReconstruct(
     progress.log("Ctrl-C: finishing this iteration and writing a checkpoint (again to quit now)");
     stop.abort();
   };
+  const live = output.serve ? await startLiveView(output, progress, () => stop.abort()) : null;
   Deno.addSignalListener("SIGINT", onSigint);
   try {
     const result = await reconstruct(options, {
-      onIteration: (event) => progress.iteration(event),
-      log: (line) => progress.log(line),
+      onIteration: async (event) => {
+        progress.iteration(event);
+        await live?.iteration(event);
+      },
+      log: (line) => {
+        progress.log(line);
+        live?.log(line);
+      },
       signal: stop.signal,
+      grants: { config: output.config, serve: output.serve },
     });
     progress.finish();
+    live?.finish({ out: result.out, interrupted: result.interrupted });
     if (output.json) {
       console.log(JSON.stringify(result.report, null, 2));
     } else {
@@ -63,6 +76,39 @@ export async function runReconstruct(
     }
   } finally {
     Deno.removeSignalListener("SIGINT", onSigint);
+    await live?.close();
+  }
+}
+
+/**
+ * Starts the live view of `--serve`.
+ *
+ * @throws {InputError} when the address cannot be bound (in use, or not this machine's).
+ */
+async function startLiveView(
+  output: OutputOptions,
+  progress: Progress,
+  stop: () => void,
+): Promise<LiveView> {
+  const address = output.serve!;
+  try {
+    return await LiveView.start({
+      address,
+      token: output.serveToken,
+      onStop: stop,
+      log: (line) => progress.log(line),
+    });
+  } catch (error) {
+    if (
+      !(error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.AddrNotAvailable)
+    ) {
+      throw error;
+    }
+    throw new InputError(
+      `Cannot serve the live view on ${hostPort(address)}: ${(error as Error).message}. ` +
+        "Choose another port (--serve PORT) or host.",
+      hostPort(address),
+    );
   }
 }
 

@@ -17,6 +17,8 @@ export interface OutputOptions {
   json: boolean;
   /** No progress output (the final line naming the results is still printed). */
   quiet: boolean;
+  /** The `--config` file the options were read from, or null (its path is granted to read). */
+  config: string | null;
   /** Where the live view listens (`--serve`), or null for none. */
   serve: ServeAddress | null;
   /** Token every live-view request must carry (`--serve-token`), or null. */
@@ -119,7 +121,12 @@ export function reconstructCommand(
         resume: (o.resume as string | undefined) ?? null,
         seed: o.seed as number,
         resumeWith,
-      }, { json: Boolean(o.json), quiet: Boolean(o.quiet), ...serve });
+      }, {
+        json: Boolean(o.json),
+        quiet: Boolean(o.quiet),
+        config: (o.config as string | undefined) ?? null,
+        ...serve,
+      });
     });
   return command;
 }

@@ -1,0 +1,121 @@
+/**
+ * The live view's page: one HTML document with its style and script inline. It follows the
+ * server's event stream (`/events`), shows the latest pictures (`/phase.png` ...), the plots the
+ * server draws, and a stop button (`POST /stop`). The token of the page's own address goes with
+ * every request it makes.
+ */
+
+const STYLE = `body{font-family:sans-serif;margin:1em 1.5em;color:#222;background:#fafafa}
+header{display:flex;align-items:baseline;gap:1.5em;flex-wrap:wrap}
+h1{font-size:1.3em;margin:.2em 0}
+#figures{display:flex;gap:1.5em;flex-wrap:wrap;margin:.8em 0;font-size:.95em}
+#figures div b{display:block;font-size:1.25em}
+.pictures{display:flex;gap:1em;flex-wrap:wrap}
+figure{margin:0}figure img{width:300px;image-rendering:pixelated;border:1px solid #ccc;
+background:#eee;min-height:100px}
+figcaption{font-size:.85em;color:#555}
+#plots{display:flex;gap:1em;flex-wrap:wrap;margin-top:1em}
+button{font-size:1em;padding:.4em 1em;background:#b3261e;color:white;border:0;border-radius:4px;
+cursor:pointer}button:disabled{background:#999;cursor:default}
+#status{font-weight:600}#log{font-family:monospace;font-size:.8em;color:#444;white-space:pre-wrap;
+max-height:8em;overflow:auto}`;
+
+const SCRIPT = `
+const token = new URLSearchParams(location.search).get("token");
+const withToken = (path) => token ? path + (path.includes("?") ? "&" : "?") + "token=" +
+  encodeURIComponent(token) : path;
+const $ = (id) => document.getElementById(id);
+const seconds = (s) => {
+  s = Math.max(0, Math.round(s));
+  if (s < 60) return s + " s";
+  if (s < 3600) return Math.floor(s / 60) + " min " + String(s % 60).padStart(2, "0") + " s";
+  return Math.floor(s / 3600) + " h " + String(Math.floor(s % 3600 / 60)).padStart(2, "0") + " min";
+};
+let shownPictures = null;
+function show(state) {
+  const last = state.last;
+  if (last) {
+    const done = last.iteration + 1;
+    $("iteration").textContent = done + " / " + last.total;
+    $("iteration").dataset.iteration = String(done);
+    $("cost").textContent = last.cost.toExponential(4);
+    $("r-factor").textContent = last.rFactor === null ? "-" : last.rFactor.toFixed(4);
+    $("speed").textContent = state.secondsPerIteration.toFixed(2) + " s";
+    $("left").textContent = seconds(state.secondsLeft);
+    $("workers").textContent = last.busy + " / " + last.workers +
+      " (" + Math.round(100 * last.busy / last.workers) + " %)";
+  }
+  $("plot").innerHTML = state.plot;
+  $("r-plot").innerHTML = state.rPlot ?? "";
+  if (state.pictures !== null && state.pictures !== shownPictures) {
+    shownPictures = state.pictures;
+    for (const name of ["phase", "amplitude", "probe"]) {
+      $(name).src = withToken("/" + name + ".png?iteration=" + state.pictures);
+    }
+    $("pictures-iteration").textContent = "pictures of iteration " + (state.pictures + 1);
+  }
+  if (state.status === "stopping") {
+    $("status").textContent = "stopping after this iteration";
+    $("stop").disabled = true;
+  }
+  if (state.status === "done") {
+    $("stop").disabled = true;
+    $("status").textContent = state.done.interrupted
+      ? "stopped; checkpoint and results in " + state.done.out
+      : "finished; results in " + state.done.out;
+  }
+}
+const events = new EventSource(withToken("/events"));
+events.addEventListener("iteration", (e) => show(JSON.parse(e.data)));
+events.addEventListener("done", (e) => { show(JSON.parse(e.data)); events.close(); });
+events.addEventListener("log", (e) => {
+  $("log").textContent += JSON.parse(e.data).line + "\\n";
+});
+events.onerror = () => {
+  if ($("status").textContent === "running") $("status").textContent = "connection lost";
+};
+$("stop").addEventListener("click", async () => {
+  $("stop").disabled = true;
+  const response = await fetch(withToken("/stop"), { method: "POST" });
+  $("status").textContent = response.ok ? "stopping after this iteration" : "stop refused";
+});
+`;
+
+/** The live page's HTML. */
+export function livePage(): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Tessera live view</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header>
+<h1>Tessera live view</h1>
+<span id="status">running</span>
+<button id="stop" type="button">Stop and save</button>
+</header>
+<section id="figures">
+<div>iteration<b id="iteration" data-iteration="0">-</b></div>
+<div>cost<b id="cost">-</b></div>
+<div>R-factor<b id="r-factor">-</b></div>
+<div>per iteration<b id="speed">-</b></div>
+<div>time left<b id="left">-</b></div>
+<div>workers busy<b id="workers">-</b></div>
+</section>
+<section class="pictures">
+<figure><img id="phase" alt="object phase"><figcaption>object phase</figcaption></figure>
+<figure><img id="amplitude" alt="object amplitude"><figcaption>object amplitude</figcaption>
+</figure>
+<figure><img id="probe" alt="probe modes"><figcaption>probe modes (hue: phase)</figcaption>
+</figure>
+</section>
+<div id="pictures-iteration">pictures appear after the next iteration</div>
+<section id="plots"><div id="plot"></div><div id="r-plot"></div></section>
+<div id="log"></div>
+<script>${SCRIPT}</script>
+</body>
+</html>
+`;
+}
