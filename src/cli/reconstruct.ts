@@ -42,6 +42,7 @@ export function reconstructCommand(
       "deno task reconstruct -i scan.cxi --tiles 2x2 --workers 2 --exchange async",
       "deno task reconstruct -i scan.cxi --refine-probe-from 10 --probe-modes 2 --json",
       "deno task reconstruct --resume out/scan",
+      "deno task reconstruct -i scan.cxi --serve 8765   # then open http://127.0.0.1:8765/",
     ],
   });
   const int = (min: number) => integerAtLeast(min);
@@ -93,7 +94,10 @@ export function reconstructCommand(
     .option("--json", "print report.json at the end, and nothing else on stdout")
     .option("-q, --quiet", "print no progress, only where the results are")
     .addOption(
-      new Option("--serve [HOST:PORT]", "serve a live view of the run (a port alone: loopback)")
+      new Option(
+        "--serve [HOST:PORT]",
+        "serve a live view of the run in a browser (a port alone: 127.0.0.1)",
+      )
         .preset(String(DEFAULT_SERVE_PORT)).argParser(serveAddress),
     )
     .option(
