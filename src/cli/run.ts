@@ -15,6 +15,10 @@ import { runSimulate } from "./run_simulate.ts";
 import { simulateCommand } from "./simulate.ts";
 import { VERSION } from "../engine/version.ts";
 
+/** Why a run may not listen where it tried, for the NotCapable error. */
+const NET_HINT = "A run may listen only on its --serve address: `deno task reconstruct` grants " +
+  "exactly that, and a compiled binary loopback unless built with --allow-net=HOSTS.";
+
 /** Builds the `tessera` program. */
 export function buildProgram(): Command {
   const program = new Command("tessera")
@@ -55,7 +59,8 @@ export function exitStatus(error: unknown): number {
   }
   if (error instanceof Deno.errors.NotCapable) {
     // A permission the deno task does not grant: the user's setup, not a bug.
-    console.error(`error: ${error.message}. ${WIDEN_WRITE_HINT}`);
+    const hint = /net access/.test(error.message) ? NET_HINT : WIDEN_WRITE_HINT;
+    console.error(`error: ${error.message}. ${hint}`);
     return 2;
   }
   console.error(error);
