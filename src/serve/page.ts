@@ -52,7 +52,7 @@ function show(state) {
     for (const name of ["phase", "amplitude", "probe"]) {
       $(name).src = withToken("/" + name + ".png?iteration=" + state.pictures);
     }
-    $("pictures-iteration").textContent = "pictures of iteration " + (state.pictures + 1);
+    $("pictures-iteration").textContent = String(state.pictures + 1);
   }
   if (state.status === "stopping") {
     $("status").textContent = "stopping after this iteration";
@@ -103,6 +103,7 @@ export function livePage(): string {
 <div>per iteration<b id="speed">-</b></div>
 <div>time left<b id="left">-</b></div>
 <div>workers busy<b id="workers">-</b></div>
+<div>pictures of iteration<b id="pictures-iteration">-</b></div>
 </section>
 <section class="pictures">
 <figure><img id="phase" alt="object phase"><figcaption>object phase</figcaption></figure>
@@ -111,7 +112,6 @@ export function livePage(): string {
 <figure><img id="probe" alt="probe modes"><figcaption>probe modes (hue: phase)</figcaption>
 </figure>
 </section>
-<div id="pictures-iteration">pictures appear after the next iteration</div>
 <section id="plots"><div id="plot"></div><div id="r-plot"></div></section>
 <div id="log"></div>
 <script>${SCRIPT}</script>
