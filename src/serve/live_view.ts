@@ -102,12 +102,14 @@ export class LiveView {
    * Shows one finished iteration; makes pictures when a page is connected and the budget
    * allows. The run waits for this before its next iteration.
    */
-  async iteration(event: IterationInfo & { rFactor?: number }): Promise<void> {
+  async iteration(event: IterationInfo): Promise<void> {
+    // The engine's per-iteration R-factor (DESIGN section 7, Residual), when it computes one.
+    const rFactor = (event as { rFactor?: unknown }).rFactor;
     const point: Point = {
       iteration: event.iteration,
       total: event.total,
       cost: event.cost,
-      rFactor: event.rFactor ?? null,
+      rFactor: typeof rFactor === "number" ? rFactor : null,
       seconds: event.seconds,
       busy: event.busy,
       workers: event.workers,

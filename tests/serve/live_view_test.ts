@@ -179,3 +179,24 @@ Deno.test("the stop button stops the run once, and not from another origin or ho
     await view.close();
   }
 });
+
+Deno.test("the live view shows the R-factor and its plot when the engine reports one", async () => {
+  const { view } = await startView(null);
+  const { event } = events(9);
+  try {
+    const stream = await subscribe(`${view.url}events`);
+    assertEquals((await stream.next()).data.rPlot, null, "no R-factor yet");
+    const rand = random(10);
+    const values = [0.3 + rand(), 0.2 + rand()];
+    for (const [i, rFactor] of values.entries()) {
+      await view.iteration({ ...event(i, 0.5), rFactor } as IterationInfo);
+    }
+    await stream.next();
+    const state = (await stream.next()).data;
+    assertEquals((state.last as { rFactor: number }).rFactor, values[1]);
+    assertEquals(String(state.rPlot).match(/<circle /g)?.length, 2);
+    await stream.cancel();
+  } finally {
+    await view.close();
+  }
+});
