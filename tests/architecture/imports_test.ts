@@ -24,6 +24,7 @@ const LADDER: Record<string, number> = {
   "physics/reference.ts": 4,
   "physics/reference_problem.ts": 4,
   "io": 0,
+  "serve/address.ts": 0,
   "gpu": 1,
   "fft": 2,
   "kernels": 2,
@@ -36,8 +37,10 @@ const LADDER: Record<string, number> = {
   "parallel": 5,
   "tiled": 5,
   "engine": 6,
+  "serve": 7,
   "cli": 7,
   "main.ts": 7,
+  "launch.ts": 7,
 };
 
 /** The float64 test oracles, and the only modules outside them that may build on them. */
