@@ -6,8 +6,8 @@
  * address) and re-runs `deno run` with those alone on `src/main.ts`.
  *
  * The launcher itself holds read access (for `--config` and `--resume`, whose checkpoint names
- * the input and output of the run it continues) and may start `deno`: no writing, no network,
- * no environment. Ctrl-C reaches the reconstruction directly (same process group), so the
+ * the input and output of the run it continues), the two variables the YAML parser reads, and may
+ * start `deno`: no writing, no network, no other environment. Ctrl-C reaches the reconstruction directly (same process group), so the
  * launcher ignores it and waits; SIGTERM is passed on. A `deno compile`d binary has its grants
  * baked in and does not use this launcher (docs/usage.md, The single binary).
  */

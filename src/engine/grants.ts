@@ -7,7 +7,10 @@
  */
 import type { ServeAddress } from "../serve/address.ts";
 
-/** Environment variables a run reads: the GPU stack's, then the terminal's. */
+/**
+ * Environment variables a run reads: the GPU stack's, the terminal's, then the debug switches the
+ * YAML parser reads whenever it parses a `--config` file (it fails without access to them).
+ */
 export const ENV_VARIABLES = [
   "DENO_WEBGPU_BACKEND",
   "XDG_RUNTIME_DIR",
@@ -21,6 +24,8 @@ export const ENV_VARIABLES = [
   "FORCE_COLOR",
   "CLICOLOR_FORCE",
   "COLUMNS",
+  "LOG_TOKENS",
+  "LOG_STREAM",
 ] as const;
 
 /**

@@ -104,3 +104,22 @@ Deno.test("deno task reconstruct --serve 0.0.0.0:PORT without a token is refused
   assertEquals(short.code, 2, short.stderr);
   assert(/at least 8 characters/.test(short.stderr), short.stderr);
 });
+
+Deno.test("deno task reconstruct takes --out and more from a YAML config file and may read it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tessera-config-" });
+  const input = `${dir}/scan.cxi`;
+  const simulate = await runTessera(
+    ["simulate", "--preset", "siemens", "--out", input, "--frame", "32", "--positions", "16"],
+    { permissions: taskPermissions("simulate", dir) },
+  );
+  assertEquals(simulate.code, 0, simulate.stderr);
+  const config = `${dir}/run.yaml`;
+  await Deno.writeTextFile(config, `out: ${dir}/from-config\niterations: 1\nalgorithm: gd\n`);
+  const run = await runTask(["-i", input, "--config", config, "-q"]);
+  assertEquals(run.code, 0, run.stderr);
+  const report = JSON.parse(await Deno.readTextFile(`${dir}/from-config/report.json`));
+  assertEquals(report.iterations, 1);
+  assertEquals(report.permissions.read.slice(0, 3), [input, config, `${dir}/from-config`]);
+  assertEquals(report.permissions.write, [`${dir}/from-config`]);
+  await Deno.remove(dir, { recursive: true });
+});
