@@ -13,19 +13,16 @@ export interface GeometryOptions {
   focusDistance: number | null;
 }
 
-/** Adds `--propagation` and `--focus-distance` to `command`. */
-export function addGeometryOptions(command: Command): Command {
-  return command
-    .addOption(
-      new Option("--propagation <MODE>", "far field (Fourier transform) or near field (Fresnel)")
-        .choices(PROPAGATIONS).default("far"),
-    )
-    .addOption(
-      new Option(
-        "--focus-distance <METRES>",
-        "near field: focus-to-sample distance of a cone beam (Fresnel scaling; default: plane wave)",
-      ).argParser(positiveNumber),
-    );
+/** `--propagation` and `--focus-distance`, to add to a command. */
+export function geometryOptionList(): Option[] {
+  return [
+    new Option("--propagation <MODE>", "far field (Fourier transform) or near field (Fresnel)")
+      .choices(PROPAGATIONS).default("far"),
+    new Option(
+      "--focus-distance <METRES>",
+      "near field: focus-to-sample distance of a cone beam (Fresnel scaling; default: plane wave)",
+    ).argParser(positiveNumber),
+  ];
 }
 
 /**

@@ -1,7 +1,7 @@
 /** `tessera inspect FILE`: validates a CXI file and summarises it. */
 import type { Command } from "commander";
 import { subcommand } from "./command.ts";
-import { addGeometryOptions, type GeometryOptions, geometryOptions } from "./geometry.ts";
+import { geometryOptionList, type GeometryOptions, geometryOptions } from "./geometry.ts";
 
 /** What `inspect` was asked for beside the file. */
 export interface InspectCliOptions extends GeometryOptions {
@@ -23,7 +23,7 @@ export function inspectCommand(
   })
     .argument("<FILE>", "CXI file to inspect")
     .option("--json", "print the summary as one JSON object");
-  addGeometryOptions(command);
+  for (const option of geometryOptionList()) command.addOption(option);
   return command.action(async (file: string, o: Record<string, unknown>) =>
     await run(file, { json: Boolean(o.json), ...geometryOptions(command, o) })
   );

@@ -9,6 +9,7 @@ import {
 } from "../engine/options.ts";
 import { DEFAULT_SERVE_PORT, isLoopback, type ServeAddress } from "../serve/address.ts";
 import { subcommand } from "./command.ts";
+import { geometryOptionList, geometryOptions } from "./geometry.ts";
 import { byteSize, integerAtLeast, positiveNumber, serveAddress, tileGrid } from "./values.ts";
 
 /** How a reconstruction reports to the person running it. */
@@ -46,6 +47,7 @@ export function reconstructCommand(
     ],
   });
   const int = (min: number) => integerAtLeast(min);
+  const [propagation, focusDistance] = geometryOptionList();
   command
     .option("-i, --input <FILE>", "CXI file to reconstruct (default: the built-in demo)")
     .option("-o, --out <DIR>", "output directory (default: out/demo or out/<input stem>)")
@@ -76,6 +78,8 @@ export function reconstructCommand(
       new Option("--slice-thickness <METRES>", "distance between slices")
         .argParser(positiveNumber).default(null, "from the file"),
     )
+    .addOption(propagation)
+    .addOption(focusDistance)
     .addOption(
       new Option(
         "--memory-budget <BYTES>",
@@ -119,6 +123,7 @@ export function reconstructCommand(
         probeModes: o.probeModes as number,
         refineProbeFrom: o.refineProbeFrom as number | null,
         slices: o.slices as number,
+        ...geometryOptions(command, o),
         sliceThickness: o.sliceThickness as number | null,
         memoryBudget: o.memoryBudget as number | null,
         checkpointEvery: o.checkpointEvery as number,

@@ -4,7 +4,7 @@ import { subcommand } from "./command.ts";
 import { integerAtLeast, positiveNumber, powerOfTwo } from "./values.ts";
 
 /** The data-set presets (`src/simulate/`). */
-export const PRESETS = ["siemens", "pbtio3"] as const;
+export const PRESETS = ["siemens", "pbtio3", "nearfield"] as const;
 
 /** Parsed options of `simulate`; size options left undefined take the preset's value. */
 export interface SimulateCliOptions {
@@ -29,6 +29,7 @@ export function simulateCommand(run: (options: SimulateCliOptions) => Promise<vo
       "deno task simulate --preset siemens --out out/siemens.cxi",
       "deno task simulate --preset siemens --out out/big.cxi --frame 128 --positions 1600",
       "deno task simulate --preset pbtio3 --out out/pbtio3.cxi --slices 20 --scan raster",
+      "deno task simulate --preset nearfield --out out/nearfield.cxi   # then --propagation near",
     ],
   });
   command

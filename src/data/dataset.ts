@@ -119,3 +119,14 @@ export class MemoryFrames implements FrameSource {
 
   close(): void {}
 }
+
+/**
+ * The propagation to a near-field detector of a geometry (wavelength, effective distance, object
+ * pixel), or null in far field.
+ */
+export function nearFieldOf(
+  g: Geometry,
+): { wavelength: number; distance: number; pixelSize: number } | null {
+  if (g.propagation?.kind !== "near") return null;
+  return { wavelength: g.wavelength, distance: g.propagation.distance, pixelSize: g.objectPixel };
+}

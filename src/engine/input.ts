@@ -17,16 +17,19 @@ export const DEMO = { preset: "siemens", frame: 64, positions: 144 } as const;
  * @throws {InputError} when the file is missing or not a valid CXI file.
  */
 export async function loadInput(options: ReconstructOptions): Promise<Dataset> {
+  const near = options.propagation === "near";
   if (!options.input) {
     const { dataset } = await simulateDataset({
       ...DEMO,
+      // The near-field demo is the near-field preset.
+      preset: near ? "nearfield" : DEMO.preset,
       slices: options.slices,
       seed: options.seed,
     });
     return dataset;
   }
   await requireFile(options.input);
-  const dataset = await readCxi(options.input);
+  const dataset = await readCxi(options.input, readOptions(options));
   const m = dataset.frame;
   if (m < MIN_FRAME || !Number.isInteger(Math.log2(m))) {
     dataset.frames.close();
@@ -38,6 +41,18 @@ export async function loadInput(options: ReconstructOptions): Promise<Dataset> {
     );
   }
   return dataset;
+}
+
+/** The geometry choices of a run as the CXI reader takes them (workers read with the same). */
+export function readOptions(
+  options: Pick<ReconstructOptions, "propagation" | "focusDistance">,
+): { propagation: "near" | "far"; focusDistance?: number } {
+  return {
+    propagation: options.propagation === "near" ? "near" : "far",
+    ...(options.focusDistance !== null && options.focusDistance !== undefined
+      ? { focusDistance: options.focusDistance }
+      : {}),
+  };
 }
 
 /** The smallest frame the device problem takes. */

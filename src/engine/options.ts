@@ -28,6 +28,13 @@ export interface ReconstructOptions {
   /** First iteration that refines the probe; null: never, or 10 when the probe is estimated. */
   refineProbeFrom: number | null;
   slices: number;
+  /**
+   * How exit waves reach the detector: `far` (Fourier transform) or `near` (angular spectrum,
+   * DESIGN section 7). Checkpoints written before it existed lack it: read as far.
+   */
+  propagation: "far" | "near";
+  /** Near field: focus-to-sample distance z1 in metres (cone beam), or null for a plane wave. */
+  focusDistance: number | null;
   /** Distance between object slices in metres; null takes it from the file. */
   sliceThickness: number | null;
   /** Device bytes a worker may use (its tiles then stream through it); null: no limit. */
@@ -60,6 +67,8 @@ export const DEFAULT_OPTIONS: ReconstructOptions = {
   probeModes: 1,
   refineProbeFrom: null,
   slices: 1,
+  propagation: "far",
+  focusDistance: null,
   sliceThickness: null,
   memoryBudget: null,
   checkpointEvery: 10,

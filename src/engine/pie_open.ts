@@ -2,7 +2,7 @@
  * The sessions of the sequential `epie` / `rpie` ({@link PieSession}): `GpuProblem` on one WebGPU
  * device, built from the same options, batch rule and checkpoint format as the engine's tiles.
  */
-import type { Dataset } from "../data/dataset.ts";
+import { type Dataset, nearFieldOf } from "../data/dataset.ts";
 import { type Gpu, requestGpu } from "../gpu/device.ts";
 import { GpuProblem } from "../problem/gpu_problem.ts";
 import { gpuUpdates } from "../solvers/pie.ts";
@@ -68,5 +68,6 @@ function deviceProblem(
     modes: options.probeModes,
     noise: options.noise,
     mask: dataset.mask,
+    nearField: nearFieldOf(dataset.geometry),
   });
 }

@@ -24,6 +24,7 @@ import {
 } from "./_cxi_parts.ts";
 import { CxiFrames, type FrameStatistics, scanFrames } from "./cxi_frames.ts";
 import { CXI } from "./cxi_paths.ts";
+import { nextPowerOfTwo, PaddedFrames, padIllumination, padMask } from "./padded_frames.ts";
 import { placeScan } from "./scan.ts";
 
 /** Options of {@link openCxi} and {@link readCxi}. */
@@ -40,6 +41,12 @@ export interface ReadCxiOptions {
   propagation?: "near" | "far";
   /** Focus-to-sample distance z1 in metres: a near-field cone beam (Fresnel scaling). */
   focusDistance?: number;
+  /**
+   * Near field only: frames whose size is not a power of two are centred in frames of the next
+   * power of two with a masked border (see `padded_frames.ts`), so the FFTs take them. Default
+   * true; `inspect` passes it too, so it reports the object a reconstruction uses.
+   */
+  padNearField?: boolean;
   /** Margin in object pixels between the outermost probe windows and the object's edge. */
   margin?: number;
   /**
@@ -58,6 +65,8 @@ export interface CxiFile {
   storage: { dtype: string; chunks: number[] | null; filters: string[] };
   /** Statistics of every frame, or null when `scan` was false. */
   statistics: FrameStatistics | null;
+  /** The frames' size in the file (`dataset.frame` is larger when near-field frames are padded). */
+  fileFrame: number;
 }
 
 /**
@@ -134,6 +143,10 @@ async function interpret(file: File, path: string, options: ReadCxiOptions): Pro
     count,
     loadObject: options.groundTruth !== false,
   });
+  const pad = geometry.propagation?.kind === "near" && options.padNearField !== false &&
+      nextPowerOfTwo(M) !== M
+    ? nextPowerOfTwo(M)
+    : M;
   const givenPixel = options.objectPixel;
   if (truth.pixel && givenPixel === undefined) geometry.objectPixel = truth.pixel;
   // A simulated file's positions are exact on its ground-truth grid; they hold unless the user
@@ -146,7 +159,7 @@ async function interpret(file: File, path: string, options: ReadCxiOptions): Pro
       positionsY: truth.positions!.filter((_, i) => i % 2 === 1),
       objectShape: truth.objectShape!.slice(-2) as [number, number],
     }
-    : placeScan({ translations, objectPixel: geometry.objectPixel, frame: M, ...options });
+    : placeScan({ ...options, translations, objectPixel: geometry.objectPixel, frame: pad });
 
   const source = new CxiFrames(file, frames);
   const meta = frames.metadata;
@@ -156,16 +169,16 @@ async function interpret(file: File, path: string, options: ReadCxiOptions): Pro
     : await scanFrames(source, { file: path, path: framesPath, chunkRows });
   const dataset: Dataset = {
     source: path,
-    frame: M,
+    frame: pad,
     count,
     geometry,
     ...scan,
     translations,
-    mask,
-    illumination,
+    mask: pad === M ? mask : padMask(mask, M, pad),
+    illumination: pad === M || !illumination ? illumination : padIllumination(illumination, M, pad),
     groundTruth: truth.object,
     sliceThickness: truth.sliceThickness,
-    frames: source,
+    frames: pad === M ? source : new PaddedFrames(source, M, pad),
     ...(statistics ? { clippedNegatives: statistics.negatives } : {}),
   };
   return {
@@ -177,6 +190,7 @@ async function interpret(file: File, path: string, options: ReadCxiOptions): Pro
       filters: frames.filters.map((f) => f.name),
     },
     statistics,
+    fileFrame: M,
   };
 }
 

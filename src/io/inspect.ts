@@ -28,6 +28,8 @@ export interface CxiSummary {
   frames: {
     count: number;
     size: number;
+    /** Near field: the FFT window the frames are centred in (masked border), else null. */
+    padded_to: number | null;
     path: string;
     dtype: string;
     chunks: number[] | null;
@@ -69,7 +71,7 @@ export interface CxiSummary {
  * ```
  */
 export async function inspectCxi(path: string, options: InspectOptions = {}): Promise<CxiSummary> {
-  const { dataset: d, paths, storage, statistics } = await openCxi(path, options);
+  const { dataset: d, paths, storage, statistics, fileFrame } = await openCxi(path, options);
   d.frames.close();
   const stats = statistics!;
   let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
@@ -82,14 +84,20 @@ export async function inspectCxi(path: string, options: InspectOptions = {}): Pr
   const g = d.geometry;
   const near = g.propagation?.kind === "near" ? g.propagation : null;
   const distance = near ? near.distance : g.distance;
-  const width = d.frame * g.objectPixel;
+  const width = fileFrame * g.objectPixel;
   return {
     file: path,
     propagation: near ? "near" : "far",
     fresnel_number: width * width / (g.wavelength * distance),
     magnification: near ? near.magnification : 1,
     bytes: (await Deno.stat(path)).size,
-    frames: { count: d.count, size: d.frame, path: paths.frames, ...storage },
+    frames: {
+      count: d.count,
+      size: fileFrame,
+      padded_to: d.frame === fileFrame ? null : d.frame,
+      path: paths.frames,
+      ...storage,
+    },
     geometry: {
       probe: d.geometry.probeKind,
       energy_eV: d.geometry.energyJ / ELEMENTARY_CHARGE,
@@ -129,7 +137,10 @@ export function formatSummary(s: CxiSummary): string {
     ["file", `${s.file} (${(s.bytes / 2 ** 20).toFixed(1)} MiB)`],
     [
       "frames",
-      `${s.frames.count} x ${s.frames.size} x ${s.frames.size} ${s.frames.dtype} at ${s.frames.path}`,
+      `${s.frames.count} x ${s.frames.size} x ${s.frames.size} ${s.frames.dtype} at ${s.frames.path}` +
+      (s.frames.padded_to
+        ? `, padded to ${s.frames.padded_to} x ${s.frames.padded_to} (masked border)`
+        : ""),
     ],
     [
       "storage",

@@ -10,7 +10,15 @@
  * @module
  */
 import { fft2Reference, fftshift2 } from "../fft/reference.ts";
-import { fresnelKernel, type Propagation, shiftKernel, type Window, windowOf } from "./fourier.ts";
+import {
+  angularSpectrumKernel,
+  fresnelKernel,
+  type NearFieldPropagation,
+  type Propagation,
+  shiftKernel,
+  type Window,
+  windowOf,
+} from "./fourier.ts";
 import { INTENSITY_EPSILON, type NoiseModel } from "./model.ts";
 
 export { INTENSITY_EPSILON, type NoiseModel } from "./model.ts";
@@ -43,6 +51,11 @@ export interface ModelOptions {
   propagation?: Propagation;
   /** Bad detector pixels (nonzero = bad), M x M in the stored layout, or null. */
   mask?: Uint8Array | null;
+  /**
+   * A near-field detector reached by the angular spectrum over this distance (frames not
+   * shifted); absent or null: far field.
+   */
+  nearField?: NearFieldPropagation | null;
 }
 
 /** One complex M x M frame held as separate real and imaginary planes for the FFT. */
@@ -91,7 +104,8 @@ export interface EvaluateOptions {
 
 /**
  * The float64 forward model: sub-pixel probe shift, window extraction, multislice with
- * band-limited Fresnel propagation, K probe modes, unitary far-field FFT, intensities.
+ * band-limited Fresnel propagation, K probe modes, unitary far-field FFT (or the near-field
+ * angular spectrum), intensities.
  *
  * @example
  * ```ts
@@ -103,6 +117,7 @@ export interface EvaluateOptions {
 export class ReferenceModel {
   readonly windows: Window[];
   readonly #kernel: Float64Array | null;
+  readonly #detector: Float64Array | null;
   readonly #shifts: (Float64Array | null)[];
 
   constructor(readonly options: ModelOptions) {
@@ -124,6 +139,7 @@ export class ReferenceModel {
       }
     }
     this.#kernel = slices > 1 ? fresnelKernel(frame, options.propagation!) : null;
+    this.#detector = options.nearField ? angularSpectrumKernel(frame, options.nearField) : null;
     this.#shifts = this.windows.map((win) => shiftKernel(frame, win.fy, win.fx));
   }
 
@@ -202,7 +218,12 @@ export class ReferenceModel {
         if (s < slices - 1) this.#propagate(w, false);
       }
       w.fft(false);
-      fftshift2(w.re, w.im, frame, 1);
+      if (this.#detector) {
+        w.multiply(this.#detector, false);
+        w.fft(true);
+      } else {
+        fftshift2(w.re, w.im, frame, 1);
+      }
       waves.far[k].copyFrom(w);
     }
   }
@@ -218,7 +239,12 @@ export class ReferenceModel {
         w.re[q] = weight[q] * far.re[q];
         w.im[q] = weight[q] * far.im[q];
       }
-      fftshift2(w.re, w.im, frame, 1);
+      if (this.#detector) {
+        w.fft(false);
+        w.multiply(this.#detector, true);
+      } else {
+        fftshift2(w.re, w.im, frame, 1);
+      }
       w.fft(true);
       for (let s = slices - 1; s >= 0; s--) {
         if (o.objectGradient) {
@@ -287,7 +313,7 @@ export class ReferenceModel {
 interface Scratch {
   /** Wave entering slice s of mode k: index k * S + s. */
   inputs: Plane[];
-  /** Far field of each mode, stored layout. */
+  /** Detector wave of each mode, stored layout. */
   far: Plane[];
   work: Plane;
 }

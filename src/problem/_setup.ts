@@ -1,7 +1,7 @@
 import type { Gpu } from "../gpu/mod.ts";
 import type { Fft2 } from "../fft/mod.ts";
 import type { Elementwise, Reductions } from "../kernels/mod.ts";
-import type { Multislice } from "../operators/mod.ts";
+import type { Multislice, NearField } from "../operators/mod.ts";
 import type { FarFieldCost } from "../cost/mod.ts";
 import type { GpuProblemOptions } from "./gpu_problem.ts";
 import type { Reduction } from "./reduction.ts";
@@ -19,6 +19,7 @@ export interface ProblemParts {
   reduction: Reduction;
   countProbe: boolean;
   multislice: Multislice;
+  nearField: NearField | null;
   eps: number;
 }
 

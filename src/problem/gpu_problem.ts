@@ -7,9 +7,11 @@ import {
   FarField,
   type GatherBuilder,
   Multislice,
+  NearField,
   Scan,
 } from "../operators/mod.ts";
 import { FarFieldCost } from "../cost/mod.ts";
+import type { NearFieldPropagation } from "../physics/fourier.ts";
 import { type NoiseModel, PRECONDITIONER_FLOOR } from "../physics/model.ts";
 import type { Problem } from "../solvers/types.ts";
 import { localReduction, type Reduction } from "./reduction.ts";
@@ -59,6 +61,11 @@ export interface GpuProblemOptions {
   modes?: number;
   /** Noise model of the cost (default poisson). */
   noise?: NoiseModel;
+  /**
+   * A near-field detector reached through the angular spectrum over this distance (frames not
+   * shifted); absent or null: far field (DESIGN section 7).
+   */
+  nearField?: NearFieldPropagation | null;
   /** Bad detector pixels (nonzero = bad), M x M stored layout. */
   mask?: Uint8Array | null;
   /** Positions processed together; bounds the work buffers (default {@link defaultBatchSize}). */
@@ -118,6 +125,8 @@ export class GpuProblem implements Problem<GpuVariables> {
   readonly ew: Elementwise;
   readonly reductions: Reductions;
   readonly costTerm: FarFieldCost;
+  /** The near-field propagator to the detector, or null in far field. */
+  readonly nearField: NearField | null;
   readonly reduction: Reduction;
   readonly countProbe: boolean;
   #setup: ProblemParts;
@@ -133,6 +142,7 @@ export class GpuProblem implements Problem<GpuVariables> {
       reduction: this.reduction,
       countProbe: this.countProbe,
       multislice: this.multislice,
+      nearField: this.nearField,
     } = parts);
     this.scan = parts.multislice.windows.scan;
     this.slices = parts.multislice.slices;
@@ -179,6 +189,7 @@ export class GpuProblem implements Problem<GpuVariables> {
       workspace: o.workspace,
     });
     const reductions = await Reductions.create(gpu);
+    const nearField = o.nearField ? await NearField.create(gpu, fft, o.nearField) : null;
     const cost = await FarFieldCost.create(gpu, {
       fft,
       frames,
@@ -202,6 +213,7 @@ export class GpuProblem implements Problem<GpuVariables> {
       reduction: o.reduction ?? localReduction(o.objectShape),
       countProbe: o.countProbe ?? true,
       multislice,
+      nearField,
       eps: o.preconditionerEpsilon ?? PRECONDITIONER_FLOOR,
     });
   }
@@ -325,6 +337,7 @@ export class GpuProblem implements Problem<GpuVariables> {
   dispose(): void {
     this.#preconditioner.destroy();
     this.multislice.destroy();
+    this.nearField?.destroy();
     this.scan.destroy();
     this.costTerm.destroy();
     this.reductions.destroy();
@@ -340,20 +353,27 @@ export class GpuProblem implements Problem<GpuVariables> {
     if (objectGradient) this.gpu.encoder.clearBuffer(objectGradient);
     if (probeGradient) ms.clearProbeGradient();
     ms.setProbe(x.probe);
-    const far = new FarField(this.fft);
+    const detector = this.detector;
     let partial = 0;
     for (const batch of this.scan.batches) {
       const frames = batch.count * this.modes;
       ms.forward(x.object, this.work, batch, g !== null);
-      partial += this.costTerm.farFieldAndCost(this.work, {
+      const call = {
         first: batch.first,
         count: batch.count,
         partials: this.#partials,
         partial,
         gradient: g !== null,
-      });
+      };
+      if (this.nearField) {
+        this.nearField.forward(this.work, this.work, frames);
+        partial += this.costTerm.evaluate(this.work, call);
+      } else {
+        // The far field's FFT fuses the cost into its stores.
+        partial += this.costTerm.farFieldAndCost(this.work, call);
+      }
       if (g) {
-        far.adjoint(this.work, this.work, frames);
+        detector.adjoint(this.work, this.work, frames);
         ms.backward(x.object, this.work, batch, { object: objectGradient, probe: probeGradient });
       }
     }
@@ -366,6 +386,11 @@ export class GpuProblem implements Problem<GpuVariables> {
     if (probeGradient) await this.reduction.sumProbe(g!.probe);
     const local = this.costTerm.constant + sumPairs(await partials).re;
     return await this.reduction.sum(local);
+  }
+
+  /** The propagation from exit waves to the detector: near field, or far field (unitary FFT). */
+  get detector(): FarField | NearField {
+    return this.nearField ?? new FarField(this.fft);
   }
 
   *#parts(): Iterable<"object" | "probe"> {

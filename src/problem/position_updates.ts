@@ -1,5 +1,5 @@
 import code from "../../wgsl/pie.wgsl" with { type: "text" };
-import { BLOCK, FarField } from "../operators/mod.ts";
+import { BLOCK } from "../operators/mod.ts";
 import type { Batch } from "../operators/mod.ts";
 import type { GpuProblem, GpuVariables } from "./gpu_problem.ts";
 
@@ -80,7 +80,7 @@ export class PositionUpdates {
       x.object,
       this.#power,
     ], 1);
-    const far = new FarField(fft);
+    const far = this.p.detector;
     ms.forward(x.object, work, batch, true);
     far.forward(work, work, modes);
     costTerm.evaluate(work, {

@@ -1,7 +1,8 @@
 /**
  * `simulateDataset`: a complete simulated data set (geometry, scan, Poisson frames, ground truth)
- * from one of the presets `siemens` (X-ray, 2D or multislice star) and `pbtio3` (electron
- * multislice through a perovskite crystal, defocused probe).
+ * from one of the presets `siemens` (X-ray, 2D or multislice star), `pbtio3` (electron
+ * multislice through a perovskite crystal, defocused probe) and `nearfield` (X-ray near-field
+ * ptychography of a star with a structured beam filling most of the frame).
  *
  * @module
  */
@@ -15,15 +16,15 @@ import {
 } from "../physics/geometry.ts";
 import { type ModelOptions, ReferenceModel } from "../physics/reference.ts";
 import { perovskitePotential, siemensStar, transmission } from "./phantoms.ts";
-import { focusedProbe, fresnelDisk } from "./probes.ts";
+import { focusedProbe, fresnelDisk, structuredBeam } from "./probes.ts";
 import { Random } from "./random.ts";
 import { fermatSpiral, placeScan, raster } from "./scans.ts";
 
 /** The built-in simulated data sets. */
-export type Preset = "siemens" | "pbtio3";
+export type Preset = "siemens" | "pbtio3" | "nearfield";
 
 /** The presets' names, for command-line validation. */
-export const PRESETS: readonly Preset[] = ["siemens", "pbtio3"];
+export const PRESETS: readonly Preset[] = ["siemens", "pbtio3", "nearfield"];
 
 /**
  * Computes model intensities N x M x M (zero frequency at (M/2, M/2)) of a model; lets a GPU
@@ -77,6 +78,11 @@ export interface SimulatedDataset {
 }
 
 const DETECTOR_PIXEL = 75e-6;
+/**
+ * Near field (plane wave): the detector's pixel is the object's, 0.5 um (a scintillator imaged by
+ * a microscope), and the distance gives z lambda / dx^2 = 6, a Fresnel number of M^2 / 6 per frame.
+ */
+const NEAR_FIELD = { pixel: 5e-7, fresnelScale: 6, beamDiameter: 0.84, roughness: 2 };
 /** Diameter of the defocused probe disk as a fraction of the frame. */
 const PROBE_DIAMETER = 1 / 3;
 /** The aperture passes this fraction of the frame's Nyquist frequency. */
@@ -95,6 +101,7 @@ const MARGIN = 4;
  */
 export async function simulateDataset(options: SimulateOptions): Promise<SimulatedDataset> {
   const electron = options.preset === "pbtio3";
+  const near = options.preset === "nearfield";
   const frame = options.frame ?? 64;
   if (!Number.isInteger(Math.log2(frame)) || frame < 8) {
     throw new RangeError(`Expected a frame size that is a power of two >= 8, got ${frame}`);
@@ -112,11 +119,27 @@ export async function simulateDataset(options: SimulateOptions): Promise<Simulat
   const semiAngle = options.semiAngle ?? 0.02;
   const dx = electron
     ? (APERTURE_FILL * lambda) / (2 * semiAngle)
+    : near
+    ? NEAR_FIELD.pixel
     : objectPixelSize({ wavelength: lambda, distance: 2, detectorPixel: DETECTOR_PIXEL, frame });
-  const distance = (dx * frame * DETECTOR_PIXEL) / lambda;
-  const diameter = PROBE_DIAMETER * frame;
+  const distance = near
+    ? NEAR_FIELD.fresnelScale * dx * dx / lambda
+    : (dx * frame * DETECTOR_PIXEL) / lambda;
+  const diameter = (near ? NEAR_FIELD.beamDiameter : PROBE_DIAMETER) * frame;
   const radius = diameter / 2;
-  const probe = electron
+  const probe = near
+    ? structuredBeam({
+      frame,
+      radius,
+      pixelSize: dx,
+      wavelength: lambda,
+      // Fresnel number r^2 / (lambda z) = 3 from the screen to the sample: fringes, no caustics.
+      distance: (radius * dx) ** 2 / (3 * lambda),
+      counts,
+      roughness: NEAR_FIELD.roughness,
+      rng,
+    })
+    : electron
     ? focusedProbe({
       frame,
       pixelSize: dx,
@@ -182,6 +205,7 @@ export async function simulateDataset(options: SimulateOptions): Promise<Simulat
     positionsX: scan.x,
     positionsY: scan.y,
     propagation: { wavelength: lambda, sliceThickness, pixelSize: dx },
+    nearField: near ? { wavelength: lambda, distance, pixelSize: dx } : null,
   };
   const exact = options.forward
     ? await options.forward({ model, object, probe })
@@ -206,8 +230,11 @@ export async function simulateDataset(options: SimulateOptions): Promise<Simulat
       energyJ,
       wavelength: lambda,
       distance,
-      detectorPixel: [DETECTOR_PIXEL, DETECTOR_PIXEL],
+      detectorPixel: near ? [dx, dx] : [DETECTOR_PIXEL, DETECTOR_PIXEL],
       objectPixel: dx,
+      propagation: near
+        ? { kind: "near", distance, magnification: 1, focusDistance: null }
+        : { kind: "far" },
     },
     positionsX: scan.x,
     positionsY: scan.y,

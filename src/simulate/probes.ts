@@ -6,6 +6,7 @@
  */
 import { fft2Reference, fftshift2 } from "../fft/reference.ts";
 import { frequency, fresnelKernel } from "../physics/fourier.ts";
+import type { Random } from "./random.ts";
 
 /** A focused probe: the image of a circular aperture, defocused. */
 export interface FocusedProbeOptions {
@@ -101,6 +102,59 @@ export function fresnelDisk(o: FresnelDiskOptions): Float64Array {
   }
   fft2Reference(re, im, n, 1, true);
   fftshift2(re, im, n, 1);
+  return normalized(re, im, o.counts);
+}
+
+/** What {@link structuredBeam} needs. */
+export interface StructuredBeamOptions extends FresnelDiskOptions {
+  /** Peak-to-mean phase of the random screen over the disk, radians. */
+  roughness: number;
+  /** Source of the screen's random waves. */
+  rng: Random;
+}
+
+/**
+ * A near-field illumination: a uniform disk behind a smooth random phase screen (a diffuser or
+ * the figure errors of the optics: eight cosines of random direction and period 8 to 32 pixels),
+ * Fresnel-propagated over `distance`. The structure is what lets a near-field reconstruction
+ * tell the probe from the object. Centred on (M/2, M/2), sum |P|^2 = counts.
+ */
+export function structuredBeam(o: StructuredBeamOptions): Float64Array {
+  const n = o.frame;
+  const waves = Array.from({ length: 8 }, () => {
+    const angle = 2 * Math.PI * o.rng.uniform();
+    const k = 2 * Math.PI / (8 + 24 * o.rng.uniform());
+    return {
+      ky: k * Math.sin(angle),
+      kx: k * Math.cos(angle),
+      phase: 2 * Math.PI * o.rng.uniform(),
+    };
+  });
+  const re = new Float64Array(n * n);
+  const im = new Float64Array(n * n);
+  for (let y = 0; y < n; y++) {
+    for (let x = 0; x < n; x++) {
+      const r = Math.hypot(y - n / 2, x - n / 2);
+      const a = Math.min(1, Math.max(0, o.radius + 0.5 - r));
+      let screen = 0;
+      for (const w of waves) screen += Math.cos(w.ky * y + w.kx * x + w.phase) / waves.length;
+      const phase = o.roughness * screen;
+      re[y * n + x] = a * Math.cos(phase);
+      im[y * n + x] = a * Math.sin(phase);
+    }
+  }
+  const kernel = fresnelKernel(n, {
+    wavelength: o.wavelength,
+    sliceThickness: o.distance,
+    pixelSize: o.pixelSize,
+  });
+  fft2Reference(re, im, n, 1, false);
+  for (let i = 0; i < n * n; i++) {
+    const [a, b] = [re[i], im[i]];
+    re[i] = a * kernel[2 * i] - b * kernel[2 * i + 1];
+    im[i] = a * kernel[2 * i + 1] + b * kernel[2 * i];
+  }
+  fft2Reference(re, im, n, 1, true);
   return normalized(re, im, o.counts);
 }
 

@@ -1,4 +1,5 @@
 import { type FrameSource, MemoryFrames } from "../data/mod.ts";
+import type { NearFieldPropagation } from "../physics/fourier.ts";
 import type { NoiseModel } from "../physics/model.ts";
 import type { ExchangeMode } from "../parallel/mod.ts";
 import type { Rect, Tiling } from "../tiling/mod.ts";
@@ -10,7 +11,15 @@ import type { Rect, Tiling } from "../tiling/mod.ts";
 export type FramesSpec =
   | { kind: "host" }
   | { kind: "shared"; buffer: SharedArrayBuffer }
-  | { kind: "cxi"; path: string; objectPixel?: number; margin?: number };
+  | {
+    kind: "cxi";
+    path: string;
+    objectPixel?: number;
+    margin?: number;
+    /** Near field: read (and pad) the frames as the main process did. */
+    propagation?: "near" | "far";
+    focusDistance?: number;
+  };
 
 /** What every worker of a tiled run gets (structured-clonable). */
 export interface TiledPayload {
@@ -27,6 +36,8 @@ export interface TiledPayload {
   mask: Uint8Array | null;
   /** Slice distance, wavelength and object pixel size (metres), for several slices. */
   propagation: { sliceDistance: number; wavelength: number; pixelSize: number } | null;
+  /** The near-field detector's propagation, or null in far field. */
+  nearField: NearFieldPropagation | null;
   /** Initial object S x H x W and probe K x M x M, complex float32, in shared memory. */
   object: SharedArrayBuffer;
   probe: Float32Array;
@@ -103,6 +114,8 @@ export async function openFrames(spec: FramesSpec, frame: number): Promise<Frame
     scan: false,
     objectPixel: spec.objectPixel,
     margin: spec.margin,
+    propagation: spec.propagation,
+    focusDistance: spec.focusDistance,
   });
   return dataset.frames;
 }

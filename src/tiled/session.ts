@@ -1,5 +1,5 @@
 import { InputError } from "../data/errors.ts";
-import { type ComplexArray, type Dataset, MemoryFrames } from "../data/mod.ts";
+import { type ComplexArray, type Dataset, MemoryFrames, nearFieldOf } from "../data/mod.ts";
 import { type ExchangeMode, mailboxLengths, WorkerPool } from "../parallel/mod.ts";
 import { defaultBatchSize } from "../problem/mod.ts";
 import type { NoiseModel } from "../physics/model.ts";
@@ -102,6 +102,7 @@ export class TiledSession {
       noise: options.noise,
       mask: dataset.mask,
       propagation: options.propagation ?? null,
+      nearField: nearFieldOf(dataset.geometry),
       object,
       probe: options.initial.probe,
       algorithm: options.algorithm,
@@ -298,7 +299,14 @@ function framesSpec(dataset: Dataset): FramesSpec {
     new Float32Array(buffer).set(dataset.frames.frames);
     return { kind: "shared", buffer };
   }
-  return { kind: "cxi", path: dataset.source };
+  const near = dataset.geometry.propagation;
+  if (near?.kind !== "near") return { kind: "cxi", path: dataset.source };
+  return {
+    kind: "cxi",
+    path: dataset.source,
+    propagation: "near",
+    ...(near.focusDistance !== null ? { focusDistance: near.focusDistance } : {}),
+  };
 }
 
 /** Starts a tiled reconstruction (see {@link TiledSession}). */

@@ -181,6 +181,7 @@ function tileProblem(o: {
     sliceDistance: p.propagation?.sliceDistance,
     wavelength: p.propagation?.wavelength,
     pixelSize: p.propagation?.pixelSize,
+    nearField: p.nearField,
     batchSize: p.batchSize,
     reduction: o.reduction,
     // Every tile holds the same all-reduced probe: one of them counts it in dot products.

@@ -46,9 +46,12 @@ Deno.test("inspect --json of P25 with its focus distance reports the near-field 
   const lambda = s.geometry.wavelength_m;
   const a = 100 * s.geometry.object_pixel_m;
   assert(near(s.fresnel_number, a * a / (lambda * s.geometry.effective_distance_m), 1e-9));
-  // A 20 um scan plus one 18 um frame and the margins.
-  for (const size of s.scan.object_shape) {
-    assert(size > 200 && size < 240, `${s.scan.object_shape}`);
+  // Frames of 100 px go in a 128 px FFT window with a masked border; the object holds a 20 um
+  // scan plus one window and the margins.
+  assertEquals([s.frames.size, s.frames.padded_to], [100, 128]);
+  for (const [i, size] of s.scan.object_shape.entries()) {
+    const scan = s.scan.extent_m[1 - i] / s.geometry.object_pixel_m;
+    assert(size >= scan + 128 && size <= scan + 128 + 20, `${s.scan.object_shape}`);
   }
 });
 

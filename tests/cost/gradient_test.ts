@@ -79,11 +79,14 @@ const cases: Array<CaseOptions & { h: number }> = [
   { slices: 2, modes: 2, noise: "poisson", h: 1e-3 },
   { slices: 3, modes: 1, noise: "gaussian", h: 1e-3 },
   { slices: 3, modes: 2, noise: "gaussian", mask: true, h: 1e-3 },
+  { slices: 1, modes: 2, noise: "poisson", mask: true, nearField: true, h: 1e-3 },
+  { slices: 2, modes: 1, noise: "gaussian", nearField: true, h: 1e-3 },
 ];
 
 for (const c of cases) {
   for (const part of ["object", "probe"] as const) {
-    const name = `${c.noise} cost, S=${c.slices} K=${c.modes}${c.mask ? " with a mask" : ""}`;
+    const name = `${c.noise} cost, S=${c.slices} K=${c.modes}${c.mask ? " with a mask" : ""}` +
+      (c.nearField ? ", near field" : "");
     Deno.test(`the ${part} gradient of the ${name} matches central differences`, async () => {
       await withCase(c, async ({ problem, x }) => {
         const mismatch = await finiteDifference(problem, x, part, c.h);

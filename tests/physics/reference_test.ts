@@ -85,6 +85,17 @@ Deno.test("the Poisson gradient matches central differences for 2 slices and 2 m
   checkGradient(smallModel(new Random(3), { slices: 2, modes: 2, propagation }), "poisson", 13);
 });
 
+Deno.test("the Poisson gradient matches central differences with a near-field detector and 2 modes", () => {
+  const nearField = { wavelength: 1e-10, distance: 2e-6, pixelSize: 1e-8 };
+  checkGradient(smallModel(new Random(5), { modes: 2, nearField }), "poisson", 15);
+});
+
+Deno.test("the Gaussian gradient matches central differences with a near-field detector and 2 slices", () => {
+  const nearField = { wavelength: 1e-10, distance: 2e-6, pixelSize: 1e-8 };
+  const propagation = { wavelength: 1e-10, sliceThickness: 2e-6, pixelSize: 1e-8 };
+  checkGradient(smallModel(new Random(6), { slices: 2, nearField, propagation }), "gaussian", 16);
+});
+
 Deno.test("masked pixels carry no weight in the cost", () => {
   const rng = new Random(4);
   const mask = new Uint8Array(256);

@@ -8,6 +8,8 @@ import { randomPositions } from "../operators/setup.ts";
 export const M = 16;
 export const SHAPE: [number, number] = [44, 50];
 export const PROPAGATION = { wavelength: 1e-10, sliceThickness: 4e-8, pixelSize: 1e-8 };
+/** A near-field detector: z lambda / dx^2 = 2, a Fresnel number of 128 over a 16 px frame. */
+export const NEAR_FIELD = { wavelength: 1e-10, distance: 2e-6, pixelSize: 1e-8 };
 
 export interface CaseOptions {
   slices: number;
@@ -16,6 +18,8 @@ export interface CaseOptions {
   positions?: number;
   mask?: boolean;
   batchSize?: number;
+  /** A near-field detector ({@link NEAR_FIELD}) instead of the far field. */
+  nearField?: boolean;
 }
 
 export interface Case {
@@ -116,6 +120,7 @@ export async function makeCase(c: CaseOptions): Promise<Case> {
     positionsY,
     propagation: PROPAGATION,
     mask,
+    nearField: c.nearField ? NEAR_FIELD : null,
   });
   const truthObject = randomObject(c.slices);
   const truthProbe = randomProbe(c.modes);
@@ -137,6 +142,7 @@ export async function makeCase(c: CaseOptions): Promise<Case> {
     sliceDistance: PROPAGATION.sliceThickness,
     wavelength: PROPAGATION.wavelength,
     pixelSize: PROPAGATION.pixelSize,
+    nearField: c.nearField ? NEAR_FIELD : null,
   };
   const problem = await GpuProblem.create(options);
   const x = problem.upload(new Float32Array(object), new Float32Array(probe));

@@ -14,9 +14,12 @@ for (
     { slices: 1, modes: 1, noise: "poisson", mask: true },
     { slices: 2, modes: 2, noise: "gaussian", mask: true },
     { slices: 3, modes: 1, noise: "poisson" },
+    { slices: 1, modes: 2, noise: "poisson", mask: true, nearField: true },
+    { slices: 2, modes: 1, noise: "gaussian", nearField: true },
   ] as CaseOptions[]
 ) {
-  const name = `S=${c.slices} K=${c.modes} ${c.noise}${c.mask ? " with a mask" : ""}`;
+  const name = `S=${c.slices} K=${c.modes} ${c.noise}${c.mask ? " with a mask" : ""}` +
+    (c.nearField ? ", near field" : "");
   Deno.test(`GpuProblem cost and gradients equal the float64 reference model (${name})`, async () => {
     await withCase(c, async ({ problem, model, frames, object, probe, x }) => {
       const objectGradient = new Float64Array(object.length);
