@@ -17,6 +17,8 @@ export interface InitialGuess {
   refineProbeFrom: number | undefined;
   /** Distance between slices in metres (null for one slice). */
   sliceDistance: number | null;
+  /** The factor the file's illumination was rescaled by (see `InitialProbe.rescale`). */
+  probeRescale: number;
 }
 
 /**
@@ -39,7 +41,8 @@ export async function initialGuess(o: OpenSessionOptions): Promise<InitialGuess>
   const [h, w] = dataset.objectShape;
   const object = new Float32Array(2 * slices * h * w);
   for (let i = 0; i < object.length; i += 2) object[i] = 1;
-  const probe = await initialProbe(dataset, options.probeModes);
+  const { probe, rescale } = await initialProbe(dataset, options.probeModes);
+  if (o.facts) o.facts.probeRescale = rescale;
   const given = dataset.illumination?.shape.length === 3 ? dataset.illumination.shape[0] : 0;
   const estimated = given < options.probeModes;
   const refineProbeFrom = options.refineProbeFrom ??
@@ -47,5 +50,11 @@ export async function initialGuess(o: OpenSessionOptions): Promise<InitialGuess>
   if (estimated) {
     o.log(`Probe estimated from the data; refined from iteration ${refineProbeFrom ?? "never"}`);
   }
-  return { object, probe, refineProbeFrom, sliceDistance: slices > 1 ? sliceDistance : null };
+  return {
+    object,
+    probe,
+    refineProbeFrom,
+    sliceDistance: slices > 1 ? sliceDistance : null,
+    probeRescale: rescale,
+  };
 }

@@ -16,7 +16,8 @@ import type { ComplexArray } from "../data/dataset.ts";
 import { outputDirectory, type ReconstructOptions } from "./options.ts";
 import { buildReport, type Report } from "./report.ts";
 import { openSession } from "./open.ts";
-import type { Session } from "./session.ts";
+import { orthogonalModes } from "./probe_modes.ts";
+import type { RunFacts, Session } from "./session.ts";
 import { writeOutputs } from "./outputs.ts";
 import { metricsOf } from "./metrics.ts";
 
@@ -94,7 +95,8 @@ export async function reconstruct(
   const dataset = await loadInput(options);
   let session: Session | null = null;
   try {
-    session = await openSession({ options, dataset, checkpoint: resumeFrom, log });
+    const facts: RunFacts = {};
+    session = await openSession({ options, dataset, checkpoint: resumeFrom, log, facts });
     const resumedFrom = session.iteration;
     log(
       `${dataset.source}: ${dataset.count} positions of ${dataset.frame} x ${dataset.frame}, ` +
@@ -155,6 +157,7 @@ export async function reconstruct(
       log(`Stopped at iteration ${session.iteration}: ${where}`);
     }
     const result = await session.result();
+    const modes = orthogonalModes(result.probe);
     const report = buildReport({
       options,
       source: dataset.source,
@@ -171,7 +174,9 @@ export async function reconstruct(
       hostRssPeak: rss.peak(),
       resumedFrom,
       interrupted,
-      metrics: metricsOf(dataset, result.object, result.probe),
+      metrics: metricsOf(dataset, result.object, modes.probe),
+      probeRescale: facts.probeRescale ?? 1,
+      probeModePower: modes.power,
     });
     report.permissions = await grantsInForce(grantsFor({
       input: options.input,
@@ -185,7 +190,7 @@ export async function reconstruct(
       dataset,
       options,
       object: result.object,
-      probe: result.probe,
+      probe: modes.probe,
       report,
     });
     return { out, report, interrupted };

@@ -22,6 +22,10 @@ export type Report = DesignReport & {
   seed: number;
   /** The permissions the run held (DESIGN section 7, Grants). */
   permissions?: GrantsInForce;
+  /** The factor the initial illumination was multiplied by to match the data (DESIGN section 7). */
+  probe_rescale: number;
+  /** Each output probe mode's fraction of the power, strongest first. */
+  probe_mode_power: number[];
 };
 
 /** Options of {@link buildReport}. */
@@ -43,6 +47,8 @@ export interface ReportInput {
   resumedFrom: number;
   interrupted: boolean;
   metrics?: { phasePsnrDb: number; phaseSsim: number };
+  probeRescale: number;
+  probeModePower: number[];
 }
 
 /** Assembles the report; `loss_values` holds the cost before each iteration and after the last. */
@@ -73,6 +79,8 @@ export function buildReport(r: ReportInput): Report {
     resumed_from_iteration: r.resumedFrom,
     interrupted: r.interrupted,
     seed: o.seed,
+    probe_rescale: r.probeRescale,
+    probe_mode_power: r.probeModePower,
   };
   if (r.metrics) {
     report.metrics = { phase_psnr_db: r.metrics.phasePsnrDb, phase_ssim: r.metrics.phaseSsim };

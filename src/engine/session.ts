@@ -37,4 +37,12 @@ export interface OpenSessionOptions {
   /** State to continue from (`--resume`), or null for a new run. */
   checkpoint: Checkpoint | null;
   log: (line: string) => void;
+  /** Filled by the session's opener with what the report says about the start. */
+  facts?: RunFacts;
+}
+
+/** What opening a session found out that the report carries. */
+export interface RunFacts {
+  /** The factor the initial illumination was rescaled by (1 when none was given). */
+  probeRescale?: number;
 }
