@@ -4,14 +4,15 @@
 //                       summed as d (r - log(1 + r)) - e with r = (I + e - d) / d: the
 //                       constant d - d log d is added on the host (FarFieldCost.constant)
 //   Gaussian (model 1): f = (sqrt(I + e) - sqrt(d))^2    dF/dconj(Psi_k) = (1 - sqrt(d / (I + e))) Psi_k
-// times the mask weight (0 for bad pixels). The d log I term is dropped where d = 0.
+// times the mask weight (0 for bad pixels). The d log I term is dropped where d = 0. Beside each
+// cost term, the numerator of the amplitude R-factor: weight | sqrt(I) - sqrt(d) |.
 //
 // Bindings (group 0, in binding order): 0 params Costs  1 frames: array<f32> (N x M x M, stored
 // layout)  2 weights: array<f32> (M x M, 1 good, 0 bad)  3 far: array<vec2f> (read_write,
 // count x K x M x M, stored layout; overwritten by the gradient when gradient = 1)
-// 4 runs: array<f32> (read_write): runs[w 256 + lid] <- sum of f over the pixels
-// w 4096 + j 256 + lid, j = 0 .. PIXELS - 1, that exist (0 when none do); ceil(pixels / 4096)
-// workgroups.
+// 4 runs: array<vec2f> (read_write): runs[w 256 + lid] <- (sum of f, sum of the R-factor
+// numerator) over the pixels w 4096 + j 256 + lid, j = 0 .. PIXELS - 1, that exist (0 when none
+// do); ceil(pixels / 4096) workgroups.
 // Override constant: EPSILON (the intensity guard, INTENSITY_EPSILON of src/physics/reference.ts).
 // Workgroup size 256, linear workgroup index wid.x + wid.y * nwg.x.
 
@@ -31,7 +32,7 @@ struct Costs {
 @group(0) @binding(1) var<storage, read> frames: array<f32>;
 @group(0) @binding(2) var<storage, read> weights: array<f32>;
 @group(0) @binding(3) var<storage, read_write> far: array<vec2f>;
-@group(0) @binding(4) var<storage, read_write> runs: array<f32>;
+@group(0) @binding(4) var<storage, read_write> runs: array<vec2f>;
 
 const PIXELS: u32 = 16u;
 
@@ -88,9 +89,9 @@ fn cost_and_factor(intensity: f32, d: f32, model: u32) -> vec2<f32> {
 }
 // shared: end
 
-// The cost term of detector pixel i (position i / M^2); overwrites its far fields with the
-// gradient when asked.
-fn pixel(i: u32) -> f32 {
+// The cost term and R-factor numerator of detector pixel i (position i / M^2); overwrites its
+// far fields with the gradient when asked.
+fn pixel(i: u32) -> vec2f {
   // m2 is a power of two: shifts, not integer divisions (slow on SIMD CPUs).
   let b = i >> costs.log2_m2;
   let q = i & (costs.m2 - 1u);
@@ -110,7 +111,7 @@ fn pixel(i: u32) -> f32 {
       far[base + k * costs.m2] *= weight * factor;
     }
   }
-  return weight * f;
+  return weight * vec2f(f, abs(sqrt(intensity) - sqrt(d)));
 }
 
 @compute @workgroup_size(256)
@@ -120,7 +121,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let total = costs.count * costs.m2;
   // Invocation t sums PIXELS pixels in a fixed order into runs[t]; no workgroup barrier, which
   // costs more than the arithmetic on CPU adapters. Reductions.sumRuns finishes the sum.
-  var f = 0.0;
+  var f = vec2f(0.0, 0.0);
   for (var j = 0u; j < PIXELS; j++) {
     let i = w * 256u * PIXELS + j * 256u + lid;
     if (i < total) {

@@ -4,10 +4,12 @@
 //   fused_store: Psi = the stored value (fftshift applied) of pixel q of frame b (position
 //                first + b); the cost term of (|Psi|^2, frames[first + b, q]) times weights[q]
 //                is added to the invocation's sum, and dst[b, q] <- weight factor Psi when
-//                gradient = 1 (nothing is stored otherwise)
-//   fused_finish: runs[invocation] <- the invocation's sum (for Reductions.sumRuns)
+//                gradient = 1 (nothing is stored otherwise); weight | |Psi| - sqrt(d) | is added
+//                to the invocation's R-factor numerator
+//   fused_finish: runs[invocation] <- (the invocation's cost sum, its R-factor numerator), for
+//                Reductions.sumRuns
 // Bindings (group 0) after the FFT's 0 - 3: 4 far_cost: CostStore (uniform)  5 frames:
-// array<f32> (N x M x M, stored layout)  6 weights: array<f32> (M x M)  7 runs: array<f32>
+// array<f32> (N x M x M, stored layout)  6 weights: array<f32> (M x M)  7 runs: array<vec2f>
 // (read_write, one per invocation of the pass).
 // Override constant: EPSILON (INTENSITY_EPSILON of src/physics/reference.ts). Workgroup size that
 // of the FFT pass.
@@ -25,20 +27,22 @@ struct CostStore {
 @group(0) @binding(4) var<uniform> far_cost: CostStore;
 @group(0) @binding(5) var<storage, read> frames: array<f32>;
 @group(0) @binding(6) var<storage, read> weights: array<f32>;
-@group(0) @binding(7) var<storage, read_write> runs: array<f32>;
+@group(0) @binding(7) var<storage, read_write> runs: array<vec2f>;
 
 var<private> cost_sum: f32 = 0.0;
+var<private> residual_sum: f32 = 0.0;
 
 fn fused_store(f: u32, index: u32, value: vec2<f32>) {
   let d = frames[((far_cost.first + f) << far_cost.log2_m2) + index];
   let term = cost_and_factor(dot(value, value), d, far_cost.model);
   let weight = weights[index];
   cost_sum += weight * term.x;
+  residual_sum += weight * abs(length(value) - sqrt(d));
   if (far_cost.gradient == 1u) {
     dst[(f << far_cost.log2_m2) + index] = value * (weight * term.y);
   }
 }
 
 fn fused_finish(invocation: u32) {
-  runs[invocation] = cost_sum;
+  runs[invocation] = vec2f(cost_sum, residual_sum);
 }

@@ -15,9 +15,9 @@
 //   max_finish:   0 params {count, -, -, scale (f32 bits)}  1 partials: array<vec2f> (max_partials
 //                 output)  2 out: array<vec2f> (read_write)
 //                 out[0].x <- scale max_u partials[u].x, on the device (one workgroup)
-//   sum_runs:     0 params {count, run, first}  1 x: array<f32>  2 partials: array<vec2f> (rw)
-//                 partials[first + u].x <- sum_{i < run, u run + i < count} x[u run + i], in order,
-//                 one invocation per run and no workgroup barrier
+//   sum_runs:     0 params {count, run, first}  1 run_pairs: array<vec2f>  2 partials: array<vec2f> (rw)
+//                 partials[first + u] <- sum_{i < run, u run + i < count} run_pairs[u run + i],
+//                 both components, in order, one invocation per run and no workgroup barrier
 //   sum_batches:  0 params {length, batch, accumulate}  1 src: array<vec2f>
 //                 2 dst: array<vec2f> (read_write)
 //                 dst[i] <- (accumulate ? dst[i] : 0) + sum_{b in order} src[b length + i]
@@ -55,6 +55,7 @@ struct Batches {
 @group(0) @binding(1) var<storage, read> a: array<vec2f>;
 @group(0) @binding(2) var<storage, read> b: array<vec2f>;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> run_pairs: array<vec2f>;
 @group(0) @binding(3) var<storage, read_write> partials: array<vec2f>;
 @group(0) @binding(2) var<storage, read_write> dst: array<vec2f>;
 
@@ -172,11 +173,11 @@ fn sum_runs(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
     return;
   }
   let end = min(begin + runs.run, runs.count);
-  var acc = 0.0;
+  var acc = vec2f(0.0, 0.0);
   for (var i = begin; i < end; i++) {
-    acc += x[i];
+    acc += run_pairs[i];
   }
-  dst[runs.first + u] = vec2f(acc, 0.0);
+  dst[runs.first + u] = acc;
 }
 
 @compute @workgroup_size(256)

@@ -55,7 +55,8 @@ export class Progress {
     const perIteration = this.#recent.reduce((a, b) => a + b, 0) / this.#recent.length;
     const left = perIteration * (event.total - event.iteration - 1);
     const done = event.iteration + 1;
-    const stats = `${done}/${event.total}  cost ${event.cost.toExponential(4)}  ` +
+    const r = Number.isFinite(event.rFactor) ? `  R ${event.rFactor.toFixed(4)}` : "";
+    const stats = `${done}/${event.total}  cost ${event.cost.toExponential(4)}${r}  ` +
       `${perIteration.toFixed(2)} s/it  ${formatSeconds(left)} left  ` +
       `workers ${event.busy}/${event.workers}`;
     if (!this.sink.terminal) {

@@ -19,6 +19,7 @@ export async function runSimulate(options: SimulateCliOptions): Promise<void> {
     noise: options.noise,
     seed: options.seed,
   });
+  if (options.withoutProbe) dataset.illumination = null;
   try {
     await writeCxi(options.out, dataset);
   } finally {

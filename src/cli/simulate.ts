@@ -17,6 +17,8 @@ export interface SimulateCliOptions {
   noise: "poisson" | "none";
   seed: number;
   slices?: number;
+  /** Leave the illumination out of the file, as beamline files often do. */
+  withoutProbe?: boolean;
 }
 
 /** The `simulate` command; `run` receives the parsed options. */
@@ -64,6 +66,10 @@ export function simulateCommand(run: (options: SimulateCliOptions) => Promise<vo
     .addOption(
       new Option("--slices <S>", "object slices, multislice when > 1 (default: the preset's)")
         .argParser(integerAtLeast(1)),
+    )
+    .option(
+      "--without-probe",
+      "leave the illumination out of the file (reconstructions then estimate it from the data)",
     )
     .action(async (o: Record<string, unknown>) => {
       if (!o.preset) command.error("error: required option '--preset <NAME>' not specified");

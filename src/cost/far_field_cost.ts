@@ -49,8 +49,9 @@ export interface CostCall {
   first: number;
   count: number;
   /**
-   * Receives (sum, 0) float32 pairs, one per 4096 detector pixels, from pair `partial` on
-   * (see {@link FarFieldCost.partialsFor}); the host adds them with `sumPairs`.
+   * Receives float32 pairs (cost sum, R-factor numerator sum), one per 4096 detector pixels,
+   * from pair `partial` on (see {@link FarFieldCost.partialsFor}); the host adds them with
+   * `sumPairs`.
    */
   partials: GPUBuffer;
   partial: number;
@@ -80,6 +81,8 @@ export class FarFieldCost {
   readonly weights: GPUBuffer;
   /** The float64 sum of d - d log d over unmasked pixels with d > 0 (Poisson), else 0. */
   readonly constant: number;
+  /** The float64 sum of sqrt(d) over unmasked pixels: the amplitude R-factor's denominator. */
+  readonly amplitudeSum: number;
   #runs: GPUBuffer;
 
   private constructor(
@@ -100,8 +103,16 @@ export class FarFieldCost {
     }
     this.weights = gpu.upload(weights, "mask weights");
     const runs = Math.max(this.#runCount(o.maxBatch), this.#fusedRuns(o.maxBatch));
-    this.#runs = gpu.buffer(4 * runs, "cost runs");
+    this.#runs = gpu.buffer(8 * runs, "cost runs");
     this.constant = 0;
+    this.amplitudeSum = 0;
+    if (o.hostFrames) {
+      let sum = 0;
+      for (let i = 0; i < o.hostFrames.length; i++) {
+        if (weights[i % m2] !== 0) sum += Math.sqrt(Math.max(0, o.hostFrames[i]));
+      }
+      this.amplitudeSum = sum;
+    }
     if (o.noise === "poisson") {
       if (!o.hostFrames) throw new TypeError("The Poisson cost needs the frames on the host");
       let sum = 0;

@@ -4,13 +4,12 @@
  * update applied on the device before the next. The order of iteration i depends only on the
  * seed and i, so a run resumed from a checkpoint repeats exactly what it would have done.
  */
-import type { ComplexArray } from "../data/dataset.ts";
 import type { Gpu } from "../gpu/device.ts";
 import type { GpuProblem, GpuVariables } from "../problem/gpu_problem.ts";
 import { pieSweep, type PieTarget } from "../solvers/pie.ts";
 import { tiledCheckpoint, tileStatesOf } from "../tiled/checkpoint.ts";
 import type { Checkpoint } from "./checkpoint.ts";
-import type { Session } from "./session.ts";
+import type { Session, SessionResult } from "./session.ts";
 
 /** Options of {@link PieSession}. */
 export interface PieSessionOptions {
@@ -33,6 +32,7 @@ export class PieSession implements Session {
   readonly workers = 1;
   readonly adapter: { description: string; fallback: boolean };
   readonly costs: number[] = [];
+  readonly rFactors: number[] = [];
   #iteration = 0;
 
   constructor(readonly options: PieSessionOptions) {
@@ -48,9 +48,11 @@ export class PieSession implements Session {
     const refine = refineProbeFrom !== undefined && this.#iteration >= refineProbeFrom;
     problem.setActive({ object: true, probe: refine });
     const cost = await target.cost(x);
+    const rFactor = problem.rFactor;
     await pieSweep(target, x, { variant, refine, seed: seed + this.#iteration });
     this.#iteration++;
     this.costs.push(cost);
+    this.rFactors.push(rFactor);
     return cost;
   }
 
@@ -83,15 +85,19 @@ export class PieSession implements Session {
     await gpu.finish();
     this.#iteration = state.iteration;
     this.costs.splice(0, this.costs.length, ...costs);
+    // Checkpoints keep costs only: the R-factors of iterations before a resume are unknown.
+    this.rFactors.splice(0, this.rFactors.length, ...costs.map(() => NaN));
   }
 
-  async result(): Promise<{ object: ComplexArray; probe: ComplexArray; finalCost: number }> {
+  async result(): Promise<SessionResult> {
     const { problem, target, x, objectShape, probeShape } = this.options;
     const parts = await problem.download(x);
+    const finalCost = await target.cost(x);
     return {
       object: { shape: objectShape, data: parts.object },
       probe: { shape: probeShape, data: parts.probe },
-      finalCost: await target.cost(x),
+      finalCost,
+      finalRFactor: problem.rFactor,
     };
   }
 

@@ -28,6 +28,8 @@ export interface IterationInfo {
   /** Iterations of the whole run (including those done before a resume). */
   total: number;
   cost: number;
+  /** The amplitude R-factor beside the cost (NaN when the session does not know it). */
+  rFactor: number;
   /** Wall time of this iteration in seconds. */
   seconds: number;
   /** Workers that computed during this iteration, and all workers. */
@@ -139,6 +141,7 @@ export async function reconstruct(
         iteration: session.iteration - 1,
         total: options.iterations,
         cost,
+        rFactor: session.rFactors[session.iteration - 1] ?? NaN,
         seconds,
         busy: session.workers,
         workers: session.workers,
@@ -168,6 +171,8 @@ export async function reconstruct(
       adapter: session.adapter,
       costs: session.costs,
       finalCost: result.finalCost,
+      rFactors: session.rFactors,
+      finalRFactor: result.finalRFactor,
       secondsTotal: (performance.now() - started) / 1000,
       iterationSeconds,
       deviceBytesPeak: session.deviceBytesPeak(),

@@ -24,6 +24,8 @@ export type Report = DesignReport & {
   permissions?: GrantsInForce;
   /** The factor the initial illumination was multiplied by to match the data (DESIGN section 7). */
   probe_rescale: number;
+  /** The amplitude R-factor beside each of `loss_values` (null where unknown). */
+  r_factor_values: number[];
   /** Each output probe mode's fraction of the power, strongest first. */
   probe_mode_power: number[];
 };
@@ -39,6 +41,8 @@ export interface ReportInput {
   adapter: { description: string; fallback: boolean };
   costs: readonly number[];
   finalCost: number;
+  rFactors: readonly number[];
+  finalRFactor: number;
   secondsTotal: number;
   /** Wall seconds of each iteration this process ran. */
   iterationSeconds: number[];
@@ -80,6 +84,7 @@ export function buildReport(r: ReportInput): Report {
     interrupted: r.interrupted,
     seed: o.seed,
     probe_rescale: r.probeRescale,
+    r_factor_values: [...r.rFactors, r.finalRFactor],
     probe_mode_power: r.probeModePower,
   };
   if (r.metrics) {

@@ -8,12 +8,25 @@ import type { Dataset } from "../data/dataset.ts";
 import type { Checkpoint } from "./checkpoint.ts";
 import type { ReconstructOptions } from "./options.ts";
 
+/** The reconstruction so far with the cost and R-factor at it. */
+export interface SessionResult {
+  object: ComplexArray;
+  probe: ComplexArray;
+  finalCost: number;
+  finalRFactor: number;
+}
+
 /** What the run loop sees of a reconstruction in progress. */
 export interface Session {
   /** The next iteration to run (0 for a new run, later after a resume). */
   readonly iteration: number;
   /** Cost before each iteration's update so far. */
   readonly costs: readonly number[];
+  /**
+   * The amplitude R-factor beside each cost (NaN where unknown: before a resume, or a solver
+   * that does not report it).
+   */
+  readonly rFactors: readonly number[];
   /** Adapter the run uses (for the report). */
   readonly adapter: { description: string; fallback: boolean };
   /** Workers computing (1 on one device). */
@@ -23,7 +36,7 @@ export interface Session {
   /** The exact state, for a checkpoint from which {@link step} continues bit for bit. */
   checkpoint(): Promise<Checkpoint>;
   /** The reconstruction so far: object S x H x W and probe K x M x M, and the final cost. */
-  result(): Promise<{ object: ComplexArray; probe: ComplexArray; finalCost: number }>;
+  result(): Promise<SessionResult>;
   /** Peak device bytes per worker, from each worker's allocator. */
   deviceBytesPeak(): number[];
   /** Releases devices and workers. */

@@ -1,6 +1,6 @@
 /**
  * `convergence.svg`: cost per iteration on a logarithmic axis, with labelled axes and decade
- * ticks, as a standalone SVG document.
+ * ticks, and the amplitude R-factor on a linear axis at the right, as a standalone SVG document.
  */
 
 /** Options of {@link convergenceSvg}. */
@@ -11,7 +11,11 @@ export interface ConvergenceOptions {
   costLabel?: string;
   width?: number;
   height?: number;
+  /** The amplitude R-factor beside each cost, drawn on its own linear axis (right). */
+  rFactors?: ArrayLike<number>;
 }
+
+const R_COLOUR = "#c0392b";
 
 function escapeXml(text: string): string {
   return text.replace(
@@ -39,7 +43,10 @@ function decadeText(exponent: number): string {
  */
 export function convergenceSvg(costs: ArrayLike<number>, options: ConvergenceOptions = {}): string {
   const width = options.width ?? 640, height = options.height ?? 400;
-  const left = 80, right = 20, top = 40, bottom = 56;
+  const residuals = Array.from(options.rFactors ?? [], (r, i) => [i, r] as const).filter((
+    [, r],
+  ) => Number.isFinite(r) && r >= 0);
+  const left = 80, right = residuals.length ? 64 : 20, top = 40, bottom = 56;
   const plotW = width - left - right, plotH = height - top - bottom;
   const points = Array.from(costs, (c, i) => [i, c] as const).filter(([, c]) =>
     c > 0 && Number.isFinite(c)
@@ -104,6 +111,39 @@ export function convergenceSvg(costs: ArrayLike<number>, options: ConvergenceOpt
       parts.push(`<circle cx="${f(x(i))}" cy="${f(y(c))}" r="2.5" fill="#1f5fa8"/>`);
     }
   }
+  if (residuals.length) parts.push(...rFactorAxis(residuals, { left, top, plotW, plotH, x }));
   parts.push("</svg>");
   return parts.join("\n") + "\n";
+}
+
+/** The R-factor's line and its linear axis (0 to a round maximum) along the plot's right side. */
+function rFactorAxis(
+  points: (readonly [number, number])[],
+  g: { left: number; top: number; plotW: number; plotH: number; x: (i: number) => number },
+): string[] {
+  const peak = Math.max(...points.map(([, r]) => r), 1e-6);
+  // A round top: 1, 2 or 5 times a power of ten, at or above the largest value.
+  const decade = 10 ** Math.floor(Math.log10(peak));
+  const top = [1, 2, 5, 10].map((m) => m * decade).find((v) => v >= peak)!;
+  const y = (r: number) => g.top + (1 - r / top) * g.plotH;
+  const f = (v: number) => v.toFixed(1);
+  const right = g.left + g.plotW;
+  const parts: string[] = [];
+  for (let k = 0; k <= 4; k++) {
+    const v = (top * k) / 4;
+    parts.push(
+      `<line x1="${right}" x2="${right + 5}" y1="${f(y(v))}" y2="${
+        f(y(v))
+      }" stroke="${R_COLOUR}"/>`,
+      `<text x="${right + 8}" y="${f(y(v))}" dominant-baseline="middle" fill="${R_COLOUR}">` +
+        `${Number(v.toPrecision(3))}</text>`,
+    );
+  }
+  const d = points.map(([i, r], k) => `${k ? "L" : "M"}${f(g.x(i))} ${f(y(r))}`).join(" ");
+  parts.push(
+    `<path d="${d}" fill="none" stroke="${R_COLOUR}" stroke-width="2" stroke-dasharray="6 3"/>`,
+    `<text transform="translate(${right + 56} ${g.top + g.plotH / 2}) rotate(90)" ` +
+      `text-anchor="middle" fill="${R_COLOUR}">amplitude R-factor (dashed)</text>`,
+  );
+  return parts;
 }

@@ -85,7 +85,11 @@ export async function writeResults(outDir: string, results: Results): Promise<st
     await Deno.writeFile(`${staging}/probe.png`, pictures.probe);
     await Deno.writeTextFile(
       `${staging}/convergence.svg`,
-      convergenceSvg(report.loss_values, { title, costLabel: "cost" }),
+      convergenceSvg(report.loss_values, {
+        title,
+        costLabel: "cost",
+        rFactors: (report.r_factor_values as number[] | undefined) ?? [],
+      }),
     );
     await Deno.writeTextFile(`${staging}/report.html`, reportHtml(report, pictures));
     await Deno.writeTextFile(`${staging}/report.json`, reportText);

@@ -146,9 +146,10 @@ export class Reductions {
   }
 
   /**
-   * partials[first + u] <- (sum of x[u run .. (u + 1) run), in order, 0) for the first `count`
-   * values of x, on the device and without workgroup barriers: ceil(count / run) partials, as
-   * (re, im) pairs like the other partials. For the host to finish with {@link sumPairs}.
+   * partials[first + u] <- sum of the (a, b) pairs x[u run .. (u + 1) run), in order, for the
+   * first `count` pairs of x (two float32 each: the cost kernels' term and R-factor numerator),
+   * on the device and without workgroup barriers: ceil(count / run) partials. For the host to
+   * finish with {@link sumPairs}.
    */
   sumRuns(x: GPUBuffer, partials: GPUBuffer, o: { count: number; run: number; first: number }) {
     const params = this.gpu.params(new Uint32Array([o.count, o.run, o.first, 0]));

@@ -159,6 +159,24 @@ export class ReferenceModel {
     return out;
   }
 
+  /**
+   * The amplitude R-factor sum | sqrt(I) - sqrt(d) | / sum sqrt(d) over every position's unmasked
+   * pixels, I the model intensity summed over modes (DESIGN section 7).
+   */
+  rFactor(object: Float64Array, probe: Float64Array, frames: ArrayLike<number>): number {
+    const m2 = this.options.frame ** 2;
+    const mask = this.options.mask ?? null;
+    const intensities = this.intensities(object, probe);
+    let numerator = 0, denominator = 0;
+    for (let i = 0; i < intensities.length; i++) {
+      if (mask && mask[i % m2] !== 0) continue;
+      const amplitude = Math.sqrt(Math.max(0, frames[i]));
+      numerator += Math.abs(Math.sqrt(intensities[i]) - amplitude);
+      denominator += amplitude;
+    }
+    return numerator / denominator;
+  }
+
   /** The cost F over all positions; adds the Wirtinger gradients into the given arrays. */
   evaluate(o: EvaluateOptions): number {
     const { frame } = this.options;

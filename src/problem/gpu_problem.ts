@@ -119,6 +119,10 @@ export class GpuProblem implements Problem<GpuVariables> {
   #active = { object: true, probe: false };
   #partials: GPUBuffer;
   #preconditioner: Preconditioner;
+  #rFactor = NaN;
+  #residual = { numerator: NaN, denominator: NaN };
+  /** The R-factor's denominator summed over every worker, once (the frames do not change). */
+  #amplitudeTotal: number | null = null;
 
   readonly gpu: Gpu;
   readonly fft: Fft2;
@@ -321,6 +325,20 @@ export class GpuProblem implements Problem<GpuVariables> {
     return this.#evaluate(x, null);
   }
 
+  /**
+   * The amplitude R-factor sum | |Psi| - sqrt(d) | / sum sqrt(d) over unmasked pixels (|Psi| from
+   * the intensity summed over modes) of the latest cost or gradient evaluation, over every
+   * worker's positions (DESIGN section 7); NaN before the first.
+   */
+  get rFactor(): number {
+    return this.#rFactor;
+  }
+
+  /** This worker's numerator and denominator of {@link rFactor}, before the sum over workers. */
+  get residual(): { numerator: number; denominator: number } {
+    return { ...this.#residual };
+  }
+
   gradient(x: GpuVariables, g: GpuVariables): Promise<number> {
     return this.#evaluate(x, g);
   }
@@ -384,8 +402,14 @@ export class GpuProblem implements Problem<GpuVariables> {
     partials.catch(() => {});
     if (objectGradient) await this.reduction.exchangeObject(objectGradient);
     if (probeGradient) await this.reduction.sumProbe(g!.probe);
-    const local = this.costTerm.constant + sumPairs(await partials).re;
-    return await this.reduction.sum(local);
+    const sums = sumPairs(await partials);
+    const cost = await this.reduction.sum(this.costTerm.constant + sums.re);
+    // The R-factor rides on the cost's pass: its numerator is the partials' second component.
+    this.#residual = { numerator: sums.im, denominator: this.costTerm.amplitudeSum };
+    const numerator = await this.reduction.sum(sums.im);
+    this.#amplitudeTotal ??= await this.reduction.sum(this.costTerm.amplitudeSum);
+    this.#rFactor = numerator / this.#amplitudeTotal;
+    return cost;
   }
 
   /** The propagation from exit waves to the detector: near field, or far field (unitary FFT). */

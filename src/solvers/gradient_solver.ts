@@ -38,6 +38,10 @@ export interface StepResult {
   newCost: number | undefined;
   /** The accepted step length (0 when none was accepted). */
   step: number;
+  /** The amplitude R-factor at x before the update, when the problem reports one. */
+  rFactor?: number;
+  /** The same after it, known with `newCost`. */
+  newRFactor?: number;
 }
 
 /**
@@ -114,6 +118,8 @@ export class GradientSolver<V> {
     const z = this.#work;
     const eta = this.#direction;
     const cost = this.#known ?? await problem.gradient(x, g);
+    // The problem's latest evaluation is at x: just now, or the accepted trial of the last step.
+    const rFactor = problem.rFactor;
     this.#known = null;
     await problem.precondition(x, g, z);
     let beta = 0;
@@ -141,7 +147,9 @@ export class GradientSolver<V> {
       : await this.#lineSearch(cost, refine);
     this.#hasDirection = step > 0 ? 1 : 0;
     this.#iteration++;
-    return { cost, newCost, step };
+    // After an accepted step the latest evaluation is the accepted trial's.
+    const newRFactor = newCost === undefined ? undefined : step > 0 ? problem.rFactor : rFactor;
+    return { cost, newCost, step, rFactor, newRFactor };
   }
 
   /** The solver's state; the vectors are live (read them before the next step). */

@@ -43,6 +43,11 @@ export interface Problem<V> {
   precondition(x: V, g: V, out: V): Promise<void>;
   /** Chooses the unknowns: the object always, the probe once probe refinement starts. */
   setActive(parts: { object: boolean; probe: boolean }): void;
+  /**
+   * Optional: the amplitude R-factor of the latest {@link cost} or {@link gradient} evaluation,
+   * over all workers (DESIGN section 7).
+   */
+  readonly rFactor?: number;
 }
 
 /** Called after each iteration with its number (from 0) and cost; may stop a run early. */

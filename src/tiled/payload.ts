@@ -86,6 +86,9 @@ export type TiledEvent =
     rank: number;
     iteration: number;
     cost: number;
+    /** The amplitude R-factor before and after the step (null when not known). */
+    rFactor: number | null;
+    newRFactor: number | null;
     /** The cost at the updated unknowns, when the step's line search computed it. */
     newCost: number | null;
     peak: number;

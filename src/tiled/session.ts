@@ -46,6 +46,8 @@ export interface TiledSessionOptions {
 export class TiledSession {
   #adapter = { description: "", fallback: false };
   readonly costs: number[] = [];
+  readonly rFactors: number[] = [];
+  #lastRFactor: number | null = null;
   readonly #runner: { command(command: TiledCommand): void };
   readonly #run: Promise<void>;
   readonly #events = new Map<string, TiledEvent[]>();
@@ -115,6 +117,8 @@ export class TiledSession {
     const session = new TiledSession(tiling, alsoOwned, options, payload);
     if (resumed) {
       session.costs.push(...resumed.costs);
+      // Checkpoints keep costs only: the R-factors of iterations before a resume are unknown.
+      session.rFactors.push(...resumed.costs.map(() => NaN));
       session.#lastCost = resumed.lastCost;
     }
     try {
@@ -144,9 +148,16 @@ export class TiledSession {
   async step(): Promise<number> {
     this.#send({ type: "step" });
     const events = await this.#collect("stepped", this.workers);
-    const { cost, newCost } = events[0] as { cost: number; newCost: number | null };
+    const { cost, newCost, rFactor, newRFactor } = events[0] as {
+      cost: number;
+      newCost: number | null;
+      rFactor: number | null;
+      newRFactor: number | null;
+    };
     this.costs.push(cost);
+    this.rFactors.push(rFactor ?? NaN);
     this.#lastCost = newCost ?? cost;
+    this.#lastRFactor = newCost === null ? rFactor : newRFactor;
     return cost;
   }
 
@@ -162,9 +173,16 @@ export class TiledSession {
   }
 
   /** Stitches the tiles' cores into the object; the probe is the same on every tile. */
-  async result(): Promise<{ object: ComplexArray; probe: ComplexArray; finalCost: number }> {
+  async result(): Promise<
+    { object: ComplexArray; probe: ComplexArray; finalCost: number; finalRFactor: number }
+  > {
     const { object, probe } = await this.#stitched("x");
-    return { object, probe, finalCost: this.#lastCost ?? NaN };
+    return {
+      object,
+      probe,
+      finalCost: this.#lastCost ?? NaN,
+      finalRFactor: this.#lastRFactor ?? NaN,
+    };
   }
 
   /**

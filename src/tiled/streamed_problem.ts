@@ -53,6 +53,9 @@ export class StreamedProblem implements Problem<HostVariables> {
   readonly #relay: RelayReduction;
   /** D_O summed over tiles and its floor, for `x`, while the probe is not refined. */
   #summed: { x: HostVariables; object: Float32Array; floor: number } | null = null;
+  #residual = { numerator: NaN, denominator: NaN };
+  #rFactor = NaN;
+  #amplitudeTotal: number | null = null;
 
   constructor(readonly o: StreamedProblemOptions) {
     this.#relay = new RelayReduction(o.reduction.ownedRegion, o.alsoOwned);
@@ -188,21 +191,36 @@ export class StreamedProblem implements Problem<HostVariables> {
     for (const pass of passes) await pass();
   }
 
+  /** The amplitude R-factor of the latest evaluation, over all tiles (see `GpuProblem.rFactor`). */
+  get rFactor(): number {
+    return this.#rFactor;
+  }
+
   /** The local cost (and gradient) on the device, then summed over tiles on the host. */
   async #evaluate(x: HostVariables, g: HostVariables | null): Promise<number> {
     const active = this.active;
     const local = await this.#localEvaluate(active, x, g);
     if (g && active.object) await this.o.reduction.exchangeObject(g.object);
     if (g && active.probe) await this.o.reduction.sumProbe(g.probe);
-    return await this.o.reduction.sum(local);
+    const cost = await this.o.reduction.sum(local);
+    // In the order of the device problem's sums, so tiles resident and streamed stay in step.
+    const numerator = await this.o.reduction.sum(this.#residual.numerator);
+    this.#amplitudeTotal ??= await this.o.reduction.sum(this.#residual.denominator);
+    this.#rFactor = numerator / this.#amplitudeTotal;
+    return cost;
   }
 
   /** The tile's own cost and, into `g`, its own gradient. */
   #localEvaluate(active: Parts, x: HostVariables, g: HostVariables | null): Promise<number> {
     return this.#pass(active, {}, async (p, dx) => {
-      if (!g) return await p.cost(dx);
+      if (!g) {
+        const cost = await p.cost(dx);
+        this.#residual = p.residual;
+        return cost;
+      }
       const dg = p.create("streamed gradient");
       const cost = await p.gradient(dx, dg);
+      this.#residual = p.residual;
       take(await p.download(dg), g, active);
       p.destroy(dg);
       return cost;

@@ -63,6 +63,8 @@ export async function serveTiles(
           iteration,
           cost: steps[0].cost,
           newCost: steps[0].newCost ?? null,
+          rFactor: steps[0].rFactor ?? null,
+          newRFactor: steps[0].newRFactor ?? null,
           peak: gpu.memory.peak,
           peakLabels: gpu.memory.peakByLabel(),
         });

@@ -39,6 +39,18 @@ Deno.test("convergenceSvg() draws one point per finite positive cost on labelled
   }
 });
 
+Deno.test("convergenceSvg() draws the R-factor dashed on its own linear axis, leaving out NaN", () => {
+  const svg = convergenceSvg([1e6, 2e5, 3e4], { rFactors: [0.42, NaN, 0.11] });
+  const dashed = svg.match(/<path d="([^"]*)"[^>]*stroke-dasharray/);
+  assert(dashed, "a dashed line");
+  assertEquals(dashed[1].split(/[ML]/).filter((p) => p.trim()).length, 2);
+  // A round top of 0.5 over 0.42, in quarters.
+  for (const text of ["amplitude R-factor", ">0.5<", ">0.25<", ">0<"]) {
+    assert(svg.includes(text), `has ${text}`);
+  }
+  assert(!convergenceSvg([1e6, 2e5]).includes("R-factor"), "no axis without R-factors");
+});
+
 Deno.test("reportJson() refuses a report missing a required field and nulls NaN", () => {
   const r = report([3, NaN]);
   assertEquals(JSON.parse(reportJson(r)).loss_values, [3, null]);

@@ -199,3 +199,20 @@ Deno.test("an empty second slice applies only the band limit of the Fresnel prop
     assertLessOrEqual(Math.abs(multi[q] - want), 1e-9 * (1 + single[q]), `pixel ${q}`);
   }
 });
+
+Deno.test("the amplitude R-factor is 0 on exact data and sum | |Psi| - sqrt(d) | / sum sqrt(d) otherwise", () => {
+  const rng = new Random(7);
+  const mask = new Uint8Array(256);
+  mask[5] = mask[200] = 1;
+  const options = smallModel(rng, { modes: 2, mask });
+  const model = new ReferenceModel(options);
+  const [h, w] = options.objectShape;
+  const object = complexNear(rng, h * w, 1, 0.3);
+  const probe = complexNear(rng, 2 * 256, 2, 1.5);
+  const exact = model.intensities(object, probe);
+  assertLessOrEqual(model.rFactor(object, probe, exact), 1e-12);
+  // Every unmasked amplitude 10% high: R = 0.1 / 1.1; masked pixels may hold anything.
+  const brighter = exact.map((v, i) => (mask[i % 256] ? 1e9 : v * 1.1 ** 2));
+  const r = model.rFactor(object, probe, brighter);
+  assertLessOrEqual(Math.abs(r - 0.1 / 1.1), 1e-12, `R = ${r}`);
+});

@@ -40,6 +40,9 @@ for (
       assertLessOrEqual(relativeL2(toF64(host.object), objectGradient), 1e-4);
       assertLessOrEqual(relativeL2(toF64(host.probe), probeGradient), 1e-4);
       assertEquals(await problem.cost(x), got);
+      // The R-factor comes from the same pass as the cost.
+      const r = model.rFactor(object, probe, frames);
+      assertLessOrEqual(Math.abs(problem.rFactor - r) / r, 1e-5, `R ${problem.rFactor} vs ${r}`);
     });
   });
 }
