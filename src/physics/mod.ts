@@ -3,3 +3,4 @@ export * from "./geometry.ts";
 export * from "./model.ts";
 export * from "./reference.ts";
 export * from "./reference_problem.ts";
+export * from "./positions.ts";

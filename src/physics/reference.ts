@@ -12,6 +12,7 @@
 import { fft2Reference, fftshift2 } from "../fft/reference.ts";
 import {
   angularSpectrumKernel,
+  frequency,
   fresnelKernel,
   type NearFieldPropagation,
   type Propagation,
@@ -100,6 +101,8 @@ export interface EvaluateOptions {
   probeGradient?: Float64Array;
   /** Only these positions' terms of F (all when omitted): the sequential engines use one. */
   positions?: ArrayLike<number>;
+  /** When given, dF/dx_j and dF/dy_j (real, object pixels) of each position are added into it. */
+  positionGradient?: { x: Float64Array; y: Float64Array };
 }
 
 /**
@@ -206,7 +209,7 @@ export class ReferenceModel {
           weight[q] = 1 - Math.sqrt(d) / r;
         }
       }
-      if (o.objectGradient || o.probeGradient) {
+      if (o.objectGradient || o.probeGradient || o.positionGradient) {
         this.#backward(j, o, waves, weight);
       }
     }
@@ -279,9 +282,16 @@ export class ReferenceModel {
             }
           }
         }
-        if (s === 0 && !o.probeGradient) break;
+        if (s === 0 && !o.probeGradient && !o.positionGradient) break;
         this.#multiplyWindow(w, o.object, s, win, true);
         if (s > 0) this.#propagate(w, true);
+      }
+      if (o.positionGradient) {
+        // psi_0 = P(r - r_j): d psi_0 / dx_j = -dP/dx (r - r_j), by the spectral derivative,
+        // and dF/dx_j = 2 Re <dF/dconj(psi_0), d psi_0 / dx_j>.
+        const [gx, gy] = positionDerivatives(waves.inputs[k * slices], w);
+        o.positionGradient.x[j] += gx;
+        o.positionGradient.y[j] += gy;
       }
       if (o.probeGradient) {
         this.#shift(j, w, true);
@@ -342,4 +352,28 @@ function intensityOf(far: Plane[]): Float64Array {
     for (let q = 0; q < out.length; q++) out[q] += f.re[q] ** 2 + f.im[q] ** 2;
   }
   return out;
+}
+
+/** 2 Re <g, d psi / dx> and 2 Re <g, d psi / dy> for psi shifted by +x, +y: d/dx = -d/dr. */
+function positionDerivatives(psi: Plane, g: Plane): [number, number] {
+  const n = psi.n;
+  const out: number[] = [];
+  for (const axis of ["x", "y"] as const) {
+    const d = new Plane(n);
+    d.copyFrom(psi);
+    d.fft(false);
+    for (let y = 0; y < n; y++) {
+      for (let x = 0; x < n; x++) {
+        const i = y * n + x;
+        // Times -2 pi i k (k in cycles per pixel): the derivative of psi(r - t) in t.
+        const k = -2 * Math.PI * frequency(axis === "x" ? x : y, n);
+        [d.re[i], d.im[i]] = [-k * d.im[i], k * d.re[i]];
+      }
+    }
+    d.fft(true);
+    let sum = 0;
+    for (let i = 0; i < n * n; i++) sum += g.re[i] * d.re[i] + g.im[i] * d.im[i];
+    out.push(2 * sum);
+  }
+  return [out[0], out[1]];
 }

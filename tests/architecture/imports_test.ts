@@ -20,6 +20,7 @@ const LADDER: Record<string, number> = {
   "physics/geometry.ts": 0,
   "physics/fourier.ts": 0,
   "physics/model.ts": 0,
+  "physics/positions.ts": 0,
   "physics/mod.ts": 4,
   "physics/reference.ts": 4,
   "physics/reference_problem.ts": 4,
