@@ -109,7 +109,8 @@ export class LiveView {
       iteration: event.iteration,
       total: event.total,
       cost: event.cost,
-      rFactor: typeof rFactor === "number" ? rFactor : null,
+      // NaN is the engine's "not known" (before a resume, or a session without it).
+      rFactor: typeof rFactor === "number" && Number.isFinite(rFactor) ? rFactor : null,
       seconds: event.seconds,
       busy: event.busy,
       workers: event.workers,

@@ -36,6 +36,8 @@ function events(seed: number) {
     iteration,
     total: 10,
     cost: -1e6 * (1 + rand()),
+    // The engine's "not known".
+    rFactor: NaN,
     seconds,
     busy: 1,
     workers: 1,
