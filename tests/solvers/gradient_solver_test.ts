@@ -1,7 +1,14 @@
 import { assert, assertEquals, assertGreaterOrEqual, assertRejects } from "../assert.ts";
 import { ReferenceProblem, type ReferenceVector } from "../../src/physics/mod.ts";
-import { cg, gd, GradientSolver, type SolverState } from "../../src/solvers/mod.ts";
-import { blurredDisk, simulateDataset } from "../../src/simulate/mod.ts";
+import {
+  cg,
+  gd,
+  GradientSolver,
+  parabolaMinimum,
+  type Problem,
+  type SolverState,
+} from "../../src/solvers/mod.ts";
+import { blurredDisk, Random, simulateDataset } from "../../src/simulate/mod.ts";
 import { phasePsnr, scannedArea } from "../../src/metrics/mod.ts";
 
 /** A small Siemens-star problem on the float64 reference: frame 32, 60 positions. */
@@ -109,3 +116,77 @@ function snapshot(s: SolverState<ReferenceVector>): SolverState<ReferenceVector>
   }
   return { ...s, vectors, scalars: { ...s.scalars } };
 }
+
+Deno.test("parabolaMinimum() finds the minimum of a parabola from its value and slope at 0 and one more value", () => {
+  // phi(gamma) = 3 (gamma - 0.7)^2 - 1: phi(0) = 0.47, phi'(0) = -4.2 (slope argument -2.1).
+  const phi = (gamma: number) => 3 * (gamma - 0.7) ** 2 - 1;
+  for (const gamma of [0.1, 0.7, 2.5]) {
+    const found = parabolaMinimum(phi(0), -2.1, gamma, phi(gamma));
+    assert(Math.abs(found - 0.7) < 1e-12, `from ${gamma}: ${found}`);
+  }
+  assertEquals(parabolaMinimum(1, -1, 1, -1.5), Infinity);
+});
+
+Deno.test("cg() and gd() average at most 1.3 evaluations of F per iteration, with and without probe refinement", async () => {
+  for (const conjugate of [true, false]) {
+    for (const knownProbe of [true, false]) {
+      const { problem, x } = await smallProblem(knownProbe);
+      const solver = new GradientSolver(problem, x, {
+        conjugate,
+        refineProbeFrom: knownProbe ? undefined : 2,
+      });
+      let evaluations = 0;
+      const iterations = 30;
+      for (let i = 0; i < iterations; i++) evaluations += (await solver.step()).evaluations;
+      solver.destroy();
+      const label = `${conjugate ? "cg" : "gd"}, ${knownProbe ? "known" : "refined"} probe`;
+      assert(evaluations / iterations <= 1.3, `${label}: ${evaluations / iterations}`);
+    }
+  }
+});
+
+/**
+ * A problem on real vectors with F(x) = sum_i w_i (x_i^2 - 1)^2 / 4 (gradient dF/dconj(x) =
+ * w_i (x_i^2 - 1) x_i / 2 in the Wirtinger convention dF = 2 Re<g, dx>), no preconditioning:
+ * far from a parabola, so the first trial often fails and the fallback must work.
+ */
+function quarticProblem(weights: number[]): Problem<Float64Array> {
+  const n = weights.length;
+  const cost = (x: Float64Array) =>
+    weights.reduce((sum, w, i) => sum + (w * (x[i] ** 2 - 1) ** 2) / 4, 0);
+  return {
+    create: () => new Float64Array(n),
+    destroy: () => {},
+    copy: (src, dst) => dst.set(src),
+    axpy: (dst, x, a, y) => dst.set(x.map((v, i) => v + a * y[i])),
+    scale: (dst, a, x) => dst.set(x.map((v) => a * v)),
+    dot: (a, b) => Promise.resolve(a.reduce((sum, v, i) => sum + v * b[i], 0)),
+    cost: (x) => Promise.resolve(cost(x)),
+    gradient: (x, g) => {
+      g.set(x.map((v, i) => (weights[i] * (v * v - 1) * v) / 2));
+      return Promise.resolve(cost(x));
+    },
+    precondition: (_x, g, out) => Promise.resolve(out.set(g)),
+    setActive: () => {},
+  };
+}
+
+Deno.test("the step falls back to the parabola's minimum and to halving when the first trial raises F, and F never rises", async () => {
+  const rng = new Random(5);
+  const weights = Array.from({ length: 20 }, () => 1 + 40 * rng.uniform());
+  const problem = quarticProblem(weights);
+  const x = Float64Array.from(weights, () => 2 + rng.uniform());
+  const solver = new GradientSolver(problem, x, { conjugate: true });
+  const counts: number[] = [];
+  let last = Infinity;
+  for (let i = 0; i < 25; i++) {
+    const { cost, newCost, evaluations } = await solver.step();
+    assert(cost <= last && newCost! <= cost, `iteration ${i}: ${last} -> ${cost} -> ${newCost}`);
+    last = newCost!;
+    counts.push(evaluations);
+  }
+  solver.destroy();
+  // The first step from 1 is far too long for weights up to 41 at |x| near 3.
+  assert(counts[0] >= 3, `evaluations ${counts}`);
+  assert(last < 1e-3 * (await problem.cost(Float64Array.from(weights, () => 2.5))), `${last}`);
+});
