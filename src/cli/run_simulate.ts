@@ -15,6 +15,7 @@ export async function runSimulate(options: SimulateCliOptions): Promise<void> {
     positions: options.positions,
     slices: options.slices,
     scan: options.scan === "spiral" ? "fermat" : options.scan,
+    step: options.step,
     counts: options.photons,
     noise: options.noise,
     seed: options.seed,

@@ -4,7 +4,7 @@ import { subcommand } from "./command.ts";
 import { integerAtLeast, positiveNumber, powerOfTwo } from "./values.ts";
 
 /** The data-set presets (`src/simulate/`). */
-export const PRESETS = ["siemens", "pbtio3", "nearfield"] as const;
+export const PRESETS = ["siemens", "smooth", "pbtio3", "nearfield"] as const;
 
 /** Parsed options of `simulate`; size options left undefined take the preset's value. */
 export interface SimulateCliOptions {
@@ -13,6 +13,7 @@ export interface SimulateCliOptions {
   frame?: number;
   positions?: number;
   scan?: "raster" | "spiral";
+  step?: number;
   photons?: number;
   noise: "poisson" | "none";
   seed: number;
@@ -32,6 +33,8 @@ export function simulateCommand(run: (options: SimulateCliOptions) => Promise<vo
       "deno task simulate --preset siemens --out out/big.cxi --frame 128 --positions 1600",
       "deno task simulate --preset pbtio3 --out out/pbtio3.cxi --slices 20 --scan raster",
       "deno task simulate --preset nearfield --out out/nearfield.cxi   # then --propagation near",
+      "deno task simulate --preset smooth --out out/smooth.cxi --frame 128 --positions 400 " +
+      "--step 15 --photons 1e8 --without-probe",
     ],
   });
   command
@@ -53,6 +56,13 @@ export function simulateCommand(run: (options: SimulateCliOptions) => Promise<vo
         "raster",
         "spiral",
       ]),
+    )
+    .addOption(
+      new Option(
+        "--step <PIXELS>",
+        "scan step in object pixels: a spiral's radial step (neighbours ~1.7 steps apart) or " +
+          "a raster's spacing (default: the preset's)",
+      ).argParser(positiveNumber),
     )
     .addOption(
       new Option("--photons <P>", "photons (or electrons) per frame (default: the preset's)")

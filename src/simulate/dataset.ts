@@ -1,8 +1,9 @@
 /**
  * `simulateDataset`: a complete simulated data set (geometry, scan, Poisson frames, ground truth)
- * from one of the presets `siemens` (X-ray, 2D or multislice star), `pbtio3` (electron
- * multislice through a perovskite crystal, defocused probe) and `nearfield` (X-ray near-field
- * ptychography of a star with a structured beam filling most of the frame).
+ * from one of the presets `siemens` (X-ray, 2D or multislice star), `smooth` (X-ray, a smooth
+ * random complex object, as in PtyPy's far-field simulations), `pbtio3` (electron multislice
+ * through a perovskite crystal, defocused probe) and `nearfield` (X-ray near-field ptychography
+ * of a star with a structured beam filling most of the frame).
  *
  * @module
  */
@@ -15,16 +16,16 @@ import {
   wavelength as wavelengthOf,
 } from "../physics/geometry.ts";
 import { type ModelOptions, ReferenceModel } from "../physics/reference.ts";
-import { perovskitePotential, siemensStar, transmission } from "./phantoms.ts";
+import { perovskitePotential, siemensStar, smoothRandomObject, transmission } from "./phantoms.ts";
 import { focusedProbe, fresnelDisk, structuredBeam } from "./probes.ts";
 import { Random } from "./random.ts";
 import { fermatSpiral, placeScan, raster } from "./scans.ts";
 
 /** The built-in simulated data sets. */
-export type Preset = "siemens" | "pbtio3" | "nearfield";
+export type Preset = "siemens" | "smooth" | "pbtio3" | "nearfield";
 
 /** The presets' names, for command-line validation. */
-export const PRESETS: readonly Preset[] = ["siemens", "pbtio3", "nearfield"];
+export const PRESETS: readonly Preset[] = ["siemens", "smooth", "pbtio3", "nearfield"];
 
 /**
  * Computes model intensities N x M x M (zero frequency at (M/2, M/2)) of a model; lets a GPU
@@ -47,7 +48,11 @@ export interface SimulateOptions {
   slices?: number;
   /** Scan pattern (default: siemens `fermat`, pbtio3 `raster`). */
   scan?: "fermat" | "raster";
-  /** Scan step in object pixels (default: a sixth of the probe's diameter, a third for raster). */
+  /**
+   * Scan step in object pixels: a Fermat spiral's radial step c (point n at radius c sqrt(n);
+   * neighbours sit about 1.7 c apart), a raster's spacing (default: a sixth of the probe's
+   * diameter, a third for raster).
+   */
   step?: number;
   /** Mean counts per frame, photons or electrons (default: siemens 1e6, pbtio3 1e5). */
   counts?: number;
@@ -91,6 +96,8 @@ const PROBE_DIAMETER = 1 / 3;
 /** The aperture passes this fraction of the frame's Nyquist frequency. */
 const APERTURE_FILL = 0.3;
 const MARGIN = 4;
+/** The smooth object's correlation length is the frame over this (4 pixels at frame 128). */
+const SMOOTH_CORRELATION = 32;
 
 /**
  * Simulates a data set: object, probe, scan, frames (with Poisson noise), geometry and ground
@@ -185,6 +192,17 @@ export async function simulateDataset(options: SimulateOptions): Promise<Simulat
       rng,
     });
     object.set(transmission(potential, interactionConstant(energyJ)));
+  } else if (options.preset === "smooth") {
+    for (let s = 0; s < slices; s++) {
+      const field = smoothRandomObject({
+        shape: scan.shape,
+        correlation: frame / SMOOTH_CORRELATION,
+        phase: 1 / slices,
+        absorption: 0.2 / slices,
+        rng,
+      });
+      object.set(field, 2 * s * h * w);
+    }
   } else {
     for (let s = 0; s < slices; s++) {
       const star = siemensStar({

@@ -1,6 +1,7 @@
 /**
- * Test objects: a Siemens star (X-ray phase object, as in PtyGer's synthetic data) and a
- * PbTiO3-like perovskite crystal for electron multislice.
+ * Test objects: a Siemens star (X-ray phase object, as in PtyGer's synthetic data), a smooth
+ * random complex object (as PtyPy's far-field simulations use) and a PbTiO3-like perovskite
+ * crystal for electron multislice.
  *
  * @module
  */
@@ -63,6 +64,80 @@ export function siemensStar(o: SiemensStarOptions): Float64Array {
     }
   }
   return out;
+}
+
+/** Options of {@link smoothRandomObject}. */
+export interface SmoothRandomOptions {
+  /** Object size [H, W]. */
+  shape: [number, number];
+  /** Correlation length: standard deviation of the Gaussian smoothing, pixels. */
+  correlation: number;
+  /** Peak-to-peak phase, radians. */
+  phase: number;
+  /** Peak-to-peak absorption: the modulus spans 1 - absorption .. 1. */
+  absorption: number;
+  rng: Random;
+}
+
+/**
+ * A smooth random complex transmission: two independent fields of white Gaussian noise, each
+ * smoothed by a Gaussian of `correlation` pixels and stretched to [0, 1], give the phase
+ * (`phase` t) and the modulus (1 - `absorption` u). H x W interleaved complex.
+ *
+ * @example
+ * ```ts
+ * const o = smoothRandomObject({ shape: [200, 200], correlation: 4, phase: 1, absorption: 0.2,
+ *   rng: new Random(1) });
+ * ```
+ */
+export function smoothRandomObject(o: SmoothRandomOptions): Float64Array {
+  const [h, w] = o.shape;
+  const t = smoothField(o.shape, o.correlation, o.rng);
+  const u = smoothField(o.shape, o.correlation, o.rng);
+  const out = new Float64Array(2 * h * w);
+  for (let i = 0; i < h * w; i++) {
+    const modulus = 1 - o.absorption * u[i];
+    out[2 * i] = modulus * Math.cos(o.phase * t[i]);
+    out[2 * i + 1] = modulus * Math.sin(o.phase * t[i]);
+  }
+  return out;
+}
+
+/** White Gaussian noise blurred by a separable Gaussian of `sigma` pixels, stretched to [0, 1]. */
+function smoothField(shape: [number, number], sigma: number, rng: Random): Float64Array {
+  const [h, w] = shape;
+  const reach = Math.ceil(3 * sigma);
+  const kernel = Array.from(
+    { length: 2 * reach + 1 },
+    (_, k) => Math.exp(-((k - reach) ** 2) / (2 * sigma * sigma)),
+  );
+  const noise = Float64Array.from({ length: h * w }, () => rng.normal());
+  const rows = new Float64Array(h * w);
+  const out = new Float64Array(h * w);
+  // Edges repeat the nearest pixel, so the field keeps its statistics up to the border.
+  const clamp = (v: number, n: number) => Math.min(n - 1, Math.max(0, v));
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let sum = 0;
+      for (let k = -reach; k <= reach; k++) {
+        sum += kernel[k + reach] * noise[y * w + clamp(x + k, w)];
+      }
+      rows[y * w + x] = sum;
+    }
+  }
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let sum = 0;
+      for (let k = -reach; k <= reach; k++) {
+        sum += kernel[k + reach] * rows[clamp(y + k, h) * w + x];
+      }
+      out[y * w + x] = sum;
+    }
+  }
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of out) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+  return out.map((v) => (v - lo) / (hi - lo || 1));
 }
 
 /** Atomic number and fractional position (x, y, z) in the cubic cell of PbTiO3's atoms. */

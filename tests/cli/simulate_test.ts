@@ -22,6 +22,30 @@ Deno.test("simulate writes a CXI file the reader opens, with its ground truth", 
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("simulate --preset smooth --step --without-probe writes a file with no initial probe and the asked spacing", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/smooth.cxi`;
+  const args = ["simulate", "--preset", "smooth", "--out", file, "--frame", "32", "--positions"];
+  const run = await runTessera(
+    [...args, "20", "--step", "5", "--without-probe"],
+    { permissions: taskPermissions("simulate", dir) },
+  );
+  assertEquals(run.code, 0, run.stderr);
+  const dataset = await readCxi(file);
+  try {
+    assertEquals(dataset.illumination, null);
+    // Point n of the spiral sits at radius step sqrt(n): point 4 is 2 steps from point 0.
+    const r = Math.hypot(
+      dataset.positionsX[4] - dataset.positionsX[0],
+      dataset.positionsY[4] - dataset.positionsY[0],
+    );
+    assert(Math.abs(r - 10) < 1e-6, `${r}`);
+  } finally {
+    dataset.frames.close();
+  }
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("simulate refuses an --out it may not write before computing anything", async () => {
   const dir = await Deno.makeTempDir();
   const run = await runTessera(

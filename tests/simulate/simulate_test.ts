@@ -14,6 +14,7 @@ import {
   Random,
   raster,
   simulateDataset,
+  smoothRandomObject,
 } from "../../src/simulate/mod.ts";
 
 Deno.test("Random gives the same sequence for the same seed and Poisson variates of the right mean and variance", () => {
@@ -110,6 +111,35 @@ Deno.test("simulateDataset('siemens') is reproducible and its noiseless frames a
   // Counts per frame: the probe's 1e6, minus what the star absorbs.
   const first = frames.subarray(0, 256).reduce((s, v) => s + v, 0);
   assert(first > 7e5 && first <= 1e6 + 1, `frame 0 holds ${first} counts`);
+});
+
+Deno.test("smoothRandomObject() spans its phase and modulus ranges and varies smoothly", () => {
+  const shape: [number, number] = [64, 80];
+  const o = smoothRandomObject({
+    shape,
+    correlation: 4,
+    phase: 1.5,
+    absorption: 0.2,
+    rng: new Random(2),
+  });
+  const phase = new Float64Array(64 * 80);
+  let [lo, hi, mlo, mhi] = [Infinity, -Infinity, Infinity, -Infinity];
+  for (let i = 0; i < phase.length; i++) {
+    phase[i] = Math.atan2(o[2 * i + 1], o[2 * i]);
+    const m = Math.hypot(o[2 * i], o[2 * i + 1]);
+    [lo, hi, mlo, mhi] = [
+      Math.min(lo, phase[i]),
+      Math.max(hi, phase[i]),
+      Math.min(mlo, m),
+      Math.max(mhi, m),
+    ];
+  }
+  assertLessOrEqual(Math.abs(hi - lo - 1.5), 1e-12);
+  assertLessOrEqual(Math.abs(mhi - 1) + Math.abs(mlo - 0.8), 1e-12);
+  // Neighbours differ by far less than the range (white noise would differ by about a third).
+  let step = 0;
+  for (let i = 1; i < phase.length; i++) if (i % 80) step += Math.abs(phase[i] - phase[i - 1]);
+  assertLessOrEqual(step / (64 * 79), 0.05 * 1.5);
 });
 
 Deno.test("simulateDataset('pbtio3') builds a 300 kV multislice crystal with lead columns on a 3.9 Angstrom lattice", async () => {
