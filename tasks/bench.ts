@@ -3,7 +3,7 @@
  * exports `run(args: string[]): Promise<void>`, printing a table, or one JSON object with
  * `--json`.
  */
-const BENCHES = ["fft", "iteration", "memory", "scaling", "serve"] as const;
+const BENCHES = ["fft", "iteration", "memory", "quality", "scaling", "serve"] as const;
 
 export async function runBench(args: string[]): Promise<number> {
   const [name, ...rest] = args;

@@ -1,6 +1,8 @@
 /**
- * `deno task bench iteration [--json] [--reps N] [--cases 64x1600,128x400]`: seconds per
- * iteration of `cg`, `gd` and `epie` on Poisson data of a simulated Siemens star, and, in the same
+ * `deno task bench iteration [--json] [--reps N] [--cases 64x1600,128x400] [--photons P]`:
+ * seconds and evaluations of F per iteration of `cg`, `gd` and `epie` on the data of
+ * `bench quality` (a smooth random object, neighbours 0.2 frame apart, 1e8 photons per frame by
+ * default, the probe estimated from the data and refined from iteration 2), and, in the same
  * run, the time of the FFTs alone: the very FFT calls (directions and batch sizes) that the
  * measured iterations made through `Fft2`, replayed on one buffer. Their ratio says how far the
  * iteration is from its FFT bound (target: at most 2 for cg and gd). Calls that carry elementwise
@@ -8,23 +10,31 @@
  * fused work counts in the iteration's time, not in the FFTs'.
  *
  * JSON: `{ adapter, cases: [{ algorithm, frame, positions, device, path, s_per_iteration,
- * fft_only_s_per_iteration, fft_calls_per_iteration, device_bytes_peak }] }`. An `epie` iteration
+ * evaluations_per_iteration (null on the engine's path), fft_only_s_per_iteration, fft_calls_per_iteration, device_bytes_peak }] }`. An `epie` iteration
  * is one sweep of single-position updates, all recorded on the device. Rows with `path:
  * "engine"` time the same `cg` and `gd` as an untiled `reconstruct` runs them: the engine's
  * session on one tile, in process (`openTiledSession` with 1 x 1 tiles and one worker), from the
  * same start; they have no FFT replay (its fields are null). Rows with `path: "problem"` drive
  * `GpuProblem` directly.
  *
- * Timing: medians over `--reps` single iterations (default 3) after one warm-up iteration that
- * absorbs pipeline compilation; wall time, each iteration ending in a read-back of its cost. Each
+ * Timing: medians over `--reps` single iterations (default 3) after warm-up iterations that
+ * absorb pipeline compilation and reach the regime of a real run (probe refined, step sizes
+ * settled; iterations 0 to 3); wall time, each iteration ending in a read-back of its cost. Each
  * iteration's FFT replay runs right after it, so that both meet the same load.
+ *
+ * Why this data: on a Siemens star started from the true probe (this bench's data until the
+ * issue "time to a good image"), every `cg` iteration accepted its first trial step, one
+ * evaluation of F; on PtyPy's test case (larger object, probe refined) the old line search
+ * (gamma from 1, halved) needed three per iteration, and the bench underestimated a real run
+ * threefold.
  */
 import { type Gpu, requestGpu } from "../../src/gpu/mod.ts";
 import type { Fft2 } from "../../src/fft/mod.ts";
 import { GpuProblem, type GpuVariables } from "../../src/problem/mod.ts";
 import { gpuUpdates, GradientSolver, pieSweep } from "../../src/solvers/mod.ts";
-import { simulateDataset, type SimulatedDataset } from "../../src/simulate/mod.ts";
+import type { SimulatedDataset } from "../../src/simulate/mod.ts";
 import { openTiledSession } from "../../src/tiled/mod.ts";
+import { probeStart, qualityData, REFINE_PROBE_FROM } from "./_quality_data.ts";
 
 interface Row {
   algorithm: "cg" | "gd" | "epie";
@@ -33,6 +43,8 @@ interface Row {
   device: "gpu";
   path: "problem" | "engine";
   s_per_iteration: number;
+  /** Mean over the timed iterations; null on the engine's path, which does not count them. */
+  evaluations_per_iteration: number | null;
   fft_only_s_per_iteration: number | null;
   fft_calls_per_iteration: number | null;
   device_bytes_peak: number;
@@ -44,20 +56,33 @@ interface Call {
   batch: number;
 }
 
-function parse(args: string[]): { json: boolean; reps: number; cases: [number, number][] } {
-  const out = { json: false, reps: 3, cases: [[64, 1600], [128, 400]] as [number, number][] };
+/** Iterations before the timed ones: probe refinement starts, the step settles. */
+const WARM_UP = REFINE_PROBE_FROM + 2;
+
+function parse(
+  args: string[],
+): { json: boolean; reps: number; photons: number; cases: [number, number][] } {
+  const out = {
+    json: false,
+    reps: 3,
+    photons: 1e8,
+    cases: [[64, 1600], [128, 400]] as [number, number][],
+  };
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--json") out.json = true;
     else if (args[i] === "--reps") out.reps = Number(args[++i]);
+    else if (args[i] === "--photons") out.photons = Number(args[++i]);
     else if (args[i] === "--cases") {
       out.cases = (args[++i] ?? "").split(",").map((c) =>
         c.split("x").map(Number) as [number, number]
       );
     } else {
-      throw new RangeError(`Unknown option ${args[i]}: expected --json, --reps or --cases`);
+      throw new RangeError(
+        `Unknown option ${args[i]}: expected --json, --reps, --cases or --photons`,
+      );
     }
   }
-  if (!(out.reps >= 1) || out.cases.some(([m, n]) => !(m >= 16 && n >= 1))) {
+  if (!(out.reps >= 1) || !(out.photons > 0) || out.cases.some(([m, n]) => !(m >= 16 && n >= 1))) {
     throw new RangeError(`Expected --reps >= 1 and cases FRAMExPOSITIONS, got ${args.join(" ")}`);
   }
   return out;
@@ -80,30 +105,31 @@ function recordCalls(fft: Fft2, calls: Call[], recording: () => boolean): void {
   }
 }
 
-/** One iteration of an algorithm, a warm-up that compiles its pipelines, and cleanup. */
+/** One iteration of an algorithm (returning its evaluations of F), and cleanup. */
 async function iterationOf(
   algorithm: "cg" | "gd" | "epie",
   problem: GpuProblem,
   x: GpuVariables,
-): Promise<{ warmUp(): Promise<void>; step(): Promise<void>; destroy(): void }> {
+  refineProbeFrom: number | undefined,
+): Promise<{ step(): Promise<number>; destroy(): void }> {
   if (algorithm === "epie") {
     const target = await gpuUpdates(problem);
-    const options = { variant: "epie", alpha: 1, beta: 1, probe: false } as const;
-    let seed = 0;
+    let iteration = 0;
     return {
-      // A few positions compile every kernel a sweep uses; a whole sweep would only take longer.
-      warmUp: async () => {
-        for (let j = 0; j < Math.min(4, target.count); j++) target.step(x, j, options);
-        await target.finish();
+      // As the engine's ePIE session: the cost for the progress line, then one sweep.
+      step: async () => {
+        const refine = refineProbeFrom !== undefined && iteration >= refineProbeFrom;
+        problem.setActive({ object: true, probe: refine });
+        await target.cost(x);
+        await pieSweep(target, x, { variant: "epie", refine, seed: iteration++ });
+        return 1;
       },
-      step: () => pieSweep(target, x, { variant: "epie", refine: false, seed: seed++ }),
       destroy: () => target.destroy(),
     };
   }
-  const solver = new GradientSolver(problem, x, { conjugate: algorithm === "cg" });
+  const solver = new GradientSolver(problem, x, { conjugate: algorithm === "cg", refineProbeFrom });
   return {
-    warmUp: async () => void (await solver.step()),
-    step: async () => void (await solver.step()),
+    step: async () => (await solver.step()).evaluations,
     destroy: () => solver.destroy(),
   };
 }
@@ -129,23 +155,25 @@ async function gpuCase(
   });
   const object = new Float32Array(truth.object.length);
   for (let i = 0; i < object.length; i += 2) object[i] = 1;
-  const x = problem.upload(object, Float32Array.from(truth.probe));
+  const start = await probeStart(sim, "estimated");
+  const x = problem.upload(object, start.probe);
   const calls: Call[] = [];
   let recording = false;
   recordCalls(problem.fft, calls, () => recording);
-  const iteration = await iterationOf(algorithm, problem, x);
-  await iteration.warmUp();
+  const iteration = await iterationOf(algorithm, problem, x, start.refineProbeFrom);
+  for (let i = 0; i < WARM_UP; i++) await iteration.step();
   // Each timed iteration is followed by the replay of its own FFT calls, so that both see the
   // same load on this shared machine; medians of both.
   const times: number[] = [];
   const replays: number[] = [];
   let callCount = 0;
+  let evaluations = 0;
   for (let r = 0; r < reps; r++) {
     calls.length = 0;
     recording = true;
-    const start = performance.now();
-    await iteration.step();
-    times.push((performance.now() - start) / 1000);
+    const t0 = performance.now();
+    evaluations += await iteration.step();
+    times.push((performance.now() - t0) / 1000);
     recording = false;
     callCount += calls.length;
     replays.push(await replay(gpu, problem.fft, calls, model.frame));
@@ -162,6 +190,7 @@ async function gpuCase(
     device: "gpu",
     path: "problem",
     s_per_iteration: median(times),
+    evaluations_per_iteration: evaluations / reps,
     fft_only_s_per_iteration: median(replays),
     fft_calls_per_iteration: callCount / reps,
     device_bytes_peak: peak,
@@ -177,6 +206,7 @@ async function engineCase(
   const { dataset, truth } = sim;
   const object = new Float32Array(truth.object.length);
   for (let i = 0; i < object.length; i += 2) object[i] = 1;
+  const start = await probeStart(sim, "estimated");
   const session = await openTiledSession({
     dataset,
     tiles: [1, 1],
@@ -186,15 +216,16 @@ async function engineCase(
     slices: 1,
     modes: 1,
     noise: "poisson",
-    initial: { object, probe: Float32Array.from(truth.probe) },
+    initial: { object, probe: start.probe },
+    refineProbeFrom: start.refineProbeFrom,
   });
   const times: number[] = [];
   try {
-    await session.step();
+    for (let i = 0; i < WARM_UP; i++) await session.step();
     for (let r = 0; r < reps; r++) {
-      const start = performance.now();
+      const t0 = performance.now();
       await session.step();
-      times.push((performance.now() - start) / 1000);
+      times.push((performance.now() - t0) / 1000);
     }
   } finally {
     await session.destroy();
@@ -206,6 +237,7 @@ async function engineCase(
     device: "gpu",
     path: "engine",
     s_per_iteration: median(times),
+    evaluations_per_iteration: null,
     fft_only_s_per_iteration: null,
     fft_calls_per_iteration: null,
     device_bytes_peak: session.deviceBytesPeak()[0],
@@ -239,7 +271,7 @@ export async function run(args: string[]): Promise<void> {
   const rows: Row[] = [];
   try {
     for (const [frame, positions] of options.cases) {
-      const sim = await simulateDataset({ preset: "siemens", frame, positions });
+      const sim = await qualityData({ frame, positions, photons: options.photons });
       for (const algorithm of ["cg", "gd", "epie"] as const) {
         rows.push(await gpuCase(gpu, sim, algorithm, options.reps));
       }
@@ -256,7 +288,8 @@ export async function run(args: string[]): Promise<void> {
   }
   console.log(`adapter: ${gpu.info.description} (fallback ${gpu.info.fallback})`);
   console.log(
-    "algorithm  frame  positions  device  path      s/iter   fft-only s/iter  ratio  peak MB",
+    "algorithm  frame  positions  device  path      s/iter  evals/iter   fft-only s/iter  ratio  " +
+      "peak MB",
   );
   for (const r of rows) {
     const fft = r.fft_only_s_per_iteration;
@@ -268,6 +301,7 @@ export async function run(args: string[]): Promise<void> {
         r.device.padStart(6),
         r.path.padEnd(7),
         r.s_per_iteration.toFixed(3).padStart(8),
+        (r.evaluations_per_iteration?.toFixed(2) ?? "-").padStart(10),
         (fft === null ? "-" : fft.toFixed(3)).padStart(16),
         (fft === null ? "-" : (r.s_per_iteration / fft).toFixed(2)).padStart(6),
         (r.device_bytes_peak / 2 ** 20).toFixed(1).padStart(8),

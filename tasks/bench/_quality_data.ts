@@ -1,0 +1,49 @@
+/**
+ * The data of `bench quality` and `bench iteration`: PtyPy's far-field test case as `simulate`
+ * writes it, a smooth random complex object on a Fermat spiral whose neighbours sit 0.2 frame
+ * apart, Poisson noise, and a start from the true probe or from one estimated from the data.
+ */
+import { estimateProbe } from "../../src/engine/probe.ts";
+import { simulateDataset, type SimulatedDataset } from "../../src/simulate/mod.ts";
+
+/** Neighbours of a Fermat spiral of radial step c sit about 1.7 c apart (`simulate --step`). */
+const NEIGHBOUR_PER_STEP = 1.7;
+
+/** The probe a run starts from: the truth, or estimated from the data and refined. */
+export type ProbeStart = "known" | "estimated";
+
+/** One condition of the benchmarks. */
+export interface QualityCase {
+  frame: number;
+  positions: number;
+  /** Mean photons per frame. */
+  photons: number;
+}
+
+/** Iteration from which an estimated probe is refined (PtyPy's default start of refinement). */
+export const REFINE_PROBE_FROM = 2;
+
+/** The simulated data set of a condition: the `smooth` preset, neighbours 0.2 frame apart. */
+export function qualityData(c: QualityCase): Promise<SimulatedDataset> {
+  return simulateDataset({
+    preset: "smooth",
+    frame: c.frame,
+    positions: c.positions,
+    counts: c.photons,
+    step: (0.2 * c.frame) / NEIGHBOUR_PER_STEP,
+  });
+}
+
+/**
+ * The initial probe (interleaved complex float32) and the first iteration refining it: the truth
+ * and never, or the engine's estimate from the data and {@link REFINE_PROBE_FROM}.
+ */
+export async function probeStart(
+  sim: SimulatedDataset,
+  start: ProbeStart,
+): Promise<{ probe: Float32Array; refineProbeFrom: number | undefined }> {
+  if (start === "known") {
+    return { probe: Float32Array.from(sim.truth.probe), refineProbeFrom: undefined };
+  }
+  return { probe: await estimateProbe(sim.dataset), refineProbeFrom: REFINE_PROBE_FROM };
+}

@@ -1,0 +1,316 @@
+/**
+ * `deno task bench quality [--json] [--quick] [options]`: time to a good image. For each
+ * condition (frame, photons per frame, probe known or estimated from the data and refined from
+ * iteration 2) on the data of `_quality_data.ts` and each algorithm, one run on one device
+ * reporting seconds per iteration, evaluations of F per iteration, phase PSNR after 10, 20 and 50
+ * iterations and the iteration seconds needed to reach 30 and 33 dB.
+ *
+ * Options: `--frames 64,128`, `--photons 1e8,1e4`, `--probes known,estimated`,
+ * `--algorithms cg,gd,epie,rpie,cg-gaussian,gd-gaussian` (`-gaussian`: the same solver on the
+ * Gaussian amplitude cost), `--positions 400`, `--iterations 50`; `--quick` is a smoke run
+ * (frame 32, 40 positions, 1e8 photons, estimated probe, 3 iterations of every algorithm).
+ *
+ * JSON: `{ adapter, load_average, cases: [{ algorithm, noise, frame, positions, photons, probe,
+ * iterations, s_per_iteration, evaluations_per_iteration, psnr_db: { "10", "20", "50" },
+ * seconds_to_db: { "30", "33" }, final_psnr_db }] }`; a PSNR after more iterations than were run,
+ * or a level never reached, is null.
+ *
+ * Timing: wall time of each iteration up to its cost's read-back (as the progress line measures
+ * it), summed, after one iteration on a copy of the start that compiles the pipelines; the object is read back and scored between iterations, outside the timing. PSNR is
+ * the phase PSNR of `reconstruct`'s report (global phase and ramp removed) over the pixels the
+ * true probe illuminates.
+ */
+import { type Gpu, requestGpu } from "../../src/gpu/mod.ts";
+import { GpuProblem, type GpuVariables } from "../../src/problem/mod.ts";
+import { gpuUpdates, GradientSolver, pieSweep } from "../../src/solvers/mod.ts";
+import { phasePsnr, scannedArea } from "../../src/metrics/mod.ts";
+import type { SimulatedDataset } from "../../src/simulate/mod.ts";
+import { type ProbeStart, probeStart, qualityData } from "./_quality_data.ts";
+
+const ALGORITHMS = ["cg", "gd", "epie", "rpie", "cg-gaussian", "gd-gaussian"] as const;
+type Algorithm = typeof ALGORITHMS[number];
+/** Iterations after which the PSNR is reported, and the levels timed. */
+const PSNR_AFTER = [10, 20, 50] as const;
+const LEVELS = [30, 33] as const;
+
+interface Options {
+  json: boolean;
+  frames: number[];
+  photons: number[];
+  probes: ProbeStart[];
+  algorithms: Algorithm[];
+  positions: number;
+  iterations: number;
+}
+
+/** One run's figures (snake case: the JSON's field names). */
+export interface QualityRow {
+  algorithm: Algorithm;
+  noise: "poisson" | "gaussian";
+  frame: number;
+  positions: number;
+  photons: number;
+  probe: ProbeStart;
+  iterations: number;
+  s_per_iteration: number;
+  evaluations_per_iteration: number;
+  psnr_db: Record<string, number | null>;
+  seconds_to_db: Record<string, number | null>;
+  final_psnr_db: number;
+}
+
+function list<T>(text: string | undefined, allowed: readonly T[] | null, name: string): T[] {
+  const values = (text ?? "").split(",").map((v) => (allowed ? v : Number(v)) as T);
+  const bad = values.filter((v) =>
+    allowed ? !allowed.includes(v) : !(Number.isFinite(v as number) && (v as number) > 0)
+  );
+  if (values.length === 0 || bad.length > 0) {
+    throw new RangeError(
+      `Expected --${name} as a comma-separated list${
+        allowed ? ` of ${allowed.join(", ")}` : ""
+      }, ` +
+        `got ${text}`,
+    );
+  }
+  return values;
+}
+
+function parse(args: string[]): Options {
+  const o: Options = {
+    json: false,
+    frames: [64, 128],
+    photons: [1e8, 1e4],
+    probes: ["known", "estimated"],
+    algorithms: [...ALGORITHMS],
+    positions: 400,
+    iterations: 50,
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--json") o.json = true;
+    else if (a === "--quick") {
+      Object.assign(o, {
+        frames: [32],
+        photons: [1e8],
+        probes: ["estimated"],
+        positions: 40,
+        iterations: 3,
+      });
+    } else if (a === "--frames") o.frames = list(args[++i], null, "frames");
+    else if (a === "--photons") o.photons = list(args[++i], null, "photons");
+    else if (a === "--probes") {
+      o.probes = list(args[++i], ["known", "estimated"] as const, "probes");
+    } else if (a === "--algorithms") o.algorithms = list(args[++i], ALGORITHMS, "algorithms");
+    else if (a === "--positions") o.positions = list<number>(args[++i], null, "positions")[0];
+    else if (a === "--iterations") o.iterations = list<number>(args[++i], null, "iterations")[0];
+    else {
+      throw new RangeError(
+        `Unknown option ${a}: expected --json, --quick, --frames, --photons, --probes, ` +
+          "--algorithms, --positions or --iterations",
+      );
+    }
+  }
+  if (o.frames.some((m) => !Number.isInteger(Math.log2(m)) || m < 16)) {
+    throw new RangeError(`Expected frames that are powers of two >= 16, got ${o.frames}`);
+  }
+  return o;
+}
+
+/** One iteration of an algorithm and its evaluations of F. */
+interface Iteration {
+  step(): Promise<number>;
+  destroy(): void;
+}
+
+async function iterationOf(
+  algorithm: Algorithm,
+  problem: GpuProblem,
+  x: GpuVariables,
+  refineProbeFrom: number | undefined,
+): Promise<Iteration> {
+  if (algorithm === "epie" || algorithm === "rpie") {
+    const target = await gpuUpdates(problem);
+    let iteration = 0;
+    return {
+      // As the engine's ePIE session: the cost for the progress line, then one sweep.
+      step: async () => {
+        const refine = refineProbeFrom !== undefined && iteration >= refineProbeFrom;
+        problem.setActive({ object: true, probe: refine });
+        await target.cost(x);
+        await pieSweep(target, x, { variant: algorithm, refine, seed: iteration++ });
+        return 1;
+      },
+      destroy: () => target.destroy(),
+    };
+  }
+  const solver = new GradientSolver(problem, x, {
+    conjugate: algorithm.startsWith("cg"),
+    refineProbeFrom,
+  });
+  return {
+    step: async () => (await solver.step()).evaluations,
+    destroy: () => solver.destroy(),
+  };
+}
+
+/** Runs one algorithm on one condition and scores it after every iteration. */
+async function runCase(
+  gpu: Gpu,
+  sim: SimulatedDataset,
+  c: { algorithm: Algorithm; probe: ProbeStart; photons: number; iterations: number },
+): Promise<QualityRow> {
+  const { dataset, truth, model } = sim;
+  const noise = c.algorithm.endsWith("-gaussian") ? "gaussian" : "poisson";
+  const problem = await GpuProblem.create({
+    gpu,
+    frames: dataset.frames,
+    positionsX: model.positionsX,
+    positionsY: model.positionsY,
+    frame: model.frame,
+    objectShape: model.objectShape,
+    noise,
+  });
+  const start = await probeStart(sim, c.probe);
+  const object = new Float32Array(2 * problem.sizes.object);
+  for (let i = 0; i < object.length; i += 2) object[i] = 1;
+  // One iteration on a copy first, probe refined, compiles every pipeline outside the timing.
+  const spare = problem.upload(object, start.probe, "warm-up");
+  const warmUp = await iterationOf(c.algorithm, problem, spare, 0);
+  try {
+    await warmUp.step();
+  } finally {
+    warmUp.destroy();
+    problem.destroy(spare);
+  }
+  const x = problem.upload(object, start.probe);
+  const mask = scannedArea({ ...model, probe: truth.probe });
+  const iteration = await iterationOf(c.algorithm, problem, x, start.refineProbeFrom);
+  const psnrs: number[] = [];
+  let seconds = 0;
+  let evaluations = 0;
+  const secondsTo: Record<string, number | null> = Object.fromEntries(
+    LEVELS.map((l) => [String(l), null]),
+  );
+  try {
+    for (let i = 0; i < c.iterations; i++) {
+      const t0 = performance.now();
+      evaluations += await iteration.step();
+      seconds += (performance.now() - t0) / 1000;
+      const { object } = await problem.download(x);
+      const psnr = phasePsnr({
+        reconstruction: object,
+        truth: truth.object,
+        shape: model.objectShape,
+        mask,
+      });
+      psnrs.push(psnr);
+      for (const level of LEVELS) {
+        if (psnr >= level && secondsTo[level] === null) secondsTo[level] = seconds;
+      }
+    }
+  } finally {
+    iteration.destroy();
+    problem.destroy(x);
+    problem.dispose();
+  }
+  return {
+    algorithm: c.algorithm,
+    noise,
+    frame: model.frame,
+    positions: dataset.count,
+    photons: c.photons,
+    probe: c.probe,
+    iterations: c.iterations,
+    s_per_iteration: seconds / c.iterations,
+    evaluations_per_iteration: evaluations / c.iterations,
+    psnr_db: Object.fromEntries(PSNR_AFTER.map((n) => [String(n), psnrs[n - 1] ?? null])),
+    seconds_to_db: secondsTo,
+    final_psnr_db: psnrs[psnrs.length - 1],
+  };
+}
+
+/** What {@link measureQuality} found. */
+export interface QualityResult {
+  adapter: { description: string; fallback: boolean };
+  /** The machine's 1, 5 and 15 minute load averages at the end (it is shared). */
+  load_average: number[];
+  cases: QualityRow[];
+}
+
+/**
+ * Runs every case of the options (`args` as on the command line); `progress` receives each row
+ * as it is done.
+ */
+export async function measureQuality(
+  args: string[],
+  progress: (row: QualityRow) => void = () => {},
+): Promise<QualityResult> {
+  const o = parse(args);
+  const gpu = await requestGpu({ label: "bench quality" });
+  const rows: QualityRow[] = [];
+  try {
+    for (const frame of o.frames) {
+      for (const photons of o.photons) {
+        const sim = await qualityData({ frame, positions: o.positions, photons });
+        try {
+          for (const probe of o.probes) {
+            for (const algorithm of o.algorithms) {
+              const row = await runCase(gpu, sim, {
+                algorithm,
+                probe,
+                photons,
+                iterations: o.iterations,
+              });
+              rows.push(row);
+              progress(row);
+            }
+          }
+        } finally {
+          sim.dataset.frames.close();
+        }
+      }
+    }
+  } finally {
+    gpu.destroy();
+  }
+  return { adapter: gpu.info, load_average: Deno.loadavg(), cases: rows };
+}
+
+/** Runs the benchmark and prints a table (rows on stderr as they finish), or JSON with `--json`. */
+export async function run(args: string[]): Promise<void> {
+  const json = args.includes("--json");
+  if (!json) console.error(HEADER);
+  const result = await measureQuality(args, (row) => json || console.error(format(row)));
+  if (json) {
+    console.log(JSON.stringify(result, null, 2));
+    return;
+  }
+  const { adapter, load_average: load } = result;
+  console.log(`adapter: ${adapter.description} (fallback ${adapter.fallback})`);
+  console.log(`load average: ${load.map((v) => v.toFixed(2)).join(", ")}`);
+  console.log(HEADER);
+  for (const row of result.cases) console.log(format(row));
+}
+
+const HEADER =
+  "algorithm     frame  photons  probe      s/iter  evals/iter  PSNR@10  PSNR@20  PSNR@50  " +
+  "PSNR@end  s->30dB  s->33dB";
+
+function format(r: QualityRow): string {
+  const db = (v: number | null) => (v === null ? "-" : v.toFixed(1)).padStart(7);
+  const s = (v: number | null) => (v === null ? "-" : v.toFixed(1)).padStart(7);
+  return [
+    r.algorithm.padEnd(12),
+    String(r.frame).padStart(5),
+    r.photons.toExponential(0).padStart(7),
+    r.probe.padEnd(9),
+    r.s_per_iteration.toFixed(3).padStart(7),
+    r.evaluations_per_iteration.toFixed(2).padStart(10),
+    db(r.psnr_db["10"]),
+    db(r.psnr_db["20"]),
+    db(r.psnr_db["50"]),
+    r.final_psnr_db.toFixed(1).padStart(8),
+    s(r.seconds_to_db["30"]),
+    s(r.seconds_to_db["33"]),
+  ].join("  ");
+}
