@@ -34,7 +34,10 @@ export interface GradientSolverOptions extends Omit<SolverOptions, "iterations">
   /** Halvings of the step before the line search gives up and skips the update (default 12). */
   maxHalvings?: number;
   /**
-   * `predicted` (default): the first trial from the last parabola (see {@link GradientSolver}).
+   * `predicted` (default for `cg`): the first trial from the last parabola (see
+   * {@link GradientSolver}). `gd` keeps `halving` by default: with predicted steps its tiled runs
+   * drifted from one device's by 1.6e-5 after 20 iterations from a flat object (float32 rounding
+   * amplified by the longer steps), over the 1e-5 that tiled == untiled allows.
    * `halving`: PtyGer's rule alone, gamma from twice the last accepted step (at most 1) halved
    * until F does not rise; for gradients that are not exact (`--exchange async`, where
    * neighbours' contributions arrive a round late), which the parabola's slope would trust.
@@ -263,7 +266,8 @@ export class GradientSolver<V> {
     const trial = this.#work;
     // The trial point's inactive parts (the probe before refinement) must be those of x.
     this.#everything(() => problem.copy(x, trial), refine);
-    const predicted = this.options.steps !== "halving";
+    const predicted =
+      (this.options.steps ?? (this.options.conjugate ? "predicted" : "halving")) === "predicted";
     const first = predicted
       ? (this.#decrease < 0 ? onGrid(this.#decrease / slope) : 1)
       : this.#scale;

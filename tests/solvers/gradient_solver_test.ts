@@ -127,13 +127,14 @@ Deno.test("parabolaMinimum() finds the minimum of a parabola from its value and 
   assertEquals(parabolaMinimum(1, -1, 1, -1.5), Infinity);
 });
 
-Deno.test("cg() and gd() average at most 1.3 evaluations of F per iteration, with and without probe refinement", async () => {
+Deno.test("cg() averages at most 1.3 evaluations of F per iteration, and gd() with predicted steps too, with and without probe refinement", async () => {
   for (const conjugate of [true, false]) {
     for (const knownProbe of [true, false]) {
       const { problem, x } = await smallProblem(knownProbe);
       const solver = new GradientSolver(problem, x, {
         conjugate,
         refineProbeFrom: knownProbe ? undefined : 2,
+        steps: "predicted",
       });
       let evaluations = 0;
       const iterations = 30;
