@@ -34,15 +34,19 @@ export interface GradientSolverOptions extends Omit<SolverOptions, "iterations">
   /** Halvings of the step before the line search gives up and skips the update (default 12). */
   maxHalvings?: number;
   /**
-   * `predicted` (default for `cg`): the first trial from the last parabola (see
-   * {@link GradientSolver}). `gd` keeps `halving` by default: with predicted steps its tiled runs
-   * drifted from one device's by 1.6e-5 after 20 iterations from a flat object (float32 rounding
-   * amplified by the longer steps), over the 1e-5 that tiled == untiled allows.
-   * `halving`: PtyGer's rule alone, gamma from twice the last accepted step (at most 1) halved
-   * until F does not rise; for gradients that are not exact (`--exchange async`, where
-   * neighbours' contributions arrive a round late), which the parabola's slope would trust.
+   * `halving` (default): PtyGer's rule, gamma from twice the last accepted step (at most 1)
+   * halved until F does not rise. `predicted`: the first trial from the last parabola (see
+   * {@link GradientSolver}), about 1.1 evaluations of F per iteration instead of about 3. Not the
+   * default yet: with it, tiled runs drift from one device's by 1.6e-5 after 5 to 20 iterations
+   * (float32 rounding amplified by the longer steps), over the 1e-5 that tiled == untiled allows;
+   * nor for gradients that are not exact (`--exchange async`), whose slope it would trust.
    */
   steps?: "predicted" | "halving";
+  /**
+   * `dai-yuan` (default, PtyGer's beta) or `hybrid`: max(0, min(beta_HS, beta_DY)) (Dai and Yuan
+   * 2001), which keeps `predicted` steps converging (see the class comment).
+   */
+  direction?: "dai-yuan" | "hybrid";
 }
 
 /** What one iteration did. */
@@ -163,12 +167,10 @@ export class GradientSolver<V> {
     // Re<g, eta>, half the slope of F along eta at x: eta = beta eta_{m-1} - M g.
     let slope = 0;
     if (this.#previous && this.#hasDirection) {
-      const [gz, etaG, etaPrevious, previousZ] = await this.#dots([
-        [g, z],
-        [eta, g],
-        [eta, this.#previous],
-        [this.#previous, z],
-      ]);
+      const hybridBeta = options.direction === "hybrid";
+      const pairs: [V, V][] = [[g, z], [eta, g], [eta, this.#previous]];
+      if (hybridBeta) pairs.push([this.#previous, z]);
+      const [gz, etaG, etaPrevious, previousZ] = await this.#dots(pairs);
       const denominator = etaG - etaPrevious;
       // The hybrid of Dai and Yuan (2001): max(0, min(beta_HS, beta_DY)). Dai-Yuan alone keeps
       // too much of the last direction when steps stop short of the line's minimum (its
@@ -177,13 +179,17 @@ export class GradientSolver<V> {
       // itself where little changed. The denominator is positive along a descent direction that
       // the line search shortened enough; otherwise restart from the preconditioned steepest
       // descent. The new direction must descend too: beta Re<eta, g> - Re<g, M g> < 0.
-      const hybrid = Math.max(0, Math.min((gz - previousZ) / denominator, gz / denominator));
-      // On a grid, like the steps (see onGrid): Hestenes-Stiefel's numerator is a difference of
-      // nearly equal all-reduced sums once the gradient changes little.
-      if (denominator > 0 && Number.isFinite(hybrid)) beta = hybrid > 0 ? onGrid(hybrid) : 0;
+      if (hybridBeta) {
+        const hybrid = Math.max(0, Math.min((gz - previousZ) / denominator, gz / denominator));
+        // On a grid, like the steps (see onGrid): Hestenes-Stiefel's numerator is a difference of
+        // nearly equal all-reduced sums once the gradient changes little.
+        if (denominator > 0 && Number.isFinite(hybrid)) beta = hybrid > 0 ? onGrid(hybrid) : 0;
+      } else if (denominator > 0 && Number.isFinite(gz / denominator)) {
+        beta = gz / denominator;
+      }
       if (!(beta * etaG - gz < 0)) beta = 0;
       slope = beta * etaG - gz;
-    } else if (search) {
+    } else if (search && options.steps === "predicted") {
       slope = -(await this.#dots([[g, z]]))[0];
     }
     if (beta !== 0) {
@@ -266,8 +272,7 @@ export class GradientSolver<V> {
     const trial = this.#work;
     // The trial point's inactive parts (the probe before refinement) must be those of x.
     this.#everything(() => problem.copy(x, trial), refine);
-    const predicted =
-      (this.options.steps ?? (this.options.conjugate ? "predicted" : "halving")) === "predicted";
+    const predicted = this.options.steps === "predicted";
     const first = predicted
       ? (this.#decrease < 0 ? onGrid(this.#decrease / slope) : 1)
       : this.#scale;

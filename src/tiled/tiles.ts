@@ -205,7 +205,6 @@ async function withSolver<V>(
   const solver = new GradientSolver(problem, x, {
     conjugate: p.algorithm === "cg",
     refineProbeFrom: p.refineProbeFrom,
-    steps: p.exchange === "async" ? "halving" : undefined,
   });
   const state: TileState<V> = { tile, problem, x, solver };
   const saved = p.resume?.[tile];

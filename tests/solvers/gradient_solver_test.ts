@@ -135,6 +135,7 @@ Deno.test("cg() averages at most 1.3 evaluations of F per iteration, and gd() wi
         conjugate,
         refineProbeFrom: knownProbe ? undefined : 2,
         steps: "predicted",
+        direction: "hybrid",
       });
       let evaluations = 0;
       const iterations = 30;
@@ -177,7 +178,11 @@ Deno.test("the step falls back to the parabola's minimum and to halving when the
   const weights = Array.from({ length: 20 }, () => 1 + 40 * rng.uniform());
   const problem = quarticProblem(weights);
   const x = Float64Array.from(weights, () => 2 + rng.uniform());
-  const solver = new GradientSolver(problem, x, { conjugate: true });
+  const solver = new GradientSolver(problem, x, {
+    conjugate: true,
+    steps: "predicted",
+    direction: "hybrid",
+  });
   const counts: number[] = [];
   let last = Infinity;
   for (let i = 0; i < 25; i++) {
