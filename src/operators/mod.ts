@@ -5,6 +5,7 @@ export * from "./gather_index.ts";
 export * from "./multislice.ts";
 export * from "./near_field.ts";
 export * from "./object_windows.ts";
+export * from "./position_gradient.ts";
 export * from "./probe_placement.ts";
 export * from "./scan.ts";
 export * from "./workspace.ts";

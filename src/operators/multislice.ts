@@ -5,6 +5,7 @@ import type { Propagation } from "../physics/fourier.ts";
 import { ExitWave } from "./exit_wave.ts";
 import { Fresnel } from "./fresnel.ts";
 import { ObjectWindows, type WindowCall } from "./object_windows.ts";
+import { PositionGradient } from "./position_gradient.ts";
 import { ProbePlacement } from "./probe_placement.ts";
 import type { Batch, Scan } from "./scan.ts";
 import { BatchWorkspace } from "./workspace.ts";
@@ -34,6 +35,11 @@ export interface MultisliceGradients {
   object: GPUBuffer | null;
   /** Accumulates the probe gradient in Fourier space; read out by {@link Multislice.probeGradient}. */
   probe: boolean;
+  /**
+   * Receives each position's shift gradient and curvature (see `PositionGradient`), four floats
+   * per position of the scan; absent or null: not computed.
+   */
+  positions?: GPUBuffer | null;
 }
 
 /**
@@ -48,6 +54,7 @@ export interface MultisliceGradients {
 export class Multislice {
   readonly windows: ObjectWindows;
   readonly placement: ProbePlacement;
+  readonly shifts: PositionGradient;
   readonly fresnel: Fresnel | null;
   readonly exitWave: ExitWave;
   /** The batch buffers: the waves of a batch, the stored slice inputs, the object patches. */
@@ -64,11 +71,13 @@ export class Multislice {
     windows: ObjectWindows,
     placement: ProbePlacement,
     exitWave: ExitWave,
+    shifts: PositionGradient,
   ) {
     const { gpu, fft, scan, slices, modes } = o;
     const m2 = fft.n * fft.n;
     this.windows = windows;
     this.placement = placement;
+    this.shifts = shifts;
     this.exitWave = exitWave;
     this.fresnel = slices > 1 ? new Fresnel(gpu, fft, o.ew, o.propagation!) : null;
     const size = { frame: fft.n, maxBatch: scan.maxBatch, modes, slices };
@@ -111,7 +120,8 @@ export class Multislice {
     const windows = await ObjectWindows.create(o.gpu, o.scan);
     const placement = await ProbePlacement.create(o.gpu, o.fft, o.scan, o.modes);
     const exitWave = await ExitWave.create({ gpu: o.gpu, fft: o.fft, placement, windows });
-    return new Multislice(o, windows, placement, exitWave);
+    const shifts = await PositionGradient.create(o.gpu, o.scan, o.modes);
+    return new Multislice(o, windows, placement, exitWave, shifts);
   }
 
   /** Object slices S. */
@@ -152,25 +162,28 @@ export class Multislice {
   /**
    * Adjoint chain from chi = dF/dconj(exit waves) (overwritten) after a storing {@link forward}
    * of the same batch: adds the object gradient of every slice and, when asked, the probe
-   * gradient (in Fourier space, into {@link probeAccumulator}).
+   * gradient (in Fourier space, into {@link probeAccumulator}) and the positions' shift
+   * gradients (from the same transform of the first slice's chi).
    */
   backward(object: GPUBuffer, chi: GPUBuffer, batch: Batch, g: MultisliceGradients): void {
     const { fft, slices, modes } = this.o;
     const frames = batch.count * modes;
+    const first = g.probe || !!g.positions;
     for (let s = slices - 1; s >= 0; s--) {
       const call = this.#call(batch, s);
       // The object gradient straight from chi and the stored waves (no patch pass), before chi
       // moves on to the slice's input.
       if (g.object) this.windows.overlapProduct(chi, this.waves, g.object, call);
-      if (s > 0 || g.probe) {
+      if (s > 0 || first) {
         const want = { patch: false, chi: true };
         this.windows.backward(object, chi, this.waves, this.#noPatch, call, want);
       }
       if (s > 0) this.fresnel!.adjoint(chi, chi, frames);
     }
-    if (g.probe) {
+    if (first) {
       fft.forward(chi, chi, frames);
-      this.placement.gather(chi, this.probeAccumulator, batch);
+      if (g.probe) this.placement.gather(chi, this.probeAccumulator, batch);
+      if (g.positions) this.shifts.record(chi, this.spectrum, batch, g.positions);
     }
   }
 

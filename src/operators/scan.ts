@@ -37,12 +37,13 @@ export interface Batch {
 /**
  * A scan on the device: window origins (integer part of each position, floor) and the Fourier
  * ramps of the sub-pixel shifts (the remainder in [0, 1)), cut into batches of at most `batchSize` positions, each with
- * the gather index its overlap-add uses. Built once; shared by the operators of one problem.
+ * the gather index its overlap-add uses. Shared by the operators of one problem; position
+ * correction moves it in place ({@link move}).
  */
 export class Scan {
   private constructor(
     private readonly gpu: Gpu,
-    /** The positions as given, object pixels. */
+    /** The positions, object pixels (as given, or as last moved). */
     readonly positionsY: Float64Array,
     readonly positionsX: Float64Array,
     readonly frame: number,
@@ -57,6 +58,7 @@ export class Scan {
     readonly ramps: GPUBuffer,
     readonly batches: Batch[],
     readonly maxBatch: number,
+    private readonly gather: GatherBuilder,
   ) {}
 
   /**
@@ -73,45 +75,17 @@ export class Scan {
     if (positionsX.length !== n || n === 0) {
       throw new RangeError(`Cannot scan: got ${n} y and ${positionsX.length} x positions`);
     }
-    const origins = new Int32Array(2 * n);
-    const ramps = new Float32Array(4 * frame * n);
-    const [h, w] = o.objectShape;
-    for (let j = 0; j < n; j++) {
-      origins[2 * j] = windowOrigin(positionsY[j], frame);
-      origins[2 * j + 1] = windowOrigin(positionsX[j], frame);
-      writeRamp(ramps, 4 * frame * j, positionsY[j] - Math.floor(positionsY[j]), frame);
-      writeRamp(ramps, 4 * frame * j + 2 * frame, positionsX[j] - Math.floor(positionsX[j]), frame);
-      if (
-        origins[2 * j] < 0 || origins[2 * j + 1] < 0 || origins[2 * j] + frame > h ||
-        origins[2 * j + 1] + frame > w
-      ) {
-        throw new RangeError(
-          `Cannot place position ${j} (${positionsY[j]}, ${positionsX[j]}): its window leaves ` +
-            `the ${h} x ${w} object`,
-        );
-      }
-    }
+    const { origins, ramps } = layout(positionsY, positionsX, frame, o.objectShape);
     const gather = o.gather ?? buildGatherIndex;
     const batchSize = Math.max(1, Math.min(o.batchSize, n));
     const batches: Batch[] = [];
     for (let first = 0; first < n; first += batchSize) {
-      const count = Math.min(batchSize, n - first);
-      const ys = positionsY.subarray(first, first + count);
-      const xs = positionsX.subarray(first, first + count);
-      const region = windowsBoundingBox(ys, xs, frame);
-      const lists = blockLists(gather({ positionsY: ys, positionsX: xs, frame, region }));
-      batches.push({
-        first,
-        count,
-        region,
-        blockStart: gpu.upload(lists.start, `scan batch ${first} block starts`),
-        blockWindows: gpu.upload(lists.windows, `scan batch ${first} block windows`),
-      });
+      batches.push(batchOf(gpu, gather, positionsY, positionsX, frame, first, batchSize));
     }
     return new Scan(
       gpu,
-      positionsY,
-      positionsX,
+      positionsY.slice(),
+      positionsX.slice(),
       frame,
       o.objectShape,
       n,
@@ -119,7 +93,41 @@ export class Scan {
       gpu.upload(ramps, "scan shift ramps"),
       batches,
       batchSize,
+      gather,
     );
+  }
+
+  /**
+   * Moves every position (position correction): new origins, ramps and batch indices, in the
+   * same buffers where their sizes allow, recorded after the work so far.
+   *
+   * @throws {RangeError} when a window would leave the object; the scan is then unchanged.
+   */
+  move(positionsY: Float64Array, positionsX: Float64Array): void {
+    if (positionsY.length !== this.count || positionsX.length !== this.count) {
+      throw new RangeError(
+        `Cannot move ${this.count} positions to ${positionsY.length} y and ` +
+          `${positionsX.length} x positions`,
+      );
+    }
+    const { origins, ramps } = layout(positionsY, positionsX, this.frame, this.objectShape);
+    this.positionsY.set(positionsY);
+    this.positionsX.set(positionsX);
+    this.gpu.write(this.origins, origins);
+    this.gpu.write(this.ramps, ramps);
+    for (const [i, old] of this.batches.entries()) {
+      this.gpu.release(old.blockStart, old.blockWindows);
+      const { first } = old;
+      this.batches[i] = batchOf(
+        this.gpu,
+        this.gather,
+        this.positionsY,
+        this.positionsX,
+        this.frame,
+        first,
+        this.maxBatch,
+      );
+    }
   }
 
   /** Frees the scan's buffers. */
@@ -127,6 +135,62 @@ export class Scan {
     this.gpu.release(this.origins, this.ramps);
     for (const b of this.batches) this.gpu.release(b.blockStart, b.blockWindows);
   }
+}
+
+/**
+ * Window origins and shift ramps of every position.
+ *
+ * @throws {RangeError} naming the first position whose window leaves the object.
+ */
+function layout(
+  positionsY: Float64Array,
+  positionsX: Float64Array,
+  frame: number,
+  [h, w]: [number, number],
+): { origins: Int32Array; ramps: Float32Array } {
+  const n = positionsY.length;
+  const origins = new Int32Array(2 * n);
+  const ramps = new Float32Array(4 * frame * n);
+  for (let j = 0; j < n; j++) {
+    origins[2 * j] = windowOrigin(positionsY[j], frame);
+    origins[2 * j + 1] = windowOrigin(positionsX[j], frame);
+    writeRamp(ramps, 4 * frame * j, positionsY[j] - Math.floor(positionsY[j]), frame);
+    writeRamp(ramps, 4 * frame * j + 2 * frame, positionsX[j] - Math.floor(positionsX[j]), frame);
+    if (
+      origins[2 * j] < 0 || origins[2 * j + 1] < 0 || origins[2 * j] + frame > h ||
+      origins[2 * j + 1] + frame > w
+    ) {
+      throw new RangeError(
+        `Cannot place position ${j} (${positionsY[j]}, ${positionsX[j]}): its window leaves ` +
+          `the ${h} x ${w} object`,
+      );
+    }
+  }
+  return { origins, ramps };
+}
+
+/** The batch of up to `size` positions from `first`, with its gather index on the device. */
+function batchOf(
+  gpu: Gpu,
+  gather: GatherBuilder,
+  positionsY: Float64Array,
+  positionsX: Float64Array,
+  frame: number,
+  first: number,
+  size: number,
+): Batch {
+  const count = Math.min(size, positionsY.length - first);
+  const ys = positionsY.subarray(first, first + count);
+  const xs = positionsX.subarray(first, first + count);
+  const region = windowsBoundingBox(ys, xs, frame);
+  const lists = blockLists(gather({ positionsY: ys, positionsX: xs, frame, region }));
+  return {
+    first,
+    count,
+    region,
+    blockStart: gpu.upload(lists.start, `scan batch ${first} block starts`),
+    blockWindows: gpu.upload(lists.windows, `scan batch ${first} block windows`),
+  };
 }
 
 /** exp(-2 pi i k f) for the M frequencies k of numpy's fftfreq order, interleaved at `at`. */

@@ -1,6 +1,7 @@
 /**
- * Position correction's update: a step along minus the cost's gradient with respect to each scan
- * position's shift (as tike and pty-chi refine positions), bounded, with the common shift removed.
+ * Position correction's update: a Gauss-Newton step along minus the cost's gradient with respect
+ * to each scan position's shift (as tike and pty-chi refine positions), bounded per iteration and
+ * in total, with the common shift removed.
  *
  * @module
  */
@@ -8,53 +9,113 @@
 /** Most object pixels a position moves in one iteration (DESIGN section 7). */
 export const POSITION_STEP_BOUND = 0.5;
 
-/** Options of {@link positionUpdate}. */
+/**
+ * Most object pixels a refined position may lie from the measured one, along each axis. The
+ * object's margin and the tiles' halos are widened by it, so that every window stays inside them.
+ */
+export const POSITION_SHIFT_LIMIT = 8;
+
+/** Options of {@link proposedMoves} and {@link positionUpdate}. */
 export interface PositionUpdateOptions {
   /** dF/dx_j and dF/dy_j of every position, object pixels. */
   gradientX: ArrayLike<number>;
   gradientY: ArrayLike<number>;
-  /** Pixels per unit gradient: the move is -step times the gradient before the bound. */
-  step: number;
+  /** The curvature of F along each shift (its Gauss-Newton estimate): the step is -g / c. */
+  curvatureX: ArrayLike<number>;
+  curvatureY: ArrayLike<number>;
   /** Largest move of one position, object pixels (default {@link POSITION_STEP_BOUND}). */
   bound?: number;
 }
 
 /**
- * The moves (dx_j, dy_j) of one iteration: -step times the gradient, less its mean over all
+ * Each position's own move -g / c along each axis (0 where the curvature is not positive),
+ * shortened to `bound` when longer. The first half of {@link positionUpdate}: it needs no other
+ * position, so tiles compute it for their own.
+ */
+export function proposedMoves(o: PositionUpdateOptions): { dx: Float64Array; dy: Float64Array } {
+  const n = o.gradientX.length;
+  for (const [name, v] of [["y gradients", o.gradientY], ["curvatures", o.curvatureX]] as const) {
+    if (v.length !== n || o.curvatureY.length !== n) {
+      throw new RangeError(`Expected as many ${name} as x gradients (${n}), got ${v.length}`);
+    }
+  }
+  const bound = boundOf(o.bound);
+  const move = (g: number, c: number) => (c > 0 ? -g / c : 0);
+  const dx = Float64Array.from({ length: n }, (_, j) => move(o.gradientX[j], o.curvatureX[j]));
+  const dy = Float64Array.from({ length: n }, (_, j) => move(o.gradientY[j], o.curvatureY[j]));
+  for (let j = 0; j < n; j++) {
+    const length = Math.hypot(dx[j], dy[j]);
+    if (length > bound) [dx[j], dy[j]] = [dx[j] * bound / length, dy[j] * bound / length];
+  }
+  return { dx, dy };
+}
+
+/**
+ * The second half of {@link positionUpdate}, in place: subtracts the mean move (mx, my) of all
  * positions (a common shift of the scan only moves the object, which the data cannot see), then
- * scaled down as a whole, when needed, so that no position moves more than `bound`. Scaling every
- * move alike keeps the mean at zero and the direction of descent.
+ * scales every move alike by bound / largest when `largest`, the longest move after the
+ * subtraction over all positions, exceeds the bound. Returns that longest move for a caller
+ * holding every position (`largest` omitted).
+ */
+export function finishMoves(
+  moves: { dx: Float64Array; dy: Float64Array },
+  mean: { x: number; y: number },
+  largest?: number,
+  bound?: number,
+): number {
+  const { dx, dy } = moves;
+  let longest = 0;
+  for (let j = 0; j < dx.length; j++) {
+    dx[j] -= mean.x;
+    dy[j] -= mean.y;
+    longest = Math.max(longest, Math.hypot(dx[j], dy[j]));
+  }
+  const over = largest ?? longest;
+  const limit = boundOf(bound);
+  if (over > limit) {
+    const s = limit / over;
+    for (let j = 0; j < dx.length; j++) [dx[j], dy[j]] = [dx[j] * s, dy[j] * s];
+  }
+  return longest;
+}
+
+/**
+ * The moves (dx_j, dy_j) of one iteration: each position's Gauss-Newton step -g / c, shortened to
+ * the bound, less the mean over all positions, then scaled down as a whole when the subtraction
+ * took a move past the bound. Scaling every move alike keeps the mean at zero.
  *
  * @example
  * ```ts
- * const { dx, dy } = positionUpdate({ gradientX, gradientY, step: 1e-3 });
+ * const { dx, dy } = positionUpdate({ gradientX, gradientY, curvatureX, curvatureY });
  * for (let j = 0; j < dx.length; j++) [x[j], y[j]] = [x[j] + dx[j], y[j] + dy[j]];
  * ```
  */
 export function positionUpdate(o: PositionUpdateOptions): { dx: Float64Array; dy: Float64Array } {
-  const n = o.gradientX.length;
-  if (o.gradientY.length !== n) {
-    throw new RangeError(
-      `Expected as many y gradients as x ones, got ${o.gradientY.length} and ${n}`,
-    );
+  const moves = proposedMoves(o);
+  const n = moves.dx.length;
+  let x = 0, y = 0;
+  for (let j = 0; j < n; j++) [x, y] = [x + moves.dx[j], y + moves.dy[j]];
+  const mean = n > 0 ? { x: x / n, y: y / n } : { x: 0, y: 0 };
+  finishMoves(moves, mean, undefined, o.bound);
+  return moves;
+}
+
+/**
+ * `refined` kept within `limit` object pixels of `measured` along each axis, in place (default
+ * {@link POSITION_SHIFT_LIMIT}).
+ */
+export function withinShiftLimit(
+  refined: Float64Array,
+  measured: ArrayLike<number>,
+  limit = POSITION_SHIFT_LIMIT,
+): void {
+  for (let j = 0; j < refined.length; j++) {
+    refined[j] = Math.min(measured[j] + limit, Math.max(measured[j] - limit, refined[j]));
   }
-  const bound = o.bound ?? POSITION_STEP_BOUND;
-  if (!(bound > 0) || !(o.step >= 0)) {
-    throw new RangeError(`Expected a positive bound and a step >= 0, got ${bound} and ${o.step}`);
-  }
-  const dx = Float64Array.from(o.gradientX, (g) => -o.step * g);
-  const dy = Float64Array.from(o.gradientY, (g) => -o.step * g);
-  let mx = 0, my = 0;
-  for (let j = 0; j < n; j++) [mx, my] = [mx + dx[j] / n, my + dy[j] / n];
-  let largest = 0;
-  for (let j = 0; j < n; j++) {
-    dx[j] -= mx;
-    dy[j] -= my;
-    largest = Math.max(largest, Math.hypot(dx[j], dy[j]));
-  }
-  if (largest > bound) {
-    const s = bound / largest;
-    for (let j = 0; j < n; j++) [dx[j], dy[j]] = [dx[j] * s, dy[j] * s];
-  }
-  return { dx, dy };
+}
+
+function boundOf(bound: number | undefined): number {
+  const b = bound ?? POSITION_STEP_BOUND;
+  if (!(b > 0)) throw new RangeError(`Expected a positive bound, got ${b}`);
+  return b;
 }

@@ -377,3 +377,55 @@ function positionDerivatives(psi: Plane, g: Plane): [number, number] {
   }
   return [out[0], out[1]];
 }
+
+/** Inputs of {@link shiftGradientReference} (interleaved complex, FFT order). */
+export interface ShiftGradientInputs {
+  frame: number;
+  modes: number;
+  /** Sub-pixel parts (fy, fx) of each position: the ramps exp(-2 pi i u f). */
+  fractionsY: ArrayLike<number>;
+  fractionsX: ArrayLike<number>;
+  /** The probe spectrum, K x M x M. */
+  spectrum: ArrayLike<number>;
+  /** F dF/dconj(psi_0) of each position, N x K x M x M. */
+  chiHat: ArrayLike<number>;
+}
+
+/**
+ * The float64 reference of `wgsl/position_gradient.wgsl`: per position, dF/dx and dF/dy =
+ * 2 Re sum conj(chi^) (-2 pi i u) ramp P^ over modes and frequencies (u in cycles per pixel), and
+ * the curvatures 2 sum (2 pi u)^2 |P^|^2.
+ */
+export function shiftGradientReference(o: ShiftGradientInputs): {
+  x: Float64Array;
+  y: Float64Array;
+  curvatureX: Float64Array;
+  curvatureY: Float64Array;
+} {
+  const { frame: m, modes } = o;
+  const n = o.fractionsY.length;
+  const x = new Float64Array(n), y = new Float64Array(n);
+  const curvatureX = new Float64Array(n), curvatureY = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    for (let k = 0; k < modes; k++) {
+      for (let r = 0; r < m; r++) {
+        for (let c = 0; c < m; c++) {
+          const uy = frequency(r, m), ux = frequency(c, m);
+          const phase = -2 * Math.PI * (uy * o.fractionsY[j] + ux * o.fractionsX[j]);
+          const q = 2 * (k * m * m + r * m + c);
+          const pr = o.spectrum[q], pi = o.spectrum[q + 1];
+          // t = ramp P^, then Im(conj(chi^) t).
+          const tr = Math.cos(phase) * pr - Math.sin(phase) * pi;
+          const ti = Math.cos(phase) * pi + Math.sin(phase) * pr;
+          const h = 2 * ((j * modes + k) * m * m + r * m + c);
+          const im = o.chiHat[h] * ti - o.chiHat[h + 1] * tr;
+          x[j] += 4 * Math.PI * ux * im;
+          y[j] += 4 * Math.PI * uy * im;
+          curvatureX[j] += 2 * (2 * Math.PI * ux) ** 2 * (pr * pr + pi * pi);
+          curvatureY[j] += 2 * (2 * Math.PI * uy) ** 2 * (pr * pr + pi * pi);
+        }
+      }
+    }
+  }
+  return { x, y, curvatureX, curvatureY };
+}

@@ -89,6 +89,12 @@ export class Preconditioner {
     gpu.write(floor, Float32Array.of(await reduction.max(local), 0));
   }
 
+  /** The positions moved: D_O is recomputed at the next call (cleared flags: no snapshot). */
+  invalidate(): void {
+    this.#summedFor = null;
+    if (this.#when) this.p.gpu.encoder.clearBuffer(this.#when);
+  }
+
   destroy(): void {
     this.p.gpu.release(
       this.#objectWeight,

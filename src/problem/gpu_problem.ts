@@ -24,6 +24,14 @@ export interface GpuVariables {
   probe: GPUBuffer;
 }
 
+/** Each position's shift gradient and curvature (see {@link GpuProblem.positionGradient}). */
+export interface ShiftGradient {
+  gradientX: Float64Array;
+  gradientY: Float64Array;
+  curvatureX: Float64Array;
+  curvatureY: Float64Array;
+}
+
 /** Variables of {@link GpuProblem.create}: the probe buffer is allocated when first read. */
 class LazyProbeVariables implements GpuVariables {
   #probe: GPUBuffer | null = null;
@@ -123,6 +131,10 @@ export class GpuProblem implements Problem<GpuVariables> {
   #residual = { numerator: NaN, denominator: NaN };
   /** The R-factor's denominator summed over every worker, once (the frames do not change). */
   #amplitudeTotal: number | null = null;
+  /** Set by {@link capturePositionGradient}: the next gradient evaluation records shifts' too. */
+  #capture = false;
+  #shifts: GPUBuffer | null = null;
+  #shiftsRead: Promise<Float32Array> | null = null;
 
   readonly gpu: Gpu;
   readonly fft: Fft2;
@@ -351,6 +363,43 @@ export class GpuProblem implements Problem<GpuVariables> {
     this.#active = { ...parts };
   }
 
+  /**
+   * Makes the next {@link gradient} evaluation also compute the cost's gradient with respect to
+   * each position's shift (in the same pass, from the first slice's chi), read by
+   * {@link positionGradient}.
+   */
+  capturePositionGradient(): void {
+    this.#capture = true;
+  }
+
+  /**
+   * dF/dx_j, dF/dy_j of this problem's positions (object pixels) at the point of the captured
+   * evaluation, with the curvatures 2 ||d psi_0 / dx||^2 of a unit object (see
+   * `PositionGradient`).
+   *
+   * @throws {Error} when no evaluation was captured since the last call.
+   */
+  async positionGradient(): Promise<ShiftGradient> {
+    const read = this.#shiftsRead;
+    if (!read) throw new Error("No position gradient was captured: call capturePositionGradient()");
+    this.#shiftsRead = null;
+    const v = await read;
+    const n = this.scan.count;
+    const part = (i: number) => Float64Array.from({ length: n }, (_, j) => v[4 * j + i]);
+    return { gradientX: part(0), gradientY: part(1), curvatureX: part(2), curvatureY: part(3) };
+  }
+
+  /**
+   * Moves the positions (position correction, object pixels of this problem): the windows, their
+   * sub-pixel ramps and the preconditioner's illumination follow.
+   *
+   * @throws {RangeError} when a window would leave the object.
+   */
+  movePositions(positionsY: Float64Array, positionsX: Float64Array): void {
+    this.scan.move(positionsY, positionsX);
+    this.#preconditioner.invalidate();
+  }
+
   /** Frees everything the problem allocated (not the caller's frame buffer or variables). */
   dispose(): void {
     this.#preconditioner.destroy();
@@ -361,13 +410,17 @@ export class GpuProblem implements Problem<GpuVariables> {
     this.reductions.destroy();
     if (this.#setup.ownsFft) this.fft.destroy();
     if (this.#setup.ownsFrames) this.gpu.release(this.#setup.frames);
-    this.gpu.release(this.#partials);
+    this.gpu.release(this.#partials, this.#shifts);
   }
 
   async #evaluate(x: GpuVariables, g: GpuVariables | null): Promise<number> {
     const ms = this.multislice;
     const objectGradient = g && this.#active.object ? g.object : null;
     const probeGradient = g !== null && this.#active.probe;
+    const positions = g !== null && this.#capture
+      ? this.#shifts ??= this.gpu.buffer(16 * this.scan.count, "position gradients")
+      : null;
+    this.#capture = false;
     if (objectGradient) this.gpu.encoder.clearBuffer(objectGradient);
     if (probeGradient) ms.clearProbeGradient();
     ms.setProbe(x.probe);
@@ -392,10 +445,15 @@ export class GpuProblem implements Problem<GpuVariables> {
       }
       if (g) {
         detector.adjoint(this.work, this.work, frames);
-        ms.backward(x.object, this.work, batch, { object: objectGradient, probe: probeGradient });
+        const want = { object: objectGradient, probe: probeGradient, positions };
+        ms.backward(x.object, this.work, batch, want);
       }
     }
     if (probeGradient) ms.probeGradient(g!.probe);
+    if (positions) {
+      this.#shiftsRead = this.gpu.readF32(positions);
+      this.#shiftsRead.catch(() => {});
+    }
     // Not awaited yet: on tiles the exchange's own readback then waits on the same device poll
     // (each readback costs a poll interval, ~11 ms here, however little it reads).
     const partials = this.gpu.readF32(this.#partials, 0, 8 * partial);

@@ -1,6 +1,13 @@
-import { assert, assertLessOrEqual, assertThrows } from "../assert.ts";
+import { assert, assertEquals, assertLessOrEqual, assertThrows } from "../assert.ts";
 import { type ModelOptions, ReferenceModel } from "../../src/physics/reference.ts";
-import { POSITION_STEP_BOUND, positionUpdate } from "../../src/physics/positions.ts";
+import {
+  finishMoves,
+  POSITION_SHIFT_LIMIT,
+  POSITION_STEP_BOUND,
+  positionUpdate,
+  proposedMoves,
+  withinShiftLimit,
+} from "../../src/physics/positions.ts";
 import { Random } from "../../src/simulate/random.ts";
 
 function complexNear(rng: Random, length: number, base: number, spread: number): Float64Array {
@@ -68,12 +75,14 @@ Deno.test("the position gradient matches central differences for 2 slices in nea
   checkPositionGradient({ slices: 2, propagation, nearField }, "gaussian", 22);
 });
 
-Deno.test("positionUpdate() steps against the gradient, removes the mean shift and bounds every move", () => {
+Deno.test("positionUpdate() takes Gauss-Newton steps, removes the mean shift and bounds every move", () => {
   const rng = new Random(23);
   const n = 50;
   const gradientX = rng.uniformArray(n, -1, 3), gradientY = rng.uniformArray(n, -2, 1);
-  for (const step of [1e-3, 10]) {
-    const { dx, dy } = positionUpdate({ gradientX, gradientY, step });
+  for (const scale of [1e3, 0.1]) {
+    const curvatureX = rng.uniformArray(n, scale, 2 * scale);
+    const curvatureY = rng.uniformArray(n, scale, 2 * scale);
+    const { dx, dy } = positionUpdate({ gradientX, gradientY, curvatureX, curvatureY });
     let mx = 0, my = 0, descent = 0;
     for (let j = 0; j < n; j++) {
       mx += dx[j] / n;
@@ -83,10 +92,53 @@ Deno.test("positionUpdate() steps against the gradient, removes the mean shift a
     }
     assertLessOrEqual(Math.hypot(mx, my), 1e-12, `mean shift (${mx}, ${my})`);
     assert(descent < 0, `a descent direction: ${descent}`);
+    if (scale === 1e3) {
+      // Short steps are neither shortened nor scaled: -g / c less the mean of -g / c.
+      let mean = 0;
+      for (let j = 0; j < n; j++) mean -= gradientX[j] / curvatureX[j] / n;
+      assertLessOrEqual(Math.abs(dx[7] + gradientX[7] / curvatureX[7] + mean), 1e-15);
+    }
   }
-  // Small steps are not scaled: -step (g - mean g).
-  const { dx } = positionUpdate({ gradientX, gradientY, step: 1e-3 });
-  const mean = gradientX.reduce((a, b) => a + b, 0) / n;
-  assertLessOrEqual(Math.abs(dx[7] + 1e-3 * (gradientX[7] - mean)), 1e-15);
-  assertThrows(() => positionUpdate({ gradientX, gradientY: [1], step: 1 }), RangeError);
+  const ones = new Float64Array(n).fill(1);
+  assertThrows(
+    () => positionUpdate({ gradientX, gradientY: [1], curvatureX: ones, curvatureY: ones }),
+    RangeError,
+  );
+});
+
+Deno.test("proposedMoves() and finishMoves() on parts of the scan give positionUpdate()'s moves", () => {
+  const rng = new Random(24);
+  const n = 30;
+  const o = {
+    gradientX: rng.uniformArray(n, -5, 5),
+    gradientY: rng.uniformArray(n, -5, 5),
+    curvatureX: rng.uniformArray(n, 1, 2),
+    curvatureY: rng.uniformArray(n, 1, 2),
+  };
+  const whole = positionUpdate(o);
+  // Two "tiles" of positions 0..11 and 12..29: sums and the largest move are all they share.
+  const parts = [[0, 12], [12, 30]].map(([a, b]) =>
+    proposedMoves({
+      gradientX: o.gradientX.subarray(a, b),
+      gradientY: o.gradientY.subarray(a, b),
+      curvatureX: o.curvatureX.subarray(a, b),
+      curvatureY: o.curvatureY.subarray(a, b),
+    })
+  );
+  const sum = (f: (m: { dx: Float64Array; dy: Float64Array }) => Float64Array) =>
+    parts.reduce((s, m) => s + f(m).reduce((t, v) => t + v, 0), 0);
+  const mean = { x: sum((m) => m.dx) / n, y: sum((m) => m.dy) / n };
+  const longest = parts.map((m) => finishMoves({ dx: m.dx.slice(), dy: m.dy.slice() }, mean, 0));
+  const largest = Math.max(...longest);
+  assert(largest > POSITION_STEP_BOUND, `the case scales the moves: ${largest}`);
+  for (const m of parts) finishMoves(m, mean, largest);
+  const joined = [...parts[0].dx, ...parts[1].dx];
+  for (let j = 0; j < n; j++) assertLessOrEqual(Math.abs(joined[j] - whole.dx[j]), 1e-15);
+});
+
+Deno.test("withinShiftLimit() keeps refined positions within the limit of the measured ones", () => {
+  const measured = Float64Array.of(10, 20, 30);
+  const refined = Float64Array.of(19, 20.5, 21);
+  withinShiftLimit(refined, measured);
+  assertEquals(Array.from(refined), [10 + POSITION_SHIFT_LIMIT, 20.5, 30 - POSITION_SHIFT_LIMIT]);
 });

@@ -1,0 +1,138 @@
+import { assertEquals, assertLessOrEqual, assertRejects } from "../assert.ts";
+import { requestGpu } from "../../src/gpu/mod.ts";
+import { GpuProblem } from "../../src/problem/mod.ts";
+import { type ModelOptions, ReferenceModel } from "../../src/physics/reference.ts";
+import type { NoiseModel } from "../../src/physics/model.ts";
+import { Random } from "../../src/simulate/random.ts";
+import { maxRelative } from "../kernels/random.ts";
+
+const M = 16;
+const SHAPE: [number, number] = [40, 44];
+const PROPAGATION = { wavelength: 1e-10, sliceThickness: 4e-8, pixelSize: 1e-8 };
+const NEAR_FIELD = { wavelength: 1e-10, distance: 2e-6, pixelSize: 1e-8 };
+
+function complexNear(rng: Random, length: number, base: number, spread: number): Float64Array {
+  const out = rng.uniformArray(2 * length, -spread, spread);
+  for (let i = 0; i < length; i++) out[2 * i] += base;
+  return out;
+}
+
+/** A seeded case: frames from a truth, a point near it, the GPU problem over the frames. */
+async function withShiftCase(
+  c: { slices: number; modes: number; noise: NoiseModel; near?: boolean; seed: number },
+  fn: (t: {
+    problem: GpuProblem;
+    base: ModelOptions;
+    object: Float64Array;
+    probe: Float64Array;
+    frames: Float32Array;
+  }) => Promise<void>,
+): Promise<void> {
+  const rng = new Random(c.seed);
+  const n = 7;
+  const base: ModelOptions = {
+    frame: M,
+    objectShape: SHAPE,
+    slices: c.slices,
+    modes: c.modes,
+    positionsY: rng.uniformArray(n, M / 2 + 3, SHAPE[0] - M / 2 - 3),
+    positionsX: rng.uniformArray(n, M / 2 + 3, SHAPE[1] - M / 2 - 3),
+    propagation: PROPAGATION,
+    nearField: c.near ? NEAR_FIELD : null,
+  };
+  const plane = c.slices * SHAPE[0] * SHAPE[1];
+  const truth = complexNear(rng, plane, 1, 0.3);
+  const probe = new Float64Array(new Float32Array(complexNear(rng, c.modes * M * M, 2, 1.5)));
+  const object = new Float64Array(new Float32Array(complexNear(rng, plane, 1, 0.3)));
+  const frames = new Float32Array(new ReferenceModel(base).intensities(truth, probe));
+  const gpu = await requestGpu({ label: "position gradient test" });
+  try {
+    const problem = await GpuProblem.create({
+      gpu,
+      frames: gpu.upload(frames, "frames"),
+      positionsY: base.positionsY,
+      positionsX: base.positionsX,
+      frame: M,
+      objectShape: SHAPE,
+      slices: c.slices,
+      modes: c.modes,
+      noise: c.noise,
+      batchSize: 3,
+      sliceDistance: PROPAGATION.sliceThickness,
+      wavelength: PROPAGATION.wavelength,
+      pixelSize: PROPAGATION.pixelSize,
+      nearField: c.near ? NEAR_FIELD : null,
+    });
+    await fn({ problem, base, object, probe, frames });
+  } finally {
+    gpu.destroy();
+  }
+}
+
+for (
+  const c of [
+    { slices: 1, modes: 1, noise: "poisson", seed: 41 },
+    { slices: 2, modes: 2, noise: "gaussian", seed: 42 },
+    { slices: 1, modes: 2, noise: "poisson", near: true, seed: 43 },
+  ] as const
+) {
+  const name = `S=${c.slices} K=${c.modes} ${c.noise}${"near" in c ? ", near field" : ""}`;
+  Deno.test(`GpuProblem's position gradient equals the finite-difference-checked float64 one (${name})`, async () => {
+    await withShiftCase(c, async ({ problem, base, object, probe, frames }) => {
+      const n = base.positionsX.length;
+      const want = { x: new Float64Array(n), y: new Float64Array(n) };
+      const cost = new ReferenceModel(base).evaluate({
+        object,
+        probe,
+        frames,
+        noise: c.noise,
+        positionGradient: want,
+      });
+      const x = problem.upload(new Float32Array(object), new Float32Array(probe));
+      const g = problem.create("g");
+      await assertRejects(() => problem.positionGradient(), Error);
+      problem.capturePositionGradient();
+      const got = await problem.gradient(x, g);
+      assertLessOrEqual(Math.abs(got - cost) / cost, 1e-5);
+      const shifts = await problem.positionGradient();
+      assertLessOrEqual(maxRelative(shifts.gradientX, want.x), 1e-3, "dF/dx");
+      assertLessOrEqual(maxRelative(shifts.gradientY, want.y), 1e-3, "dF/dy");
+      // The curvature is the probe's alone: the same for every position, positive.
+      assertEquals(new Set(shifts.curvatureX).size, 1);
+      assertEquals(shifts.curvatureY[0] > 0, true);
+      // A capture serves one evaluation only.
+      await problem.gradient(x, g);
+      await assertRejects(() => problem.positionGradient(), Error);
+    });
+  });
+}
+
+Deno.test("GpuProblem's cost follows its positions when they move (windows, sub-pixel ramps, batches)", async () => {
+  await withShiftCase(
+    { slices: 1, modes: 1, noise: "poisson", seed: 44 },
+    async ({ problem, base, object, probe, frames }) => {
+      const rng = new Random(45);
+      const n = base.positionsX.length;
+      // Moves of up to 2.5 px, crossing integers, so origins and batch regions change too.
+      const positionsY = base.positionsY.map((v) => v + rng.uniform() * 5 - 2.5);
+      const positionsX = base.positionsX.map((v) => v + rng.uniform() * 5 - 2.5);
+      const x = problem.upload(new Float32Array(object), new Float32Array(probe));
+      const before = await problem.cost(x);
+      problem.movePositions(positionsY, positionsX);
+      const want = new ReferenceModel({ ...base, positionsY, positionsX })
+        .evaluate({ object, probe, frames, noise: "poisson" });
+      const got = await problem.cost(x);
+      assertLessOrEqual(Math.abs(got - want) / want, 1e-5, `${got} vs ${want} (before ${before})`);
+      assertEquals(Array.from(problem.scan.positionsX), Array.from(positionsX));
+      const outside = Float64Array.from({ length: n }, (_, j) => (j === 3 ? SHAPE[1] : 20));
+      let threw = false;
+      try {
+        problem.movePositions(positionsY, outside);
+      } catch (error) {
+        threw = error instanceof RangeError;
+      }
+      assertEquals(threw, true);
+      assertEquals(await problem.cost(x), got);
+    },
+  );
+});
