@@ -163,6 +163,28 @@ export class ReferenceModel {
   }
 
   /**
+   * The detector waves of positions `positions` (count x K x M x M complex, interleaved, stored
+   * layout). The far field's transform is unitary, so their inner products are the exit waves'.
+   */
+  farFields(object: Float64Array, probe: Float64Array, positions: ArrayLike<number>): Float64Array {
+    const { frame, modes } = this.options;
+    const m2 = frame * frame;
+    const out = new Float64Array(2 * positions.length * modes * m2);
+    const waves = this.#scratch();
+    for (let n = 0; n < positions.length; n++) {
+      this.#forward(positions[n], object, probe, waves);
+      for (let k = 0; k < modes; k++) {
+        const base = 2 * (n * modes + k) * m2;
+        for (let q = 0; q < m2; q++) {
+          out[base + 2 * q] = waves.far[k].re[q];
+          out[base + 2 * q + 1] = waves.far[k].im[q];
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
    * The amplitude R-factor sum | sqrt(I) - sqrt(d) | / sum sqrt(d) over every position's unmasked
    * pixels, I the model intensity summed over modes (DESIGN section 7).
    */

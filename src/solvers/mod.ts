@@ -1,5 +1,6 @@
-/** Solvers: `cg` and `gd` over any {@link Problem}, and the sequential `epie` / `rpie`. */
+/** Solvers: `cg` and `gd` over any {@link Problem}, the sequential `epie` / `rpie`, and `lsqml`. */
 export * from "./types.ts";
 export * from "./gradient_solver.ts";
 export * from "./cg.ts";
 export * from "./pie.ts";
+export * from "./lsqml.ts";
