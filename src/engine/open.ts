@@ -1,5 +1,5 @@
 /**
- * Chooses what runs a reconstruction: `cg` and `gd` always run on the engine's tiles (one tile
+ * Chooses what runs a reconstruction: `cg`, `gd` and `lsqml` always run on the engine's tiles (one tile
  * in process, or workers), `epie` and `rpie` on one device.
  */
 import type { OpenSessionOptions, Session } from "./session.ts";

@@ -1,7 +1,7 @@
 /** The typed options of one reconstruction run (DESIGN section 5). */
 
 /** The solvers a run can use. */
-export const ALGORITHMS = ["cg", "gd", "epie", "rpie"] as const;
+export const ALGORITHMS = ["cg", "gd", "lsqml", "epie", "rpie"] as const;
 export type Algorithm = typeof ALGORITHMS[number];
 
 /** The noise models of the cost function. */

@@ -7,12 +7,13 @@ import type { OpenSessionOptions, Session } from "./session.ts";
 /** Opens a tiled session: one WebGPU device per worker, tiles exchanging overlap gradients. */
 export async function openTiled(o: OpenSessionOptions): Promise<Session> {
   const { options, dataset } = o;
-  if (options.algorithm !== "cg" && options.algorithm !== "gd") {
+  if (options.algorithm !== "cg" && options.algorithm !== "gd" && options.algorithm !== "lsqml") {
     throw new InputError(
       `--algorithm ${options.algorithm} runs on one device only (it updates the object after ` +
-        "every position): use --tiles 1x1 --workers 1, or cg or gd for tiled runs.",
+        "every position): use --tiles 1x1 --workers 1, or cg, gd or lsqml for tiled runs.",
     );
   }
+  if (options.algorithm === "lsqml") checkLsqml(o);
   checkTiling(o);
   const guess = await initialGuess(o);
   return await openTiledSession({
@@ -36,6 +37,22 @@ export async function openTiled(o: OpenSessionOptions): Promise<Session> {
     resume: o.checkpoint,
     memoryBudget: options.memoryBudget,
   });
+}
+
+/**
+ * lsqml's mini-batches update the object several times per iteration, each update needing its
+ * neighbours' sums at once: every tile resident, synchronous exchange, one object slice.
+ *
+ * @throws {InputError} naming the option to change.
+ */
+function checkLsqml(o: OpenSessionOptions): void {
+  const { options } = o;
+  const refuse = (what: string) => {
+    throw new InputError(`--algorithm lsqml does not run with ${what}; use cg or gd for that.`);
+  };
+  if (options.memoryBudget !== null) refuse("--memory-budget (its tiles stay on the device)");
+  if (options.exchange !== "sync") refuse("--exchange async (each batch needs its halo sums)");
+  if (options.slices !== 1) refuse(`--slices ${options.slices} (one object slice only)`);
 }
 
 /**

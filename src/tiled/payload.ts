@@ -41,7 +41,9 @@ export interface TiledPayload {
   /** Initial object S x H x W and probe K x M x M, complex float32, in shared memory. */
   object: SharedArrayBuffer;
   probe: Float32Array;
-  algorithm: "cg" | "gd";
+  algorithm: "cg" | "gd" | "lsqml";
+  /** lsqml: mini-batches per sweep, the same on every tile (`lsqmlBatchCount`). */
+  lsqmlBatches: number;
   refineProbeFrom?: number;
   exchange: ExchangeMode;
   batchSize: number;
@@ -54,8 +56,8 @@ export interface TiledPayload {
 /** One tile's solver state with its vectors' exact bits (see `GradientSolver.state`). */
 export interface TileSolverState {
   tile: number;
-  /** `cg` or `gd`; `epie` or `rpie` for their one-device sessions, which save only x. */
-  algorithm: "cg" | "gd" | "epie" | "rpie";
+  /** `cg`, `gd` or `lsqml`; `epie` or `rpie` for their one-device sessions, which save only x. */
+  algorithm: "cg" | "gd" | "lsqml" | "epie" | "rpie";
   iteration: number;
   scalars: Record<string, number>;
   /** The solver's vectors by name (x, and for cg the direction and previous gradient). */

@@ -1,7 +1,7 @@
 import { InputError } from "../data/errors.ts";
 import { type ComplexArray, type Dataset, MemoryFrames, nearFieldOf } from "../data/mod.ts";
 import { type ExchangeMode, mailboxLengths, WorkerPool } from "../parallel/mod.ts";
-import { defaultBatchSize } from "../problem/mod.ts";
+import { defaultBatchSize, lsqmlBatchCount } from "../problem/mod.ts";
 import type { NoiseModel } from "../physics/model.ts";
 import { type Rect, tilesOf, type Tiling } from "../tiling/mod.ts";
 import { type Checkpoint, tiledCheckpoint, tileStatesOf } from "./checkpoint.ts";
@@ -16,7 +16,7 @@ export interface TiledSessionOptions {
   tiles: [number, number];
   workers: number;
   exchange: ExchangeMode;
-  algorithm: "cg" | "gd";
+  algorithm: "cg" | "gd" | "lsqml";
   refineProbeFrom?: number;
   slices: number;
   modes: number;
@@ -38,7 +38,7 @@ export interface TiledSessionOptions {
 }
 
 /**
- * A reconstruction by `cg` or `gd` on tiles, whatever their number: one tile is served on the
+ * A reconstruction by `cg`, `gd` or `lsqml` on tiles, whatever their number: one tile is served on the
  * main thread (`in_process.ts`), more by workers, each holding its tiles (see `worker_job.ts`).
  * The session only sends commands and collects events: with workers the main thread never
  * touches the frames (workers read their own) and never blocks.
@@ -91,6 +91,8 @@ export class TiledSession {
     const { dataset } = options;
     const { tiling, alsoOwned } = planDatasetTiling(dataset, options.tiles, options.workers);
     const resumed = options.resume ? tileStatesOf(options.resume, tiling.regions.length) : null;
+    const batchSize = options.batchSize ?? defaultBatchSize(dataset.frame, options.modes);
+    const lsqmlBatches = lsqmlBatchCount(dataset.count, batchSize);
     const object = new SharedArrayBuffer(options.initial.object.byteLength);
     new Float32Array(object).set(options.initial.object);
     const payload: TiledPayload = {
@@ -108,9 +110,13 @@ export class TiledSession {
       object,
       probe: options.initial.probe,
       algorithm: options.algorithm,
+      lsqmlBatches,
       refineProbeFrom: options.refineProbeFrom,
       exchange: options.exchange,
-      batchSize: options.batchSize ?? defaultBatchSize(dataset.frame, options.modes),
+      // lsqml's batches are its mini-batches (see `tiles.ts`), at most this many positions.
+      batchSize: options.algorithm === "lsqml"
+        ? Math.ceil(dataset.count / lsqmlBatches)
+        : batchSize,
       resume: resumed?.states ?? null,
       memoryBudget: options.memoryBudget ?? null,
     };

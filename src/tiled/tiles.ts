@@ -9,8 +9,21 @@ import type { Gpu } from "../gpu/mod.ts";
 import type { Collectives } from "../distributed/collectives.ts";
 import { gpuBackend, TileReductions } from "../parallel/mod.ts";
 import { BatchWorkspace } from "../operators/mod.ts";
-import { GpuProblem, localReduction, type Reduction } from "../problem/mod.ts";
-import { GradientSolver, type Problem } from "../solvers/mod.ts";
+import {
+  GpuProblem,
+  type GpuVariables,
+  localReduction,
+  LsqmlSweep,
+  type Reduction,
+  sparseBatchOrder,
+} from "../problem/mod.ts";
+import {
+  GradientSolver,
+  LsqmlSolver,
+  type LsqmlState,
+  type Problem,
+  type StepResult,
+} from "../solvers/mod.ts";
 import { type Rect, wasmKernels } from "../tiling/mod.ts";
 import { SubsetFrames, type TiledPayload, type TileSolverState } from "./payload.ts";
 import { extractRegion } from "./stitch.ts";
@@ -26,12 +39,25 @@ export interface TileProblem<V> extends Problem<V> {
   dispose(): void;
 }
 
+/** What the worker uses of a tile's solver: `GradientSolver` (cg, gd) or `LsqmlSolver`. */
+export interface TileSolver<V> {
+  readonly iteration: number;
+  step(): Promise<StepResult>;
+  state(): {
+    algorithm: TileSolverState["algorithm"];
+    iteration: number;
+    scalars: Record<string, number>;
+    vectors: Record<string, V>;
+  };
+  destroy(): void;
+}
+
 /** One tile of a worker. */
 export interface TileState<V = unknown> {
   tile: number;
   problem: TileProblem<V>;
   x: V;
-  solver: GradientSolver<V>;
+  solver: TileSolver<V>;
 }
 
 /** A worker's open tiles and how to free them. */
@@ -142,7 +168,19 @@ export async function openTiles(o: {
 
 /** The tile's positions' frames, as positions 0 .. n - 1 of the tile. */
 function ownFrames(p: TiledPayload, tile: number, source: FrameSource): FrameSource {
-  return new SubsetFrames(source, p.tiling.positionsOf[tile]);
+  return new SubsetFrames(source, tilePositions(p, tile));
+}
+
+/**
+ * The tile's positions (global indices) in the order its problem takes them: as planned, or for
+ * `lsqml` dealt into sparse mini-batches (`sparseBatchOrder`), `p.lsqmlBatches` of them.
+ */
+function tilePositions(p: TiledPayload, tile: number): Int32Array {
+  const mine = p.tiling.positionsOf[tile];
+  if (p.algorithm !== "lsqml") return mine;
+  const y = Array.from(mine, (j) => p.positionsY[j]);
+  const x = Array.from(mine, (j) => p.positionsX[j]);
+  return Int32Array.from(sparseBatchOrder(y, x, p.lsqmlBatches), (i) => mine[i]);
 }
 
 /** Pixels of empty tiles' cores this tile computes (see `withoutEmptyTiles`), in its region. */
@@ -164,7 +202,7 @@ function tileProblem(o: {
   const { p, tile } = o;
   const { tiling } = p;
   const region = tiling.regions[tile];
-  const mine = tiling.positionsOf[tile];
+  const mine = tilePositions(p, tile);
   return GpuProblem.create({
     gpu: o.gpu,
     frames: o.frames,
@@ -182,7 +220,10 @@ function tileProblem(o: {
     wavelength: p.propagation?.wavelength,
     pixelSize: p.propagation?.pixelSize,
     nearField: p.nearField,
-    batchSize: p.batchSize,
+    // lsqml's batches are its mini-batches, as many on every tile (see `sparseBatchOrder`).
+    batchSize: p.algorithm === "lsqml"
+      ? Math.ceil(mine.length / Math.min(p.lsqmlBatches, mine.length))
+      : p.batchSize,
     reduction: o.reduction,
     // Every tile holds the same all-reduced probe: one of them counts it in dot products.
     countProbe: tile === 0,
@@ -202,10 +243,16 @@ async function withSolver<V>(
   const region = tiling.regions[tile];
   const object = extractRegion(new Float32Array(p.object), tiling.objectShape, p.slices, region);
   const x = problem.upload(object, p.probe, `tile ${tile} x`);
-  const solver = new GradientSolver(problem, x, {
-    conjugate: p.algorithm === "cg",
-    refineProbeFrom: p.refineProbeFrom,
-  });
+  const solver = p.algorithm === "lsqml"
+    ? new LsqmlSolver(
+      new LsqmlSweep(problem as unknown as GpuProblem, p.lsqmlBatches),
+      x as GpuVariables,
+      { refineProbeFrom: p.refineProbeFrom },
+    ) as unknown as TileSolver<V>
+    : new GradientSolver(problem, x, {
+      conjugate: p.algorithm === "cg",
+      refineProbeFrom: p.refineProbeFrom,
+    });
   const state: TileState<V> = { tile, problem, x, solver };
   const saved = p.resume?.[tile];
   if (saved) await restoreTile(state, saved);
@@ -222,17 +269,23 @@ export async function solverState<V>(s: TileState<V>): Promise<TileSolverState> 
 
 /** Puts a saved state into a tile's fresh solver (through temporary vectors). */
 async function restoreTile<V>(s: TileState<V>, saved: TileSolverState): Promise<void> {
-  const { problem } = s;
+  const { problem, solver } = s;
   const { algorithm } = saved;
-  if (algorithm !== "cg" && algorithm !== "gd") {
-    throw new TypeError(`Cannot resume a gradient solver from a ${algorithm} state`);
+  if (algorithm !== "cg" && algorithm !== "gd" && algorithm !== "lsqml") {
+    throw new TypeError(`Cannot resume a tiled solver from a ${algorithm} state`);
   }
   const vectors: Record<string, V> = {};
   try {
     for (const [name, parts] of Object.entries(saved.vectors)) {
       vectors[name] = problem.upload(parts.object, parts.probe, `tile ${s.tile} saved ${name}`);
     }
-    s.solver.restore({ ...saved, algorithm, vectors });
+    if (solver instanceof LsqmlSolver) {
+      solver.restore({ ...saved, algorithm, vectors } as LsqmlState<GpuVariables>);
+    } else if (algorithm === "lsqml") {
+      throw new TypeError(`Cannot resume ${saved.algorithm} from an lsqml state`);
+    } else {
+      (solver as GradientSolver<V>).restore({ ...saved, algorithm, vectors });
+    }
     // The copies out of the temporary vectors must run before those are released.
     await problem.gpu.finish();
   } finally {

@@ -6,7 +6,7 @@
  * iterations and the iteration seconds needed to reach 30 and 33 dB.
  *
  * Options: `--frames 64,128`, `--photons 1e8,1e4`, `--probes known,estimated`,
- * `--algorithms cg,gd,epie,rpie,cg-gaussian,gd-gaussian` (`-gaussian`: the same solver on the
+ * `--algorithms cg,gd,lsqml,epie,rpie,cg-gaussian,gd-gaussian,lsqml-gaussian` (`-gaussian`: the same solver on the
  * Gaussian amplitude cost), `--positions 400`, `--iterations 50`; `--quick` is a smoke run
  * (frame 32, 40 positions, 1e8 photons, estimated probe, 3 iterations of every algorithm).
  *
@@ -21,13 +21,30 @@
  * true probe illuminates.
  */
 import { type Gpu, requestGpu } from "../../src/gpu/mod.ts";
-import { GpuProblem, type GpuVariables } from "../../src/problem/mod.ts";
-import { gpuUpdates, GradientSolver, pieSweep } from "../../src/solvers/mod.ts";
+import {
+  defaultBatchSize,
+  GpuProblem,
+  type GpuVariables,
+  lsqmlBatchCount,
+  LsqmlSweep,
+  sparseBatchOrder,
+} from "../../src/problem/mod.ts";
+import { gpuUpdates, GradientSolver, LsqmlSolver, pieSweep } from "../../src/solvers/mod.ts";
+import { SubsetFrames } from "../../src/tiled/payload.ts";
 import { phasePsnr, scannedArea } from "../../src/metrics/mod.ts";
 import type { SimulatedDataset } from "../../src/simulate/mod.ts";
 import { type ProbeStart, probeStart, qualityData } from "./_quality_data.ts";
 
-const ALGORITHMS = ["cg", "gd", "epie", "rpie", "cg-gaussian", "gd-gaussian"] as const;
+const ALGORITHMS = [
+  "cg",
+  "gd",
+  "lsqml",
+  "epie",
+  "rpie",
+  "cg-gaussian",
+  "gd-gaussian",
+  "lsqml-gaussian",
+] as const;
 type Algorithm = typeof ALGORITHMS[number];
 /** Iterations after which the PSNR is reported, and the levels timed. */
 const PSNR_AFTER = [10, 20, 50] as const;
@@ -143,6 +160,15 @@ async function iterationOf(
       destroy: () => target.destroy(),
     };
   }
+  if (algorithm.startsWith("lsqml")) {
+    const solver = new LsqmlSolver(new LsqmlSweep(problem, problem.scan.batches.length), x, {
+      refineProbeFrom,
+    });
+    return {
+      step: async () => (await solver.step()).evaluations,
+      destroy: () => solver.destroy(),
+    };
+  }
   const solver = new GradientSolver(problem, x, {
     conjugate: algorithm.startsWith("cg"),
     refineProbeFrom,
@@ -150,6 +176,22 @@ async function iterationOf(
   return {
     step: async () => (await solver.step()).evaluations,
     destroy: () => solver.destroy(),
+  };
+}
+
+/** The positions and frames as the engine orders them: for lsqml, in sparse mini-batches. */
+function scanOf(algorithm: Algorithm, sim: SimulatedDataset) {
+  const { dataset, model } = sim;
+  if (!algorithm.startsWith("lsqml")) {
+    return { frames: dataset.frames, positionsY: model.positionsY, positionsX: model.positionsX };
+  }
+  const batches = lsqmlBatchCount(dataset.count, defaultBatchSize(model.frame, model.modes));
+  const order = sparseBatchOrder(model.positionsY, model.positionsX, batches);
+  return {
+    frames: new SubsetFrames(dataset.frames, order),
+    positionsY: Float64Array.from(order, (j) => model.positionsY[j]),
+    positionsX: Float64Array.from(order, (j) => model.positionsX[j]),
+    batchSize: Math.ceil(dataset.count / batches),
   };
 }
 
@@ -163,9 +205,7 @@ async function runCase(
   const noise = c.algorithm.endsWith("-gaussian") ? "gaussian" : "poisson";
   const problem = await GpuProblem.create({
     gpu,
-    frames: dataset.frames,
-    positionsX: model.positionsX,
-    positionsY: model.positionsY,
+    ...scanOf(c.algorithm, sim),
     frame: model.frame,
     objectShape: model.objectShape,
     noise,

@@ -6,7 +6,7 @@ Deno.test("bench quality --quick runs every algorithm and reports its figures, n
   assertEquals(load_average.length, 3);
   assertEquals(
     cases.map((c) => c.algorithm),
-    ["cg", "gd", "epie", "rpie", "cg-gaussian", "gd-gaussian"],
+    ["cg", "gd", "lsqml", "epie", "rpie", "cg-gaussian", "gd-gaussian", "lsqml-gaussian"],
   );
   for (const c of cases) {
     assertEquals([c.frame, c.positions, c.iterations, c.probe], [32, 40, 3, "estimated"]);
@@ -27,5 +27,5 @@ Deno.test("bench quality rejects an unknown algorithm naming the choices", async
     () => measureQuality(["--quick", "--algorithms", "cg,lbfgs"]),
     RangeError,
   );
-  assert(error.message.includes("cg, gd, epie"), error.message);
+  assert(error.message.includes("cg, gd, lsqml, epie"), error.message);
 });

@@ -24,7 +24,7 @@ const cases: Array<{ args: string[]; error: RegExp; help?: RegExp }> = [
   },
   {
     args: ["reconstruct", "--algorithm", "sgd"],
-    error: /^error: .*'sgd' is invalid\. Allowed choices are cg, gd, epie, rpie\.$/,
+    error: /^error: .*'sgd' is invalid\. Allowed choices are cg, gd, lsqml, epie, rpie\.$/,
   },
   {
     args: ["reconstruct", "--memory-budget", "lots"],

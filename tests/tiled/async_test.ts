@@ -5,42 +5,11 @@
  */
 import { metricsOf } from "../../src/engine/metrics.ts";
 import { alignPhase, scannedArea } from "../../src/metrics/mod.ts";
-import { planTiling, type Rect } from "../../src/tiling/mod.ts";
+import { planTiling } from "../../src/tiling/mod.ts";
 import { assert, assertLessOrEqual } from "../assert.ts";
-import { acceptanceSet, reconstructTiled, type Run } from "./fixture.ts";
+import { acceptanceSet, borderErrors, reconstructTiled, type Run } from "./fixture.ts";
 
 const ITERATIONS = 20;
-
-/**
- * Mean absolute phase error within 2 px of an inner tile border (the edge of a pixel's core that
- * another core continues), and elsewhere.
- */
-function borderErrors(
-  error: Float64Array,
-  mask: Uint8Array,
-  shape: [number, number],
-  cores: Rect[],
-): { border: number; elsewhere: number } {
-  const [h, w] = shape;
-  const nearEdge = (v: number, start: number, length: number, size: number) =>
-    (start > 0 && v < start + 2) || (start + length < size && v >= start + length - 2);
-  const sums = { border: [0, 0], elsewhere: [0, 0] };
-  for (const c of cores) {
-    for (let y = c.y0; y < c.y0 + c.height; y++) {
-      for (let x = c.x0; x < c.x0 + c.width; x++) {
-        if (!mask[y * w + x]) continue;
-        const near = nearEdge(y, c.y0, c.height, h) || nearEdge(x, c.x0, c.width, w);
-        const s = near ? sums.border : sums.elsewhere;
-        s[0] += error[y * w + x];
-        s[1]++;
-      }
-    }
-  }
-  return {
-    border: sums.border[0] / sums.border[1],
-    elsewhere: sums.elsewhere[0] / sums.elsewhere[1],
-  };
-}
 
 /**
  * Runs `gd` from a flat object with sync and async exchange on `tiles` (2 workers, streamed

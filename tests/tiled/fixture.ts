@@ -4,6 +4,7 @@ import { GpuProblem } from "../../src/problem/mod.ts";
 import { simulateDataset } from "../../src/simulate/mod.ts";
 import { GradientSolver } from "../../src/solvers/mod.ts";
 import { openTiledSession, type TiledSessionOptions } from "../../src/tiled/mod.ts";
+import type { Rect } from "../../src/tiling/mod.ts";
 
 /** A tiled run's options without its tiles and workers. */
 export type Run = Omit<TiledSessionOptions, "tiles" | "workers">;
@@ -120,5 +121,36 @@ export function twoSliceTwoModeRun(
       wavelength: dataset.geometry.wavelength,
       pixelSize: dataset.geometry.objectPixel,
     },
+  };
+}
+
+/**
+ * Mean absolute phase error within 2 px of an inner tile border (the edge of a pixel's core that
+ * another core continues), and elsewhere.
+ */
+export function borderErrors(
+  error: Float64Array,
+  mask: Uint8Array,
+  shape: [number, number],
+  cores: Rect[],
+): { border: number; elsewhere: number } {
+  const [h, w] = shape;
+  const nearEdge = (v: number, start: number, length: number, size: number) =>
+    (start > 0 && v < start + 2) || (start + length < size && v >= start + length - 2);
+  const sums = { border: [0, 0], elsewhere: [0, 0] };
+  for (const c of cores) {
+    for (let y = c.y0; y < c.y0 + c.height; y++) {
+      for (let x = c.x0; x < c.x0 + c.width; x++) {
+        if (!mask[y * w + x]) continue;
+        const near = nearEdge(y, c.y0, c.height, h) || nearEdge(x, c.x0, c.width, w);
+        const s = near ? sums.border : sums.elsewhere;
+        s[0] += error[y * w + x];
+        s[1]++;
+      }
+    }
+  }
+  return {
+    border: sums.border[0] / sums.border[1],
+    elsewhere: sums.elsewhere[0] / sums.elsewhere[1],
   };
 }
