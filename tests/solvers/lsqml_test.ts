@@ -11,7 +11,7 @@ Deno.test("lsqmlSteps minimises || G - aO A - aP B ||^2 over random exit waves (
     const wave = () => Float64Array.from({ length: n }, () => random.normal());
     const [a, b] = [wave(), wave()];
     // G near a combination with steps inside the clamp, plus a residual.
-    const [sO, sP] = [0.2 + random.uniform(), 0.2 + random.uniform()];
+    const [sO, sP] = [0.1 + 0.8 * random.uniform(), 0.1 + 0.8 * random.uniform()];
     const g = a.map((v, i) => sO * v + sP * b[i] + 0.1 * random.normal());
     const dot = (u: Float64Array, v: Float64Array) => u.reduce((s, x, i) => s + x * v[i], 0);
     const sums = { aa: dot(a, a), ab: dot(a, b), bb: dot(b, b), ag: dot(a, g), bg: dot(b, g) };
