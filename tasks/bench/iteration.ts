@@ -1,6 +1,7 @@
 /**
  * `deno task bench iteration [--json] [--reps N] [--cases 64x1600,128x400] [--photons P]`:
- * seconds and evaluations of F per iteration of `cg`, `gd` and `epie` on the data of
+ * seconds and evaluations of F per iteration of `cg`, `gd` and `epie` (and `lsqml` on the
+ * engine's path) on the data of
  * `bench quality` (a smooth random object, neighbours 0.2 frame apart, 1e8 photons per frame by
  * default, the probe estimated from the data and refined from iteration 2), and, in the same
  * run, the time of the FFTs alone: the very FFT calls (directions and batch sizes) that the
@@ -12,7 +13,7 @@
  * JSON: `{ adapter, cases: [{ algorithm, frame, positions, device, path, s_per_iteration,
  * evaluations_per_iteration (null on the engine's path), fft_only_s_per_iteration, fft_calls_per_iteration, device_bytes_peak }] }`. An `epie` iteration
  * is one sweep of single-position updates, all recorded on the device. Rows with `path:
- * "engine"` time the same `cg` and `gd` as an untiled `reconstruct` runs them: the engine's
+ * "engine"` time the same `cg`, `gd` and `lsqml` as an untiled `reconstruct` runs them: the engine's
  * session on one tile, in process (`openTiledSession` with 1 x 1 tiles and one worker), from the
  * same start; they have no FFT replay (its fields are null). Rows with `path: "problem"` drive
  * `GpuProblem` directly.
@@ -37,7 +38,7 @@ import { openTiledSession } from "../../src/tiled/mod.ts";
 import { probeStart, qualityData, REFINE_PROBE_FROM } from "./_quality_data.ts";
 
 interface Row {
-  algorithm: "cg" | "gd" | "epie";
+  algorithm: "cg" | "gd" | "lsqml" | "epie";
   frame: number;
   positions: number;
   device: "gpu";
@@ -197,10 +198,13 @@ async function gpuCase(
   };
 }
 
-/** `cg` or `gd` as an untiled run computes it: the engine's session on one tile, in process. */
+/**
+ * `cg`, `gd` or `lsqml` as an untiled run computes it: the engine's session on one tile, in
+ * process.
+ */
 async function engineCase(
   sim: SimulatedDataset,
-  algorithm: "cg" | "gd",
+  algorithm: "cg" | "gd" | "lsqml",
   reps: number,
 ): Promise<Row> {
   const { dataset, truth } = sim;
@@ -275,7 +279,7 @@ export async function run(args: string[]): Promise<void> {
       for (const algorithm of ["cg", "gd", "epie"] as const) {
         rows.push(await gpuCase(gpu, sim, algorithm, options.reps));
       }
-      for (const algorithm of ["cg", "gd"] as const) {
+      for (const algorithm of ["cg", "gd", "lsqml"] as const) {
         rows.push(await engineCase(sim, algorithm, options.reps));
       }
     }
