@@ -25,6 +25,12 @@ export interface WorkerPoolOptions<P> {
   onProgress?: (event: ProgressEvent) => void;
   /** A worker whose heartbeat stays still this long is declared dead. */
   silenceMs?: number;
+  /**
+   * A worker that has not beaten once after this long is declared dead. Starting a thread and
+   * loading its modules can take far longer than a heartbeat on a loaded machine, so this clock
+   * is separate from `silenceMs`, and longer.
+   */
+  startupMs?: number;
 }
 
 /** The run failed in a worker: which one, and why. */
@@ -39,6 +45,7 @@ type Control = { type: "command"; body: unknown } | { type: "stop" };
 
 const HEARTBEAT_MS = 100;
 const DEFAULT_SILENCE_MS = 60_000;
+const DEFAULT_STARTUP_MS = 300_000;
 /**
  * Deno workers running one job together over a shared {@link FabricBuffers}. Control (commands,
  * stop) and small progress events travel on the process-wide control BroadcastChannel, each
@@ -74,6 +81,8 @@ export class WorkerPool<P, R> {
   readonly #monitor: FabricMonitor;
   #failure: WorkerFailedError | null = null;
   #finished = false;
+  /** Workers that have said their last word (done or failed): their silence is expected. */
+  readonly #ended: boolean[];
 
   constructor(options: WorkerPoolOptions<P>) {
     if (!Number.isInteger(options.workers) || options.workers < 1) {
@@ -84,6 +93,7 @@ export class WorkerPool<P, R> {
     this.buffers = createFabric({ ...layout, workers: options.workers });
     this.#monitor = new FabricMonitor(this.buffers);
     this.#inboxes = Array.from({ length: options.workers }, () => new Inbox());
+    this.#ended = this.#inboxes.map(() => false);
   }
 
   /** Starts the workers and resolves with each worker's result, in rank order. */
@@ -103,12 +113,14 @@ export class WorkerPool<P, R> {
           } else if (data.type === "report") {
             this.#inboxes[rank].fromPort(data.order, () => this.#deliver(rank, data));
           } else if (data.type === "done") {
+            this.#ended[rank] = true;
             this.#inboxes[rank].fromPort(data.order, () => {
               results[rank] = data.result as R;
               send({ type: "bye" });
               resolve();
             });
           } else {
+            this.#ended[rank] = true;
             if (!data.aborted) this.#fail(rank, `threw: ${data.message}`, data.stack);
             resolve();
           }
@@ -192,12 +204,18 @@ export class WorkerPool<P, R> {
     this.#options.onProgress?.(data.event);
   }
 
-  /** Resolves when a failure is recorded; meanwhile declares silent or lossy workers dead. */
+  /**
+   * Resolves when a failure is recorded; meanwhile declares silent or lossy workers dead. A
+   * worker's silence counts from its first heartbeat until its last word; before its first beat
+   * it is still starting, and only the longer startup limit applies.
+   */
   async #watch(): Promise<void> {
     const silence = this.#options.silenceMs ?? DEFAULT_SILENCE_MS;
+    const startup = Math.max(silence, this.#options.startupMs ?? DEFAULT_STARTUP_MS);
     const words = new Int32Array(this.buffers.control);
+    const started = Date.now();
     let last = this.#monitor.heartbeats();
-    let stillSince = last.map(() => Date.now());
+    let stillSince = last.map(() => started);
     const overdue = this.#inboxes.map(() => new Overdue());
     while (!this.#finished && !this.#failure) {
       const wait = Atomics.waitAsync(words, 0, 0, HEARTBEAT_MS * 2);
@@ -209,8 +227,17 @@ export class WorkerPool<P, R> {
       const beats = this.#monitor.heartbeats();
       stillSince = stillSince.map((t, w) => beats[w] !== last[w] ? now : t);
       last = beats;
-      const dead = stillSince.findIndex((t) => now - t > silence);
-      if (dead >= 0) this.#fail(dead, `stopped responding (no heartbeat for ${silence} ms)`);
+      const dead = beats.findIndex((beat, w) =>
+        !this.#ended[w] && (beat === 0 ? now - started > startup : now - stillSince[w] > silence)
+      );
+      if (dead >= 0) {
+        this.#fail(
+          dead,
+          beats[dead] === 0
+            ? `never started (no heartbeat within ${startup} ms)`
+            : `stopped responding (no heartbeat for ${silence} ms)`,
+        );
+      }
       const lossy = this.#inboxes.findIndex((inbox, w) =>
         overdue[w].lost(inbox.waiting, inbox.arrived, now)
       );

@@ -119,11 +119,18 @@ async function start(start: StartMessage): Promise<void> {
   const channel = new WorkerChannel(start, (message) => {
     scope.postMessage({ type: "failed", message, aborted: false });
   });
-  const timer = setInterval(() => {
-    fabric.beat();
-    channel.check();
-  }, start.heartbeatMs);
   scope.postMessage({ type: "listening" });
+  // The first heartbeat comes once the job's modules are loaded: loading can block this thread
+  // for longer than the silence limit on a loaded machine, and the pool judges a worker that
+  // has not beaten yet by its separate startup limit.
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const startBeating = () => {
+    fabric.beat();
+    timer = setInterval(() => {
+      fabric.beat();
+      channel.check();
+    }, start.heartbeatMs);
+  };
   const { rank } = start;
   const snapshot = () => start.profile ? profile.snapshot() : undefined;
   const context: WorkerContext = {
@@ -152,6 +159,7 @@ async function start(start: StartMessage): Promise<void> {
   });
   try {
     const job = await import(start.job);
+    startBeating();
     const result = await job.run(context);
     scope.postMessage({ type: "done", result, order: channel.events++ });
     // Progress events posted last may still be on their way; closing the channel now would
