@@ -1,14 +1,16 @@
 /**
- * Tessera's command-line entry point: `reconstruct`, `simulate`, `inspect` and `bench`
- * (`src/cli/`). This file only hands over the arguments and sets the exit status.
+ * Tessera's command-line entry point: `reconstruct`, `simulate` and `inspect`
+ * (`src/cli/`). This file only hands over the arguments and exits with the status.
  *
- * It sets `Deno.exitCode` instead of calling `Deno.exit()`: the process then ends once the event
- * loop is empty, after the workers of a tiled run have closed their GPU devices. Exiting while a
- * worker thread still tears its device down corrupts the native heap (seen as
- * `corrupted double-linked list` or a segmentation fault after a successful run).
+ * The threads of a tiled run's workers stay, idle, until this exit: a worker thread that ended
+ * would tear its GPU device down, and exiting during that teardown corrupts the native heap
+ * (seen as `corrupted size vs. prev_size` or a segmentation fault after a successful run). So
+ * the process ends with `Deno.exit`, which the idle workers would otherwise keep waiting.
  */
 import { runCli } from "./cli/run.ts";
+import { keepWorkerThreadsUntilExit } from "./parallel/mod.ts";
 
 if (import.meta.main) {
-  Deno.exitCode = await runCli(Deno.args);
+  keepWorkerThreadsUntilExit();
+  Deno.exit(await runCli(Deno.args));
 }

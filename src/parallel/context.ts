@@ -55,6 +55,11 @@ export interface StartMessage {
   posted: SharedArrayBuffer;
   /** Whether the worker keeps a `PhaseProfile` and sends it with each event. */
   profile: boolean;
+  /**
+   * Whether the worker's thread stays, idle, once its run is over, instead of ending (see
+   * `keepWorkerThreadsUntilExit`).
+   */
+  keep: boolean;
 }
 
 /**

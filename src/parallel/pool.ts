@@ -43,6 +43,24 @@ export class WorkerFailedError extends Error {
 
 type Control = { type: "command"; body: unknown } | { type: "stop" };
 
+/** Whether pools keep their workers' threads until the process exits. */
+let keepThreads = false;
+
+/**
+ * Keeps the thread of every pool worker started from now on, idle, until the process exits,
+ * instead of ending it when its run is over. A worker thread that ends tears its GPU device
+ * down, and when the process exits during that teardown the native heap is corrupted (glibc
+ * aborts with `corrupted size vs. prev_size` or `double free`: 4 of 250 runs of a program whose
+ * workers each used a device and closed, here; none of 150 when the process waited a second
+ * before exiting, none of 300 with the threads kept). Idle workers keep the event loop alive,
+ * so a program that calls this ends with `Deno.exit`; `src/main.ts` does.
+ */
+export function keepWorkerThreadsUntilExit(): void {
+  keepThreads = true;
+}
+
+/** How long a failed run with kept threads waits for every worker's last word. */
+const LAST_WORDS_MS = 3_000;
 const HEARTBEAT_MS = 100;
 const DEFAULT_SILENCE_MS = 60_000;
 const DEFAULT_STARTUP_MS = 300_000;
@@ -83,6 +101,7 @@ export class WorkerPool<P, R> {
   #finished = false;
   /** Workers that have said their last word (done or failed): their silence is expected. */
   readonly #ended: boolean[];
+  readonly #keep = keepThreads;
 
   constructor(options: WorkerPoolOptions<P>) {
     if (!Number.isInteger(options.workers) || options.workers < 1) {
@@ -137,7 +156,7 @@ export class WorkerPool<P, R> {
     } finally {
       this.#finished = true;
       stopListening();
-      if (this.#failure) this.#stopWorkers();
+      if (this.#failure) await this.#stopWorkers(finished);
     }
     if (this.#failure) throw this.#failure;
     return results;
@@ -171,6 +190,7 @@ export class WorkerPool<P, R> {
       heartbeatMs: HEARTBEAT_MS,
       posted: this.#posted.buffer as SharedArrayBuffer,
       profile: this.#onProfile !== null,
+      keep: this.#keep,
     };
   }
 
@@ -255,10 +275,23 @@ export class WorkerPool<P, R> {
       cause: stack ? new Error(stack) : undefined,
     });
     this.#monitor.abort();
-    this.#stopWorkers();
+    if (!this.#keep) this.#terminateWorkers();
   }
 
-  #stopWorkers(): void {
+  /**
+   * Ends a failed run's workers. Kept threads are not terminated, which would tear their devices
+   * down just before the process exits: the abort reaches them within a wait slice, and the
+   * pool waits, at most {@link LAST_WORDS_MS}, for each to say its last word and go idle.
+   */
+  async #stopWorkers(finished: Promise<void>[]): Promise<void> {
+    if (!this.#keep) return this.#terminateWorkers();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => timer = setTimeout(resolve, LAST_WORDS_MS));
+    await Promise.race([Promise.all(finished), late]);
+    clearTimeout(timer);
+  }
+
+  #terminateWorkers(): void {
     for (const worker of this.#workers) worker.terminate();
   }
 }

@@ -177,8 +177,8 @@ async function start(start: StartMessage): Promise<void> {
     clearInterval(timer);
     channel.close();
     scope.onmessage = null;
-    // Ending itself lets the worker finish tearing down its device before its thread goes;
-    // the pool terminates workers only when a run fails.
-    self.close();
+    // Ending its thread tears its GPU device down; a program that exits with `Deno.exit` keeps
+    // the thread idle instead, so that no teardown can overlap the process's exit.
+    if (!start.keep) self.close();
   }
 }
