@@ -4,7 +4,7 @@ import { Fft2, fft2Reference, fftshift2 } from "../../src/fft/mod.ts";
 import { FarFieldCost } from "../../src/cost/mod.ts";
 import { Reductions, sumPairs } from "../../src/kernels/mod.ts";
 import { INTENSITY_EPSILON, type NoiseModel } from "../../src/physics/reference.ts";
-import { maxRelative, nans, randomF32 } from "../kernels/random.ts";
+import { maxRelative, nans, randomF32, testRandom } from "../kernels/random.ts";
 
 const M = 16, MODES = 2, COUNT = 3;
 
@@ -58,7 +58,7 @@ for (const noise of ["poisson", "gaussian"] as const) {
       // A dark model pixel under a bright count: 1 + r rounds to 0 in float32 there.
       frames[7] = 100;
       for (let k = 0; k < MODES; k++) far.fill(0, 2 * (k * M * M + 7), 2 * (k * M * M + 7) + 2);
-      const mask = new Uint8Array(M * M).map(() => (Math.random() < 0.1 ? 1 : 0));
+      const mask = new Uint8Array(M * M).map(() => (testRandom() < 0.1 ? 1 : 0));
       const cost = await FarFieldCost.create(gpu, {
         frames: gpu.upload(frames, "frames"),
         frame: M,
@@ -101,10 +101,10 @@ for (const design of ["unrolled", "workgroup"] as const) {
       // previous test's, with the far field given exactly).
       const frames = Float32Array.from(
         re,
-        (r, i) => (r * r + im[i] * im[i]) * (0.5 + Math.random()),
+        (r, i) => (r * r + im[i] * im[i]) * (0.5 + testRandom()),
       );
       frames[5] = 0;
-      const mask = new Uint8Array(M * M).map(() => (Math.random() < 0.1 ? 1 : 0));
+      const mask = new Uint8Array(M * M).map(() => (testRandom() < 0.1 ? 1 : 0));
       const cost = await FarFieldCost.create(gpu, {
         fft,
         frames: gpu.upload(frames, "frames"),

@@ -5,9 +5,10 @@ import {
   loadCheckpoint,
   saveCheckpoint,
 } from "../../src/engine/checkpoint.ts";
+import { testRandom } from "../kernels/random.ts";
 
 function random(n: number): Float64Array {
-  return Float64Array.from({ length: n }, () => Math.random() - 0.5);
+  return Float64Array.from({ length: n }, () => testRandom() - 0.5);
 }
 
 Deno.test("saveCheckpoint() round-trips metadata and arrays with identical bits", async () => {

@@ -3,10 +3,11 @@ import { type Dataset, MemoryFrames } from "../../src/data/dataset.ts";
 import { estimateProbe, initialProbe } from "../../src/engine/probe.ts";
 import { fft2Reference, fftshift2 } from "../../src/fft/reference.ts";
 import { angularSpectrumKernel } from "../../src/physics/reference.ts";
+import { testRandom } from "../kernels/random.ts";
 
 /** A data set of `count` random frames (only what the probe estimate reads). */
 function dataset(m: number, count: number, mask: Uint8Array | null): Dataset {
-  const frames = Float32Array.from({ length: count * m * m }, () => 1 + 100 * Math.random());
+  const frames = Float32Array.from({ length: count * m * m }, () => 1 + 100 * testRandom());
   return {
     frame: m,
     count,
@@ -50,7 +51,7 @@ Deno.test("estimateProbe() has the mean amplitude as far field and the mean coun
 Deno.test("initialProbe() rescales the file's illumination to the data and adds weaker estimated modes", async () => {
   const m = 8;
   const data = dataset(m, 10, null);
-  const given = Float32Array.from({ length: 2 * m * m }, () => Math.random());
+  const given = Float32Array.from({ length: 2 * m * m }, () => testRandom());
   (data as { illumination: unknown }).illumination = { shape: [1, m, m], data: given };
   const { probe, rescale } = await initialProbe(data, 3);
   assertEquals(probe.shape, [3, m, m]);
@@ -69,7 +70,7 @@ Deno.test("initialProbe() rescales the file's illumination to the data and adds 
 Deno.test("initialProbe() gives the same start from a probe scaled by 1e3 or 1/N (another FFT norm)", async () => {
   const m = 16;
   const data = dataset(m, 20, null);
-  const given = Float32Array.from({ length: 2 * m * m }, () => Math.random() - 0.5);
+  const given = Float32Array.from({ length: 2 * m * m }, () => testRandom() - 0.5);
   const start = async (scale: number) => {
     const scaled = given.map((v) => v * scale);
     (data as { illumination: unknown }).illumination = { shape: [1, m, m], data: scaled };

@@ -1,5 +1,6 @@
 import { assertLessOrEqual } from "../assert.ts";
 import { fft1dReference, fft2Reference, fftshift2 } from "../../src/fft/reference.ts";
+import { testRandom } from "../kernels/random.ts";
 
 /** Direct O(n^2) unitary DFT of one line, the definition the FFT must agree with. */
 function dft(re: Float64Array, im: Float64Array, inverse: boolean): [Float64Array, Float64Array] {
@@ -22,7 +23,7 @@ function dft(re: Float64Array, im: Float64Array, inverse: boolean): [Float64Arra
 }
 
 function random(length: number): Float64Array {
-  return new Float64Array(length).map(() => Math.random() * 2 - 1);
+  return new Float64Array(length).map(() => testRandom() * 2 - 1);
 }
 
 function maxDiff(a: Float64Array, b: Float64Array): number {

@@ -6,6 +6,7 @@ import {
   requestGpu,
   ShaderError,
 } from "../../src/gpu/mod.ts";
+import { testRandom } from "../kernels/random.ts";
 
 Deno.test("requestGpu() throws GpuUnavailableError naming what to install when no adapter exists", async () => {
   const none = { requestAdapter: () => Promise.resolve(null) };
@@ -41,7 +42,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 }`;
     const pipeline = await gpu.pipeline({ file: "test:double", code });
     const n = 64 * 70001;
-    const x = new Float32Array(n).map(() => Math.random());
+    const x = new Float32Array(n).map(() => testRandom());
     const buffer = gpu.upload(x, "x");
     gpu.dispatch(pipeline, [buffer], n / 64);
     const y = await gpu.readF32(buffer);

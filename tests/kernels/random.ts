@@ -1,9 +1,19 @@
-/** Random test data shared by the kernel, operator, cost and problem tests. */
+/**
+ * Random test data shared by the kernel, operator, cost and problem tests, all drawn from one
+ * seeded stream so that a failure can be replayed: run the same test files with the same
+ * `TESSERA_TEST_SEED` (the default is fixed; set another seed to try other inputs).
+ */
+import { random } from "../tiling/scans.ts";
+
+const SEED = Number(Deno.env.get("TESSERA_TEST_SEED") ?? 20261204);
+
+/** The suite's seeded stream of uniform values in [0, 1) (mulberry32). */
+export const testRandom: () => number = random(SEED);
 
 /** `n` uniform values in [-1, 1) as float32. */
 export function randomF32(n: number, scale = 1): Float32Array {
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = (Math.random() * 2 - 1) * scale;
+  for (let i = 0; i < n; i++) out[i] = (testRandom() * 2 - 1) * scale;
   return out;
 }
 

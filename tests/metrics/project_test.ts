@@ -1,9 +1,10 @@
 import { assertLessOrEqual } from "../assert.ts";
 import { projectSlices } from "../../src/metrics/mod.ts";
+import { testRandom } from "../kernels/random.ts";
 
 Deno.test("projectSlices() multiplies the slices pixel by pixel like float64 complex products", () => {
   const slices = 3, pixels = 7;
-  const object = Float32Array.from({ length: 2 * slices * pixels }, () => Math.random() * 2 - 1);
+  const object = Float32Array.from({ length: 2 * slices * pixels }, () => testRandom() * 2 - 1);
   const got = projectSlices(object, slices, pixels);
   for (let i = 0; i < pixels; i++) {
     let [re, im] = [object[2 * i], object[2 * i + 1]];

@@ -3,6 +3,7 @@ import { type Gpu, requestGpu } from "../../src/gpu/mod.ts";
 import { Fft2 } from "../../src/fft/mod.ts";
 import { Elementwise } from "../../src/kernels/mod.ts";
 import { Scan } from "../../src/operators/mod.ts";
+import { testRandom } from "../kernels/random.ts";
 
 export interface Bench {
   gpu: Gpu;
@@ -27,7 +28,7 @@ export function randomPositions(
   frame: number,
   shape: [number, number],
 ): { positionsY: Float64Array; positionsX: Float64Array } {
-  const pick = (size: number) => frame / 2 + 1 + Math.random() * (size - frame - 2);
+  const pick = (size: number) => frame / 2 + 1 + testRandom() * (size - frame - 2);
   return {
     positionsY: Float64Array.from({ length: n }, () => pick(shape[0])),
     positionsX: Float64Array.from({ length: n }, () => pick(shape[1])),

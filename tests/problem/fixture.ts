@@ -4,6 +4,7 @@ import { ReferenceModel } from "../../src/physics/reference.ts";
 import type { NoiseModel } from "../../src/physics/reference.ts";
 import { GpuProblem, type GpuProblemOptions, type GpuVariables } from "../../src/problem/mod.ts";
 import { randomPositions } from "../operators/setup.ts";
+import { testRandom } from "../kernels/random.ts";
 
 export const M = 16;
 export const SHAPE: [number, number] = [44, 50];
@@ -37,9 +38,9 @@ export interface Case {
 /** A smooth random real field on H x W: a sum of a few random low-frequency cosines in [-1, 1]. */
 function smoothField(h: number, w: number): Float64Array {
   const waves = Array.from({ length: 4 }, () => ({
-    ky: (Math.random() - 0.5) * 0.3,
-    kx: (Math.random() - 0.5) * 0.3,
-    phase: 2 * Math.PI * Math.random(),
+    ky: (testRandom() - 0.5) * 0.3,
+    kx: (testRandom() - 0.5) * 0.3,
+    phase: 2 * Math.PI * testRandom(),
   }));
   const out = new Float64Array(h * w);
   for (let y = 0; y < h; y++) {
@@ -110,7 +111,7 @@ function perturb(v: Float64Array, amount: number, h: number, w: number): Float64
 export async function makeCase(c: CaseOptions): Promise<Case> {
   const gpu = await requestGpu({ label: "problem test" });
   const { positionsY, positionsX } = randomPositions(c.positions ?? 6, M, SHAPE);
-  const mask = c.mask ? new Uint8Array(M * M).map(() => (Math.random() < 0.05 ? 1 : 0)) : null;
+  const mask = c.mask ? new Uint8Array(M * M).map(() => (testRandom() < 0.05 ? 1 : 0)) : null;
   const model = new ReferenceModel({
     frame: M,
     objectShape: SHAPE,
