@@ -14,10 +14,11 @@ import type { StepResult } from "./gradient_solver.ts";
 /**
  * Steps longer than this are cut to it: the step sums model the exit waves as linear in each
  * step, which a long step leaves (the product dP dO it ignores grows with both), and the
- * Poisson residual G = (1 - d / I) Psi is large on pixels the model leaves dark. Measured on
- * `bench quality`'s data (frame 64, 400 positions, 1e8 photons, estimated probe, 50 iterations,
- * Poisson cost): with 2, 29.1 dB after 20 iterations, then the run diverged (-7.9 dB after 50);
- * with 1, 30.1 and 32.3 dB. The Gaussian cost with 2: 31.5 and 35.6 dB.
+ * residuals are large on pixels the model leaves dark. Measured on `bench quality`'s data
+ * (frame 64, 400 positions, 1e8 photons, estimated probe, 50 iterations) with the Poisson
+ * model's residual as the exit-wave target (before `LsqmlSweep` took the modulus projection's):
+ * with 2, 29.1 dB after 20 iterations, then the run diverged (-7.9 dB after 50); with 1, 30.1 and
+ * 32.3 dB. With the modulus projection's residual and 2: 31.5 and 35.6 dB.
  */
 export const LSQML_MAX_STEP = 1;
 
@@ -63,8 +64,9 @@ export interface LsqmlOptions {
 
 /**
  * LSQ-ML over a sweep of mini-batches, updating `x` in place. Each iteration is one sweep: the
- * cost it reports is summed batch by batch, each batch's at the unknowns that batch saw (as
- * PtychoShelves reports it), so it is not F at one point; no evaluation of F besides.
+ * cost it reports is the amplitude cost (whatever the noise model) summed batch by batch, each
+ * batch's at the unknowns that batch saw (as PtychoShelves reports it), so it is not F at one
+ * point; no evaluation of F besides.
  *
  * @example
  * ```ts

@@ -26,12 +26,15 @@ function divided(g: Float64Array, d: Float64Array, f: ArrayLike<number>): Float6
   return g.map((v, i) => v / (d[2 * (Math.floor(i / 2) % n)] + floor));
 }
 
-/** The sweep of `LsqmlSweep` in float64: batches of `batchSize` consecutive positions. */
+/**
+ * The sweep of `LsqmlSweep` in float64: batches of `batchSize` consecutive positions, the
+ * amplitude cost's gradient as the exit-wave residual.
+ */
 function referenceSweep(
   model: ReferenceModel,
   frames: Float32Array,
   start: { object: Float64Array; probe: Float64Array },
-  o: { batchSize: number; noise: CaseOptions["noise"]; probe: boolean },
+  o: { batchSize: number; probe: boolean },
 ): { object: Float64Array; probe: Float64Array; cost: number } {
   const { frame: m, modes, objectShape: [, w] } = model.options;
   const m2 = m * m;
@@ -43,11 +46,12 @@ function referenceSweep(
     const positions = Array.from({ length: count }, (_, i) => first + i);
     const gO = new Float64Array(object.length);
     const gP = new Float64Array(probe.length);
+    // The modulus projection as the exit-wave target, whatever the problem's noise model.
     cost += model.evaluate({
       object,
       probe,
       frames,
-      noise: o.noise,
+      noise: "gaussian",
       objectGradient: gO,
       probeGradient: o.probe ? gP : undefined,
       positions,
@@ -98,7 +102,6 @@ for (
       await withCase(c, async ({ problem, model, frames, object, probe, x }) => {
         const want = referenceSweep(model, frames, { object, probe }, {
           batchSize: c.batchSize!,
-          noise: c.noise,
           probe: refine,
         });
         const sweep = new LsqmlSweep(problem, problem.scan.batches.length);
