@@ -19,6 +19,7 @@ export async function runSimulate(options: SimulateCliOptions): Promise<void> {
     counts: options.photons,
     noise: options.noise,
     seed: options.seed,
+    positionError: options.positionError,
   });
   if (options.withoutProbe) dataset.illumination = null;
   try {

@@ -1,7 +1,7 @@
 /** `tessera simulate`: writes a simulated CXI data set with its ground truth. */
 import { type Command, Option } from "commander";
 import { subcommand } from "./command.ts";
-import { integerAtLeast, positiveNumber, powerOfTwo } from "./values.ts";
+import { integerAtLeast, nonNegativeNumber, positiveNumber, powerOfTwo } from "./values.ts";
 
 /** The data-set presets (`src/simulate/`). */
 export const PRESETS = ["siemens", "smooth", "pbtio3", "nearfield"] as const;
@@ -20,6 +20,8 @@ export interface SimulateCliOptions {
   slices?: number;
   /** Leave the illumination out of the file, as beamline files often do. */
   withoutProbe?: boolean;
+  /** RMS error of the recorded positions, object pixels (the true ones kept with the truth). */
+  positionError?: number;
 }
 
 /** The `simulate` command; `run` receives the parsed options. */
@@ -35,6 +37,7 @@ export function simulateCommand(run: (options: SimulateCliOptions) => Promise<vo
       "deno task simulate --preset nearfield --out out/nearfield.cxi   # then --propagation near",
       "deno task simulate --preset smooth --out out/smooth.cxi --frame 128 --positions 400 " +
       "--step 15 --photons 1e8 --without-probe",
+      "deno task simulate --preset siemens --out out/shaky.cxi --positions 400 --position-error 2",
     ],
   });
   command
@@ -76,6 +79,13 @@ export function simulateCommand(run: (options: SimulateCliOptions) => Promise<vo
     .addOption(
       new Option("--slices <S>", "object slices, multislice when > 1 (default: the preset's)")
         .argParser(integerAtLeast(1)),
+    )
+    .addOption(
+      new Option(
+        "--position-error <PX>",
+        "record the positions with seeded random errors of this RMS, object pixels (the true " +
+          "ones stay with the ground truth)",
+      ).argParser(nonNegativeNumber),
     )
     .option(
       "--without-probe",

@@ -26,6 +26,15 @@ export function positiveNumber(text: string): number {
   return value;
 }
 
+/** A finite number >= 0 (position errors). */
+export function nonNegativeNumber(text: string): number {
+  const value = Number(text.trim());
+  if (text.trim() === "" || !Number.isFinite(value) || value < 0) {
+    throw new InvalidArgumentError("Expected a number >= 0.");
+  }
+  return value;
+}
+
 /** A tile grid `RxC` such as `2x2` or `3x4`, both at least 1. */
 export function tileGrid(text: string): [number, number] {
   const match = /^\s*(\d+)\s*[xX×]\s*(\d+)\s*$/.exec(text);

@@ -84,6 +84,11 @@ export interface Dataset {
   mask: Uint8Array | null;
   /** Initial probe, K x M x M complex, or null (the reconstruction starts one from the data). */
   illumination: ComplexArray | null;
+  /**
+   * The true scan positions (object pixels) of a simulated set whose recorded ones carry errors
+   * (`simulate --position-error`), for metrics.
+   */
+  truePositions?: { y: Float64Array; x: Float64Array };
   /** Ground truth object S x H x W complex (simulated data only), for metrics. */
   groundTruth: ComplexArray | null;
   /** Distance between object slices in metres, for multislice ground truths and defaults. */

@@ -218,7 +218,14 @@ export async function readGroundTruth(
   const { count } = options;
   const d = datasetAt(file, CXI.groundTruth);
   if (!d) {
-    return { object: null, objectShape: null, positions: null, pixel: null, sliceThickness: null };
+    return {
+      object: null,
+      objectShape: null,
+      positions: null,
+      truePositions: null,
+      pixel: null,
+      sliceThickness: null,
+    };
   }
   const shape = shapeOf(d);
   if ((shape.length !== 2 && shape.length !== 3) || !(isComplex(d) || isNumeric(d))) {
@@ -231,23 +238,24 @@ export async function readGroundTruth(
   }
   const objectShape = shape.length === 2 ? [1, ...shape] : shape;
   const object = options.loadObject ? { shape: objectShape, data: await readComplex(d) } : null;
-  const p = datasetAt(file, CXI.groundTruthPositions);
-  let positions: Float64Array | null = null;
-  if (p) {
+  const positionsAt = async (where: string): Promise<Float64Array | null> => {
+    const p = datasetAt(file, where);
+    if (!p) return null;
     const ps = shapeOf(p);
     if (ps.length !== 2 || ps[0] !== count || ps[1] !== 2) {
       throw new InputError(
-        `Cannot use ${path}: ${CXI.groundTruthPositions} has shape [${ps}]; expected ${count} x 2.`,
+        `Cannot use ${path}: ${where} has shape [${ps}]; expected ${count} x 2.`,
         path,
-        CXI.groundTruthPositions,
+        where,
       );
     }
-    positions = await readNumbers(p);
-  }
+    return await readNumbers(p);
+  };
   return {
     object,
     objectShape,
-    positions,
+    positions: await positionsAt(CXI.groundTruthPositions),
+    truePositions: await positionsAt(CXI.groundTruthTruePositions),
     pixel: await readScalar(file, path, CXI.groundTruthPixel),
     sliceThickness: await readScalar(file, path, CXI.groundTruthSliceThickness),
   };

@@ -19,6 +19,8 @@ export const CXI = {
    * pixels (N x 2, x then y), the object pixel size (m) and the slice distance (m).
    */
   groundTruthPositions: "/entry_1/sample_1/ground_truth/positions",
+  /** The true positions when the recorded ones carry errors (`simulate --position-error`). */
+  groundTruthTruePositions: "/entry_1/sample_1/ground_truth/true_positions",
   groundTruthPixel: "/entry_1/sample_1/ground_truth/pixel_size",
   groundTruthSliceThickness: "/entry_1/sample_1/ground_truth/slice_thickness",
 } as const;

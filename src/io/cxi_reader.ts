@@ -177,6 +177,14 @@ async function interpret(file: File, path: string, options: ReadCxiOptions): Pro
     mask: pad === M ? mask : padMask(mask, M, pad),
     illumination: pad === M || !illumination ? illumination : padIllumination(illumination, M, pad),
     groundTruth: truth.object,
+    ...(onTruthGrid && truth.truePositions
+      ? {
+        truePositions: {
+          x: truth.truePositions.filter((_, i) => i % 2 === 0),
+          y: truth.truePositions.filter((_, i) => i % 2 === 1),
+        },
+      }
+      : {}),
     sliceThickness: truth.sliceThickness,
     frames: pad === M ? source : new PaddedFrames(source, M, pad),
     ...(statistics ? { clippedNegatives: statistics.negatives } : {}),

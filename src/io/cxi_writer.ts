@@ -135,6 +135,11 @@ async function writeSample(file: File, dataset: Dataset): Promise<void> {
       positions[2 * j + 1] = dataset.positionsY[j];
     }
     truth.create_dataset({ name: "positions", data: positions, shape: [N, 2], dtype: "<d" });
+    if (dataset.truePositions) {
+      const { x, y } = dataset.truePositions;
+      const data = Float64Array.from({ length: 2 * N }, (_, i) => (i % 2 ? y : x)[i >> 1]);
+      truth.create_dataset({ name: "true_positions", data, shape: [N, 2], dtype: "<d" });
+    }
     scalar(truth, "pixel_size", dataset.geometry.objectPixel);
     if (dataset.sliceThickness !== null) scalar(truth, "slice_thickness", dataset.sliceThickness);
   }

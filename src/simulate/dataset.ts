@@ -15,6 +15,7 @@ import {
   type ProbeKind,
   wavelength as wavelengthOf,
 } from "../physics/geometry.ts";
+import { POSITION_SHIFT_LIMIT } from "../physics/positions.ts";
 import { type ModelOptions, ReferenceModel } from "../physics/reference.ts";
 import { perovskitePotential, siemensStar, smoothRandomObject, transmission } from "./phantoms.ts";
 import { focusedProbe, fresnelDisk, structuredBeam } from "./probes.ts";
@@ -69,6 +70,14 @@ export interface SimulateOptions {
   defocus?: number;
   /** Seed of every random choice (default 1). */
   seed?: number;
+  /**
+   * Errors of the recorded positions, RMS object pixels (2D): the frames are simulated at the
+   * true positions, the data set records them moved by seeded Gaussian errors (mean removed,
+   * scaled to this RMS, each component within POSITION_SHIFT_LIMIT) and keeps the true ones as
+   * `truePositions`. When given (0 included) the object gets 2 POSITION_SHIFT_LIMIT more margin
+   * on each side, so that files with and without errors share object, probe and noise.
+   */
+  positionError?: number;
   /** Computes the intensities instead of the CPU reference model. */
   forward?: ForwardModel;
 }
@@ -172,10 +181,13 @@ export async function simulateDataset(options: SimulateOptions): Promise<Simulat
 
   const pattern = options.scan ?? (electron ? "raster" : "fermat");
   const step = options.step ?? diameter / (pattern === "fermat" ? 6 : 3);
+  const errors = options.positionError === undefined
+    ? null
+    : positionErrors(count, options.positionError, options.seed ?? 1);
   const scan = placeScan(
     pattern === "fermat" ? fermatSpiral({ count, step }) : raster({ count, step }),
     frame,
-    MARGIN,
+    MARGIN + (errors ? 2 * POSITION_SHIFT_LIMIT : 0),
   );
   const [h, w] = scan.shape;
   const sliceThickness = options.sliceThickness ??
@@ -237,10 +249,13 @@ export async function simulateDataset(options: SimulateOptions): Promise<Simulat
     frames[i] = noisy ? rng.poisson(Math.max(0, exact[i])) : exact[i];
   }
 
+  // The recorded positions: the true ones, or those moved by the errors.
+  const positionsX = errors ? scan.x.map((v, j) => v + errors.x[j]) : scan.x;
+  const positionsY = errors ? scan.y.map((v, j) => v + errors.y[j]) : scan.y;
   const translations = new Float64Array(2 * count);
   for (let j = 0; j < count; j++) {
-    translations[2 * j] = (scan.x[j] - scan.offset[1]) * dx;
-    translations[2 * j + 1] = (scan.y[j] - scan.offset[0]) * dx;
+    translations[2 * j] = (positionsX[j] - scan.offset[1]) * dx;
+    translations[2 * j + 1] = (positionsY[j] - scan.offset[0]) * dx;
   }
   const dataset: Dataset = {
     source: `simulated:${options.preset}`,
@@ -257,10 +272,11 @@ export async function simulateDataset(options: SimulateOptions): Promise<Simulat
         ? { kind: "near", distance, magnification: 1, focusDistance: null }
         : { kind: "far" },
     },
-    positionsX: scan.x,
-    positionsY: scan.y,
+    positionsX,
+    positionsY,
     objectShape: scan.shape,
     translations,
+    ...(errors ? { truePositions: { y: scan.y, x: scan.x } } : {}),
     mask: null,
     illumination: { shape: [1, frame, frame], data: Float32Array.from(probe) },
     groundTruth: { shape: [slices, h, w], data: Float32Array.from(object) },
@@ -268,4 +284,32 @@ export async function simulateDataset(options: SimulateOptions): Promise<Simulat
     frames: new MemoryFrames(frames, frame),
   };
   return { dataset, truth: { object, probe }, model };
+}
+
+/**
+ * Seeded position errors of RMS `rms` pixels: Gaussian in each axis, their mean removed, scaled
+ * to the RMS exactly, each component kept within POSITION_SHIFT_LIMIT. Drawn from their own
+ * generator so that the rest of the data set does not depend on them.
+ */
+function positionErrors(
+  count: number,
+  rms: number,
+  seed: number,
+): { y: Float64Array; x: Float64Array } {
+  if (!(rms >= 0) || !Number.isFinite(rms)) {
+    throw new RangeError(`Expected a position error of 0 or more pixels, got ${rms}`);
+  }
+  const rng = new Random(seed + 0x5eed);
+  const y = Float64Array.from({ length: count }, () => rng.normal());
+  const x = Float64Array.from({ length: count }, () => rng.normal());
+  const my = y.reduce((a, v) => a + v, 0) / count, mx = x.reduce((a, v) => a + v, 0) / count;
+  let sum = 0;
+  for (let j = 0; j < count; j++) {
+    y[j] -= my;
+    x[j] -= mx;
+    sum += y[j] ** 2 + x[j] ** 2;
+  }
+  const scale = sum > 0 ? rms / Math.sqrt(sum / count) : 0;
+  const limit = (v: number) => Math.max(-POSITION_SHIFT_LIMIT, Math.min(POSITION_SHIFT_LIMIT, v));
+  return { y: y.map((v) => limit(v * scale)), x: x.map((v) => limit(v * scale)) };
 }
