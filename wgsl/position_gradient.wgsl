@@ -4,8 +4,9 @@
 // P^_k(p) = 2 sum 2 pi u_x Im(conj(chi^) ramp_j P^_k), and the same with u_y (u in cycles per
 // pixel, numpy fftfreq order, Nyquist negative, as `frequency` in src/physics/fourier.ts). The
 // ramps are those of `wgsl/probe.wgsl` (per position M row factors, then M column factors).
-// Beside it, the curvature the update divides by, 2 ||d psi_0 / dx||^2 = 2 sum (2 pi u_x)^2 |P^|^2
-// (and with u_y): the Gauss-Newton curvature for an object of unit amplitude.
+// Beside it, the curvature the update divides by, ||d psi_0 / dx||^2 = sum (2 pi u_x)^2 |P^|^2
+// (and with u_y): for an object of unit amplitude, the Gauss-Newton curvature of the amplitude
+// cost averaged over the phases of the residual (at most twice that), and about Poisson's.
 //
 // Entry point and bindings (group 0, in binding order):
 //   position_gradient: 0 params Batch  1 ramps: array<vec2f> (2 M per position)
@@ -78,7 +79,7 @@ fn position_gradient(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
     workgroupBarrier();
   }
   if (lid == 0u && b < batch.count) {
-    out[batch.first + b] = sums[0] * vec4f(2.0 * TWO_PI, 2.0 * TWO_PI, 2.0 * TWO_PI * TWO_PI,
-                                           2.0 * TWO_PI * TWO_PI);
+    out[batch.first + b] = sums[0] * vec4f(2.0 * TWO_PI, 2.0 * TWO_PI, TWO_PI * TWO_PI,
+                                           TWO_PI * TWO_PI);
   }
 }

@@ -73,6 +73,12 @@ export function reconstructCommand(
       new Option("--refine-probe-from <N>", "first iteration that also refines the probe")
         .argParser(int(0)).default(null, "never, or 10 when the probe is estimated from the data"),
     )
+    .addOption(
+      new Option(
+        "--correct-positions-from <N>",
+        "first iteration that also refines the scan positions (cg and gd)",
+      ).argParser(int(0)).default(null, "never"),
+    )
     .option("--slices <S>", "object slices (multislice when > 1)", int(1), D.slices)
     .addOption(
       new Option("--slice-thickness <METRES>", "distance between slices")
@@ -110,6 +116,13 @@ export function reconstructCommand(
     )
     .action(async (o: Record<string, unknown>) => {
       const resumeWith = o.resume ? resumeOverrides(command) : undefined;
+      const correctPositionsFrom = (o.correctPositionsFrom as number | null) ?? null;
+      if (correctPositionsFrom !== null && o.algorithm !== "cg" && o.algorithm !== "gd") {
+        command.error(
+          `error: option '--correct-positions-from' works with --algorithm cg and gd, not ` +
+            `${o.algorithm} (which updates the object after every position)`,
+        );
+      }
       const serve = liveViewOptions(command, o);
       await run({
         input: (o.input as string | undefined) ?? null,
@@ -122,6 +135,7 @@ export function reconstructCommand(
         noise: o.noise as ReconstructOptions["noise"],
         probeModes: o.probeModes as number,
         refineProbeFrom: o.refineProbeFrom as number | null,
+        correctPositionsFrom,
         slices: o.slices as number,
         ...geometryOptions(command, o),
         sliceThickness: o.sliceThickness as number | null,

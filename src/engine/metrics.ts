@@ -6,6 +6,25 @@ import { phasePsnr, phaseSsim, projectSlices, scannedArea } from "../metrics/mod
 export interface PhaseMetrics {
   phasePsnrDb: number;
   phaseSsim: number;
+  /** With the true positions known: the RMS error of the measured and of the refined ones. */
+  positionErrorRmsPx?: { measured: number; refined: number };
+}
+
+/**
+ * The RMS distance (pixels) of positions from the true ones, their mean difference (a common
+ * shift, which the data cannot see) removed.
+ */
+export function positionErrorRms(
+  positions: { y: ArrayLike<number>; x: ArrayLike<number> },
+  truth: { y: ArrayLike<number>; x: ArrayLike<number> },
+): number {
+  const n = truth.y.length;
+  const dy = Array.from({ length: n }, (_, j) => positions.y[j] - truth.y[j]);
+  const dx = Array.from({ length: n }, (_, j) => positions.x[j] - truth.x[j]);
+  const my = dy.reduce((a, v) => a + v, 0) / n, mx = dx.reduce((a, v) => a + v, 0) / n;
+  let sum = 0;
+  for (let j = 0; j < n; j++) sum += (dy[j] - my) ** 2 + (dx[j] - mx) ** 2;
+  return Math.sqrt(sum / n);
 }
 
 /**
@@ -18,6 +37,7 @@ export function metricsOf(
   dataset: Dataset,
   object: ComplexArray,
   probe: ComplexArray,
+  refined?: { y: Float64Array; x: Float64Array },
 ): PhaseMetrics | undefined {
   const truth = dataset.groundTruth;
   if (!truth) return undefined;
@@ -39,5 +59,17 @@ export function metricsOf(
       probe: probe.data,
     }),
   };
-  return { phasePsnrDb: phasePsnr(comparison), phaseSsim: phaseSsim(comparison) };
+  const metrics: PhaseMetrics = {
+    phasePsnrDb: phasePsnr(comparison),
+    phaseSsim: phaseSsim(comparison),
+  };
+  const truePositions = dataset.truePositions;
+  if (truePositions) {
+    const measured = { y: dataset.positionsY, x: dataset.positionsX };
+    metrics.positionErrorRmsPx = {
+      measured: positionErrorRms(measured, truePositions),
+      refined: positionErrorRms(refined ?? measured, truePositions),
+    };
+  }
+  return metrics;
 }

@@ -2,6 +2,7 @@
  * Chooses what runs a reconstruction: `cg`, `gd` and `lsqml` always run on the engine's tiles (one tile
  * in process, or workers), `epie` and `rpie` on one device.
  */
+import { InputError } from "../data/errors.ts";
 import type { OpenSessionOptions, Session } from "./session.ts";
 import { openPie } from "./pie_open.ts";
 import { openTiled } from "./tiled.ts";
@@ -9,6 +10,14 @@ import { openTiled } from "./tiled.ts";
 /** Starts a session for `options`. */
 export async function openSession(o: OpenSessionOptions): Promise<Session> {
   const { algorithm, tiles: [rows, cols], workers } = o.options;
+  if (
+    (o.options.correctPositionsFrom ?? null) !== null && algorithm !== "cg" && algorithm !== "gd"
+  ) {
+    throw new InputError(
+      `--correct-positions-from works with --algorithm cg and gd, not ${algorithm} (which ` +
+        "updates the object after every position).",
+    );
+  }
   if ((algorithm === "epie" || algorithm === "rpie") && rows * cols === 1 && workers === 1) {
     if (o.options.memoryBudget !== null) {
       o.log(

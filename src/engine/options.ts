@@ -29,6 +29,11 @@ export interface ReconstructOptions {
   refineProbeFrom: number | null;
   slices: number;
   /**
+   * First iteration that refines the scan positions from the cost's gradient (DESIGN section 7);
+   * null: never. `cg` and `gd` only. Checkpoints written before it existed lack it: read as null.
+   */
+  correctPositionsFrom?: number | null;
+  /**
    * How exit waves reach the detector: `far` (Fourier transform) or `near` (angular spectrum,
    * DESIGN section 7). Checkpoints written before it existed lack it: read as far.
    */
@@ -67,6 +72,7 @@ export const DEFAULT_OPTIONS: ReconstructOptions = {
   probeModes: 1,
   refineProbeFrom: null,
   slices: 1,
+  correctPositionsFrom: null,
   propagation: "far",
   focusDistance: null,
   sliceThickness: null,

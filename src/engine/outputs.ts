@@ -16,6 +16,8 @@ export interface OutputsInput {
   object: ComplexArray;
   probe: ComplexArray;
   report: Report;
+  /** Positions refined by position correction (object pixels), when it ran. */
+  positions?: { y: Float64Array; x: Float64Array };
 }
 
 /** Writes product.h5, the pictures, convergence.svg and report.json into `o.out`. */
@@ -26,6 +28,7 @@ export async function writeOutputs(o: OutputsInput): Promise<void> {
     object: o.object,
     probe: o.probe,
     report: o.report,
+    positions: o.positions,
     name,
     comments: `Tessera ${o.report.tessera_version}: ${o.options.algorithm}, ` +
       `${o.report.iterations} iterations, ${o.options.noise} noise model, ` +

@@ -20,6 +20,7 @@ import { orthogonalModes } from "./probe_modes.ts";
 import type { RunFacts, Session } from "./session.ts";
 import { writeOutputs } from "./outputs.ts";
 import { metricsOf } from "./metrics.ts";
+import type { Dataset } from "../data/dataset.ts";
 
 /** One finished iteration as the engine reports it. */
 export interface IterationInfo {
@@ -179,7 +180,8 @@ export async function reconstruct(
       hostRssPeak: rss.peak(),
       resumedFrom,
       interrupted,
-      metrics: metricsOf(dataset, result.object, modes.probe),
+      metrics: metricsOf(dataset, result.object, modes.probe, result.positions),
+      ...(result.positions ? { positionMoves: movesOf(dataset, result.positions) } : {}),
       probeRescale: facts.probeRescale ?? 1,
       probeModePower: modes.power,
     });
@@ -197,10 +199,28 @@ export async function reconstruct(
       object: result.object,
       probe: modes.probe,
       report,
+      positions: result.positions,
     });
     return { out, report, interrupted };
   } finally {
     await session?.destroy();
     dataset.frames.close();
   }
+}
+
+/** How far refined positions lie from the measured ones: RMS and largest, object pixels. */
+function movesOf(
+  dataset: Dataset,
+  refined: { y: Float64Array; x: Float64Array },
+): { rms: number; max: number } {
+  let sum = 0, max = 0;
+  for (let j = 0; j < dataset.count; j++) {
+    const d = Math.hypot(
+      refined.y[j] - dataset.positionsY[j],
+      refined.x[j] - dataset.positionsX[j],
+    );
+    sum += d * d;
+    max = Math.max(max, d);
+  }
+  return { rms: Math.sqrt(sum / dataset.count), max };
 }

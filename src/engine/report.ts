@@ -28,6 +28,10 @@ export type Report = DesignReport & {
   r_factor_values: number[];
   /** Each output probe mode's fraction of the power, strongest first. */
   probe_mode_power: number[];
+  /** First iteration that refined positions, or null (DESIGN section 7, Positions). */
+  correct_positions_from: number | null;
+  /** With position correction: the RMS and largest distance of refined from measured, pixels. */
+  position_moves_px?: { rms: number; max: number };
 };
 
 /** Options of {@link buildReport}. */
@@ -50,8 +54,14 @@ export interface ReportInput {
   hostRssPeak: number;
   resumedFrom: number;
   interrupted: boolean;
-  metrics?: { phasePsnrDb: number; phaseSsim: number };
+  metrics?: {
+    phasePsnrDb: number;
+    phaseSsim: number;
+    positionErrorRmsPx?: { measured: number; refined: number };
+  };
   probeRescale: number;
+  /** Refined and measured positions (object pixels) when position correction ran. */
+  positionMoves?: { rms: number; max: number };
   probeModePower: number[];
 }
 
@@ -86,9 +96,13 @@ export function buildReport(r: ReportInput): Report {
     probe_rescale: r.probeRescale,
     r_factor_values: [...r.rFactors, r.finalRFactor],
     probe_mode_power: r.probeModePower,
+    correct_positions_from: o.correctPositionsFrom ?? null,
+    ...(r.positionMoves ? { position_moves_px: r.positionMoves } : {}),
   };
   if (r.metrics) {
     report.metrics = { phase_psnr_db: r.metrics.phasePsnrDb, phase_ssim: r.metrics.phaseSsim };
+    const positions = r.metrics.positionErrorRmsPx;
+    if (positions) report.metrics.position_error_rms_px = positions;
   }
   return report;
 }

@@ -14,6 +14,8 @@ export interface SessionResult {
   probe: ComplexArray;
   finalCost: number;
   finalRFactor: number;
+  /** The refined scan positions (object pixels, scan order) when position correction ran. */
+  positions?: { y: Float64Array; x: Float64Array };
 }
 
 /** What the run loop sees of a reconstruction in progress. */

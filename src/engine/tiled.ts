@@ -1,6 +1,6 @@
 /** Tiled runs (`--tiles`, `--workers`): hands the run over to the tiled engine of `src/tiled/`. */
 import { InputError } from "../data/errors.ts";
-import { openTiledSession, planDatasetTiling } from "../tiled/mod.ts";
+import { openTiledSession, planDatasetTiling, positionReach } from "../tiled/mod.ts";
 import { initialGuess } from "./initial.ts";
 import type { OpenSessionOptions, Session } from "./session.ts";
 
@@ -14,6 +14,12 @@ export async function openTiled(o: OpenSessionOptions): Promise<Session> {
     );
   }
   if (options.algorithm === "lsqml") checkLsqml(o);
+  if ((options.correctPositionsFrom ?? null) !== null && options.memoryBudget !== null) {
+    throw new InputError(
+      "--correct-positions-from needs every tile resident on its device: leave out " +
+        "--memory-budget, or use more tiles or workers instead.",
+    );
+  }
   checkTiling(o);
   const guess = await initialGuess(o);
   return await openTiledSession({
@@ -23,6 +29,7 @@ export async function openTiled(o: OpenSessionOptions): Promise<Session> {
     exchange: options.exchange,
     algorithm: options.algorithm,
     refineProbeFrom: guess.refineProbeFrom,
+    correctPositionsFrom: options.correctPositionsFrom ?? null,
     slices: options.slices,
     modes: options.probeModes,
     noise: options.noise,
@@ -76,7 +83,8 @@ function checkTiling(o: OpenSessionOptions): void {
     );
   }
   try {
-    planDatasetTiling(dataset, options.tiles, options.workers);
+    const reach = positionReach(options.correctPositionsFrom);
+    planDatasetTiling(dataset, options.tiles, options.workers, reach);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
     throw new InputError(`${grid} does not suit ${dataset.source}: ${error.message}.`);

@@ -43,7 +43,7 @@ export interface Product {
   objectCenter: [number, number];
   /** Distances between consecutive object slices, S - 1 of them. */
   layerDistances: Float64Array;
-  /** Scan position indexes and positions (the recorded translations). */
+  /** Scan position indexes and positions (the recorded translations, or the refined ones). */
   positionIndexes: Float64Array;
   positionX: Float64Array;
   positionY: Float64Array;
@@ -58,11 +58,14 @@ export interface ProductParts {
   object: ComplexArray;
   probe: ComplexArray;
   lossValues: ArrayLike<number>;
+  /** Positions refined by position correction (object pixels, scan order), if it ran. */
+  positions?: { y: Float64Array; x: Float64Array };
 }
 
 /**
  * Assembles a product from a data set and a reconstruction: positions are the recorded
- * translations; the object's centre follows from where the loader placed them on the grid.
+ * translations, moved by as many object pixels as position correction moved them when it ran;
+ * the object's centre follows from where the loader placed the recorded ones on the grid.
  */
 export function productOf(dataset: Dataset, parts: ProductParts): Product {
   const g = dataset.geometry;
@@ -86,10 +89,22 @@ export function productOf(dataset: Dataset, parts: ProductParts): Product {
     objectCenter: [centerX, centerY],
     layerDistances: new Float64Array(S - 1).fill(dataset.sliceThickness ?? 0),
     positionIndexes: Float64Array.from({ length: N }, (_, j) => j),
-    positionX: dataset.translations.filter((_, i) => i % 2 === 0),
-    positionY: dataset.translations.filter((_, i) => i % 2 === 1),
+    positionX: Float64Array.from(
+      { length: N },
+      (_, j) => dataset.translations[2 * j] + moved(parts.positions?.x, dataset.positionsX, j) * dx,
+    ),
+    positionY: Float64Array.from(
+      { length: N },
+      (_, j) =>
+        dataset.translations[2 * j + 1] + moved(parts.positions?.y, dataset.positionsY, j) * dx,
+    ),
     lossValues: Float64Array.from(parts.lossValues),
   };
+}
+
+/** How far position j moved (object pixels): 0 without refined positions. */
+function moved(refined: Float64Array | undefined, measured: Float64Array, j: number): number {
+  return refined ? refined[j] - measured[j] : 0;
 }
 
 function float64(group: File, name: string, data: Float64Array): void {

@@ -20,8 +20,15 @@ export interface Report {
   seconds_per_iteration: number;
   device_bytes_peak_per_worker: number[];
   host_rss_bytes_peak: number;
-  /** Present when the data set has a ground truth. */
-  metrics?: { phase_psnr_db: number; phase_ssim: number };
+  /**
+   * Present when the data set has a ground truth; with its true scan positions, also the RMS
+   * error (pixels, common shift removed) of the measured and of the refined positions.
+   */
+  metrics?: {
+    phase_psnr_db: number;
+    phase_ssim: number;
+    position_error_rms_px?: { measured: number; refined: number };
+  };
   /** Anything else a run wants to record (input file, clipped negatives, options). */
   [extra: string]: unknown;
 }

@@ -14,6 +14,7 @@ import type { ComplexArray, Dataset } from "../data/dataset.ts";
 import { convergenceSvg } from "./convergence_svg.ts";
 import { objectAmplitudeImage, objectPhaseImage, probeImage } from "./pictures.ts";
 import { encodePng } from "./png.ts";
+import { positionsImage } from "./positions_picture.ts";
 import { productOf, writeProduct } from "./product.ts";
 import { type Report, reportJson } from "./report.ts";
 import { reportHtml } from "./report_html.ts";
@@ -30,9 +31,17 @@ export interface Results {
   /** Product name and comments (ptychodus shows them); name defaults to the data source. */
   name?: string;
   comments?: string;
+  /**
+   * Positions refined by position correction (object pixels, scan order): they go into the
+   * product and `positions.png` against the measured ones.
+   */
+  positions?: { y: Float64Array; x: Float64Array };
 }
 
-/** The files {@link writeResults} produces, in the order they are moved into place. */
+/**
+ * The files {@link writeResults} produces, in the order they are moved into place (with
+ * `positions.png` before `report.html` when positions were refined).
+ */
 export const RESULT_FILES = [
   "product.h5",
   "object_phase.png",
@@ -73,8 +82,18 @@ export async function writeResults(outDir: string, results: Results): Promise<st
         object,
         probe,
         lossValues: report.loss_values,
+        positions: results.positions,
       }),
     );
+    const files: string[] = [...RESULT_FILES];
+    if (results.positions) {
+      const picture = positionsImage({
+        measured: { y: dataset.positionsY, x: dataset.positionsX },
+        refined: results.positions,
+      });
+      await Deno.writeFile(`${staging}/positions.png`, await encodePng(picture));
+      files.splice(files.indexOf("report.html"), 0, "positions.png");
+    }
     const pictures = {
       phase: await encodePng(objectPhaseImage(object, dx)),
       amplitude: await encodePng(objectAmplitudeImage(object, dx)),
@@ -93,11 +112,11 @@ export async function writeResults(outDir: string, results: Results): Promise<st
     );
     await Deno.writeTextFile(`${staging}/report.html`, reportHtml(report, pictures));
     await Deno.writeTextFile(`${staging}/report.json`, reportText);
-    for (const name of RESULT_FILES) await Deno.rename(`${staging}/${name}`, `${outDir}/${name}`);
+    for (const name of files) await Deno.rename(`${staging}/${name}`, `${outDir}/${name}`);
+    return files.map((name) => `${outDir}/${name}`);
   } finally {
     await Deno.remove(staging, { recursive: true }).catch(() => {});
   }
-  return RESULT_FILES.map((name) => `${outDir}/${name}`);
 }
 
 /** Removes staging directories an interrupted earlier run left behind. */

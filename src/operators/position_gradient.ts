@@ -34,7 +34,7 @@ export class PositionGradient {
 
   /**
    * out[first + b] <- (dF/dx, dF/dy, curvature x, curvature y) of the batch's positions (object
-   * pixels; the curvature 2 ||d psi_0 / dx||^2 for a unit object), float32 quadruples;
+   * pixels; the curvature ||d psi_0 / dx||^2 for a unit object), float32 quadruples;
    * `chiHat` count x K x M x M, `spectrum` K x M x M, both kept.
    */
   record(chiHat: GPUBuffer, spectrum: GPUBuffer, batch: Batch, out: GPUBuffer): void {

@@ -416,7 +416,7 @@ export interface ShiftGradientInputs {
 /**
  * The float64 reference of `wgsl/position_gradient.wgsl`: per position, dF/dx and dF/dy =
  * 2 Re sum conj(chi^) (-2 pi i u) ramp P^ over modes and frequencies (u in cycles per pixel), and
- * the curvatures 2 sum (2 pi u)^2 |P^|^2.
+ * the curvatures sum (2 pi u)^2 |P^|^2.
  */
 export function shiftGradientReference(o: ShiftGradientInputs): {
   x: Float64Array;
@@ -443,8 +443,8 @@ export function shiftGradientReference(o: ShiftGradientInputs): {
           const im = o.chiHat[h] * ti - o.chiHat[h + 1] * tr;
           x[j] += 4 * Math.PI * ux * im;
           y[j] += 4 * Math.PI * uy * im;
-          curvatureX[j] += 2 * (2 * Math.PI * ux) ** 2 * (pr * pr + pi * pi);
-          curvatureY[j] += 2 * (2 * Math.PI * uy) ** 2 * (pr * pr + pi * pi);
+          curvatureX[j] += (2 * Math.PI * ux) ** 2 * (pr * pr + pi * pi);
+          curvatureY[j] += (2 * Math.PI * uy) ** 2 * (pr * pr + pi * pi);
         }
       }
     }

@@ -374,7 +374,7 @@ export class GpuProblem implements Problem<GpuVariables> {
 
   /**
    * dF/dx_j, dF/dy_j of this problem's positions (object pixels) at the point of the captured
-   * evaluation, with the curvatures 2 ||d psi_0 / dx||^2 of a unit object (see
+   * evaluation, with the curvatures ||d psi_0 / dx||^2 of a unit object (see
    * `PositionGradient`).
    *
    * @throws {Error} when no evaluation was captured since the last call.

@@ -209,6 +209,14 @@ export class GradientSolver<V> {
     return { cost, newCost, step, rFactor, newRFactor, evaluations: this.#evaluations };
   }
 
+  /**
+   * The cost changed under the solver (position correction moved the scan): the gradient kept
+   * from the last accepted trial no longer belongs to x, so the next step evaluates it anew.
+   */
+  forget(): void {
+    this.#known = null;
+  }
+
   /** The solver's state; the vectors are live (read them before the next step). */
   state(): SolverState<V> {
     const vectors: Record<string, V> = { x: this.x };

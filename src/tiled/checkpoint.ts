@@ -1,8 +1,8 @@
 /**
  * Checkpoints of tiled runs: every tile's solver state, gathered from the workers, in the one
  * checkpoint file the engine writes atomically (`src/engine/checkpoint.ts`). A tile's vectors are
- * arrays named `tile <t>.<vector>.object` and `tile <t>.<vector>.probe`; its scalars are in the
- * metadata. Resuming gives each tile back its solver state, so the run continues bit for bit.
+ * arrays named `tile <t>.<vector>.object` and `tile <t>.<vector>.probe`, its refined positions (with
+ * position correction) `tile <t>.positions.y` and `.x`; its scalars are in the metadata. Resuming gives each tile back its solver state, so the run continues bit for bit.
  */
 import { InputError } from "../data/errors.ts";
 import type { TileSolverState } from "./payload.ts";
@@ -21,7 +21,7 @@ interface TiledMeta {
   tiled: {
     /** Tiles that hold positions (the computed ones). */
     tiles: number;
-    states: Array<Omit<TileSolverState, "vectors"> & { vectors: string[] }>;
+    states: Array<Omit<TileSolverState, "vectors" | "positions"> & { vectors: string[] }>;
   };
   costs: number[];
   lastCost: number | null;
@@ -40,11 +40,15 @@ export function tiledCheckpoint(o: {
       arrays[`tile ${s.tile}.${name}.object`] = parts.object;
       arrays[`tile ${s.tile}.${name}.probe`] = parts.probe;
     }
+    if (s.positions) {
+      arrays[`tile ${s.tile}.positions.y`] = s.positions.y;
+      arrays[`tile ${s.tile}.positions.x`] = s.positions.x;
+    }
   }
   const meta: TiledMeta = {
     tiled: {
       tiles: states.length,
-      states: states.map((s) => ({ ...s, vectors: Object.keys(s.vectors) })),
+      states: states.map(({ positions: _, ...s }) => ({ ...s, vectors: Object.keys(s.vectors) })),
     },
     costs: [...o.costs],
     lastCost: o.lastCost,
@@ -80,7 +84,10 @@ export function tileStatesOf(checkpoint: Checkpoint, tiles: number): {
         probe: checkpoint.arrays[`tile ${s.tile}.${name}.probe`] as Float32Array,
       };
     }
-    states[s.tile] = { ...s, vectors };
+    const y = checkpoint.arrays[`tile ${s.tile}.positions.y`];
+    const x = checkpoint.arrays[`tile ${s.tile}.positions.x`];
+    const positions = y && x ? { y: new Float64Array(y), x: new Float64Array(x) } : undefined;
+    states[s.tile] = { ...s, vectors, ...(positions ? { positions } : {}) };
   }
   return { states, costs: meta.costs ?? [], lastCost: meta.lastCost ?? null };
 }

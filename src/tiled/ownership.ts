@@ -3,7 +3,9 @@ import { planTiling, type Rect, type Tiling, wasmKernels } from "../tiling/mod.t
 
 /**
  * The tiling a tiled run of `dataset` computes with: `tiles` over its object and scan, shared
- * among `workers`, empty tiles dropped (see {@link withoutEmptyTiles}).
+ * among `workers`, empty tiles dropped (see {@link withoutEmptyTiles}). With `reach` > 0 (position
+ * correction) every tile's region grows by that many pixels on each side, within the object, so
+ * that the windows of its positions stay inside it however far within `reach` they move.
  *
  * @throws {RangeError} when the grid or worker count does not suit the data set.
  */
@@ -11,11 +13,22 @@ export function planDatasetTiling(
   dataset: Pick<Dataset, "objectShape" | "frame" | "positionsY" | "positionsX">,
   tiles: [number, number],
   workers: number,
+  reach = 0,
 ): ComputeTiling {
   const { objectShape, frame, positionsY, positionsX } = dataset;
-  return withoutEmptyTiles(
-    planTiling({ objectShape, frame, tiles, workers, positionsY, positionsX }),
-  );
+  const plan = planTiling({ objectShape, frame, tiles, workers, positionsY, positionsX });
+  return withoutEmptyTiles(reach > 0 ? widened(plan, reach) : plan);
+}
+
+/** The plan with every region grown by `reach` pixels on each side, within the object. */
+function widened(plan: Tiling, reach: number): Tiling {
+  const [h, w] = plan.objectShape;
+  const regions = plan.regions.map((r) => {
+    const y0 = Math.max(0, r.y0 - reach), x0 = Math.max(0, r.x0 - reach);
+    const y1 = Math.min(h, r.y0 + r.height + reach), x1 = Math.min(w, r.x0 + r.width + reach);
+    return { y0, x0, height: y1 - y0, width: x1 - x0 };
+  });
+  return { ...plan, regions, overlaps: wasmKernels.overlaps(regions) };
 }
 
 /** A tiling without its empty tiles, and the pixels each kept tile owns besides its core. */

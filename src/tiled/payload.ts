@@ -45,6 +45,8 @@ export interface TiledPayload {
   /** lsqml: mini-batches per sweep, the same on every tile (`lsqmlBatchCount`). */
   lsqmlBatches: number;
   refineProbeFrom?: number;
+  /** First iteration that refines positions, or null (`positions.ts`). */
+  correctPositionsFrom: number | null;
   exchange: ExchangeMode;
   batchSize: number;
   /** Device bytes a worker may use: its tiles are then streamed (null: all resident). */
@@ -62,6 +64,8 @@ export interface TileSolverState {
   scalars: Record<string, number>;
   /** The solver's vectors by name (x, and for cg the direction and previous gradient). */
   vectors: Record<string, { object: Float32Array; probe: Float32Array }>;
+  /** The tile's positions (object pixels) when position correction moves them. */
+  positions?: { y: Float64Array; x: Float64Array };
 }
 
 /** Commands the session sends the workers. */
@@ -107,6 +111,8 @@ export type TiledEvent =
     probe: Float32Array;
     cost: number;
     peak: number;
+    /** With the unknowns, the tile's positions (object pixels), as refined so far. */
+    positions?: { y: Float64Array; x: Float64Array };
   }
   | { type: "state"; rank: number; state: TileSolverState; peak: number };
 

@@ -3,6 +3,7 @@ import { type ComplexArray, type Dataset, MemoryFrames, nearFieldOf } from "../d
 import { type ExchangeMode, mailboxLengths, WorkerPool } from "../parallel/mod.ts";
 import { defaultBatchSize, lsqmlBatchCount } from "../problem/mod.ts";
 import type { NoiseModel } from "../physics/model.ts";
+import { POSITION_SHIFT_LIMIT } from "../physics/positions.ts";
 import { type Rect, tilesOf, type Tiling } from "../tiling/mod.ts";
 import { type Checkpoint, tiledCheckpoint, tileStatesOf } from "./checkpoint.ts";
 import { InProcessTiles } from "./in_process.ts";
@@ -18,6 +19,8 @@ export interface TiledSessionOptions {
   exchange: ExchangeMode;
   algorithm: "cg" | "gd" | "lsqml";
   refineProbeFrom?: number;
+  /** First iteration that refines the scan positions (`positions.ts`); absent or null: never. */
+  correctPositionsFrom?: number | null;
   slices: number;
   modes: number;
   noise: NoiseModel;
@@ -89,7 +92,12 @@ export class TiledSession {
   /** Plans the tiles, starts the workers and waits until each has set up its tiles. */
   static async open(options: TiledSessionOptions): Promise<TiledSession> {
     const { dataset } = options;
-    const { tiling, alsoOwned } = planDatasetTiling(dataset, options.tiles, options.workers);
+    const { tiling, alsoOwned } = planDatasetTiling(
+      dataset,
+      options.tiles,
+      options.workers,
+      positionReach(options.correctPositionsFrom),
+    );
     const resumed = options.resume ? tileStatesOf(options.resume, tiling.regions.length) : null;
     const batchSize = options.batchSize ?? defaultBatchSize(dataset.frame, options.modes);
     const lsqmlBatches = lsqmlBatchCount(dataset.count, batchSize);
@@ -112,6 +120,7 @@ export class TiledSession {
       algorithm: options.algorithm,
       lsqmlBatches,
       refineProbeFrom: options.refineProbeFrom,
+      correctPositionsFrom: options.correctPositionsFrom ?? null,
       exchange: options.exchange,
       // lsqml's batches are its mini-batches (see `tiles.ts`), at most this many positions.
       batchSize: options.algorithm === "lsqml"
@@ -178,16 +187,24 @@ export class TiledSession {
     });
   }
 
-  /** Stitches the tiles' cores into the object; the probe is the same on every tile. */
-  async result(): Promise<
-    { object: ComplexArray; probe: ComplexArray; finalCost: number; finalRFactor: number }
-  > {
-    const { object, probe } = await this.#stitched("x");
+  /**
+   * Stitches the tiles' cores into the object; the probe is the same on every tile. With position
+   * correction, also the refined positions (object pixels, in scan order).
+   */
+  async result(): Promise<{
+    object: ComplexArray;
+    probe: ComplexArray;
+    finalCost: number;
+    finalRFactor: number;
+    positions?: { y: Float64Array; x: Float64Array };
+  }> {
+    const { object, probe, positions } = await this.#stitched("x");
     return {
       object,
       probe,
       finalCost: this.#lastCost ?? NaN,
       finalRFactor: this.#lastRFactor ?? NaN,
+      ...(positions ? { positions } : {}),
     };
   }
 
@@ -200,10 +217,14 @@ export class TiledSession {
     return await this.#stitched("gradient");
   }
 
-  async #stitched(
-    what: "x" | "gradient",
-  ): Promise<{ object: ComplexArray; probe: ComplexArray; cost: number }> {
+  async #stitched(what: "x" | "gradient"): Promise<{
+    object: ComplexArray;
+    probe: ComplexArray;
+    cost: number;
+    positions?: { y: Float64Array; x: Float64Array };
+  }> {
     const { dataset, slices, modes, initial } = this.options;
+    let positions: { y: Float64Array; x: Float64Array } | undefined;
     this.#send({ type: what === "x" ? "result" : "gradient" });
     const events = await this.#collect("result", this.tiling.regions.length);
     const object = what === "x" ? initial.object.slice() : new Float32Array(initial.object.length);
@@ -225,12 +246,20 @@ export class TiledSession {
         probe = e.probe;
         cost = e.cost;
       }
+      if (e.positions) {
+        positions ??= { y: dataset.positionsY.slice(), x: dataset.positionsX.slice() };
+        for (const [i, j] of this.tiling.positionsOf[e.tile].entries()) {
+          positions.y[j] = e.positions.y[i];
+          positions.x[j] = e.positions.x[i];
+        }
+      }
     }
     const m = dataset.frame;
     return {
       object: { shape: [slices, ...dataset.objectShape], data: object },
       probe: { shape: [modes, m, m], data: probe },
       cost,
+      ...(positions ? { positions } : {}),
     };
   }
 
@@ -276,6 +305,13 @@ export class TiledSession {
       ]);
     }
   }
+}
+
+/** How far a tile's positions may move: its regions' extra halo (0 without correction). */
+export function positionReach(correctPositionsFrom: number | null | undefined): number {
+  return correctPositionsFrom === null || correctPositionsFrom === undefined
+    ? 0
+    : POSITION_SHIFT_LIMIT;
 }
 
 /** Whether the run is the one-tile, one-worker case, served in process. */

@@ -13,6 +13,13 @@ import type { WorkerContext } from "../parallel/mod.ts";
 import { tilesOf } from "../tiling/mod.ts";
 import { openFrames, type TiledCommand, type TiledPayload } from "./payload.ts";
 import { openTiles, solverState, type TileState, type WorkerTiles } from "./tiles.ts";
+import {
+  beforeCorrection,
+  correctPositions,
+  correctsPositions,
+  restorePositions,
+  tilePositions,
+} from "./positions.ts";
 
 /** What serving tiles needs of its host: a pool worker, or the main thread for one tile. */
 export type TileHost = Pick<
@@ -46,6 +53,13 @@ export async function serveTiles(
     source = frames ? null : await openFrames(p.frames, tiling.frame);
     tiles = await openTiles({ payload: p, collectives, gpu, source: frames ?? source! });
     const { states } = tiles;
+    for (const s of states) {
+      const saved = p.resume?.[s.tile]?.positions;
+      if (saved) restorePositions(p, s, saved);
+    }
+    // Refined positions travel with the unknowns and the checkpoints.
+    const positionsOf = (s: TileState) =>
+      p.correctPositionsFrom === null ? {} : { positions: tilePositions(p, s) };
     context.progress({
       type: "ready",
       bytes: gpu.memory.live,
@@ -56,7 +70,10 @@ export async function serveTiles(
       const command = await context.nextCommand() as TiledCommand;
       if (command.type === "finish") return;
       if (command.type === "step") {
+        const correct = correctsPositions(p, states[0].solver.iteration);
+        if (correct) beforeCorrection(states);
         const steps = await Promise.all(states.map((s) => s.solver.step()));
+        if (correct) await correctPositions(p, states);
         const iteration = states[0].solver.iteration - 1;
         context.progress({
           type: "stepped",
@@ -80,11 +97,12 @@ export async function serveTiles(
             probe,
             cost: NaN,
             peak,
+            ...positionsOf(s),
           });
         }
       } else if (command.type === "checkpoint") {
         for (const s of states) {
-          const state = await solverState(s);
+          const state = { ...await solverState(s), ...positionsOf(s) };
           context.report({ type: "state", state, peak: gpu.memory.peak });
         }
       } else {

@@ -31,6 +31,16 @@ const cases: Array<{ args: string[]; error: RegExp; help?: RegExp }> = [
     error: /^error: .*'lots' is invalid\. Expected a positive byte count/,
   },
   { args: ["reconstruct", "--frobnicate"], error: /^error: unknown option '--frobnicate'$/ },
+  {
+    args: ["reconstruct", "--algorithm", "epie", "--correct-positions-from", "2"],
+    error: /^error: option '--correct-positions-from' works with --algorithm cg and gd, not epie /,
+    help: /--correct-positions-from <N>\s+first iteration that also refines the scan positions/,
+  },
+  {
+    args: ["simulate", "--preset", "siemens", "--out", "x.cxi", "--position-error", "-1"],
+    error:
+      /^error: option '--position-error <PX>' argument '-1' is invalid\. Expected a number >= 0\.$/,
+  },
   { args: ["simulate", "--out", "x.cxi"], error: /^error: required option '--preset <NAME>'/ },
   { args: ["inspect"], error: /^error: missing required argument 'FILE'$/ },
   { args: ["unmix"], error: /^error: unknown command 'unmix'$/ },

@@ -1,0 +1,78 @@
+/**
+ * Position correction on the engine's tiles: 2 x 2 tiles compute what one untiled device
+ * computes with positions moving, the positions' error falls well below its start, and a run
+ * resumed from a checkpoint keeps the refined positions and its bits.
+ */
+import { positionErrorRms } from "../../src/engine/metrics.ts";
+import { simulateDataset } from "../../src/simulate/mod.ts";
+import { openTiledSession } from "../../src/tiled/mod.ts";
+import { assert, assertEquals, assertLessOrEqual, relativeL2 } from "../assert.ts";
+import { nearTruth, reconstructTiled, type Run } from "./fixture.ts";
+
+/** Frame 64, 100 positions recorded with 2 px RMS errors; a start near the true object. */
+async function shakyRun(): Promise<Run> {
+  const { dataset, truth } = await simulateDataset({
+    preset: "siemens",
+    frame: 64,
+    positions: 100,
+    seed: 8,
+    positionError: 2,
+  });
+  return {
+    dataset,
+    exchange: "sync",
+    algorithm: "cg",
+    slices: 1,
+    modes: 1,
+    noise: "gaussian",
+    correctPositionsFrom: 1,
+    initial: nearTruth([truth.object, truth.probe], 0.3),
+  };
+}
+
+Deno.test("cg with position correction on 2 x 2 tiles (2 workers) equals the untiled run after 20 iterations, and the positions' error falls below a quarter of its start", async () => {
+  const run = await shakyRun();
+  const truth = run.dataset.truePositions!;
+  const whole = await reconstructTiled(run, [1, 1], 1, 20);
+  const tiled = await reconstructTiled(run, [2, 2], 2, 20);
+  assertLessOrEqual(relativeL2(tiled.object.data, whole.object.data), 1e-5, "object");
+  assertLessOrEqual(relativeL2(tiled.probe.data, whole.probe.data), 1e-5, "probe");
+  const [a, b] = [whole.positions!, tiled.positions!];
+  for (let j = 0; j < run.dataset.count; j++) {
+    assertLessOrEqual(Math.abs(a.y[j] - b.y[j]) + Math.abs(a.x[j] - b.x[j]), 1e-4, `position ${j}`);
+  }
+  const measured = { y: run.dataset.positionsY, x: run.dataset.positionsX };
+  const start = positionErrorRms(measured, truth);
+  assertLessOrEqual(Math.abs(start - 2), 1e-9, "the recorded error");
+  for (const [what, positions] of [["untiled", a], ["tiled", b]] as const) {
+    const error = positionErrorRms(positions, truth);
+    assertLessOrEqual(error, start / 4, `${what}: RMS error ${error} px from ${start} px`);
+  }
+});
+
+Deno.test("a run with position correction on 2 x 2 tiles resumed from a checkpoint keeps its refined positions and its bits", async () => {
+  const run = { ...await shakyRun(), tiles: [2, 2] as [number, number], workers: 2 };
+  const first = await openTiledSession(run);
+  let checkpoint, straight;
+  try {
+    for (let i = 0; i < 3; i++) await first.step();
+    checkpoint = await first.checkpoint();
+    for (let i = 3; i < 6; i++) await first.step();
+    straight = await first.result();
+  } finally {
+    await first.destroy();
+  }
+  assert(Object.keys(checkpoint.arrays).some((name) => name.endsWith(".positions.y")));
+  const second = await openTiledSession({ ...run, resume: checkpoint });
+  try {
+    assertEquals(second.iteration, 3);
+    for (let i = 3; i < 6; i++) await second.step();
+    const resumed = await second.result();
+    assertEquals(resumed.object.data, straight.object.data);
+    assertEquals(resumed.probe.data, straight.probe.data);
+    assertEquals(resumed.positions, straight.positions);
+    assertEquals([...second.costs], [...first.costs]);
+  } finally {
+    await second.destroy();
+  }
+});
