@@ -4,16 +4,14 @@
 // P^_k(p) = 2 sum 2 pi u_x Im(conj(chi^) ramp_j P^_k), and the same with u_y (u in cycles per
 // pixel, numpy fftfreq order, Nyquist negative, as `frequency` in src/physics/fourier.ts). The
 // ramps are those of `wgsl/probe.wgsl` (per position M row factors, then M column factors).
-// Beside it, the curvature the update divides by, ||d psi_0 / dx||^2 = sum (2 pi u_x)^2 |P^|^2
-// (and with u_y): for an object of unit amplitude, the Gauss-Newton curvature of the amplitude
-// cost averaged over the phases of the residual (at most twice that), and about Poisson's.
+// The curvature beside it comes from `wgsl/shift_curvature.wgsl`.
 //
 // Entry point and bindings (group 0, in binding order):
 //   position_gradient: 0 params Batch  1 ramps: array<vec2f> (2 M per position)
 //           2 spec: array<vec2f> (K x M x M, the probe spectrum)  3 chi: array<vec2f>
 //           (count x K x M x M, chi^ of the batch)  4 out: array<vec4f> (read_write, one
 //           (dF/dx, dF/dy, curvature x, curvature y) per position of the scan)
-//           out[first + b] <- those of position b of the batch
+//           out[first + b].xy <- the gradient of position b of the batch (.zw untouched)
 // One workgroup per position of the batch (linear index wid.x + wid.y * nwg.x); a fixed-order
 // tree reduction, so the bits do not depend on anything but the inputs. No override constants.
 // Workgroup size 256.
@@ -32,7 +30,7 @@ struct Batch {
 @group(0) @binding(3) var<storage, read> chi: array<vec2f>;
 @group(0) @binding(4) var<storage, read_write> out: array<vec4f>;
 
-var<workgroup> sums: array<vec4f, 256>;
+var<workgroup> sums: array<vec2f, 256>;
 
 const TWO_PI: f32 = 6.283185307179586;
 
@@ -55,7 +53,7 @@ fn position_gradient(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
   let b = wid.x + wid.y * nwg.x;
   let m2 = batch.m * batch.m;
   let per = m2 * batch.modes;
-  var acc = vec4f(0.0, 0.0, 0.0, 0.0);
+  var acc = vec2f(0.0, 0.0);
   if (b < batch.count) {
     let base = (batch.first + b) * 2u * batch.m;
     for (var kp = lid; kp < per; kp += 256u) {
@@ -64,10 +62,8 @@ fn position_gradient(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
       let col = p & (batch.m - 1u);
       let ramp = cmul(ramps[base + row], ramps[base + batch.m + col]);
       let c = chi[b * per + kp];
-      let s = spec[kp];
-      let u = cmul(vec2f(c.x, -c.y), cmul(ramp, s));
-      let f = vec2f(frequency(col), frequency(row));
-      acc += vec4f(u.y * f, dot(s, s) * f * f);
+      let u = cmul(vec2f(c.x, -c.y), cmul(ramp, spec[kp]));
+      acc += u.y * vec2f(frequency(col), frequency(row));
     }
   }
   sums[lid] = acc;
@@ -79,7 +75,7 @@ fn position_gradient(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
     workgroupBarrier();
   }
   if (lid == 0u && b < batch.count) {
-    out[batch.first + b] = sums[0] * vec4f(2.0 * TWO_PI, 2.0 * TWO_PI, TWO_PI * TWO_PI,
-                                           TWO_PI * TWO_PI);
+    out[batch.first + b].x = 2.0 * TWO_PI * sums[0].x;
+    out[batch.first + b].y = 2.0 * TWO_PI * sums[0].y;
   }
 }

@@ -1,21 +1,26 @@
 import type { Gpu } from "../gpu/mod.ts";
 import code from "../../wgsl/position_gradient.wgsl" with { type: "text" };
+import curvatureCode from "../../wgsl/shift_curvature.wgsl" with { type: "text" };
 import type { Batch, Scan } from "./scan.ts";
 
 const SOURCE = { file: "wgsl/position_gradient.wgsl", code };
+const CURVATURE = { file: "wgsl/shift_curvature.wgsl", code: curvatureCode };
 
 /**
  * The cost's gradient with respect to each position's shift, from the first slice's chi in
  * Fourier space (chi^ = F dF/dconj(psi_0), which the probe gradient computes anyway) and the
  * probe spectrum: psi_0 = F^-1 [ramp_j P^] is the probe shifted by the position's sub-pixel part,
  * so its derivative in the shift is F^-1 [-2 pi i u ramp_j P^], exact for the model the engine
- * evaluates and with no FFT of its own (see `wgsl/position_gradient.wgsl`). Not a linear map of
- * the unknowns, hence no adjoint: a reduction over each position's frames.
+ * evaluates and with no FFT of its own (see `wgsl/position_gradient.wgsl`); and the curvature
+ * the update divides it by, from the object's derivative under the shifted probe
+ * (`wgsl/shift_curvature.wgsl`). Not a linear map of the unknowns, hence no adjoint: reductions
+ * over each position's frames.
  *
  * @example
  * ```ts
  * const shifts = await PositionGradient.create(gpu, scan, modes);
- * shifts.record(chiHat, spectrum, batch, out); // out[first + b] = (dF/dx, dF/dy, cx, cy)
+ * shifts.recordCurvature(waves, object, batch, out); // out[first + b].zw = (cx, cy)
+ * shifts.record(chiHat, spectrum, batch, out); // out[first + b].xy = (dF/dx, dF/dy)
  * ```
  */
 export class PositionGradient {
@@ -24,18 +29,21 @@ export class PositionGradient {
     private readonly scan: Scan,
     private readonly modes: number,
     private readonly pipeline: GPUComputePipeline,
+    private readonly curvature: GPUComputePipeline,
   ) {}
 
-  /** Compiles the kernel for a scan and K probe modes. */
+  /** Compiles the kernels for a scan and K probe modes. */
   static async create(gpu: Gpu, scan: Scan, modes: number): Promise<PositionGradient> {
-    const pipeline = await gpu.pipeline(SOURCE, "position_gradient");
-    return new PositionGradient(gpu, scan, modes, pipeline);
+    const [pipeline, curvature] = await Promise.all([
+      gpu.pipeline(SOURCE, "position_gradient"),
+      gpu.pipeline(CURVATURE, "shift_curvature"),
+    ]);
+    return new PositionGradient(gpu, scan, modes, pipeline, curvature);
   }
 
   /**
-   * out[first + b] <- (dF/dx, dF/dy, curvature x, curvature y) of the batch's positions (object
-   * pixels; the curvature ||d psi_0 / dx||^2 for a unit object), float32 quadruples;
-   * `chiHat` count x K x M x M, `spectrum` K x M x M, both kept.
+   * out[first + b].xy <- (dF/dx, dF/dy) of the batch's positions (object pixels), in float32
+   * quadruples whose .zw this leaves; `chiHat` count x K x M x M, `spectrum` K x M x M, both kept.
    */
   record(chiHat: GPUBuffer, spectrum: GPUBuffer, batch: Batch, out: GPUBuffer): void {
     const m = this.scan.frame;
@@ -43,5 +51,22 @@ export class PositionGradient {
       new Uint32Array([m, this.modes, batch.count, batch.first, Math.log2(m)]),
     );
     this.gpu.dispatch(this.pipeline, [params, this.scan.ramps, spectrum, chiHat, out], batch.count);
+  }
+
+  /**
+   * out[first + b].zw <- the curvatures sum_k sum_r |psi_0|^2 |dO/dx|^2 and with d/dy over each
+   * window (slice 0 of `object`, S x H x W; `waves` the batch's shifted probes, count x K x M x M).
+   */
+  recordCurvature(waves: GPUBuffer, object: GPUBuffer, batch: Batch, out: GPUBuffer): void {
+    const m = this.scan.frame;
+    const [h, w] = this.scan.objectShape;
+    const params = this.gpu.params(
+      new Uint32Array([m, this.modes, batch.count, batch.first, Math.log2(m), h, w]),
+    );
+    this.gpu.dispatch(
+      this.curvature,
+      [params, this.scan.origins, waves, object, out],
+      batch.count,
+    );
   }
 }

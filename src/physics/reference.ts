@@ -415,19 +415,14 @@ export interface ShiftGradientInputs {
 
 /**
  * The float64 reference of `wgsl/position_gradient.wgsl`: per position, dF/dx and dF/dy =
- * 2 Re sum conj(chi^) (-2 pi i u) ramp P^ over modes and frequencies (u in cycles per pixel), and
- * the curvatures sum (2 pi u)^2 |P^|^2.
+ * 2 Re sum conj(chi^) (-2 pi i u) ramp P^ over modes and frequencies (u in cycles per pixel).
  */
-export function shiftGradientReference(o: ShiftGradientInputs): {
-  x: Float64Array;
-  y: Float64Array;
-  curvatureX: Float64Array;
-  curvatureY: Float64Array;
-} {
+export function shiftGradientReference(
+  o: ShiftGradientInputs,
+): { x: Float64Array; y: Float64Array } {
   const { frame: m, modes } = o;
   const n = o.fractionsY.length;
   const x = new Float64Array(n), y = new Float64Array(n);
-  const curvatureX = new Float64Array(n), curvatureY = new Float64Array(n);
   for (let j = 0; j < n; j++) {
     for (let k = 0; k < modes; k++) {
       for (let r = 0; r < m; r++) {
@@ -443,11 +438,58 @@ export function shiftGradientReference(o: ShiftGradientInputs): {
           const im = o.chiHat[h] * ti - o.chiHat[h + 1] * tr;
           x[j] += 4 * Math.PI * ux * im;
           y[j] += 4 * Math.PI * uy * im;
-          curvatureX[j] += (2 * Math.PI * ux) ** 2 * (pr * pr + pi * pi);
-          curvatureY[j] += (2 * Math.PI * uy) ** 2 * (pr * pr + pi * pi);
         }
       }
     }
   }
-  return { x, y, curvatureX, curvatureY };
+  return { x, y };
+}
+
+/** Inputs of {@link shiftCurvatureReference} (interleaved complex). */
+export interface ShiftCurvatureInputs {
+  frame: number;
+  modes: number;
+  objectShape: [number, number];
+  /** Object slice 0, H x W. */
+  object: ArrayLike<number>;
+  /** Window origins (top, left) of each position. */
+  origins: ArrayLike<number>;
+  /** The shifted probes psi_0 of each position, N x K x M x M. */
+  waves: ArrayLike<number>;
+}
+
+/**
+ * The float64 reference of `wgsl/shift_curvature.wgsl`: per position, sum_k sum_r |psi_0|^2
+ * |dO/dx|^2 and the same with d/dy over its window, the derivatives central differences (one-sided
+ * at the object's edges).
+ */
+export function shiftCurvatureReference(
+  o: ShiftCurvatureInputs,
+): { x: Float64Array; y: Float64Array } {
+  const { frame: m, modes, objectShape: [h, w] } = o;
+  const n = o.origins.length / 2;
+  const out = { x: new Float64Array(n), y: new Float64Array(n) };
+  const value = (
+    y: number,
+    x: number,
+  ) => [o.object[2 * (y * w + x)], o.object[2 * (y * w + x) + 1]];
+  const squared = (a: number[], b: number[], span: number) =>
+    ((b[0] - a[0]) / span) ** 2 + ((b[1] - a[1]) / span) ** 2;
+  for (let j = 0; j < n; j++) {
+    for (let r = 0; r < m; r++) {
+      for (let c = 0; c < m; c++) {
+        const y = o.origins[2 * j] + r, x = o.origins[2 * j + 1] + c;
+        let intensity = 0;
+        for (let k = 0; k < modes; k++) {
+          const q = 2 * ((j * modes + k) * m * m + r * m + c);
+          intensity += o.waves[q] ** 2 + o.waves[q + 1] ** 2;
+        }
+        const [x0, x1] = [Math.max(x - 1, 0), Math.min(x + 1, w - 1)];
+        const [y0, y1] = [Math.max(y - 1, 0), Math.min(y + 1, h - 1)];
+        out.x[j] += intensity * squared(value(y, x0), value(y, x1), x1 - x0);
+        out.y[j] += intensity * squared(value(y0, x), value(y1, x), y1 - y0);
+      }
+    }
+  }
+  return out;
 }

@@ -374,7 +374,7 @@ export class GpuProblem implements Problem<GpuVariables> {
 
   /**
    * dF/dx_j, dF/dy_j of this problem's positions (object pixels) at the point of the captured
-   * evaluation, with the curvatures ||d psi_0 / dx||^2 of a unit object (see
+   * evaluation, with the Gauss-Newton curvatures sum |psi_0|^2 |dO/dx|^2 over each window (see
    * `PositionGradient`).
    *
    * @throws {Error} when no evaluation was captured since the last call.
@@ -429,6 +429,8 @@ export class GpuProblem implements Problem<GpuVariables> {
     for (const batch of this.scan.batches) {
       const frames = batch.count * this.modes;
       ms.forward(x.object, this.work, batch, g !== null);
+      // The stored first-slice waves are the shifted probes until the backward pass.
+      if (positions) ms.shifts.recordCurvature(ms.waves, x.object, batch, positions);
       const call = {
         first: batch.first,
         count: batch.count,

@@ -1,4 +1,4 @@
-import { assertEquals, assertLessOrEqual, assertRejects } from "../assert.ts";
+import { assert, assertEquals, assertLessOrEqual, assertRejects } from "../assert.ts";
 import { requestGpu } from "../../src/gpu/mod.ts";
 import { GpuProblem } from "../../src/problem/mod.ts";
 import { type ModelOptions, ReferenceModel } from "../../src/physics/reference.ts";
@@ -97,9 +97,8 @@ for (
       const shifts = await problem.positionGradient();
       assertLessOrEqual(maxRelative(shifts.gradientX, want.x), 1e-3, "dF/dx");
       assertLessOrEqual(maxRelative(shifts.gradientY, want.y), 1e-3, "dF/dy");
-      // The curvature is the probe's alone: the same for every position, positive.
-      assertEquals(new Set(shifts.curvatureX).size, 1);
-      assertEquals(shifts.curvatureY[0] > 0, true);
+      // The curvature (checked against its reference in the operator's test) is there.
+      for (const c of [...shifts.curvatureX, ...shifts.curvatureY]) assert(c > 0, `curvature ${c}`);
       // A capture serves one evaluation only.
       await problem.gradient(x, g);
       await assertRejects(() => problem.positionGradient(), Error);
