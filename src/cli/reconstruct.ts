@@ -120,7 +120,7 @@ export function reconstructCommand(
       if (correctPositionsFrom !== null && o.algorithm !== "cg" && o.algorithm !== "gd") {
         command.error(
           `error: option '--correct-positions-from' works with --algorithm cg and gd, not ` +
-            `${o.algorithm} (which updates the object after every position)`,
+            `${o.algorithm} (its object changes within an iteration)`,
         );
       }
       const serve = liveViewOptions(command, o);

@@ -14,8 +14,8 @@ export async function openSession(o: OpenSessionOptions): Promise<Session> {
     (o.options.correctPositionsFrom ?? null) !== null && algorithm !== "cg" && algorithm !== "gd"
   ) {
     throw new InputError(
-      `--correct-positions-from works with --algorithm cg and gd, not ${algorithm} (which ` +
-        "updates the object after every position).",
+      `--correct-positions-from works with --algorithm cg and gd, not ${algorithm} (its ` +
+        "object changes within an iteration).",
     );
   }
   if ((algorithm === "epie" || algorithm === "rpie") && rows * cols === 1 && workers === 1) {

@@ -43,6 +43,8 @@ export interface TileProblem<V> extends Problem<V> {
 export interface TileSolver<V> {
   readonly iteration: number;
   step(): Promise<StepResult>;
+  /** `GradientSolver`'s: forget a kept gradient, the cost having changed (position correction). */
+  forget?(): void;
   state(): {
     algorithm: TileSolverState["algorithm"];
     iteration: number;
