@@ -49,7 +49,20 @@ export async function launchGrants(args: string[]): Promise<Grants | number> {
     resume: options.resume,
     config: output.config,
     serve: output.serve,
+    mpi: output.mpi,
   });
+}
+
+/**
+ * The launcher's exit status for the run's: the same, except that an MPI rank (`PMI_RANK` set,
+ * as `mpirun` and `srun` do) killed by a signal says so and ends with status 1, which `mpirun`
+ * then reports for the job (it reports a rank's signal as its own status otherwise, e.g. 9).
+ */
+function rankStatus(status: Deno.CommandStatus): number {
+  const rank = Deno.env.get("PMI_RANK");
+  if (status.signal === null || rank === undefined) return status.code;
+  console.error(`error: Rank ${rank} was killed by ${status.signal}; the job ends`);
+  return 1;
 }
 
 /** The Deno executable to re-run: this one when the launcher may start it, else `deno`. */
@@ -82,6 +95,6 @@ if (import.meta.main) {
     const status = await child.status;
     Deno.removeSignalListener("SIGINT", ignore);
     Deno.removeSignalListener("SIGTERM", terminate);
-    Deno.exitCode = status.code;
+    Deno.exitCode = rankStatus(status);
   }
 }

@@ -7,6 +7,7 @@ import type { ReconstructOptions } from "../engine/options.ts";
 import { InputError } from "../data/errors.ts";
 import { hostPort } from "../engine/grants.ts";
 import { LiveView } from "../serve/live_view.ts";
+import { MpiWorld } from "../distributed/mpi/mod.ts";
 import { Progress } from "./progress.ts";
 import type { OutputOptions } from "./reconstruct.ts";
 
@@ -28,13 +29,16 @@ export class ExitStatus extends Error {
 /**
  * `reconstruct`: runs the engine with progress on stderr (and on the live view's page with
  * `--serve`); Ctrl-C, or the page's stop button, finishes the iteration in flight, writes a
- * checkpoint and the results so far, and exits with status 130.
+ * checkpoint and the results so far, and exits with status 130. With `--mpi` this process is one
+ * rank of an MPI job: rank 0 alone prints.
  */
 export async function runReconstruct(
   options: ReconstructOptions,
   output: OutputOptions,
 ): Promise<void> {
-  const progress = Progress.stderr(output.quiet);
+  const mpi = output.mpi ? MpiWorld.init() : null;
+  const root = !mpi || mpi.rank === 0;
+  const progress = Progress.stderr(output.quiet || !root);
   const stop = new AbortController();
   const onSigint = () => {
     if (stop.signal.aborted) Deno.exit(INTERRUPTED_STATUS);
@@ -55,8 +59,14 @@ export async function runReconstruct(
       },
       signal: stop.signal,
       grants: { config: output.config, serve: output.serve },
+      mpi,
     });
+    await mpi?.finalize();
     progress.finish();
+    if (!root) {
+      if (result.interrupted) throw new ExitStatus(INTERRUPTED_STATUS);
+      return;
+    }
     live?.finish({ out: result.out, interrupted: result.interrupted });
     if (output.json) {
       console.log(JSON.stringify(result.report, null, 2));

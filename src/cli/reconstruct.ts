@@ -24,6 +24,8 @@ export interface OutputOptions {
   serve: ServeAddress | null;
   /** Token every live-view request must carry (`--serve-token`), or null. */
   serveToken: string | null;
+  /** Run as one rank of an MPI job (`--mpi`, the `reconstruct:mpi` task). */
+  mpi: boolean;
 }
 
 /** Shortest `--serve-token` accepted: a guessable token would not protect the stop button. */
@@ -44,6 +46,7 @@ export function reconstructCommand(
       "deno task reconstruct -i scan.cxi --refine-probe-from 10 --probe-modes 2 --json",
       "deno task reconstruct --resume out/scan",
       "deno task reconstruct -i scan.cxi --serve 8765   # then open http://127.0.0.1:8765/",
+      "mpirun -n 4 deno task reconstruct:mpi -i scan.cxi --tiles 2x2",
     ],
   });
   const int = (min: number) => integerAtLeast(min);
@@ -111,6 +114,10 @@ export function reconstructCommand(
         .preset(String(DEFAULT_SERVE_PORT)).argParser(serveAddress),
     )
     .option(
+      "--mpi",
+      "run as one rank of an MPI job started by mpirun or srun (the reconstruct:mpi task)",
+    )
+    .option(
       "--serve-token <TOKEN>",
       "token the live view requires of every request (needed for a host other than loopback)",
     )
@@ -124,6 +131,9 @@ export function reconstructCommand(
         );
       }
       const serve = liveViewOptions(command, o);
+      if (o.mpi && serve.serve) {
+        command.error("error: option '--serve' does not work with --mpi yet: leave it out");
+      }
       await run({
         input: (o.input as string | undefined) ?? null,
         out: (o.out as string | undefined) ?? null,
@@ -149,6 +159,7 @@ export function reconstructCommand(
         quiet: Boolean(o.quiet),
         config: (o.config as string | undefined) ?? null,
         ...serve,
+        mpi: Boolean(o.mpi),
       });
     });
   return command;
@@ -170,6 +181,7 @@ const RESUME_COMPANIONS = [
   "memoryBudget",
   "serve",
   "serveToken",
+  "mpi",
 ];
 
 /**

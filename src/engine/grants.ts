@@ -5,6 +5,7 @@
  * and nothing else. `src/launch.ts` starts the run with exactly these; the run records in
  * `report.json` which of them it holds.
  */
+import { MPI_LIB_VARIABLE } from "../distributed/mpi/library.ts";
 import type { ServeAddress } from "../serve/address.ts";
 
 /**
@@ -49,6 +50,8 @@ export interface Grants {
   env: string[];
   /** `HOST:PORT` the live view listens on; empty without `--serve`. */
   net: string[];
+  /** Whether the run may load native libraries: an MPI rank (`--mpi`) loads `libmpi`. */
+  ffi: boolean;
 }
 
 /** What the grants are derived from. */
@@ -63,6 +66,8 @@ export interface GrantSources {
   config: string | null;
   /** Live view address. */
   serve: ServeAddress | null;
+  /** One rank of an MPI job (`--mpi`): FFI for the MPI library, whose path is in an variable. */
+  mpi?: boolean;
 }
 
 /** The least grants that let a run with these sources do its work. */
@@ -72,8 +77,9 @@ export function grantsFor(s: GrantSources): Grants {
   return {
     read: [...new Set(read)],
     write: [s.out],
-    env: [...ENV_VARIABLES],
+    env: s.mpi ? [...ENV_VARIABLES, MPI_LIB_VARIABLE] : [...ENV_VARIABLES],
     net: s.serve ? [hostPort(s.serve)] : [],
+    ffi: s.mpi ?? false,
   };
 }
 
@@ -105,11 +111,12 @@ export function grantFlags(grants: Grants): string[] {
     ...list("write", grants.write),
     ...list("env", grants.env),
     ...list("net", grants.net),
+    ...(grants.ffi ? ["--allow-ffi"] : []),
   ];
 }
 
 /** The grants a run held, as `report.json` records them (`"permissions"`). */
-export type GrantsInForce = Grants & { run: boolean; ffi: boolean; sys: boolean };
+export type GrantsInForce = Grants & { run: boolean; sys: boolean };
 
 /**
  * The grants this process holds among `expected` (as `report.json` records them): a kind

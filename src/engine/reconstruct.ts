@@ -1,7 +1,10 @@
 /**
  * The reconstruction pipeline of `tessera reconstruct`: input, session (one device or the tiled
- * engine), the iteration loop with progress, checkpoints and Ctrl-C, then the outputs.
+ * engine), the iteration loop with progress, checkpoints and Ctrl-C, then the outputs. Under MPI
+ * (`reconstruct --mpi`) every rank runs this pipeline in step; rank 0 alone writes.
  */
+import { InputError } from "../data/errors.ts";
+import type { MpiWorld } from "../distributed/mpi/mod.ts";
 import {
   type Checkpoint,
   checkpointDirectory,
@@ -61,6 +64,15 @@ export interface RunHooks {
   signal?: AbortSignal;
   /** The grants a run derives from its command line beyond its options (for the report). */
   grants?: Pick<GrantSources, "config" | "serve">;
+  /**
+   * This process's place in an MPI job, or null for a run in one process. Every rank calls
+   * {@link reconstruct} with the same options; rank 0 alone logs and writes the outputs and
+   * checkpoints, whose results it gathers from the others; `onIteration` runs on every rank
+   * (a snapshot is collective: every rank takes it, or none); Ctrl-C counts as rank 0 sees it.
+   * A rank that fails prints one message naming it and ends the job (`MPI_Abort`): status 1,
+   * or 2 for an input error.
+   */
+  mpi?: MpiWorld | null;
 }
 
 /** What a run produced. */
@@ -76,8 +88,50 @@ export async function reconstruct(
   requested: ReconstructOptions,
   hooks: RunHooks = {},
 ): Promise<RunResult> {
+  const mpi = hooks.mpi ?? null;
+  if (!mpi) return await reconstructHere(requested, hooks, null);
+  const where: RankPlace = { tiles: null };
+  try {
+    return await reconstructHere(requested, hooks, where);
+  } catch (error) {
+    return await abortRank(mpi, where, error);
+  }
+}
+
+/** What a rank's failure message names: its tiles, once its session holds them. */
+interface RankPlace {
+  tiles: readonly number[] | null;
+}
+
+/**
+ * Ends an MPI job from a rank that failed, with one message naming the rank, its worker and its
+ * tiles. An input error (status 2) is usually every rank's: rank 0 tells it, the others wait a
+ * moment so that theirs is not printed again.
+ */
+async function abortRank(mpi: MpiWorld, where: RankPlace, error: unknown): Promise<never> {
+  const input = error instanceof InputError;
+  if (input && mpi.rank !== 0) await new Promise((resolve) => setTimeout(resolve, 2000));
+  const message = error instanceof Error ? error.message : String(error);
+  const who = where.tiles
+    ? `Rank ${mpi.rank}, worker 0 (tile${where.tiles.length > 1 ? "s" : ""} ${
+      where.tiles.join(", ")
+    })`
+    : `Rank ${mpi.rank}`;
+  console.error(input ? `error: ${message}` : `error: ${who} threw: ${message}`);
+  if (!input && error instanceof Error && error.stack) console.error(error.stack);
+  mpi.abort(input ? 2 : 1);
+}
+
+/** {@link reconstruct} in this process: the whole run, or one rank's part of it (`where`). */
+async function reconstructHere(
+  requested: ReconstructOptions,
+  hooks: RunHooks,
+  where: RankPlace | null,
+): Promise<RunResult> {
   const started = performance.now();
-  const log = hooks.log ?? (() => {});
+  const mpi = hooks.mpi ?? null;
+  const root = !mpi || mpi.rank === 0;
+  const log = root && hooks.log ? hooks.log : () => {};
   let resumeFrom: Checkpoint | null = null;
   let options = requested;
   if (requested.resume) {
@@ -93,13 +147,19 @@ export async function reconstruct(
     log(`Resuming from ${checkpoint.dir} at iteration ${checkpoint.meta.iteration}`);
   }
   const out = outputDirectory(options);
-  await requireWritable(out);
+  if (mpi && (options.algorithm === "epie" || options.algorithm === "rpie")) {
+    throw new InputError(
+      `--algorithm ${options.algorithm} runs on one device only: use cg or gd under MPI.`,
+    );
+  }
+  if (root) await requireWritable(out);
   const rss = new RssPeak();
   const dataset = await loadInput(options);
   let session: Session | null = null;
   try {
     const facts: RunFacts = {};
-    session = await openSession({ options, dataset, checkpoint: resumeFrom, log, facts });
+    session = await openSession({ options, dataset, checkpoint: resumeFrom, log, facts, mpi });
+    if (where) where.tiles = session.localTiles ?? null;
     const resumedFrom = session.iteration;
     log(
       `${dataset.source}: ${dataset.count} positions of ${dataset.frame} x ${dataset.frame}, ` +
@@ -111,9 +171,12 @@ export async function reconstruct(
     // must not end a long run: say so once and go on without checkpoints.
     let checkpoints = true;
     const save = async (): Promise<boolean> => {
-      if (!checkpoints) return false;
+      // Under MPI every rank gathers its state to rank 0 each time, whether it writes or not.
+      if (!checkpoints && !mpi) return false;
+      let state = mpi ? await session!.checkpoint() : null;
+      if (!root || !checkpoints) return false;
       try {
-        const state = await session!.checkpoint();
+        state ??= await session!.checkpoint();
         const meta = {
           ...state.meta,
           options: { ...options, out, resume: null },
@@ -129,7 +192,7 @@ export async function reconstruct(
     };
     let interrupted = false;
     while (session.iteration < options.iterations) {
-      if (hooks.signal?.aborted) {
+      if (await stopRequested(hooks.signal, mpi)) {
         interrupted = true;
         break;
       }
@@ -161,6 +224,7 @@ export async function reconstruct(
       log(`Stopped at iteration ${session.iteration}: ${where}`);
     }
     const result = await session.result();
+    const perRank = mpi ? await perRankMemory(session, mpi, rss) : null;
     const modes = orthogonalModes(result.probe);
     const report = buildReport({
       options,
@@ -176,21 +240,28 @@ export async function reconstruct(
       finalRFactor: result.finalRFactor,
       secondsTotal: (performance.now() - started) / 1000,
       iterationSeconds,
-      deviceBytesPeak: session.deviceBytesPeak(),
+      deviceBytesPeak: perRank ? perRank.device.flat() : session.deviceBytesPeak(),
       hostRssPeak: rss.peak(),
       resumedFrom,
       interrupted,
-      metrics: metricsOf(dataset, result.object, modes.probe, result.positions),
+      metrics: root ? metricsOf(dataset, result.object, modes.probe, result.positions) : undefined,
       ...(result.positions ? { positionMoves: movesOf(dataset, result.positions) } : {}),
       probeRescale: facts.probeRescale ?? 1,
       probeModePower: modes.power,
     });
+    if (perRank) {
+      report.ranks = perRank.device.length;
+      report.device_bytes_peak_per_rank = perRank.device.map((w) => w.reduce((a, b) => a + b, 0));
+      report.host_rss_bytes_peak_per_rank = perRank.host;
+    }
+    if (!root) return { out, report, interrupted };
     report.permissions = await grantsInForce(grantsFor({
       input: options.input,
       out,
       resume: requested.resume,
       config: hooks.grants?.config ?? null,
       serve: hooks.grants?.serve ?? null,
+      mpi: mpi !== null,
     }));
     await writeOutputs({
       out,
@@ -223,4 +294,25 @@ function movesOf(
     max = Math.max(max, d);
   }
   return { rms: Math.sqrt(sum / dataset.count), max };
+}
+
+/** Whether to stop before the next iteration: the signal, as rank 0 sees it under MPI. */
+async function stopRequested(signal: AbortSignal | undefined, mpi: MpiWorld | null) {
+  const here = signal?.aborted ?? false;
+  if (!mpi) return here;
+  return (await mpi.broadcast(Float64Array.of(here ? 1 : 0), 0))[0] === 1;
+}
+
+/**
+ * Every rank's device peaks (one per worker) and host memory peak, on rank 0 (each other rank
+ * gets its own alone). Collective.
+ */
+async function perRankMemory(
+  session: Session,
+  mpi: MpiWorld,
+  rss: RssPeak,
+): Promise<{ device: number[][]; host: number[] }> {
+  const mine = { device: session.deviceBytesPeak(), host: rss.peak() };
+  const all = await mpi.gather(mine) ?? [mine];
+  return { device: all.map((r) => r.device), host: all.map((r) => r.host) };
 }

@@ -32,6 +32,15 @@ export type Report = DesignReport & {
   correct_positions_from: number | null;
   /** With position correction: the RMS and largest distance of refined from measured, pixels. */
   position_moves_px?: { rms: number; max: number };
+  /** MPI ranks of the run (`reconstruct --mpi`); absent for a run in one process. */
+  ranks?: number;
+  /**
+   * Under MPI, each rank's device bytes: the sum of its workers' peaks (each worker's own peak is
+   * in `device_bytes_peak_per_worker`, rank by rank).
+   */
+  device_bytes_peak_per_rank?: number[];
+  /** Under MPI, each rank's host memory peak (its process's peak resident set). */
+  host_rss_bytes_peak_per_rank?: number[];
 };
 
 /** Options of {@link buildReport}. */

@@ -4,6 +4,7 @@
  * checkpoints and finally for the result.
  */
 import type { ComplexArray } from "../data/dataset.ts";
+import type { MpiWorld } from "../distributed/mpi/mod.ts";
 import type { Dataset } from "../data/dataset.ts";
 import type { Checkpoint } from "./checkpoint.ts";
 import type { ReconstructOptions } from "./options.ts";
@@ -39,6 +40,8 @@ export interface Session {
   checkpoint(): Promise<Checkpoint>;
   /** The reconstruction so far: object S x H x W and probe K x M x M, and the final cost. */
   result(): Promise<SessionResult>;
+  /** The tiles this process computes (absent on one device). */
+  readonly localTiles?: readonly number[];
   /** Peak device bytes per worker, from each worker's allocator. */
   deviceBytesPeak(): number[];
   /** Releases devices and workers. */
@@ -52,6 +55,8 @@ export interface OpenSessionOptions {
   /** State to continue from (`--resume`), or null for a new run. */
   checkpoint: Checkpoint | null;
   log: (line: string) => void;
+  /** This process's place in an MPI job (see `RunHooks.mpi`), or null. */
+  mpi?: MpiWorld | null;
   /** Filled by the session's opener with what the report says about the start. */
   facts?: RunFacts;
 }

@@ -43,6 +43,7 @@ export async function openTiled(o: OpenSessionOptions): Promise<Session> {
       : null,
     resume: o.checkpoint,
     memoryBudget: options.memoryBudget,
+    mpi: o.mpi ?? null,
   });
 }
 

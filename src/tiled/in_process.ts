@@ -1,10 +1,11 @@
 /**
- * The one-tile, one-worker case of the engine: the tile served on the main thread, without a
- * Worker, over the `local` transport. It takes commands and delivers events as a pool does, so
- * the session drives it the same way.
+ * Tiles served on the main thread, without a Worker: the one-tile, one-worker case of the engine
+ * over the `local` transport, or the tiles of one MPI rank running one worker over the `mpi`
+ * transport. It takes commands and delivers events as a pool does, so the session drives it the
+ * same way.
  */
 import type { FrameSource } from "../data/mod.ts";
-import { LocalCollectives } from "../distributed/collectives.ts";
+import type { Collectives } from "../distributed/collectives.ts";
 import type { ProgressEvent } from "../parallel/mod.ts";
 import type { TiledCommand, TiledPayload } from "./payload.ts";
 import { serveTiles } from "./worker_job.ts";
@@ -13,18 +14,16 @@ export class InProcessTiles {
   readonly #commands: TiledCommand[] = [];
   readonly #waiting: Array<(command: TiledCommand) => void> = [];
 
-  /** `frames`: the data set's own frames (the caller closes them). */
+  /**
+   * `frames`: the data set's own frames (the caller closes them); `collectives`: the transport,
+   * whose tiles are served.
+   */
   constructor(
     readonly payload: TiledPayload,
     readonly frames: FrameSource,
     readonly onEvent: (event: ProgressEvent) => void,
-  ) {
-    if (payload.tiling.regions.length !== 1) {
-      throw new RangeError(
-        `Cannot serve ${payload.tiling.regions.length} tiles in process: one tile only`,
-      );
-    }
-  }
+    readonly collectives: Collectives,
+  ) {}
 
   /** Serves the tile until the "finish" command. */
   run(): Promise<void> {
@@ -39,7 +38,7 @@ export class InProcessTiles {
         return next ? Promise.resolve(next) : new Promise((resolve) => this.#waiting.push(resolve));
       },
     };
-    return serveTiles(host, new LocalCollectives(), this.frames);
+    return serveTiles(host, this.collectives, this.frames);
   }
 
   command(command: TiledCommand): void {

@@ -1,4 +1,6 @@
 import { InputError } from "../data/errors.ts";
+import { LocalCollectives } from "../distributed/collectives.ts";
+import { MpiCollectives, type MpiWorld } from "../distributed/mpi/mod.ts";
 import { type ComplexArray, type Dataset, MemoryFrames, nearFieldOf } from "../data/mod.ts";
 import { type ExchangeMode, mailboxLengths, WorkerPool } from "../parallel/mod.ts";
 import { defaultBatchSize, lsqmlBatchCount } from "../problem/mod.ts";
@@ -38,6 +40,13 @@ export interface TiledSessionOptions {
   memoryBudget?: number | null;
   /** A checkpoint of the same run (see `tiledCheckpoint`) to continue from. */
   resume?: Checkpoint | null;
+  /**
+   * This process's place in an MPI job (`reconstruct --mpi`), or null for a run in one process.
+   * Every rank opens the session with the same options; `workers` is then per rank, and rank r
+   * holds the tiles of workers r x workers .. (r + 1) x workers - 1 of a plan for all ranks'
+   * workers: contiguous groups balanced by position count.
+   */
+  mpi?: MpiWorld | null;
 }
 
 /**
@@ -58,6 +67,11 @@ export class TiledSession {
   #peaks: number[];
   #peakLabels: Array<Array<[string, number]>>;
   #lastCost: number | null = null;
+  /** This rank's transport under MPI, which {@link destroy} finishes. */
+  readonly #mpiCollectives: MpiCollectives | null;
+
+  /** The tiles this process holds (every tile unless it is one rank of an MPI job). */
+  readonly localTiles: readonly number[];
 
   private constructor(
     readonly tiling: Tiling,
@@ -68,8 +82,26 @@ export class TiledSession {
     this.#peaks = new Array(options.workers).fill(0);
     this.#peakLabels = Array.from({ length: options.workers }, () => []);
     const receive = (event: unknown) => this.#receive(event as TiledEvent);
-    const runner = inProcess(tiling, options.workers)
-      ? new InProcessTiles(payload, options.dataset.frames, receive)
+    const { mpi } = options;
+    this.localTiles = mpi
+      ? Array.from(
+        { length: options.workers },
+        (_, w) => tilesOf(tiling, mpi.rank * options.workers + w),
+      ).flat()
+      : tiling.regions.map((_, t) => t);
+    if (mpi && options.workers > 1) {
+      throw new InputError(
+        `--workers ${options.workers} under MPI: each rank runs one worker in this version; ` +
+          "start one rank per device instead (mpirun -n R ... --workers 1).",
+      );
+    }
+    this.#mpiCollectives = mpi
+      ? new MpiCollectives(mpi, tiling, Array.from(tiling.workerOf))
+      : null;
+    const runner = this.#mpiCollectives
+      ? new InProcessTiles(payload, options.dataset.frames, receive, this.#mpiCollectives)
+      : inProcess(tiling, options.workers)
+      ? new InProcessTiles(payload, options.dataset.frames, receive, new LocalCollectives())
       : new WorkerPool<TiledPayload, void>({
         workers: options.workers,
         job: new URL("./worker_job.ts", import.meta.url),
@@ -92,10 +124,11 @@ export class TiledSession {
   /** Plans the tiles, starts the workers and waits until each has set up its tiles. */
   static async open(options: TiledSessionOptions): Promise<TiledSession> {
     const { dataset } = options;
+    const ranks = options.mpi?.size ?? 1;
     const { tiling, alsoOwned } = planDatasetTiling(
       dataset,
       options.tiles,
-      options.workers,
+      options.workers * ranks,
       positionReach(options.correctPositionsFrom),
     );
     const resumed = options.resume ? tileStatesOf(options.resume, tiling.regions.length) : null;
@@ -108,7 +141,9 @@ export class TiledSession {
       alsoOwned,
       positionsY: dataset.positionsY,
       positionsX: dataset.positionsX,
-      frames: inProcess(tiling, options.workers) ? { kind: "host" } : framesSpec(dataset),
+      frames: options.mpi || inProcess(tiling, options.workers)
+        ? { kind: "host" }
+        : framesSpec(dataset),
       slices: options.slices,
       modes: options.modes,
       noise: options.noise,
@@ -176,10 +211,13 @@ export class TiledSession {
     return cost;
   }
 
-  /** Gathers every tile's solver state from the workers (see `tiledCheckpoint`). */
+  /**
+   * Gathers every tile's solver state from the workers (see `tiledCheckpoint`). Under MPI every
+   * rank calls it; rank 0 gets the whole checkpoint, the others their own tiles' part of it.
+   */
   async checkpoint(): Promise<Checkpoint> {
     this.#send({ type: "checkpoint" });
-    const events = await this.#collect("state", this.tiling.regions.length);
+    const events = await this.#gathered("state");
     return tiledCheckpoint({
       states: events.flatMap((e) => e.type === "state" ? [e.state] : []),
       costs: this.costs,
@@ -188,8 +226,20 @@ export class TiledSession {
   }
 
   /**
+   * `count` events of `type` from this process's tiles; under MPI, rank 0 gets every rank's and
+   * the others their own.
+   */
+  async #gathered(type: "state" | "result"): Promise<TiledEvent[]> {
+    const events = await this.#collect(type, this.localTiles.length);
+    const { mpi } = this.options;
+    if (!mpi) return events;
+    return (await mpi.gather(events))?.flat() ?? events;
+  }
+
+  /**
    * Stitches the tiles' cores into the object; the probe is the same on every tile. With position
-   * correction, also the refined positions (object pixels, in scan order).
+   * correction, also the refined positions (object pixels, in scan order). Under MPI every rank
+   * calls it and rank 0 gets the whole object (the others only their tiles' cores).
    */
   async result(): Promise<{
     object: ComplexArray;
@@ -226,10 +276,12 @@ export class TiledSession {
     const { dataset, slices, modes, initial } = this.options;
     let positions: { y: Float64Array; x: Float64Array } | undefined;
     this.#send({ type: what === "x" ? "result" : "gradient" });
-    const events = await this.#collect("result", this.tiling.regions.length);
+    const events = await this.#gathered("result");
     const object = what === "x" ? initial.object.slice() : new Float32Array(initial.object.length);
     let probe = initial.probe;
     let cost = NaN;
+    // Every tile holds the same probe; the lowest present gives it (tile 0 but on MPI ranks > 0).
+    const first = Math.min(...events.map((e) => e.type === "result" ? e.tile : Infinity));
     for (const e of events) {
       if (e.type !== "result") continue;
       for (const core of [this.tiling.cores[e.tile], ...this.alsoOwned[e.tile]]) {
@@ -242,7 +294,7 @@ export class TiledSession {
           values: e.object,
         });
       }
-      if (e.tile === 0) {
+      if (e.tile === first) {
         probe = e.probe;
         cost = e.cost;
       }
@@ -272,9 +324,14 @@ export class TiledSession {
     return this.#peakLabels[rank].map(([label, bytes]) => [label, bytes]);
   }
 
+  /**
+   * Ends the workers; under MPI (on every rank) also this rank's traffic, so that MPI can be
+   * finalized.
+   */
   async destroy(): Promise<void> {
     this.#send({ type: "finish" });
-    await this.#run.catch(() => {});
+    const finished = await this.#run.then(() => true, () => false);
+    if (finished) await this.#mpiCollectives?.finish();
   }
 
   #send(command: TiledCommand): void {

@@ -114,11 +114,7 @@ export class MpiCollectives implements Collectives {
   }
 
   broadcast(values: Float64Array, root: number): Promise<Float64Array> {
-    const out = values.slice();
-    return this.#world.serial(async (mpi) => {
-      check("MPI_Bcast", await mpi.MPI_Bcast(out, out.length, MPI.DOUBLE, root, MPI.COMM_WORLD));
-      return out;
-    });
+    return this.#world.broadcast(values, root);
   }
 
   async barrier(): Promise<void> {

@@ -33,6 +33,11 @@ const symbols = {
     result: "i32",
     nonblocking: true,
   },
+  MPI_Gatherv: {
+    parameters: ["buffer", "i32", "i32", "buffer", "buffer", "buffer", "i32", "i32", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
   MPI_Bcast: {
     parameters: ["buffer", "i32", "i32", "i32", "i32"],
     result: "i32",

@@ -1,3 +1,4 @@
+import { deserialize, serialize } from "node:v8";
 import { check, MPI, type MpiSymbols, openMpiLibrary } from "./library.ts";
 
 /**
@@ -49,6 +50,74 @@ export class MpiWorld {
     const result = this.#queue.then(() => call(this.#mpi));
     this.#queue = result.catch(() => undefined);
     return result;
+  }
+
+  /**
+   * Every rank's `value` (structured-clonable: numbers, records, typed arrays), in rank order, on
+   * rank `root`; null on the others. Collective: every rank calls it in the same sequence.
+   */
+  async gather<T>(value: T, root = 0): Promise<T[] | null> {
+    const bytes = new Uint8Array(serialize(value));
+    const lengths = await this.#allLengths(bytes.length);
+    const offsets = new Int32Array(this.size);
+    for (let r = 1; r < this.size; r++) offsets[r] = offsets[r - 1] + lengths[r - 1];
+    const all = new Uint8Array(
+      this.rank === root ? offsets[this.size - 1] + lengths[this.size - 1] : 1,
+    );
+    await this.serial(async (mpi) => {
+      const code = await mpi.MPI_Gatherv(
+        bytes,
+        bytes.length,
+        MPI.BYTE,
+        all,
+        lengths,
+        offsets,
+        MPI.BYTE,
+        root,
+        MPI.COMM_WORLD,
+      );
+      check("MPI_Gatherv", code);
+    });
+    if (this.rank !== root) return null;
+    return Array.from(
+      { length: this.size },
+      (_, r) => deserialize(all.subarray(offsets[r], offsets[r] + lengths[r])) as T,
+    );
+  }
+
+  /** Rank `root`'s `values` on every rank (same length everywhere). */
+  broadcast(values: Float64Array, root = 0): Promise<Float64Array> {
+    const out = values.slice();
+    return this.serial(async (mpi) => {
+      check("MPI_Bcast", await mpi.MPI_Bcast(out, out.length, MPI.DOUBLE, root, MPI.COMM_WORLD));
+      return out;
+    });
+  }
+
+  /** Returns once every rank has called it (`MPI_Barrier`). */
+  barrier(): Promise<void> {
+    return this.serial(async (mpi) => check("MPI_Barrier", await mpi.MPI_Barrier(MPI.COMM_WORLD)));
+  }
+
+  /** Each rank's `length`, in rank order, on every rank. */
+  async #allLengths(length: number): Promise<Int32Array> {
+    const all = new Float64Array(this.size);
+    const counts = new Int32Array(this.size).fill(1);
+    const offsets = Int32Array.from(counts, (_, r) => r);
+    await this.serial(async (mpi) => {
+      const code = await mpi.MPI_Allgatherv(
+        Float64Array.of(length),
+        1,
+        MPI.DOUBLE,
+        all,
+        counts,
+        offsets,
+        MPI.DOUBLE,
+        MPI.COMM_WORLD,
+      );
+      check("MPI_Allgatherv", code);
+    });
+    return Int32Array.from(all);
   }
 
   /** Ends the job at once, every rank with status `code`, from whatever state. */
