@@ -54,14 +54,15 @@ export async function launchGrants(args: string[]): Promise<Grants | number> {
 }
 
 /**
- * The launcher's exit status for the run's: the same, except that an MPI rank (`PMI_RANK` set,
- * as `mpirun` and `srun` do) killed by a signal says so and ends with status 1, which `mpirun`
- * then reports for the job (it reports a rank's signal as its own status otherwise, e.g. 9).
+ * The launcher's exit status for the run's: the same, except that an MPI rank (`--mpi`) killed
+ * by a signal says so, naming its rank (`PMI_RANK`, as `mpirun` and `srun` set it), and ends
+ * with status 1, which `mpirun` then reports for the job (it would report the signal, e.g. 9).
  */
-function rankStatus(status: Deno.CommandStatus): number {
-  const rank = Deno.env.get("PMI_RANK");
-  if (status.signal === null || rank === undefined) return status.code;
-  console.error(`error: Rank ${rank} was killed by ${status.signal}; the job ends`);
+function rankStatus(status: Deno.CommandStatus, mpi: boolean): number {
+  if (status.signal === null || !mpi) return status.code;
+  const granted = Deno.permissions.querySync({ name: "env", variable: "PMI_RANK" });
+  const rank = granted.state === "granted" ? Deno.env.get("PMI_RANK") : undefined;
+  console.error(`error: Rank ${rank ?? "?"} was killed by ${status.signal}; the job ends`);
   return 1;
 }
 
@@ -95,6 +96,6 @@ if (import.meta.main) {
     const status = await child.status;
     Deno.removeSignalListener("SIGINT", ignore);
     Deno.removeSignalListener("SIGTERM", terminate);
-    Deno.exitCode = rankStatus(status);
+    Deno.exitCode = rankStatus(status, grants.ffi);
   }
 }

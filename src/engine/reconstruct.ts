@@ -273,6 +273,11 @@ async function reconstructHere(
       positions: result.positions,
     });
     return { out, report, interrupted };
+  } catch (error) {
+    // A failed rank ends the job before releasing anything: its peers wait in collectives that
+    // releasing would join.
+    if (mpi && where) await abortRank(mpi, where, error);
+    throw error;
   } finally {
     await session?.destroy();
     dataset.frames.close();
