@@ -84,24 +84,32 @@ export async function smallScan(dir: string, frame = 32, positions = 64): Promis
 }
 
 /**
- * The process ids of the ranks (`src/main.ts` processes) whose command line holds `marker`
- * (a test's own temporary directory), with their MPI rank.
+ * The process ids of the ranks (processes of `program`, by default `src/main.ts`) whose command
+ * line holds `marker` (a test's own temporary directory), with their MPI rank.
  */
-export async function ranksHolding(marker: string): Promise<Array<{ pid: number; rank: number }>> {
-  const found: Array<{ pid: number; rank: number }> = [];
-  for await (const entry of Deno.readDir("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`);
-      if (!cmdline.includes(marker) || !cmdline.includes("main.ts")) continue;
-      const environ = await Deno.readTextFile(`/proc/${entry.name}/environ`);
-      const rank = /(?:^|\0)PMI_RANK=(\d+)/.exec(environ);
-      if (rank) found.push({ pid: Number(entry.name), rank: Number(rank[1]) });
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return found.sort((a, b) => a.rank - b.rank);
+export async function ranksHolding(
+  marker: string,
+  program = "main.ts",
+): Promise<Array<{ pid: number; rank: number }>> {
+  // Deno reads /proc only with every permission: ps and the shell read it here.
+  const list = await new Deno.Command("sh", {
+    args: [
+      "-c",
+      'for p in $(pgrep -f "$1"); do r=$(tr "\\0" "\\n" < /proc/$p/environ 2>/dev/null | ' +
+      'sed -n "s/^PMI_RANK=//p"); c=$(tr "\\0" " " < /proc/$p/cmdline 2>/dev/null); ' +
+      'case "$c" in *"$2"*) [ -n "$r" ] && echo "$p $r";; esac; done',
+      "sh",
+      marker,
+      program,
+    ],
+    stdout: "piped",
+  }).output();
+  return new TextDecoder().decode(list.stdout).trim().split("\n").filter((l) => l)
+    .map((line) => {
+      const [pid, rank] = line.split(" ").map(Number);
+      return { pid, rank };
+    })
+    .sort((a, b) => a.rank - b.rank);
 }
 
 /** Waits until `path` exists. */
