@@ -1,6 +1,6 @@
 /**
  * `deno task bench memory [--json] [--breakdown] [--frame M] [--positions N] [--grids 1,2,4,8]
- * [--batch B] [--workers W]`: peak device bytes per worker when a simulated data set (frame M,
+ * [--batch B] [--workers W] [--ranks R]`: peak device bytes per worker when a simulated data set (frame M,
  * default 64, and N raster positions, default 1600) is cut into R x R tiles, one tile per worker (or at most W workers, each
  * holding several tiles resident), and the reduction against the untiled run (1 x 1): the analogue
  * of the halo-gradient-exchange papers' per-GPU memory footprint. Each case runs one `gd`
@@ -23,9 +23,15 @@
  * Targets: at least 0.8 x the tile count up to 4 x 4, at least 30 at 8 x 8; on a data set shaped
  * like real experiments, where frames outweigh the object (`--frame 128 --positions 6400`), at
  * least 3.5 at 2 x 2, 12.5 at 4 x 4 and 36 at 8 x 8.
+ *
+ * `--ranks R` runs each tiled case as an MPI job of R ranks instead (`ranks.ts`: loopback
+ * `mpirun`, one worker per rank, every rank at `LP_NUM_THREADS=1`) and reports the device bytes
+ * of each rank (`"device_bytes_peak_per_rank"` in each case); grids with fewer than R tiles are
+ * left out.
  */
 import { openTiledSession } from "../../src/tiled/mod.ts";
 import { benchProblem } from "./_tiled_common.ts";
+import { runRanks } from "./ranks.ts";
 
 interface Case {
   tiles: [number, number];
@@ -47,6 +53,8 @@ interface Options {
   batch: number;
   /** Most workers a case uses (default: one per tile). */
   workers: number;
+  /** MPI ranks of each tiled case, or null for the workers of this process. */
+  ranks: number | null;
 }
 
 function parse(
@@ -60,6 +68,7 @@ function parse(
     grids: [1, 2, 4, 8],
     batch: 8,
     workers: Infinity,
+    ranks: null,
   };
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--json") out.json = true;
@@ -69,16 +78,20 @@ function parse(
     else if (args[i] === "--grids") out.grids = (args[++i] ?? "").split(",").map(Number);
     else if (args[i] === "--batch") out.batch = Number(args[++i]);
     else if (args[i] === "--workers") out.workers = Number(args[++i]);
+    else if (args[i] === "--ranks") out.ranks = Number(args[++i]);
     else {
       throw new RangeError(
         `Unknown option ${args[i]}: expected --json, --breakdown, --frame, --positions, --grids, ` +
-          "--batch or --workers",
+          "--batch, --workers or --ranks",
       );
     }
   }
   const whole = (v: number) => Number.isInteger(v) && v >= 1;
   const workers = out.workers === Infinity || whole(out.workers);
-  if (!whole(out.positions) || !whole(out.batch) || !out.grids.every(whole) || !workers) {
+  const ranks = out.ranks === null || whole(out.ranks);
+  if (
+    !whole(out.positions) || !whole(out.batch) || !out.grids.every(whole) || !workers || !ranks
+  ) {
     throw new RangeError(`Expected whole numbers >= 1, got ${args.join(" ")}`);
   }
   if (!(out.frame >= 16 && Number.isInteger(Math.log2(out.frame)))) {
@@ -90,6 +103,7 @@ function parse(
 
 export async function run(args: string[]): Promise<void> {
   const options = parse(args);
+  if (options.ranks !== null) return await memoryRanks(options, options.ranks);
   const base = await benchProblem(options.frame, options.positions);
   const baseline = `1 x 1 tile on 1 worker, same options as the tiled cases: gd, 1 slice, ` +
     `1 mode, frame ${options.frame}, ${options.positions} positions, batch ${options.batch}`;
@@ -159,4 +173,34 @@ function byKind(labels: Array<[string, number]>): Array<[string, number]> {
 
 function round(v: number): number {
   return Math.round(100 * v) / 100;
+}
+
+/** The tiled cases as MPI jobs of `ranks` ranks: device bytes per rank. */
+async function memoryRanks(options: Options, ranks: number): Promise<void> {
+  const cases = [];
+  for (const g of options.grids.filter((g) => g * g >= ranks)) {
+    const job = await runRanks(ranks, {
+      frame: options.frame,
+      positions: options.positions,
+      tiles: [g, g],
+      batch: options.batch,
+      warmup: 0,
+      reps: 1,
+    });
+    const perRank = job.device_bytes_peak_per_rank;
+    cases.push({ tiles: [g, g], ranks, device_bytes_peak_per_rank: perRank });
+    if (!options.json) {
+      const mib = (b: number) => (b / 2 ** 20).toFixed(2);
+      console.log(
+        `${g} x ${g} tiles on ${ranks} MPI ranks: device MiB per rank ${
+          perRank.map(mib).join(", ")
+        }`,
+      );
+    }
+  }
+  if (options.json) {
+    console.log(
+      JSON.stringify({ frame: options.frame, batch: options.batch, ranks, cases }, null, 2),
+    );
+  }
 }

@@ -1,5 +1,6 @@
 /**
- * `deno task bench scaling [--json] [--positions N] [--reps N] [--profile]`: seconds per `gd`
+ * `deno task bench scaling [--json] [--positions N] [--reps N] [--profile] [--ranks 1,2]`:
+ * seconds per `gd`
  * iteration of one problem (frame 64, 800 positions by default, cut into 1 x 2 tiles) run by one
  * worker holding both tiles and by two workers holding one each, and the speed-up of two over one
  * (target >= 1.6).
@@ -32,10 +33,14 @@
  * naming the two runs (indices into `runs`) of the speed-up. `cores_available` is false when
  * the two-worker run kept fewer than 1.5 cores busy: other load on the machine took the second
  * core, and the speed-up then says nothing about the engine (the table says so too).
+ *
+ * `--ranks 1,2` measures MPI ranks instead (`scaling_ranks.ts`): the same problem as one job per
+ * rank count, one rank per core, each at `LP_NUM_THREADS=1`.
  */
 import { type ProfileSnapshot, watchProfiles } from "../../src/parallel/mod.ts";
 import { openTiledSession } from "../../src/tiled/mod.ts";
 import { benchProblem, median, processCpuMs } from "./_tiled_common.ts";
+import { scalingRanks } from "./scaling_ranks.ts";
 
 const CHILD = "--child";
 const WARMUP = 2;
@@ -65,8 +70,15 @@ const CONFIGS = [
   { workers: 2, threads: 1 },
 ];
 
-function parse(args: string[]): Options & { workers: number } {
-  const out = { json: false, positions: 800, reps: 6, profile: false, workers: 1 };
+function parse(args: string[]): Options & { workers: number; ranks: number[] | null } {
+  const out = {
+    json: false,
+    positions: 800,
+    reps: 6,
+    profile: false,
+    workers: 1,
+    ranks: null as number[] | null,
+  };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--json") out.json = true;
@@ -74,11 +86,17 @@ function parse(args: string[]): Options & { workers: number } {
     else if (a === CHILD) out.workers = Number(args[++i]);
     else if (a === "--positions") out.positions = Number(args[++i]);
     else if (a === "--reps") out.reps = Number(args[++i]);
+    else if (a === "--ranks") out.ranks = (args[++i] ?? "").split(",").map(Number);
     else {
       throw new RangeError(
-        `Unknown option ${a}: expected --json, --positions, --reps or --profile`,
+        `Unknown option ${a}: expected --json, --positions, --reps, --profile or --ranks`,
       );
     }
+  }
+  if (out.ranks && !(out.ranks.length >= 1 && out.ranks.every((r) => r === 1 || r === 2))) {
+    throw new RangeError(
+      `Expected --ranks 1,2 (two tiles: at most 2 ranks), got ${args.join(" ")}`,
+    );
   }
   if (!(out.positions >= 2) || !(out.reps >= 1)) {
     throw new RangeError(`Expected --positions >= 2 and --reps >= 1, got ${args.join(" ")}`);
@@ -231,6 +249,7 @@ async function endAll(children: Child[]): Promise<void> {
 export async function run(args: string[]): Promise<void> {
   const options = parse(args);
   if (args.includes(CHILD)) return await child(options);
+  if (options.ranks) return await scalingRanks({ ...options, ranks: options.ranks });
   const load = [loadAverage()];
   const children: Child[] = [];
   const samples: Sample[][] = CONFIGS.map(() => []);

@@ -1,0 +1,73 @@
+/**
+ * `deno task bench scaling --ranks 1,2 [--json] [--positions N] [--reps N]`: seconds per `gd`
+ * iteration of the scaling problem (frame 64, 800 positions by default, 1 x 2 tiles) as an MPI
+ * job of one rank holding both tiles and of two ranks holding one each (`ranks.ts`), one rank per
+ * core, each at `LP_NUM_THREADS=1`; the speed-up of two over one (target >= 1.7) and the cores each
+ * job kept busy (every rank's CPU time over the iteration's wall time, summed; median).
+ *
+ * The jobs run one after the other (an MPI job's ranks cannot take turns with another job's), each
+ * with two untimed iterations first, so the machine's other load may differ between them: the load
+ * average before and after is printed beside the figures.
+ *
+ * JSON: `{ "positions", "tiles": [1, 2], "load_average": [before, after], "runs": [ { "ranks",
+ * "s_per_iteration", "cores_busy", "device_bytes_peak_per_rank" } ], "speedup" }`.
+ */
+import { median } from "./_tiled_common.ts";
+import { runRanks } from "./ranks.ts";
+
+/** Cores the two-rank job must keep busy for its speed-up to mean anything. */
+const MIN_CORES_BUSY = 1.5;
+
+export async function scalingRanks(
+  options: { json: boolean; positions: number; reps: number; ranks: number[] },
+): Promise<void> {
+  const load = [Deno.loadavg()[0]];
+  const runs = [];
+  for (const ranks of options.ranks) {
+    const result = await runRanks(ranks, {
+      frame: 64,
+      positions: options.positions,
+      tiles: [1, 2],
+      warmup: 2,
+      reps: options.reps,
+    });
+    runs.push({
+      ranks,
+      s_per_iteration: median(result.seconds),
+      cores_busy: Math.round(100 * median(result.cores)) / 100,
+      device_bytes_peak_per_rank: result.device_bytes_peak_per_rank,
+    });
+  }
+  load.push(Deno.loadavg()[0]);
+  const one = runs.find((r) => r.ranks === 1);
+  const two = runs.find((r) => r.ranks === 2);
+  const speedup = one && two ? one.s_per_iteration / two.s_per_iteration : null;
+  if (options.json) {
+    console.log(JSON.stringify(
+      { positions: options.positions, tiles: [1, 2], load_average: load, runs, speedup },
+      null,
+      2,
+    ));
+    return;
+  }
+  console.log(
+    `${options.positions} positions, 1 x 2 tiles, MPI ranks at LP_NUM_THREADS=1, ` +
+      `${options.reps} timed iterations per job; load average ` +
+      load.map((l) => l.toFixed(2)).join(" -> "),
+  );
+  for (const r of runs) {
+    console.log(
+      `${r.ranks} rank(s): ${r.s_per_iteration.toFixed(3)} s per iteration, ` +
+        `${r.cores_busy} cores busy, device bytes per rank ${
+          r.device_bytes_peak_per_rank.join(", ")
+        }`,
+    );
+  }
+  if (speedup !== null) console.log(`speed-up of 2 ranks over 1: ${speedup.toFixed(2)}`);
+  if (two && two.cores_busy < MIN_CORES_BUSY) {
+    console.log(
+      `warning: the 2-rank job kept only ${two.cores_busy} cores busy (other load on the ` +
+        "machine); this speed-up measures that, not the engine",
+    );
+  }
+}
