@@ -56,7 +56,8 @@ export async function launchGrants(args: string[]): Promise<Grants | number> {
 /**
  * The launcher's exit status for the run's: the same, except that an MPI rank (`--mpi`) killed
  * by a signal says so, naming its rank (`PMI_RANK`, as `mpirun` and `srun` set it), and ends
- * with status 1, which `mpirun` then reports for the job (it would report the signal, e.g. 9).
+ * with status 1. (`mpirun` reports the first status it learns: this 1, or 9 when it has killed
+ * the other ranks first.)
  */
 function rankStatus(status: Deno.CommandStatus, mpi: boolean): number {
   if (status.signal === null || !mpi) return status.code;

@@ -90,7 +90,7 @@ export async function reconstruct(
 ): Promise<RunResult> {
   const mpi = hooks.mpi ?? null;
   if (!mpi) return await reconstructHere(requested, hooks, null);
-  const where: RankPlace = { tiles: null };
+  const where: RankPlace = { tiles: null, workers: requested.workers };
   try {
     return await reconstructHere(requested, hooks, where);
   } catch (error) {
@@ -101,6 +101,8 @@ export async function reconstruct(
 /** What a rank's failure message names: its tiles, once its session holds them. */
 interface RankPlace {
   tiles: readonly number[] | null;
+  /** Workers of the rank: with one, the rank's main thread is its worker. */
+  workers: number;
 }
 
 /**
@@ -112,11 +114,19 @@ async function abortRank(mpi: MpiWorld, where: RankPlace, error: unknown): Promi
   const input = error instanceof InputError;
   if (input && mpi.rank !== 0) await new Promise((resolve) => setTimeout(resolve, 2000));
   const message = error instanceof Error ? error.message : String(error);
-  const who = where.tiles
-    ? `Rank ${mpi.rank}, worker 0 (tile${where.tiles.length > 1 ? "s" : ""} ${
-      where.tiles.join(", ")
-    })`
-    : `Rank ${mpi.rank}`;
+  if (error instanceof Error && error.name === "WorkerFailedError") {
+    // The pool's message names the worker and its tiles: "Worker 1 (tiles 2, 3) threw: ...".
+    console.error(`error: Rank ${mpi.rank}, ${message[0].toLowerCase()}${message.slice(1)}`);
+    mpi.abort(1);
+  }
+  const tiles = where.tiles?.length
+    ? `tile${where.tiles.length > 1 ? "s" : ""} ${where.tiles.join(", ")}`
+    : null;
+  const who = !tiles
+    ? `Rank ${mpi.rank}`
+    : where.workers === 1
+    ? `Rank ${mpi.rank}, worker 0 (${tiles})`
+    : `Rank ${mpi.rank} (${tiles}; its main thread, not a worker)`;
   console.error(input ? `error: ${message}` : `error: ${who} threw: ${message}`);
   if (!input && error instanceof Error && error.stack) console.error(error.stack);
   mpi.abort(input ? 2 : 1);

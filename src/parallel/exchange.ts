@@ -19,7 +19,15 @@ export interface HaloExchangeOptions {
    * preconditioner's) share a fabric, each with its own mailboxes (default 0).
    */
   mailboxBase?: number;
+  /**
+   * The overlaps this exchange carries (default all): under MPI with several workers per rank,
+   * those between tiles of the same rank (the others travel as MPI messages).
+   */
+  carries?: (overlap: Overlap) => boolean;
 }
+
+/** What a tile received over its incoming overlaps in one round (null: nothing yet). */
+export type Received = Array<{ from: number; rect: Rect; strip: Float32Array | null }>;
 
 /**
  * Mailbox lengths (float32) for a tiling, one per directed overlap in the tiling's order, for
@@ -71,7 +79,9 @@ export class HaloExchange implements StripExchange {
     this.#planes = options.planes;
     this.#mode = options.mode;
     const base = options.mailboxBase ?? 0;
+    const carries = options.carries ?? (() => true);
     options.tiling.overlaps.forEach((o, index) => {
+      if (!carries(o)) return;
       const link = { ...o, k: base + index };
       this.#out.set(o.from, [...(this.#out.get(o.from) ?? []), link]);
       this.#in.set(o.to, [...(this.#in.get(o.to) ?? []), link]);
@@ -130,11 +140,30 @@ export class HaloExchange implements StripExchange {
    * in ascending tile order. Call after {@link post} of the same round.
    */
   async collect(tile: number, store: GradientStore): Promise<void> {
+    const received = this.receive(tile);
+    if (received.length === 0) return;
+    const own = this.#own.get(tile)!;
+    const sums = profile.timeSync(
+      "exchange host",
+      () => orderedSums({ tile, planes: this.#planes, received, own: (from) => own.get(from)! }),
+    );
+    for (const { rect, strip } of sums) await store.write(tile, rect, strip);
+  }
+
+  /** `tile`'s own values over the overlap it shares with `from`, as posted this round. */
+  own(tile: number, from: number): Float32Array | undefined {
+    return this.#own.get(tile)?.get(from);
+  }
+
+  /**
+   * The strips due to `tile` this round (see {@link collect}, which adds them), without adding
+   * them. Call after {@link post} of the same round.
+   */
+  receive(tile: number): Received {
     const round = this.#rounds.get(tile) ?? 0;
-    const own = this.#own.get(tile);
-    if (!own) throw new Error(`Cannot collect tile ${tile} before posting it`);
+    if (!this.#own.has(tile)) throw new Error(`Cannot collect tile ${tile} before posting it`);
     const fabric = this.#fabric;
-    const received: Array<{ from: number; rect: Rect; strip: Float32Array | null }> = [];
+    const received: Received = [];
     // sync: this round's post; async: everything sent up to the round before.
     const due = this.#mode === "sync" ? round : round - 1;
     for (const link of this.#in.get(tile) ?? []) {
@@ -156,12 +185,7 @@ export class HaloExchange implements StripExchange {
       received.push({ from: link.from, rect: link.rect, strip });
     }
     if (this.#mode === "async") fabric.store(fabric.progressWord(tile), round);
-    if (received.length === 0) return;
-    const sums = profile.timeSync(
-      "exchange host",
-      () => orderedSums({ tile, planes: this.#planes, received, own: (from) => own.get(from)! }),
-    );
-    for (const { rect, strip } of sums) await store.write(tile, rect, strip);
+    return received;
   }
 
   /** One full round for all `tiles` of this worker: post each, then collect each. */

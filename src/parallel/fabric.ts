@@ -181,6 +181,17 @@ export class Fabric {
     return combine(this.#gather(parts, length), this.layout.tiles, length, op);
   }
 
+  /**
+   * Every worker's tiles' contributions (`parts`, as for {@link allReduceTiles}), each tile's
+   * readable through the returned view until the next reduction but one.
+   */
+  gatherTiles(
+    parts: ReadonlyMap<number, Float64Array>,
+    length: number,
+  ): (tile: number) => Float64Array {
+    return this.#gather(parts, length);
+  }
+
   /** Worker `root`'s `values` on every worker (same length everywhere). */
   broadcast(values: Float64Array, root: number): Float64Array {
     return this.#gather(new Map([[this.rank, values]]), values.length)(root).slice();

@@ -53,6 +53,11 @@ export interface TiledPayload {
   memoryBudget: number | null;
   /** Per tile (by index), the solver state to continue from (`--resume`), or null. */
   resume: Array<TileSolverState | null> | null;
+  /**
+   * Under MPI with several workers per rank: their count (the tiling is planned for every rank's
+   * workers, and each worker of the pool attaches to its process's MPI). Null otherwise.
+   */
+  mpi: { workersPerRank: number } | null;
 }
 
 /** One tile's solver state with its vectors' exact bits (see `GradientSolver.state`). */

@@ -1,6 +1,6 @@
 import { InputError } from "../data/errors.ts";
 import { LocalCollectives } from "../distributed/collectives.ts";
-import { MpiCollectives, type MpiWorld } from "../distributed/mpi/mod.ts";
+import { MPI, MpiCollectives, type MpiWorld } from "../distributed/mpi/mod.ts";
 import { type ComplexArray, type Dataset, MemoryFrames, nearFieldOf } from "../data/mod.ts";
 import { type ExchangeMode, mailboxLengths, WorkerPool } from "../parallel/mod.ts";
 import { defaultBatchSize, lsqmlBatchCount } from "../problem/mod.ts";
@@ -89,15 +89,18 @@ export class TiledSession {
         (_, w) => tilesOf(tiling, mpi.rank * options.workers + w),
       ).flat()
       : tiling.regions.map((_, t) => t);
-    if (mpi && options.workers > 1) {
+    const w = options.workers;
+    if (mpi && w > 1 && mpi.threadLevel < MPI.THREAD_MULTIPLE) {
       throw new InputError(
-        `--workers ${options.workers} under MPI: each rank runs one worker in this version; ` +
-          "start one rank per device instead (mpirun -n R ... --workers 1).",
+        `--workers ${w} under MPI needs an MPI library providing MPI_THREAD_MULTIPLE; this one ` +
+          `provides level ${mpi.threadLevel}: run one worker per rank (--workers 1).`,
       );
     }
-    this.#mpiCollectives = mpi
+    this.#mpiCollectives = mpi && w === 1
       ? new MpiCollectives(mpi, tiling, Array.from(tiling.workerOf))
       : null;
+    // Pool worker k of rank r is participant r x W + k of the plan.
+    const first = (mpi?.rank ?? 0) * w;
     const runner = this.#mpiCollectives
       ? new InProcessTiles(payload, options.dataset.frames, receive, this.#mpiCollectives)
       : inProcess(tiling, options.workers)
@@ -107,11 +110,12 @@ export class TiledSession {
         job: new URL("./worker_job.ts", import.meta.url),
         payload: () => payload,
         fabric: {
-          reduceCapacity: Math.max(1, payload.probe.length),
+          // Probe-sized sums, and under MPI the strip counts of every tile (`finish`).
+          reduceCapacity: Math.max(1, payload.probe.length, tiling.regions.length),
           mailboxes: mailboxLayout(tiling, options.slices),
           tiles: tiling.regions.length,
         },
-        describe: (rank) => `tiles ${tilesOf(tiling, rank).join(", ")}`,
+        describe: (rank) => `tiles ${tilesOf(tiling, first + rank).join(", ")}`,
         onProgress: receive,
         silenceMs: options.silenceMs,
       });
@@ -141,7 +145,7 @@ export class TiledSession {
       alsoOwned,
       positionsY: dataset.positionsY,
       positionsX: dataset.positionsX,
-      frames: options.mpi || inProcess(tiling, options.workers)
+      frames: (options.mpi && options.workers === 1) || inProcess(tiling, options.workers)
         ? { kind: "host" }
         : framesSpec(dataset),
       slices: options.slices,
@@ -163,6 +167,7 @@ export class TiledSession {
         : batchSize,
       resume: resumed?.states ?? null,
       memoryBudget: options.memoryBudget ?? null,
+      mpi: options.mpi && options.workers > 1 ? { workersPerRank: options.workers } : null,
     };
     const session = new TiledSession(tiling, alsoOwned, options, payload);
     if (resumed) {

@@ -6,6 +6,8 @@
  * `report`, to the main thread alone (a progress event is copied into every worker).
  */
 import type { Collectives } from "../distributed/collectives.ts";
+import { HybridCollectives } from "../distributed/hybrid.ts";
+import { MpiWorld } from "../distributed/mpi/world.ts";
 import { WorkerCollectives } from "../distributed/workers.ts";
 import type { FrameSource } from "../data/mod.ts";
 import { requestGpu } from "../gpu/mod.ts";
@@ -27,11 +29,22 @@ export type TileHost = Pick<
   "rank" | "payload" | "progress" | "report" | "nextCommand"
 >;
 
-/** A pool worker's entry: its tiles of the payload's tiling, over the `workers` transport. */
+/**
+ * A pool worker's entry: its tiles of the payload's tiling, over the `workers` transport, or,
+ * as one of several workers of an MPI rank, over the `mpi` transport with the rank's fabric.
+ */
 export async function run(context: WorkerContext<TiledPayload>): Promise<void> {
-  const { tiling } = context.payload;
-  const tiles = tilesOf(tiling, context.rank);
-  await serveTiles(context, new WorkerCollectives(context.fabric, tiling, tiles));
+  const { tiling, mpi } = context.payload;
+  if (!mpi) {
+    const tiles = tilesOf(tiling, context.rank);
+    await serveTiles(context, new WorkerCollectives(context.fabric, tiling, tiles));
+    return;
+  }
+  const { fabric } = context;
+  const world = MpiWorld.attach();
+  const collectives = new HybridCollectives({ world, fabric, tiling, ...mpi });
+  await serveTiles(context, collectives);
+  await collectives.finish();
 }
 
 /**

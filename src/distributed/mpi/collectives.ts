@@ -2,9 +2,9 @@
  * The `mpi` transport: the {@link Collectives} of one rank of an MPI job, one participant per
  * rank, each holding a contiguous group of tiles.
  */
-import { orderedSums } from "../../parallel/exchange.ts";
+import { orderedSums, type Received as ReceivedStrips } from "../../parallel/exchange.ts";
 import { combine } from "../../parallel/fabric.ts";
-import type { Tiling } from "../../tiling/mod.ts";
+import type { Overlap, Tiling } from "../../tiling/mod.ts";
 import type {
   Collectives,
   ReduceOp,
@@ -16,7 +16,7 @@ import { check, MPI, type MpiSymbols, statusIgnore } from "./library.ts";
 import type { MpiWorld } from "./world.ts";
 
 /** Tag of strip messages (collectives never match point-to-point messages). */
-const STRIP_TAG = 17;
+export const STRIP_TAG = 17;
 /** Int32 words before a strip's floats: stream, from, to, round, length. */
 const HEADER_WORDS = 5;
 /** Longest pause between two polls of a pending receive or send, in ms. */
@@ -25,6 +25,14 @@ const POLL_MS = 2;
 interface Received {
   round: number;
   data: Float32Array;
+}
+
+/** How strip messages are tagged, when several threads of a rank receive their own. */
+export interface StripTags {
+  /** The tag of messages for tile `to` (default {@link STRIP_TAG}). */
+  of(to: number): number;
+  /** The tag this instance receives. */
+  mine: number;
 }
 
 /**
@@ -51,12 +59,22 @@ export class MpiCollectives implements Collectives {
   /** Strip messages sent to each rank, and received from each. */
   readonly #sent: Int32Array;
   readonly #got: Int32Array;
+  readonly #tags: StripTags;
+  /** Strip messages sent for each tile (by destination tile). */
+  readonly sentFor: Int32Array;
 
   /**
    * `owners[t]`: the rank holding tile t of `tiling` (its `workerOf` when planned for as many
    * workers as ranks: contiguous groups balanced by position count); every rank holds a tile.
    */
-  constructor(world: MpiWorld, tiling: Tiling, owners: readonly number[]) {
+  constructor(
+    world: MpiWorld,
+    tiling: Tiling,
+    owners: readonly number[],
+    tags: StripTags = { of: () => STRIP_TAG, mine: STRIP_TAG },
+  ) {
+    this.#tags = tags;
+    this.sentFor = new Int32Array(tiling.regions.length);
     this.#world = world;
     this.#tiling = tiling;
     this.rank = world.rank;
@@ -113,6 +131,14 @@ export class MpiCollectives implements Collectives {
     return new MpiStripExchange(this, this.#tiling, o.stream, o.planes, o.mode);
   }
 
+  /** A strip exchange of the overlaps `carries` selects only (see {@link MpiStripExchange}). */
+  stripsOf(
+    o: { stream: number; planes: number; mode: StripMode },
+    carries: (overlap: Overlap) => boolean,
+  ): MpiStripExchange {
+    return new MpiStripExchange(this, this.#tiling, o.stream, o.planes, o.mode, carries);
+  }
+
   broadcast(values: Float64Array, root: number): Promise<Float64Array> {
     return this.#world.broadcast(values, root);
   }
@@ -147,13 +173,14 @@ export class MpiCollectives implements Collectives {
         buffer.length,
         MPI.BYTE,
         dest,
-        STRIP_TAG,
+        this.#tags.of(to),
         MPI.COMM_WORLD,
         request,
       );
       check("MPI_Isend", code);
       this.#sends.push({ request, buffer });
       this.#sent[dest]++;
+      this.sentFor[to]++;
     });
   }
 
@@ -186,6 +213,18 @@ export class MpiCollectives implements Collectives {
       if (!await this.#world.serial((mpi) => this.#drain(mpi))) await pause(POLL_MS);
     }
     await this.barrier();
+  }
+
+  /**
+   * Ends this instance's traffic when others on its rank receive too (several workers per rank):
+   * receives until `due` strip messages (those sent for this instance's tiles, counted by the
+   * caller from every sender's {@link sentFor}) have arrived, and waits for its own sends.
+   */
+  async drain(due: number): Promise<void> {
+    const got = () => this.#got.reduce((a, b) => a + b, 0);
+    while (got() < due || await this.#world.serial((mpi) => this.#reap(mpi)) > 0) {
+      if (!await this.#world.serial((mpi) => this.#drain(mpi))) await pause(POLL_MS);
+    }
   }
 
   /**
@@ -225,7 +264,8 @@ export class MpiCollectives implements Collectives {
     const count = new Int32Array(1);
     let any = false;
     for (;;) {
-      check("MPI_Iprobe", mpi.MPI_Iprobe(MPI.ANY_SOURCE, STRIP_TAG, MPI.COMM_WORLD, flag, status));
+      const tag = this.#tags.mine;
+      check("MPI_Iprobe", mpi.MPI_Iprobe(MPI.ANY_SOURCE, tag, MPI.COMM_WORLD, flag, status));
       if (!flag[0]) return any;
       any = true;
       check("MPI_Get_count", mpi.MPI_Get_count(status, MPI.BYTE, count));
@@ -237,7 +277,7 @@ export class MpiCollectives implements Collectives {
         buffer.length,
         MPI.BYTE,
         source,
-        STRIP_TAG,
+        tag,
         MPI.COMM_WORLD,
         statusIgnore(),
       );
@@ -255,11 +295,13 @@ export class MpiCollectives implements Collectives {
  * The halo exchange of one stream over MPI messages, with the workers transport's semantics:
  * `sync` collects exactly this round's strips; `async` takes whatever has arrived up to this
  * round and waits only for the rounds before, so each contribution is applied exactly once, at
- * most one round late, never early. Sums run in ascending tile order, as on workers.
+ * most one round late, never early. Sums run in ascending tile order, as on workers. `carries`
+ * selects the overlaps it exchanges (default all).
  */
-class MpiStripExchange implements StripExchange {
+export class MpiStripExchange implements StripExchange {
   readonly #rounds = new Map<number, number>();
   readonly #own = new Map<number, Map<number, Float32Array>>();
+  readonly #overlaps: Overlap[];
 
   constructor(
     readonly collectives: MpiCollectives,
@@ -267,12 +309,15 @@ class MpiStripExchange implements StripExchange {
     readonly stream: number,
     readonly planes: number,
     readonly mode: StripMode,
-  ) {}
+    carries: (overlap: Overlap) => boolean = () => true,
+  ) {
+    this.#overlaps = tiling.overlaps.filter(carries);
+  }
 
   async post(tile: number, store: StripStore): Promise<void> {
     const round = (this.#rounds.get(tile) ?? 0) + 1;
     this.#rounds.set(tile, round);
-    const links = this.tiling.overlaps.filter((o) => o.from === tile);
+    const links = this.#overlaps.filter((o) => o.from === tile);
     const strips = await store.readMany(tile, links.map((l) => l.rect));
     const own = new Map<number, Float32Array>();
     for (const [i, link] of links.entries()) {
@@ -283,12 +328,25 @@ class MpiStripExchange implements StripExchange {
   }
 
   async collect(tile: number, store: StripStore): Promise<void> {
+    const received = await this.receive(tile);
+    if (received.length === 0) return;
+    const own = this.#own.get(tile)!;
+    const sums = orderedSums({ tile, planes: this.planes, received, own: (f) => own.get(f)! });
+    for (const { rect, strip } of sums) await store.write(tile, rect, strip);
+  }
+
+  /** `tile`'s own values over the overlap it shares with `from`, as posted this round. */
+  own(tile: number, from: number): Float32Array | undefined {
+    return this.#own.get(tile)?.get(from);
+  }
+
+  /** The strips due to `tile` this round, without adding them (see {@link collect}). */
+  async receive(tile: number): Promise<ReceivedStrips> {
     const round = this.#rounds.get(tile) ?? 0;
-    const own = this.#own.get(tile);
-    if (!own) throw new Error(`Cannot collect tile ${tile} before posting it`);
+    if (!this.#own.has(tile)) throw new Error(`Cannot collect tile ${tile} before posting it`);
     const until = this.mode === "sync" ? round : round - 1;
-    const received = [];
-    for (const link of this.tiling.overlaps.filter((o) => o.to === tile)) {
+    const received: ReceivedStrips = [];
+    for (const link of this.#overlaps.filter((o) => o.to === tile)) {
       const got = await this.collectives.receive({
         stream: this.stream,
         from: link.from,
@@ -303,9 +361,7 @@ class MpiStripExchange implements StripExchange {
       }
       received.push({ from: link.from, rect: link.rect, strip });
     }
-    if (received.length === 0) return;
-    const sums = orderedSums({ tile, planes: this.planes, received, own: (f) => own.get(f)! });
-    for (const { rect, strip } of sums) await store.write(tile, rect, strip);
+    return received;
   }
 }
 

@@ -26,6 +26,7 @@ export const MPI = {
 
 const symbols = {
   MPI_Init_thread: { parameters: ["pointer", "pointer", "i32", "buffer"], result: "i32" },
+  MPI_Query_thread: { parameters: ["buffer"], result: "i32" },
   MPI_Comm_rank: { parameters: ["i32", "buffer"], result: "i32" },
   MPI_Comm_size: { parameters: ["i32", "buffer"], result: "i32" },
   MPI_Allgatherv: {

@@ -22,10 +22,18 @@ export class MpiWorld {
   #queue: Promise<unknown> = Promise.resolve();
   #finalized = false;
 
-  private constructor(mpi: MpiSymbols) {
+  /** The thread level the library provides (`MPI_THREAD_MULTIPLE` lets workers call it too). */
+  readonly threadLevel: number;
+
+  private constructor(mpi: MpiSymbols, initialise: boolean) {
     this.#mpi = mpi;
     const provided = new Int32Array(1);
-    check("MPI_Init_thread", mpi.MPI_Init_thread(null, null, MPI.THREAD_MULTIPLE, provided));
+    if (initialise) {
+      check("MPI_Init_thread", mpi.MPI_Init_thread(null, null, MPI.THREAD_MULTIPLE, provided));
+    } else {
+      check("MPI_Query_thread", mpi.MPI_Query_thread(provided));
+    }
+    this.threadLevel = provided[0];
     if (provided[0] < MPI.THREAD_SERIALIZED) {
       throw new Error(
         `The MPI library provides thread level ${provided[0]}: Tessera needs at least ` +
@@ -41,7 +49,22 @@ export class MpiWorld {
 
   /** Loads the library (see `openMpiLibrary`) and initialises MPI. */
   static init(path?: string): MpiWorld {
-    return new MpiWorld(openMpiLibrary(path));
+    return new MpiWorld(openMpiLibrary(path), true);
+  }
+
+  /**
+   * This process's MPI, already initialised by its main thread, from a worker thread (which
+   * needs `MPI_THREAD_MULTIPLE`). Only the main thread finalizes.
+   */
+  static attach(path?: string): MpiWorld {
+    const world = new MpiWorld(openMpiLibrary(path), false);
+    if (world.threadLevel < MPI.THREAD_MULTIPLE) {
+      throw new Error(
+        `The MPI library provides thread level ${world.threadLevel}: workers inside a rank need ` +
+          `MPI_THREAD_MULTIPLE (${MPI.THREAD_MULTIPLE}); run one worker per rank`,
+      );
+    }
+    return world;
   }
 
   /** Runs `call` once every MPI call queued before it has finished. */
