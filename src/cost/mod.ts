@@ -1,1 +1,2 @@
 export * from "./far_field_cost.ts";
+export * from "./exit_update.ts";

@@ -24,6 +24,7 @@ const LADDER: Record<string, number> = {
   "physics/mod.ts": 4,
   "physics/reference.ts": 4,
   "physics/reference_problem.ts": 4,
+  "physics/projection_reference.ts": 4,
   "io": 0,
   "serve/address.ts": 0,
   "gpu": 1,
@@ -45,7 +46,12 @@ const LADDER: Record<string, number> = {
 };
 
 /** The float64 test oracles, and the only modules outside them that may build on them. */
-const ORACLES = ["physics/reference.ts", "physics/reference_problem.ts", "physics/mod.ts"];
+const ORACLES = [
+  "physics/reference.ts",
+  "physics/reference_problem.ts",
+  "physics/projection_reference.ts",
+  "physics/mod.ts",
+];
 const ORACLE_USERS = [
   /^physics\/reference/,
   /^physics\/mod\.ts$/,
