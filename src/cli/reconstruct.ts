@@ -10,7 +10,14 @@ import {
 import { DEFAULT_SERVE_PORT, isLoopback, type ServeAddress } from "../serve/address.ts";
 import { subcommand } from "./command.ts";
 import { geometryOptionList, geometryOptions } from "./geometry.ts";
-import { byteSize, integerAtLeast, positiveNumber, serveAddress, tileGrid } from "./values.ts";
+import {
+  byteSize,
+  integerAtLeast,
+  positiveNumber,
+  serveAddress,
+  tileGrid,
+  unitFraction,
+} from "./values.ts";
 
 /** How a reconstruction reports to the person running it. */
 export interface OutputOptions {
@@ -82,6 +89,18 @@ export function reconstructCommand(
         "first iteration that also refines the scan positions (cg and gd)",
       ).argParser(int(0)).default(null, "never"),
     )
+    .option(
+      "--raar-beta <BETA>",
+      "raar: relaxation beta in (0, 1] (1 is the difference map)",
+      unitFraction,
+      D.raarBeta,
+    )
+    .addOption(
+      new Option(
+        "--probe-support <FRACTION>",
+        "dm, raar: the probe is zero outside a centred disc of this fraction of the frame's area",
+      ).argParser(positiveNumber).default(D.probeSupport, "none"),
+    )
     .option("--slices <S>", "object slices (multislice when > 1)", int(1), D.slices)
     .addOption(
       new Option("--slice-thickness <METRES>", "distance between slices")
@@ -146,6 +165,8 @@ export function reconstructCommand(
         probeModes: o.probeModes as number,
         refineProbeFrom: o.refineProbeFrom as number | null,
         correctPositionsFrom,
+        raarBeta: o.raarBeta as number,
+        probeSupport: o.probeSupport as number | null,
         slices: o.slices as number,
         ...geometryOptions(command, o),
         sliceThickness: o.sliceThickness as number | null,

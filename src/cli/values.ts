@@ -35,6 +35,15 @@ export function nonNegativeNumber(text: string): number {
   return value;
 }
 
+/** A number in (0, 1] (RAAR's relaxation). */
+export function unitFraction(text: string): number {
+  const value = Number(text.trim());
+  if (text.trim() === "" || !(value > 0 && value <= 1)) {
+    throw new InvalidArgumentError("Expected a number > 0 and <= 1.");
+  }
+  return value;
+}
+
 /** A tile grid `RxC` such as `2x2` or `3x4`, both at least 1. */
 export function tileGrid(text: string): [number, number] {
   const match = /^\s*(\d+)\s*[xX×]\s*(\d+)\s*$/.exec(text);

@@ -157,7 +157,7 @@ export class FarFieldCost {
     const params = this.gpu.params(
       new Uint32Array([m2, 0, model, c.gradient ? 1 : 0, Math.log2(m2)]),
     );
-    const frames = this.#framesOf(c);
+    const frames = this.framesOf(c.first, c.count);
     fft.forward(far, far, c.count, {
       shiftOutput: true,
       fusion: { passes: this.fused, store: [params, frames, this.weights, this.#runs] },
@@ -187,7 +187,7 @@ export class FarFieldCost {
     const runs = this.#runCount(c.count);
     this.gpu.dispatch(
       this.pipeline,
-      [params, this.#framesOf(c), this.weights, far, this.#runs],
+      [params, this.framesOf(c.first, c.count), this.weights, far, this.#runs],
       Math.ceil(runs / 256),
     );
     this.o.reductions.sumRuns(this.#runs, c.partials, { count: runs, run: RUN, first: c.partial });
@@ -195,13 +195,13 @@ export class FarFieldCost {
   }
 
   /**
-   * The call's positions' frames, bound as a range of the frames buffer (offsets are multiples
+   * Positions first .. first + count - 1's frames, bound as a range of the frames buffer (offsets are multiples
    * of M^2 x 4 bytes >= 1 KiB, aligned for storage bindings): a binding is limited (128 MiB on
    * the software adapter) where the whole frames buffer is not.
    */
-  #framesOf(c: CostCall): { buffer: GPUBuffer; offset: number; size: number } {
+  framesOf(first: number, count: number): { buffer: GPUBuffer; offset: number; size: number } {
     const bytes = 4 * this.o.frame * this.o.frame;
-    return { buffer: this.o.frames, offset: c.first * bytes, size: c.count * bytes };
+    return { buffer: this.o.frames, offset: first * bytes, size: count * bytes };
   }
 
   /** Invocation sums of the fused cost over `count` positions (0 when not fused). */

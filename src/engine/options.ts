@@ -1,7 +1,8 @@
 /** The typed options of one reconstruction run (DESIGN section 5). */
+import { DEFAULT_PROBE_SUPPORT, DEFAULT_RAAR_BETA } from "../physics/model.ts";
 
 /** The solvers a run can use. */
-export const ALGORITHMS = ["cg", "gd", "lsqml", "epie", "rpie"] as const;
+export const ALGORITHMS = ["cg", "gd", "lsqml", "epie", "rpie", "dm", "raar"] as const;
 export type Algorithm = typeof ALGORITHMS[number];
 
 /** The noise models of the cost function. */
@@ -27,6 +28,13 @@ export interface ReconstructOptions {
   probeModes: number;
   /** First iteration that refines the probe; null: never, or 10 when the probe is estimated. */
   refineProbeFrom: number | null;
+  /** RAAR's relaxation beta (`raar`; DESIGN section 7). */
+  raarBeta: number;
+  /**
+   * `dm` and `raar`: the probe is zero outside a centred disc of this fraction of the frame's
+   * area (PtyPy's `probe_support`); null: no support.
+   */
+  probeSupport: number | null;
   slices: number;
   /**
    * First iteration that refines the scan positions from the cost's gradient (DESIGN section 7);
@@ -71,6 +79,8 @@ export const DEFAULT_OPTIONS: ReconstructOptions = {
   noise: "poisson",
   probeModes: 1,
   refineProbeFrom: null,
+  raarBeta: DEFAULT_RAAR_BETA,
+  probeSupport: DEFAULT_PROBE_SUPPORT,
   slices: 1,
   correctPositionsFrom: null,
   propagation: "far",

@@ -1,19 +1,24 @@
 /** Tiled runs (`--tiles`, `--workers`): hands the run over to the tiled engine of `src/tiled/`. */
 import { InputError } from "../data/errors.ts";
 import { openTiledSession, planDatasetTiling, positionReach } from "../tiled/mod.ts";
+import { EXIT_UPDATE_MAX_MODES } from "../cost/mod.ts";
+import { DEFAULT_PROBE_SUPPORT, DEFAULT_RAAR_BETA } from "../physics/model.ts";
 import { initialGuess } from "./initial.ts";
 import type { OpenSessionOptions, Session } from "./session.ts";
 
 /** Opens a tiled session: one WebGPU device per worker, tiles exchanging overlap gradients. */
 export async function openTiled(o: OpenSessionOptions): Promise<Session> {
   const { options, dataset } = o;
-  if (options.algorithm !== "cg" && options.algorithm !== "gd" && options.algorithm !== "lsqml") {
+  const { algorithm } = options;
+  if (algorithm === "epie" || algorithm === "rpie") {
     throw new InputError(
-      `--algorithm ${options.algorithm} runs on one device only (it updates the object after ` +
-        "every position): use --tiles 1x1 --workers 1, or cg, gd or lsqml for tiled runs.",
+      `--algorithm ${algorithm} runs on one device only (it updates the object after ` +
+        "every position): use --tiles 1x1 --workers 1, or cg, gd, lsqml, dm or raar for tiled " +
+        "runs.",
     );
   }
-  if (options.algorithm === "lsqml") checkLsqml(o);
+  if (algorithm === "lsqml") checkLsqml(o);
+  if (algorithm === "dm" || algorithm === "raar") checkProjection(o);
   if ((options.correctPositionsFrom ?? null) !== null && options.memoryBudget !== null) {
     throw new InputError(
       "--correct-positions-from needs every tile resident on its device: leave out " +
@@ -27,9 +32,12 @@ export async function openTiled(o: OpenSessionOptions): Promise<Session> {
     tiles: options.tiles,
     workers: options.workers,
     exchange: options.exchange,
-    algorithm: options.algorithm,
+    algorithm,
     refineProbeFrom: guess.refineProbeFrom,
     correctPositionsFrom: options.correctPositionsFrom ?? null,
+    // Checkpoints of runs before these options existed lack them: the defaults.
+    raarBeta: options.raarBeta ?? DEFAULT_RAAR_BETA,
+    probeSupport: options.probeSupport === undefined ? DEFAULT_PROBE_SUPPORT : options.probeSupport,
     slices: options.slices,
     modes: options.probeModes,
     noise: options.noise,
@@ -90,4 +98,28 @@ function checkTiling(o: OpenSessionOptions): void {
     if (!(error instanceof RangeError)) throw error;
     throw new InputError(`${grid} does not suit ${dataset.source}: ${error.message}.`);
   }
+}
+
+/**
+ * `dm` and `raar` keep every position's exit wave on its worker's device, and exchange the
+ * overlap projection's sums synchronously on one slice.
+ *
+ * @throws {InputError} naming the option that does not apply.
+ */
+function checkProjection(o: OpenSessionOptions): void {
+  const { options, dataset } = o;
+  const name = `--algorithm ${options.algorithm}`;
+  const waves = dataset.count * options.probeModes * dataset.frame ** 2 * 8;
+  const problems = [
+    options.memoryBudget !== null &&
+    `keeps every position's exit wave on the device (${(waves / 2 ** 20).toFixed(1)} MiB for ` +
+      `${dataset.source}, spread over the workers' tiles) and does not stream tiles: drop ` +
+      "--memory-budget and use more workers, or use cg or gd",
+    options.exchange === "async" &&
+    "projects onto the overlap set with every tile's sums: use --exchange sync",
+    options.slices > 1 && "reconstructs one slice: use --slices 1, or cg or gd",
+    options.probeModes > EXIT_UPDATE_MAX_MODES &&
+    `holds at most ${EXIT_UPDATE_MAX_MODES} probe modes: use fewer --probe-modes`,
+  ].filter((p): p is string => typeof p === "string");
+  if (problems.length > 0) throw new InputError(`${name} ${problems.join("; it ")}.`);
 }

@@ -24,3 +24,14 @@ export const INTENSITY_EPSILON = 0.1;
  * pixels at the scan's edge do not get unbounded steps.
  */
 export const PRECONDITIONER_FLOOR = 1e-2;
+
+/** RAAR's relaxation when none is given (DESIGN section 7, `--raar-beta`). */
+export const DEFAULT_RAAR_BETA = 0.75;
+
+/**
+ * The probe support of `dm` and `raar` when none is given: none (null). A centred disc holding
+ * a fraction of the frame's area (PtyPy's `probe_support`, 0.7 there) cut the tails of
+ * `simulate`'s probes, which hold 1 % of their power outside it, and the R-factor rose from 0.03
+ * to 0.2 at the first probe update (frame 64, 1e8 photons, true probe).
+ */
+export const DEFAULT_PROBE_SUPPORT: number | null = null;

@@ -4,3 +4,4 @@ export * from "./gradient_solver.ts";
 export * from "./cg.ts";
 export * from "./pie.ts";
 export * from "./lsqml.ts";
+export * from "./projection.ts";

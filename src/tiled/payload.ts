@@ -41,12 +41,16 @@ export interface TiledPayload {
   /** Initial object S x H x W and probe K x M x M, complex float32, in shared memory. */
   object: SharedArrayBuffer;
   probe: Float32Array;
-  algorithm: "cg" | "gd" | "lsqml";
+  algorithm: "cg" | "gd" | "lsqml" | "dm" | "raar";
   /** lsqml: mini-batches per sweep, the same on every tile (`lsqmlBatchCount`). */
   lsqmlBatches: number;
   refineProbeFrom?: number;
   /** First iteration that refines positions, or null (`positions.ts`). */
   correctPositionsFrom: number | null;
+  /** RAAR's beta (`raar` only). */
+  raarBeta?: number;
+  /** The probe support's fraction of the frame's area (`dm` and `raar`; null: none). */
+  probeSupport?: number | null;
   exchange: ExchangeMode;
   batchSize: number;
   /** Device bytes a worker may use: its tiles are then streamed (null: all resident). */
@@ -63,8 +67,11 @@ export interface TiledPayload {
 /** One tile's solver state with its vectors' exact bits (see `GradientSolver.state`). */
 export interface TileSolverState {
   tile: number;
-  /** `cg`, `gd` or `lsqml`; `epie` or `rpie` for their one-device sessions, which save only x. */
-  algorithm: "cg" | "gd" | "lsqml" | "epie" | "rpie";
+  /**
+   * `cg`, `gd` or `lsqml`; `dm` or `raar` (x and the exit waves, as the object part of vector
+   * `exits`); `epie` or `rpie` for their one-device sessions, which save only x.
+   */
+  algorithm: "cg" | "gd" | "lsqml" | "dm" | "raar" | "epie" | "rpie";
   iteration: number;
   scalars: Record<string, number>;
   /** The solver's vectors by name (x, and for cg the direction and previous gradient). */

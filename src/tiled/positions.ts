@@ -28,8 +28,11 @@ export function correctsPositions(p: TiledPayload, iteration: number): boolean {
  */
 export function beforeCorrection(states: TileState[]): void {
   for (const s of states) {
-    if (!s.solver.forget) throw new TypeError("Position correction runs with cg and gd only");
-    s.solver.forget();
+    const { solver } = s;
+    if (!("forget" in solver) || !solver.forget) {
+      throw new TypeError("Position correction runs with cg and gd only");
+    }
+    solver.forget();
     problemOf(s).capturePositionGradient();
   }
 }

@@ -19,10 +19,14 @@ export interface TiledSessionOptions {
   tiles: [number, number];
   workers: number;
   exchange: ExchangeMode;
-  algorithm: "cg" | "gd" | "lsqml";
+  algorithm: "cg" | "gd" | "lsqml" | "dm" | "raar";
   refineProbeFrom?: number;
   /** First iteration that refines the scan positions (`positions.ts`); absent or null: never. */
   correctPositionsFrom?: number | null;
+  /** RAAR's beta (`raar` only). */
+  raarBeta?: number;
+  /** The probe support's fraction of the frame's area (`dm` and `raar`; null: none). */
+  probeSupport?: number | null;
   slices: number;
   modes: number;
   noise: NoiseModel;
@@ -160,6 +164,8 @@ export class TiledSession {
       lsqmlBatches,
       refineProbeFrom: options.refineProbeFrom,
       correctPositionsFrom: options.correctPositionsFrom ?? null,
+      raarBeta: options.raarBeta,
+      probeSupport: options.probeSupport,
       exchange: options.exchange,
       // lsqml's batches are its mini-batches (see `tiles.ts`), at most this many positions.
       batchSize: options.algorithm === "lsqml"

@@ -22,6 +22,8 @@ import {
   LsqmlSolver,
   type LsqmlState,
   type Problem,
+  ProjectionSolver,
+  type ProjectionState,
   type StepResult,
 } from "../solvers/mod.ts";
 import { type Rect, wasmKernels } from "../tiling/mod.ts";
@@ -59,7 +61,7 @@ export interface TileState<V = unknown> {
   tile: number;
   problem: TileProblem<V>;
   x: V;
-  solver: TileSolver<V>;
+  solver: TileSolver<V> | ProjectionSolver;
 }
 
 /** A worker's open tiles and how to free them. */
@@ -245,6 +247,21 @@ async function withSolver<V>(
   const region = tiling.regions[tile];
   const object = extractRegion(new Float32Array(p.object), tiling.objectShape, p.slices, region);
   const x = problem.upload(object, p.probe, `tile ${tile} x`);
+  const saved = p.resume?.[tile];
+  if (p.algorithm === "dm" || p.algorithm === "raar") {
+    // The engine lets these run on resident tiles only (src/engine/tiled.ts): x is on the device.
+    if (!(problem instanceof GpuProblem)) {
+      throw new TypeError(`Cannot run ${p.algorithm} on a streamed tile`);
+    }
+    const solver = await ProjectionSolver.create(problem, x as GpuVariables, {
+      algorithm: p.algorithm,
+      beta: p.raarBeta,
+      refineProbeFrom: p.refineProbeFrom,
+      probeSupport: p.probeSupport,
+    });
+    if (saved) await solver.restore(projectionStateOf(saved));
+    return { tile, problem, x, solver } as TileState;
+  }
   const solver = p.algorithm === "lsqml"
     ? new LsqmlSolver(
       new LsqmlSweep(problem as unknown as GpuProblem, p.lsqmlBatches),
@@ -256,13 +273,22 @@ async function withSolver<V>(
       refineProbeFrom: p.refineProbeFrom,
     });
   const state: TileState<V> = { tile, problem, x, solver };
-  const saved = p.resume?.[tile];
   if (saved) await restoreTile(state, saved);
   return state as TileState;
 }
 
+/** A saved tile state as a projection solver's (its algorithm checked by the solver). */
+function projectionStateOf(saved: TileSolverState): ProjectionState {
+  const { algorithm } = saved;
+  if (algorithm !== "dm" && algorithm !== "raar") {
+    throw new TypeError(`Cannot resume a projection solver from a ${algorithm} state`);
+  }
+  return { ...saved, algorithm };
+}
+
 /** The tile's solver state, its vectors read back with their exact bits. */
 export async function solverState<V>(s: TileState<V>): Promise<TileSolverState> {
+  if (s.solver instanceof ProjectionSolver) return { tile: s.tile, ...await s.solver.save() };
   const { algorithm, iteration, scalars, vectors } = s.solver.state();
   const parts: TileSolverState["vectors"] = {};
   for (const [name, v] of Object.entries(vectors)) parts[name] = await s.problem.download(v);
@@ -272,6 +298,7 @@ export async function solverState<V>(s: TileState<V>): Promise<TileSolverState> 
 /** Puts a saved state into a tile's fresh solver (through temporary vectors). */
 async function restoreTile<V>(s: TileState<V>, saved: TileSolverState): Promise<void> {
   const { problem, solver } = s;
+  if (solver instanceof ProjectionSolver) throw new TypeError("Expected a gradient solver");
   const { algorithm } = saved;
   if (algorithm !== "cg" && algorithm !== "gd" && algorithm !== "lsqml") {
     throw new TypeError(`Cannot resume a tiled solver from a ${algorithm} state`);

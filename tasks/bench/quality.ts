@@ -6,7 +6,7 @@
  * iterations and the iteration seconds needed to reach 30 and 33 dB.
  *
  * Options: `--frames 64,128`, `--photons 1e8,1e4`, `--probes known,estimated`,
- * `--algorithms cg,gd,lsqml,epie,rpie,cg-gaussian,gd-gaussian,lsqml-gaussian` (`-gaussian`: the same solver on the
+ * `--algorithms cg,gd,lsqml,epie,rpie,dm,raar,cg-gaussian,gd-gaussian,lsqml-gaussian` (`-gaussian`: the same solver on the
  * Gaussian amplitude cost), `--positions 400`, `--iterations 50`; `--quick` is a smoke run
  * (frame 32, 40 positions, 1e8 photons, estimated probe, 3 iterations of every algorithm).
  *
@@ -29,7 +29,13 @@ import {
   LsqmlSweep,
   sparseBatchOrder,
 } from "../../src/problem/mod.ts";
-import { gpuUpdates, GradientSolver, LsqmlSolver, pieSweep } from "../../src/solvers/mod.ts";
+import {
+  gpuUpdates,
+  GradientSolver,
+  LsqmlSolver,
+  pieSweep,
+  ProjectionSolver,
+} from "../../src/solvers/mod.ts";
 import { SubsetFrames } from "../../src/tiled/payload.ts";
 import { phasePsnr, scannedArea } from "../../src/metrics/mod.ts";
 import type { SimulatedDataset } from "../../src/simulate/mod.ts";
@@ -41,6 +47,8 @@ const ALGORITHMS = [
   "lsqml",
   "epie",
   "rpie",
+  "dm",
+  "raar",
   "cg-gaussian",
   "gd-gaussian",
   "lsqml-gaussian",
@@ -167,6 +175,14 @@ async function iterationOf(
     return {
       step: async () => (await solver.step()).evaluations,
       destroy: () => solver.destroy(),
+    };
+  }
+  if (algorithm === "dm" || algorithm === "raar") {
+    // One evaluation of F per iteration: the cost rides on the exit-wave update's pass.
+    const projection = await ProjectionSolver.create(problem, x, { algorithm, refineProbeFrom });
+    return {
+      step: async () => (await projection.step()).evaluations,
+      destroy: () => projection.destroy(),
     };
   }
   const solver = new GradientSolver(problem, x, {

@@ -24,11 +24,16 @@ const cases: Array<{ args: string[]; error: RegExp; help?: RegExp }> = [
   },
   {
     args: ["reconstruct", "--algorithm", "sgd"],
-    error: /^error: .*'sgd' is invalid\. Allowed choices are cg, gd, lsqml, epie, rpie\.$/,
+    error:
+      /^error: .*'sgd' is invalid\. Allowed choices are cg, gd, lsqml, epie, rpie, dm, raar\.$/,
   },
   {
     args: ["reconstruct", "--memory-budget", "lots"],
     error: /^error: .*'lots' is invalid\. Expected a positive byte count/,
+  },
+  {
+    args: ["reconstruct", "--algorithm", "raar", "--raar-beta", "1.5"],
+    error: /^error: option '--raar-beta <BETA>' argument '1.5' is invalid\. Expected a number > 0/,
   },
   { args: ["reconstruct", "--frobnicate"], error: /^error: unknown option '--frobnicate'$/ },
   {
@@ -66,6 +71,31 @@ Deno.test("a missing input file exits 2 with one paragraph naming the file", asy
   const run = await runTessera(["reconstruct", "--input", "no/such/scan.cxi", "--quiet"]);
   assertEquals(run.code, 2, run.stderr);
   assertEquals(run.stderr, "error: Cannot read no/such/scan.cxi: the file does not exist.\n");
+});
+
+Deno.test("dm under a memory budget exits 2 with one paragraph naming the option, writing nothing", async () => {
+  const out = `${await Deno.makeTempDir()}/run`;
+  const run = await runTessera([
+    "reconstruct",
+    "--algorithm",
+    "dm",
+    "--memory-budget",
+    "10MB",
+    "--iterations",
+    "1",
+    "--quiet",
+    "--out",
+    out,
+  ]);
+  assertEquals(run.code, 2, run.stderr);
+  assert(
+    /^error: --algorithm dm keeps every position's exit wave on the device .* drop --memory-budget/
+      .test(run.stderr),
+    run.stderr,
+  );
+  assert(!/\n\s+at /.test(run.stderr), `a stack trace was printed:\n${run.stderr}`);
+  const written = await Deno.stat(out).then(() => true, () => false);
+  assert(!written, `${out} was created`);
 });
 
 Deno.test("bench without a known name exits 2 through the dispatcher", async () => {
