@@ -6,7 +6,18 @@ Deno.test("bench quality --quick runs every algorithm and reports its figures, n
   assertEquals(load_average.length, 3);
   assertEquals(
     cases.map((c) => c.algorithm),
-    ["cg", "gd", "lsqml", "epie", "rpie", "cg-gaussian", "gd-gaussian", "lsqml-gaussian"],
+    [
+      "cg",
+      "gd",
+      "lsqml",
+      "epie",
+      "rpie",
+      "dm",
+      "raar",
+      "cg-gaussian",
+      "gd-gaussian",
+      "lsqml-gaussian",
+    ],
   );
   for (const c of cases) {
     assertEquals([c.frame, c.positions, c.iterations, c.probe], [32, 40, 3, "estimated"]);
