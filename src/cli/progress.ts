@@ -48,7 +48,7 @@ export class Progress {
   }
 
   /** Reports one finished iteration. */
-  iteration(event: Omit<IterationInfo, "snapshot">): void {
+  iteration(event: Omit<IterationInfo, "snapshot" | "tiles">): void {
     if (!this.sink) return;
     this.#recent.push(event.seconds);
     if (this.#recent.length > 10) this.#recent.shift();

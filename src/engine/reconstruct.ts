@@ -24,6 +24,7 @@ import type { RunFacts, Session } from "./session.ts";
 import { writeOutputs } from "./outputs.ts";
 import { metricsOf } from "./metrics.ts";
 import type { Dataset } from "../data/dataset.ts";
+import type { TileFigures } from "../io/tile_panel.ts";
 
 /** One finished iteration as the engine reports it. */
 export interface IterationInfo {
@@ -40,6 +41,12 @@ export interface IterationInfo {
   busy: number;
   workers: number;
   /**
+   * A tiled run's panel: each tile's share of the cost and R-factor, each worker's (or rank's)
+   * busy fraction over this iteration; null for one tile. Its halo mismatch comes with
+   * {@link snapshot}, which reads the tiles back anyway.
+   */
+  tiles: TileFigures | null;
+  /**
    * Reads the current object and probe back from the device(s). It costs a device readback, so
    * a caller asks only when it shows them; the run waits for the hook before going on.
    */
@@ -52,6 +59,8 @@ export interface Snapshot {
   probe: ComplexArray;
   /** Object pixel size in metres (for scale bars). */
   pixelSize: number;
+  /** The tile panel with the halo mismatch of this object's tiles (null for one tile). */
+  tiles: TileFigures | null;
 }
 
 /** How a caller follows and controls a run. */
@@ -219,9 +228,11 @@ async function reconstructHere(
         seconds,
         busy: session.workers,
         workers: session.workers,
+        tiles: session.tileFigures?.() ?? null,
         snapshot: async () => {
           const { object, probe } = await session!.result();
-          return { object, probe, pixelSize: dataset.geometry.objectPixel };
+          const tiles = session!.tileFigures?.() ?? null;
+          return { object, probe, pixelSize: dataset.geometry.objectPixel, tiles };
         },
       });
       const every = options.checkpointEvery;
@@ -258,6 +269,7 @@ async function reconstructHere(
       ...(result.positions ? { positionMoves: movesOf(dataset, result.positions) } : {}),
       probeRescale: facts.probeRescale ?? 1,
       probeModePower: modes.power,
+      tileFigures: session.tileFigures?.() ?? null,
     });
     if (perRank) {
       report.ranks = perRank.device.length;

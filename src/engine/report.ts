@@ -1,6 +1,7 @@
 /** `report.json` (DESIGN section 4): what a run did, how long it took, what it used. */
 import { VERSION } from "./version.ts";
 import type { Report as DesignReport } from "../io/report.ts";
+import type { TileFigures } from "../io/tile_panel.ts";
 import type { GrantsInForce } from "./grants.ts";
 import type { Exchange, ReconstructOptions } from "./options.ts";
 
@@ -41,6 +42,11 @@ export type Report = DesignReport & {
   device_bytes_peak_per_rank?: number[];
   /** Under MPI, each rank's host memory peak (its process's peak resident set). */
   host_rss_bytes_peak_per_rank?: number[];
+  /**
+   * A tiled run's last iteration per tile (cost term, R-factor), per worker or rank (busy
+   * fraction) and per neighbour band (halo mismatch of the final object); absent for one tile.
+   */
+  tile_figures?: TileFigures;
 };
 
 /** Options of {@link buildReport}. */
@@ -72,6 +78,8 @@ export interface ReportInput {
   /** Refined and measured positions (object pixels) when position correction ran. */
   positionMoves?: { rms: number; max: number };
   probeModePower: number[];
+  /** The tiled run's panel after its last step, with the final object's halo mismatch. */
+  tileFigures?: TileFigures | null;
 }
 
 /** Assembles the report; `loss_values` holds the cost before each iteration and after the last. */
@@ -108,6 +116,7 @@ export function buildReport(r: ReportInput): Report {
     correct_positions_from: o.correctPositionsFrom ?? null,
     ...(r.positionMoves ? { position_moves_px: r.positionMoves } : {}),
   };
+  if (r.tileFigures) report.tile_figures = r.tileFigures;
   if (r.metrics) {
     report.metrics = { phase_psnr_db: r.metrics.phasePsnrDb, phase_ssim: r.metrics.phaseSsim };
     const positions = r.metrics.positionErrorRmsPx;

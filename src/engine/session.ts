@@ -8,6 +8,7 @@ import type { MpiWorld } from "../distributed/mpi/mod.ts";
 import type { Dataset } from "../data/dataset.ts";
 import type { Checkpoint } from "./checkpoint.ts";
 import type { ReconstructOptions } from "./options.ts";
+import type { TileFigures } from "../io/tile_panel.ts";
 
 /** The reconstruction so far with the cost and R-factor at it. */
 export interface SessionResult {
@@ -46,6 +47,11 @@ export interface Session {
   deviceBytesPeak(): number[];
   /** Releases devices and workers. */
   destroy(): Promise<void>;
+  /**
+   * A tiled run's per-tile residuals, busy fractions and halo mismatch (as of the last
+   * {@link result}) after its latest step; absent or null for one tile.
+   */
+  tileFigures?(): TileFigures | null;
 }
 
 /** Options of `openSession`. */

@@ -129,11 +129,19 @@ export function lengthLabel(metres: number): string {
 }
 
 /**
+ * The factor a picture of h x w planes is enlarged by (the object pictures' first slice fills
+ * their top-left `zoom * h` x `zoom * w` pixels).
+ */
+export function montageZoom(h: number, w: number): number {
+  return Math.min(8, Math.max(1, Math.ceil(256 / Math.min(h, w))));
+}
+
+/**
  * Lays RGB planes out in a grid (columns = ceil(sqrt(n))), each enlarged by an integer factor
  * so small arrays stay readable, and draws a scale bar on the first tile.
  */
 function montage(tiles: Uint8Array[], h: number, w: number, pixelSize: number): Image {
-  const zoom = Math.min(8, Math.max(1, Math.ceil(256 / Math.min(h, w))));
+  const zoom = montageZoom(h, w);
   const th = h * zoom, tw = w * zoom, gap = tiles.length > 1 ? 4 : 0;
   const columns = Math.ceil(Math.sqrt(tiles.length));
   const rows = Math.ceil(tiles.length / columns);

@@ -14,7 +14,7 @@ import { FarFieldCost } from "../cost/mod.ts";
 import type { NearFieldPropagation } from "../physics/fourier.ts";
 import { type NoiseModel, PRECONDITIONER_FLOOR } from "../physics/model.ts";
 import type { Problem } from "../solvers/types.ts";
-import { localReduction, type Reduction } from "./reduction.ts";
+import { localReduction, type Reduction, type TileResidual } from "./reduction.ts";
 import { Preconditioner } from "./_preconditioner.ts";
 import { defaultBatchSize, loadFrames, type ProblemParts } from "./_setup.ts";
 
@@ -128,7 +128,7 @@ export class GpuProblem implements Problem<GpuVariables> {
   #partials: GPUBuffer;
   #preconditioner: Preconditioner;
   #rFactor = NaN;
-  #residual = { numerator: NaN, denominator: NaN };
+  #residual = { cost: NaN, numerator: NaN, denominator: NaN };
   /** The R-factor's denominator summed over every worker, once (the frames do not change). */
   #amplitudeTotal: number | null = null;
   /** Set by {@link capturePositionGradient}: the next gradient evaluation records shifts' too. */
@@ -346,8 +346,11 @@ export class GpuProblem implements Problem<GpuVariables> {
     return this.#rFactor;
   }
 
-  /** This worker's numerator and denominator of {@link rFactor}, before the sum over workers. */
-  get residual(): { numerator: number; denominator: number } {
+  /**
+   * This worker's share of the latest evaluation, before the sum over workers: its cost and the
+   * numerator and denominator of {@link rFactor} (the live view's per-tile residual).
+   */
+  get residual(): TileResidual {
     return { ...this.#residual };
   }
 
@@ -463,9 +466,10 @@ export class GpuProblem implements Problem<GpuVariables> {
     if (objectGradient) await this.reduction.exchangeObject(objectGradient);
     if (probeGradient) await this.reduction.sumProbe(g!.probe);
     const sums = sumPairs(await partials);
-    const cost = await this.reduction.sum(this.costTerm.constant + sums.re);
+    const local = this.costTerm.constant + sums.re;
+    const cost = await this.reduction.sum(local);
     // The R-factor rides on the cost's pass: its numerator is the partials' second component.
-    this.#residual = { numerator: sums.im, denominator: this.costTerm.amplitudeSum };
+    this.#residual = { cost: local, numerator: sums.im, denominator: this.costTerm.amplitudeSum };
     const numerator = await this.reduction.sum(sums.im);
     this.#amplitudeTotal ??= await this.reduction.sum(this.costTerm.amplitudeSum);
     this.#rFactor = numerator / this.#amplitudeTotal;

@@ -36,3 +36,13 @@ export function localReduction(objectShape: [number, number]): Reduction {
     ownedRegion: { y0: 0, x0: 0, height: objectShape[0], width: objectShape[1] },
   };
 }
+
+/**
+ * One worker's (one tile's) share of an evaluation before it is summed over workers: its cost,
+ * and the numerator and denominator of the amplitude R-factor over its positions.
+ */
+export interface TileResidual {
+  cost: number;
+  numerator: number;
+  denominator: number;
+}

@@ -112,6 +112,13 @@ export type TiledEvent =
     peak: number;
     /** What the device's peak is made of: bytes by buffer label. */
     peakLabels: Array<[string, number]>;
+    /** The transport and this participant's index in it (the MPI rank under `mpi`). */
+    transport: string;
+    participant: number;
+    /** The step's wall time outside the transport's collectives, as a fraction (see busy.ts). */
+    busy: number;
+    /** Each of the worker's tiles' share of the step's last evaluation. */
+    shares: Array<{ tile: number; cost: number; numerator: number; denominator: number }>;
   }
   | {
     type: "result";

@@ -12,6 +12,8 @@ import { InProcessTiles } from "./in_process.ts";
 import { planDatasetTiling } from "./ownership.ts";
 import type { FramesSpec, TiledCommand, TiledEvent, TiledPayload } from "./payload.ts";
 import { stitchCore } from "./stitch.ts";
+import { haloMismatch, stepFigures } from "./figures.ts";
+import type { TileFigures } from "../io/tile_panel.ts";
 
 /** Options of {@link openTiledSession}. */
 export interface TiledSessionOptions {
@@ -76,6 +78,7 @@ export class TiledSession {
 
   /** The tiles this process holds (every tile unless it is one rank of an MPI job). */
   readonly localTiles: readonly number[];
+  #figures: TileFigures | null = null;
 
   private constructor(
     readonly tiling: Tiling,
@@ -209,6 +212,12 @@ export class TiledSession {
   async step(): Promise<number> {
     this.#send({ type: "step" });
     const events = await this.#collect("stepped", this.workers);
+    const stepped = events.flatMap((e) => e.type === "stepped" ? [e] : []);
+    const figures = stepFigures(this.tiling, this.options.dataset.objectShape, stepped);
+    // The halo is measured only when the object is read back: keep the latest, with its iteration.
+    figures.halo = this.#figures?.halo ?? null;
+    figures.haloIteration = this.#figures?.haloIteration ?? null;
+    this.#figures = figures;
     const { cost, newCost, rFactor, newRFactor } = events[0] as {
       cost: number;
       newCost: number | null;
@@ -220,6 +229,16 @@ export class TiledSession {
     this.#lastCost = newCost ?? cost;
     this.#lastRFactor = newCost === null ? rFactor : newRFactor;
     return cost;
+  }
+
+  /**
+   * The live view's tile panel: each tile's share of the last step's cost and R-factor, each
+   * worker's busy fraction, and the halo mismatch as of the last {@link result}; null before the
+   * first step and for a run of one tile.
+   */
+  tileFigures(): TileFigures | null {
+    if (this.#figures === null || this.tiling.regions.length < 2) return null;
+    return structuredClone(this.#figures);
   }
 
   /**
@@ -293,8 +312,10 @@ export class TiledSession {
     let cost = NaN;
     // Every tile holds the same probe; the lowest present gives it (tile 0 but on MPI ranks > 0).
     const first = Math.min(...events.map((e) => e.type === "result" ? e.tile : Infinity));
+    const tiles = new Map<number, Float32Array>();
     for (const e of events) {
       if (e.type !== "result") continue;
+      tiles.set(e.tile, e.object);
       for (const core of [this.tiling.cores[e.tile], ...this.alsoOwned[e.tile]]) {
         stitchCore({
           object,
@@ -316,6 +337,10 @@ export class TiledSession {
           positions.x[j] = e.positions.x[i];
         }
       }
+    }
+    if (what === "x" && this.#figures) {
+      this.#figures.halo = haloMismatch(this.tiling, slices, tiles);
+      this.#figures.haloIteration = this.#figures.iteration;
     }
     const m = dataset.frame;
     return {

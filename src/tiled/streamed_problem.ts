@@ -8,7 +8,7 @@
 import type { Gpu } from "../gpu/mod.ts";
 import type { TileReduction } from "../parallel/mod.ts";
 import { PRECONDITIONER_FLOOR } from "../physics/model.ts";
-import type { GpuProblem, GpuVariables } from "../problem/mod.ts";
+import type { GpuProblem, GpuVariables, TileResidual } from "../problem/mod.ts";
 import type { Problem } from "../solvers/mod.ts";
 import type { Rect } from "../tiling/mod.ts";
 import { type PassHooks, RelayReduction, type TileDevice } from "./tile_device.ts";
@@ -53,7 +53,7 @@ export class StreamedProblem implements Problem<HostVariables> {
   readonly #relay: RelayReduction;
   /** D_O summed over tiles and its floor, for `x`, while the probe is not refined. */
   #summed: { x: HostVariables; object: Float32Array; floor: number } | null = null;
-  #residual = { numerator: NaN, denominator: NaN };
+  #residual: TileResidual = { cost: NaN, numerator: NaN, denominator: NaN };
   #rFactor = NaN;
   #amplitudeTotal: number | null = null;
 
@@ -194,6 +194,11 @@ export class StreamedProblem implements Problem<HostVariables> {
   /** The amplitude R-factor of the latest evaluation, over all tiles (see `GpuProblem.rFactor`). */
   get rFactor(): number {
     return this.#rFactor;
+  }
+
+  /** The tile's share of the latest evaluation (see `GpuProblem.residual`). */
+  get residual(): TileResidual {
+    return { ...this.#residual };
   }
 
   /** The local cost (and gradient) on the device, then summed over tiles on the host. */

@@ -16,6 +16,7 @@ import {
   LsqmlSweep,
   type Reduction,
   sparseBatchOrder,
+  type TileResidual,
 } from "../problem/mod.ts";
 import {
   GradientSolver,
@@ -38,6 +39,8 @@ export interface TileProblem<V> extends Problem<V> {
   readonly active: { object: boolean; probe: boolean };
   upload(object: Float32Array, probe: Float32Array, label?: string): V;
   download(v: V): Promise<{ object: Float32Array; probe: Float32Array }>;
+  /** The tile's share of the latest evaluation, before the sum over tiles. */
+  readonly residual: TileResidual;
   dispose(): void;
 }
 

@@ -22,6 +22,7 @@ import {
   restorePositions,
   tilePositions,
 } from "./positions.ts";
+import { busyFraction, TimedCollectives, UnionTimer } from "./busy.ts";
 
 /** What serving tiles needs of its host: a pool worker, or the main thread for one tile. */
 export type TileHost = Pick<
@@ -62,9 +63,12 @@ export async function serveTiles(
   const gpu = await requestGpu({ label: `worker ${context.rank}` });
   let source: FrameSource | null = null;
   let tiles: WorkerTiles | null = null;
+  // Only measures (the live view's busy fraction): every collective goes through unchanged.
+  const waiting = new UnionTimer();
+  const timed = new TimedCollectives(collectives, waiting);
   try {
     source = frames ? null : await openFrames(p.frames, tiling.frame);
-    tiles = await openTiles({ payload: p, collectives, gpu, source: frames ?? source! });
+    tiles = await openTiles({ payload: p, collectives: timed, gpu, source: frames ?? source! });
     const { states } = tiles;
     for (const s of states) {
       const saved = p.resume?.[s.tile]?.positions;
@@ -85,8 +89,10 @@ export async function serveTiles(
       if (command.type === "step") {
         const correct = correctsPositions(p, states[0].solver.iteration);
         if (correct) beforeCorrection(states);
+        const t0 = performance.now(), waited0 = waiting.total();
         const steps = await Promise.all(states.map((s) => s.solver.step()));
         if (correct) await correctPositions(p, states);
+        const busy = busyFraction(performance.now() - t0, waiting.total() - waited0);
         const iteration = states[0].solver.iteration - 1;
         context.progress({
           type: "stepped",
@@ -97,6 +103,10 @@ export async function serveTiles(
           newRFactor: steps[0].newRFactor ?? null,
           peak: gpu.memory.peak,
           peakLabels: gpu.memory.peakByLabel(),
+          transport: collectives.transport,
+          participant: collectives.rank,
+          busy,
+          shares: states.map((s) => ({ tile: s.tile, ...s.problem.residual })),
         });
       } else if (command.type === "result") {
         for (const s of states) {

@@ -30,6 +30,7 @@ function events(seed: number) {
       object: { shape: [1, 24, 20], data: complex(24 * 20) },
       probe: { shape: [1, 8, 8], data: complex(64) },
       pixelSize: 1e-8,
+      tiles: null,
     });
   };
   const event = (iteration: number, seconds: number): IterationInfo => ({
@@ -41,6 +42,7 @@ function events(seed: number) {
     seconds,
     busy: 1,
     workers: 1,
+    tiles: null,
     snapshot,
   });
   return { event, snapshots: () => snapshots };
