@@ -5,7 +5,9 @@
  * Content-Security-Policy forbids every request, so a browser fetches nothing for it.
  */
 import { linePlotSvg } from "./line_plot.ts";
+import { montageZoom } from "./pictures.ts";
 import type { Report } from "./report.ts";
+import { tileCaption, type TileFigures, tileGridSvg, tileTables } from "./tile_panel.ts";
 
 /** The pictures of a run, PNG-encoded. */
 export interface ReportPictures {
@@ -49,6 +51,26 @@ function table(rows: [string, unknown][]): string {
   return `<table>\n${body.join("\n")}\n</table>`;
 }
 
+/** Width and height of a PNG, from its header. */
+function pngSize(png: Uint8Array): { width: number; height: number } {
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
+/** A tiled run's panel with its final figures, over the final object's phase. */
+function tileSection(figures: TileFigures, report: Report, phase: Uint8Array): string {
+  const [, h, w] = report.object_shape;
+  const background = {
+    href: `data:image/png;base64,${base64(phase)}`,
+    ...pngSize(phase),
+    zoom: montageZoom(h, w),
+  };
+  return `<h2>Tiles</h2>
+<div id="tiles"><figure>${tileGridSvg(figures, background)}</figure>
+${tileTables(figures)}</div>
+<p class="caption">${escapeHtml(tileCaption(figures))}</p>`;
+}
+
 const STYLE = `body{font-family:sans-serif;margin:1.5em;color:#222;max-width:1200px}
 h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.5em}
 figure{display:inline-block;margin:0 1em 1em 0;vertical-align:top}
@@ -56,7 +78,9 @@ figure img{max-width:360px;image-rendering:pixelated;border:1px solid #ccc}
 figcaption{font-size:.9em;color:#555}
 table{border-collapse:collapse;font-size:.9em}th,td{text-align:left;padding:.2em .8em;
 border-bottom:1px solid #eee;vertical-align:top}th{font-weight:600}
-pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:.8em}`;
+pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:.8em}
+#tiles{display:flex;gap:1.5em;flex-wrap:wrap;align-items:flex-start}
+#tiles table{margin-bottom:.6em}.caption{font-size:.9em;color:#555}`;
 
 /**
  * The page for `report` and its pictures.
@@ -91,6 +115,11 @@ export function reportHtml(report: Report, pictures: ReportPictures): string {
 ${image(pictures.phase, "object phase")}
 ${image(pictures.amplitude, "object amplitude")}
 ${image(pictures.probe, "probe modes (hue: phase, brightness: amplitude)")}
+${
+      report.tile_figures
+        ? tileSection(report.tile_figures as TileFigures, report, pictures.phase)
+        : ""
+    }
 <h2>Convergence</h2>
 <figure id="cost-plot">${linePlotSvg(losses, { label: "cost" })}</figure>
 ${

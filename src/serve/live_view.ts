@@ -1,7 +1,10 @@
 /**
  * The live view of `reconstruct --serve` (DESIGN section 7): a page on `Deno.serve` that follows
  * a run through server-sent events: cost (and R-factor) per iteration, seconds per iteration and
- * time left, busy workers, and the object's phase and amplitude and the probe as PNGs.
+ * time left, busy workers, and the object's phase and amplitude and the probe as PNGs. A tiled
+ * run adds its tile panel (`io/tile_panel.ts`): the grid over the phase with each tile's residual,
+ * the halo mismatch between neighbours (measured with the pictures, so under the same budget) and
+ * each worker's or rank's busy fraction.
  *
  * Reading the object back from the device(s) and encoding PNGs costs time, so pictures are made
  * only while a page is connected, at most once per iteration, and only while their cost stays
@@ -11,8 +14,15 @@
  */
 import type { IterationInfo } from "../engine/reconstruct.ts";
 import { linePlotSvg } from "../io/line_plot.ts";
-import { objectAmplitudeImage, objectPhaseImage, probeImage } from "../io/pictures.ts";
+import { montageZoom, objectAmplitudeImage, objectPhaseImage, probeImage } from "../io/pictures.ts";
 import { encodePng } from "../io/png.ts";
+import {
+  type PanelBackground,
+  tileCaption,
+  type TileFigures,
+  tileGridSvg,
+  tileTables,
+} from "../io/tile_panel.ts";
 import { isLoopback, type ServeAddress } from "./address.ts";
 import { livePage } from "./page.ts";
 
@@ -34,6 +44,8 @@ export interface LiveViewOptions {
 interface Pictures {
   iteration: number;
   png: Record<"phase" | "amplitude" | "probe", Uint8Array>;
+  /** The phase picture under the tile grid (its address without the token). */
+  phase: PanelBackground;
 }
 
 /** What the page shows of one iteration. */
@@ -53,6 +65,8 @@ const encoder = new TextEncoder();
 export class LiveView {
   #points: Point[] = [];
   #pictures: Pictures | null = null;
+  /** A tiled run's panel: the latest iteration's, with the halo of the latest pictures. */
+  #tiles: TileFigures | null = null;
   #clients = new Set<ReadableStreamDefaultController<Uint8Array>>();
   #status: "running" | "stopping" | "done" = "running";
   #done: Record<string, unknown> | null = null;
@@ -116,19 +130,29 @@ export class LiveView {
       workers: event.workers,
     };
     this.#points.push(point);
+    this.#tiles = event.tiles;
     this.#sinceLastPictures += event.seconds;
     const due = this.#lastPictureSeconds <= PICTURE_BUDGET * this.#sinceLastPictures;
     if (this.#clients.size > 0 && due) {
       const t0 = performance.now();
-      const { object, probe, pixelSize } = await event.snapshot();
+      const { object, probe, pixelSize, tiles } = await event.snapshot();
+      const phase = objectPhaseImage(object, pixelSize);
+      const [, h, w] = object.shape;
       this.#pictures = {
         iteration: event.iteration,
         png: {
-          phase: await encodePng(objectPhaseImage(object, pixelSize)),
+          phase: await encodePng(phase),
           amplitude: await encodePng(objectAmplitudeImage(object, pixelSize)),
           probe: await encodePng(probeImage(probe, pixelSize)),
         },
+        phase: {
+          href: "phase.png",
+          width: phase.width,
+          height: phase.height,
+          zoom: montageZoom(h, w),
+        },
       };
+      if (tiles) this.#tiles = tiles;
       this.#lastPictureSeconds = (performance.now() - t0) / 1000;
       this.#sinceLastPictures = 0;
     }
@@ -176,6 +200,13 @@ export class LiveView {
       plot: linePlotSvg(costs, { label: "cost" }),
       rPlot: rFactors.some((r) => r !== null)
         ? linePlotSvg(rFactors.map((r) => r ?? NaN), { label: "R-factor", colour: "#a8451f" })
+        : null,
+      tiles: this.#tiles
+        ? {
+          grid: tileGridSvg(this.#tiles, this.#pictures?.phase ?? null),
+          tables: tileTables(this.#tiles),
+          caption: tileCaption(this.#tiles),
+        }
         : null,
     };
   }

@@ -7,7 +7,7 @@
 
 const STYLE = `body{font-family:sans-serif;margin:1em 1.5em;color:#222;background:#fafafa}
 header{display:flex;align-items:baseline;gap:1.5em;flex-wrap:wrap}
-h1{font-size:1.3em;margin:.2em 0}
+h1{font-size:1.3em;margin:.2em 0}h2{font-size:1.1em;margin:.4em 0}
 #figures{display:flex;gap:1.5em;flex-wrap:wrap;margin:.8em 0;font-size:.95em}
 #figures div b{display:block;font-size:1.25em}
 .pictures{display:flex;gap:1em;flex-wrap:wrap}
@@ -17,6 +17,11 @@ figcaption{font-size:.85em;color:#555}
 #plots{display:flex;gap:1em;flex-wrap:wrap;margin-top:1em}
 button{font-size:1em;padding:.4em 1em;background:#b3261e;color:white;border:0;border-radius:4px;
 cursor:pointer}button:disabled{background:#999;cursor:default}
+#tiles{margin-top:1em}#tiles[hidden]{display:none}
+#tiles .panel{display:flex;gap:1.5em;flex-wrap:wrap;align-items:flex-start}
+#tiles table{border-collapse:collapse;font-size:.85em;margin-bottom:.6em}
+#tiles th,#tiles td{padding:.1em .6em;text-align:right;border-bottom:1px solid #e4e4e4}
+#tiles-caption{font-size:.85em;color:#555;max-width:60em}
 #status{font-weight:600}#log{font-family:monospace;font-size:.8em;color:#444;white-space:pre-wrap;
 max-height:8em;overflow:auto}`;
 
@@ -44,6 +49,16 @@ function show(state) {
     $("left").textContent = seconds(state.secondsLeft);
     $("workers").textContent = last.busy + " / " + last.workers +
       " (" + Math.round(100 * last.busy / last.workers) + " %)";
+  }
+  if (state.tiles) {
+    $("tiles").hidden = false;
+    $("tile-grid").innerHTML = state.tiles.grid;
+    const background = $("tile-grid").querySelector("image");
+    if (background) {
+      background.setAttribute("href", withToken("/phase.png?iteration=" + state.pictures));
+    }
+    $("tile-tables").innerHTML = state.tiles.tables;
+    $("tiles-caption").textContent = state.tiles.caption;
   }
   $("plot").innerHTML = state.plot;
   $("r-plot").innerHTML = state.rPlot ?? "";
@@ -112,6 +127,8 @@ export function livePage(): string {
 <figure><img id="probe" alt="probe modes"><figcaption>probe modes (hue: phase)</figcaption>
 </figure>
 </section>
+<section id="tiles" hidden><h2>Tiles</h2><div class="panel"><div id="tile-grid"></div>
+<div id="tile-tables"></div></div><p id="tiles-caption"></p></section>
 <section id="plots"><div id="plot"></div><div id="r-plot"></div></section>
 <div id="log"></div>
 <script>${SCRIPT}</script>

@@ -5,63 +5,18 @@
  * point per iteration, and its stop button must leave a checkpoint. report.html must then open
  * from disk with the network off and no request made.
  */
-import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import type { Browser, Page } from "puppeteer-core";
 import { assert, assertEquals, assertGreaterOrEqual } from "../assert.ts";
 import { runTessera, taskPermissions } from "../cli/run.ts";
-
-const ROOT = new URL("../../", import.meta.url).pathname;
-const CHROMIUM = "/usr/bin/chromium";
-/** Long enough for a run that starts cold on a busy two-core machine. */
-const STARTUP_MS = 120_000;
-
-/** A loopback port nothing listens on now. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-/** Resolves with `promise` or rejects naming `what` after `ms`. */
-async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms: ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The run's stderr, read as it comes, so a test can wait for a line. */
-function collect(stream: ReadableStream<Uint8Array>) {
-  let text = "";
-  const done = (async () => {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) text += chunk;
-  })();
-  return { text: () => text, done };
-}
-
-async function launchChromium(profile: string): Promise<Browser> {
-  return await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: false,
-    userDataDir: profile,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      `--user-data-dir=${profile}`,
-    ],
-    timeout: 60_000,
-  });
-}
+import {
+  endRun,
+  freePort,
+  launchChromium,
+  type ServedRun,
+  startServedRun,
+  STARTUP_MS,
+  within,
+} from "./_browser.ts";
 
 /** What the live page shows now. */
 interface PageState {
@@ -118,33 +73,11 @@ Deno.test("the live view in headless Chromium shows the run, and its stop button
   assertEquals(simulate.code, 0, simulate.stderr);
   const out = `${dir}/run`;
   const port = freePort();
-  const run = new Deno.Command(Deno.execPath(), {
-    args: ["task", "reconstruct", "-i", input, "-o", out, "-n", "100000", "--serve", `${port}`],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stderr = collect(run.stderr);
-  const stdout = collect(run.stdout);
+  let run: ServedRun | null = null;
   let browser: Browser | null = null;
-  let exited = false;
-  const status = run.status.then((s) => {
-    exited = true;
-    return s;
-  });
   try {
-    await within(
-      STARTUP_MS,
-      "the live view's address in the log",
-      (async () => {
-        while (!stderr.text().includes(`Live view on http://127.0.0.1:${port}/`)) {
-          if (exited) throw new Error(`The run ended first:\n${stderr.text()}`);
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-      })(),
-    );
+    run = await startServedRun(["-i", input, "-o", out, "-n", "100000"], port);
+    const { stderr, stdout, status, exited } = run;
     browser = await launchChromium(`${dir}/profile`);
     const page = await browser.newPage();
     await page.setViewport({ width: 1100, height: 860 });
@@ -156,7 +89,7 @@ Deno.test("the live view in headless Chromium shows the run, and its stop button
         while (true) {
           const state = await pageState(page);
           if (state.iteration >= 3 && state.images.every((spread) => spread > 0)) return;
-          if (exited) throw new Error(`The run ended first:\n${stderr.text()}`);
+          if (exited()) throw new Error(`The run ended first:\n${stderr.text()}`);
           await new Promise((resolve) => setTimeout(resolve, 200));
         }
       })(),
@@ -187,9 +120,7 @@ Deno.test("the live view in headless Chromium shows the run, and its stop button
     assertGreaterOrEqual(shown.points, state.iteration);
   } finally {
     await browser?.close();
-    if (!exited) run.kill("SIGTERM");
-    await status;
-    await Promise.allSettled([stderr.done, stdout.done]);
+    if (run) await endRun(run);
     await Deno.remove(dir, { recursive: true });
   }
 });
