@@ -1,6 +1,8 @@
 /**
  * `convergence.svg`: cost per iteration on a logarithmic axis, with labelled axes and decade
  * ticks, and the amplitude R-factor on a linear axis at the right, as a standalone SVG document.
+ * A cost that goes negative (the Poisson cost, whose constant term is left out) is drawn as it is
+ * on a linear axis instead, which a log axis could not show at all.
  */
 
 /** Options of {@link convergenceSvg}. */
@@ -33,8 +35,8 @@ function decadeText(exponent: number): string {
 }
 
 /**
- * Draws cost against iteration (from 0). Non-positive or non-finite costs, which a log axis
- * cannot show, are left out of the line.
+ * Draws cost against iteration (from 0) on a log axis, leaving out non-finite costs and, there,
+ * zeros; when any finite cost is negative, all finite costs on a linear axis.
  *
  * @example
  * ```ts
@@ -48,16 +50,14 @@ export function convergenceSvg(costs: ArrayLike<number>, options: ConvergenceOpt
   ) => Number.isFinite(r) && r >= 0);
   const left = 80, right = residuals.length ? 64 : 20, top = 40, bottom = 56;
   const plotW = width - left - right, plotH = height - top - bottom;
-  const points = Array.from(costs, (c, i) => [i, c] as const).filter(([, c]) =>
-    c > 0 && Number.isFinite(c)
-  );
+  const finite = Array.from(costs, (c, i) => [i, c] as const).filter(([, c]) => Number.isFinite(c));
+  const linear = finite.some(([, c]) => c < 0);
+  const points = linear ? finite : finite.filter(([, c]) => c > 0);
   const values = points.map(([, c]) => c);
-  let lo = Math.floor(Math.log10(values.length ? Math.min(...values) : 1));
-  let hi = Math.ceil(Math.log10(values.length ? Math.max(...values) : 10));
-  if (hi === lo) [lo, hi] = [lo - 0.5, hi + 0.5];
+  const scale = linear ? linearScale(values) : logScale(values);
   const lastIteration = Math.max(1, costs.length - 1);
   const x = (i: number) => left + (i / lastIteration) * plotW;
-  const y = (c: number) => top + (1 - (Math.log10(c) - lo) / (hi - lo)) * plotH;
+  const y = (c: number) => top + (1 - scale.at(c)) * plotH;
   const f = (v: number) => v.toFixed(1);
 
   const parts: string[] = [];
@@ -72,22 +72,16 @@ export function convergenceSvg(costs: ArrayLike<number>, options: ConvergenceOpt
         `${escapeXml(options.title)}</text>`,
     );
   }
-  for (let d = Math.floor(lo); d <= Math.ceil(hi); d++) {
-    // Minor lines at 2..9 x 10^d help read values between decades.
-    for (let m = 2; m <= 9; m++) {
-      const v = Math.log10(m * 10 ** d);
-      if (v <= lo || v >= hi) continue;
-      const yy = f(y(m * 10 ** d));
-      parts.push(
-        `<line x1="${left}" x2="${left + plotW}" y1="${yy}" y2="${yy}" stroke="#f0f0f0"/>`,
-      );
-    }
-    if (d < lo || d > hi) continue;
-    const yy = f(y(10 ** d));
+  for (const v of scale.minor) {
+    const yy = f(y(v));
+    parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${yy}" y2="${yy}" stroke="#f0f0f0"/>`);
+  }
+  for (const [v, label] of scale.ticks) {
+    const yy = f(y(v));
     parts.push(
       `<line x1="${left}" x2="${left + plotW}" y1="${yy}" y2="${yy}" stroke="#ccc"/>`,
       `<text x="${left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle">` +
-        `${decadeText(d)}</text>`,
+        `${label}</text>`,
     );
   }
   const step = Math.max(1, Math.ceil(lastIteration / 8));
@@ -102,7 +96,7 @@ export function convergenceSvg(costs: ArrayLike<number>, options: ConvergenceOpt
     `<rect x="${left}" y="${top}" width="${plotW}" height="${plotH}" fill="none" stroke="black"/>`,
     `<text x="${left + plotW / 2}" y="${height - 12}" text-anchor="middle">iteration</text>`,
     `<text transform="translate(18 ${top + plotH / 2}) rotate(-90)" text-anchor="middle">` +
-      `${escapeXml(options.costLabel ?? "cost")} (log scale)</text>`,
+      `${escapeXml(options.costLabel ?? "cost")} (${linear ? "linear" : "log"} scale)</text>`,
   );
   if (points.length) {
     const d = points.map(([i, c], k) => `${k ? "L" : "M"}${f(x(i))} ${f(y(c))}`).join(" ");
@@ -114,6 +108,45 @@ export function convergenceSvg(costs: ArrayLike<number>, options: ConvergenceOpt
   if (residuals.length) parts.push(...rFactorAxis(residuals, { left, top, plotW, plotH, x }));
   parts.push("</svg>");
   return parts.join("\n") + "\n";
+}
+
+/** Where a value sits on an axis (0 bottom, 1 top), its labelled ticks and its minor lines. */
+interface Scale {
+  at: (v: number) => number;
+  ticks: [number, string][];
+  minor: number[];
+}
+
+/** Decades around the values, with minor lines at 2..9 times each. */
+function logScale(values: number[]): Scale {
+  let lo = Math.floor(Math.log10(values.length ? Math.min(...values) : 1));
+  let hi = Math.ceil(Math.log10(values.length ? Math.max(...values) : 10));
+  if (hi === lo) [lo, hi] = [lo - 0.5, hi + 0.5];
+  const ticks: [number, string][] = [], minor: number[] = [];
+  for (let d = Math.floor(lo); d <= Math.ceil(hi); d++) {
+    for (let m = 2; m <= 9; m++) {
+      const v = Math.log10(m * 10 ** d);
+      if (v > lo && v < hi) minor.push(m * 10 ** d);
+    }
+    if (d >= lo && d <= hi) ticks.push([10 ** d, decadeText(d)]);
+  }
+  return { at: (v) => (Math.log10(v) - lo) / (hi - lo), ticks, minor };
+}
+
+/** A linear axis from a round step below the smallest value to one above the largest. */
+function linearScale(values: number[]): Scale {
+  let min = Math.min(...values), max = Math.max(...values);
+  if (!(max > min)) [min, max] = [min - Math.abs(min || 1) * 0.01, max + Math.abs(max || 1) * 0.01];
+  const rough = (max - min) / 5;
+  const decade = 10 ** Math.floor(Math.log10(rough));
+  const step = [1, 2, 5, 10].map((m) => m * decade).find((v) => v >= rough)!;
+  const lo = Math.floor(min / step) * step, hi = Math.ceil(max / step) * step;
+  const ticks: [number, string][] = [];
+  for (let k = 0; lo + k * step <= hi + step / 2; k++) {
+    const v = lo + k * step;
+    ticks.push([v, Number(v.toPrecision(6)).toExponential()]);
+  }
+  return { at: (v) => (v - lo) / (hi - lo), ticks, minor: [] };
 }
 
 /** The R-factor's line and its linear axis (0 to a round maximum) along the plot's right side. */

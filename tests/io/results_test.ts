@@ -39,6 +39,18 @@ Deno.test("convergenceSvg() draws one point per finite positive cost on labelled
   }
 });
 
+Deno.test("convergenceSvg() draws a negative (Poisson) cost as it is on a linear axis, every finite point", () => {
+  const costs = [-4.43e8, -4.53e8, NaN, -4.6e8, -4.631e8];
+  const svg = convergenceSvg(costs);
+  assert(svg.includes("cost (linear scale)") && !svg.includes("log scale"), "a linear axis");
+  const circles = [...svg.matchAll(/<circle cx="[^"]*" cy="([^"]*)"/g)].map((m) => Number(m[1]));
+  assertEquals(circles.length, 4);
+  // Lower cost lower on the plot (larger y), in the costs' order.
+  for (let k = 1; k < circles.length; k++) assert(circles[k] > circles[k - 1], `${circles}`);
+  // Round ticks (a step of 5e6) spanning the values.
+  for (const text of [">-4.65e+8<", ">-4.4e+8<"]) assert(svg.includes(text), `has ${text}`);
+});
+
 Deno.test("convergenceSvg() draws the R-factor dashed on its own linear axis, leaving out NaN", () => {
   const svg = convergenceSvg([1e6, 2e5, 3e4], { rFactors: [0.42, NaN, 0.11] });
   const dashed = svg.match(/<path d="([^"]*)"[^>]*stroke-dasharray/);
