@@ -206,6 +206,8 @@ export class LiveView {
           grid: tileGridSvg(this.#tiles, this.#pictures?.phase ?? null),
           tables: tileTables(this.#tiles),
           caption: tileCaption(this.#tiles),
+          busy: this.#tiles.workers.reduce((sum, w) => sum + w.busy, 0) /
+            Math.max(1, this.#tiles.workers.length),
         }
         : null,
     };

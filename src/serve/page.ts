@@ -47,8 +47,10 @@ function show(state) {
     $("r-factor").textContent = last.rFactor === null ? "-" : last.rFactor.toFixed(4);
     $("speed").textContent = state.secondsPerIteration.toFixed(2) + " s";
     $("left").textContent = seconds(state.secondsLeft);
-    $("workers").textContent = last.busy + " / " + last.workers +
-      " (" + Math.round(100 * last.busy / last.workers) + " %)";
+    // A tiled run measures how busy its workers were; otherwise count those that computed.
+    $("workers").textContent = state.tiles
+      ? last.workers + " at " + Math.round(100 * state.tiles.busy) + " %"
+      : last.busy + " / " + last.workers + " (" + Math.round(100 * last.busy / last.workers) + " %)";
   }
   if (state.tiles) {
     $("tiles").hidden = false;
