@@ -2,7 +2,10 @@
  * `deno task bench serve [--json] [--reps N] [--iterations N] [--tiles RxC --workers N]`: what
  * the live view (`reconstruct --serve`) costs a run with a page connected. The built-in demo is
  * reconstructed with `cg`, alternately without a live view and with one that a client follows as
- * a browser does (its event stream, and the three PNGs whenever an event announces new ones).
+ * a browser does (its event stream, and the three PNGs whenever an event announces new ones; the
+ * phase once more for a tiled run's panel, whose grid is drawn over it). Two cases by default:
+ * untiled, and 2 x 2 tiles on 2 workers (whose view also reads every tile back, measures the halo
+ * mismatch and draws the panel); `--tiles` and `--workers` choose one case instead.
  *
  * Seconds per iteration are measured end to end, from one iteration's hook to the next, so the
  * view's readback and PNG encoding count; medians over all iterations but the first of each run,
@@ -13,37 +16,49 @@
  * PNG encoding, events) over the time of those same iterations. Target: at most 5 %
  * (DESIGN section 7).
  *
- * JSON: `{ adapter, tiles, workers, iterations, reps, s_per_iteration_without,
- * s_per_iteration_with_client, overhead, view_share, pictures_per_run }`.
+ * JSON: one object per case, `{ adapter, tiles, workers, iterations, reps,
+ * s_per_iteration_without, s_per_iteration_with_client, overhead, view_share, pictures_per_run }`.
  */
 import { reconstruct } from "../../src/engine/reconstruct.ts";
 import { DEFAULT_OPTIONS, type ReconstructOptions } from "../../src/engine/options.ts";
 import { LiveView } from "../../src/serve/live_view.ts";
 
-interface Options {
-  json: boolean;
-  reps: number;
-  iterations: number;
+/** One configuration the bench measures. */
+interface Case {
   tiles: [number, number];
   workers: number;
 }
 
+interface Options {
+  json: boolean;
+  reps: number;
+  iterations: number;
+  cases: Case[];
+}
+
+/** The cases measured without `--tiles`: untiled, and a tiled run with its panel. */
+const DEFAULT_CASES: Case[] = [{ tiles: [1, 1], workers: 1 }, { tiles: [2, 2], workers: 2 }];
+
 function parse(args: string[]): Options {
-  const out: Options = { json: false, reps: 3, iterations: 30, tiles: [1, 1], workers: 1 };
+  const out: Options = { json: false, reps: 3, iterations: 30, cases: DEFAULT_CASES };
+  let tiles: [number, number] | null = null, workers: number | null = null;
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--json") out.json = true;
     else if (args[i] === "--reps") out.reps = Number(args[++i]);
     else if (args[i] === "--iterations") out.iterations = Number(args[++i]);
     else if (args[i] === "--tiles") {
-      out.tiles = (args[++i] ?? "").split("x").map(Number) as [number, number];
-    } else if (args[i] === "--workers") out.workers = Number(args[++i]);
+      tiles = (args[++i] ?? "").split("x").map(Number) as [number, number];
+    } else if (args[i] === "--workers") workers = Number(args[++i]);
     else {
       throw new RangeError(
         `Unknown option ${args[i]}: expected --json, --reps, --iterations, --tiles or --workers`,
       );
     }
   }
-  if (!(out.reps >= 1) || !(out.iterations >= 3) || !(out.workers >= 1)) {
+  if (tiles !== null || workers !== null) {
+    out.cases = [{ tiles: tiles ?? [1, 1], workers: workers ?? 1 }];
+  }
+  if (!(out.reps >= 1) || !(out.iterations >= 3) || !out.cases.every((c) => c.workers >= 1)) {
     throw new RangeError(`Expected --reps >= 1, --iterations >= 3, --workers >= 1`);
   }
   return out;
@@ -70,7 +85,8 @@ async function follow(url: string, connected: () => void): Promise<number> {
       buffer = buffer.slice(end + 2);
       if (data.pictures !== null && data.pictures !== shown) {
         shown = data.pictures;
-        for (const name of ["phase", "amplitude", "probe"]) {
+        const names = ["phase", "amplitude", "probe", ...(data.tiles ? ["phase"] : [])];
+        for (const name of names) {
           await (await fetch(`${url}${name}.png`)).arrayBuffer();
           fetched++;
         }
@@ -105,15 +121,29 @@ async function timedRun(
   };
 }
 
-export async function run(args: string[]): Promise<void> {
-  const o = parse(args);
+/** What the bench reports of one case. */
+interface Row {
+  adapter: string;
+  tiles: [number, number];
+  workers: number;
+  iterations: number;
+  reps: number;
+  s_per_iteration_without: number;
+  s_per_iteration_with_client: number;
+  overhead: number;
+  view_share: number;
+  pictures_per_run: number[];
+}
+
+/** The row of one case: both runs' medians and the view's share, alternating over `reps`. */
+async function measure(o: Options, c: Case): Promise<Row> {
   const out = await Deno.makeTempDir({ prefix: "tessera-bench-serve-" });
   const options: ReconstructOptions = {
     ...DEFAULT_OPTIONS,
     out,
     iterations: o.iterations,
-    tiles: o.tiles,
-    workers: o.workers,
+    tiles: c.tiles,
+    workers: c.workers,
     checkpointEvery: 0,
   };
   const without: number[] = [], withClient: number[] = [], pictures: number[] = [];
@@ -148,27 +178,36 @@ export async function run(args: string[]): Promise<void> {
     await Deno.remove(out, { recursive: true });
   }
   const a = median(without), b = median(withClient);
-  const row = {
+  const tiled = c.tiles[0] * c.tiles[1] > 1;
+  return {
     adapter,
-    tiles: o.tiles,
-    workers: o.workers,
+    tiles: c.tiles,
+    workers: c.workers,
     iterations: o.iterations,
     reps: o.reps,
     s_per_iteration_without: a,
     s_per_iteration_with_client: b,
     overhead: b / a - 1,
     view_share: viewSeconds / servedSeconds,
-    pictures_per_run: pictures.map((p) => p / 3),
+    pictures_per_run: pictures.map((p) => p / (tiled ? 4 : 3)),
   };
-  if (o.json) {
-    console.log(JSON.stringify(row, null, 2));
-    return;
+}
+
+export async function run(args: string[]): Promise<void> {
+  const o = parse(args);
+  const rows: Row[] = [];
+  for (const c of o.cases) {
+    const row = await measure(o, c);
+    rows.push(row);
+    if (o.json) continue;
+    const a = row.s_per_iteration_without, b = row.s_per_iteration_with_client;
+    console.log(
+      `demo (cg, ${c.tiles.join("x")} tiles, ${c.workers} worker(s)) on ${row.adapter}: ` +
+        `${a.toFixed(4)} s/iteration without a live view, ${b.toFixed(4)} with a client ` +
+        `following it: ${(100 * row.overhead).toFixed(1)} % between runs; the view's own share ` +
+        `of the run with a client ${(100 * row.view_share).toFixed(1)} % (target <= 5 %); ` +
+        `pictures per run ${row.pictures_per_run.join(", ")} of ${o.iterations} iterations`,
+    );
   }
-  console.log(
-    `demo (cg, ${o.tiles.join("x")} tiles, ${o.workers} worker(s)) on ${adapter}: ` +
-      `${a.toFixed(4)} s/iteration without a live view, ${b.toFixed(4)} with a client ` +
-      `following it: ${(100 * row.overhead).toFixed(1)} % between runs; the view's own share of ` +
-      `the run with a client ${(100 * row.view_share).toFixed(1)} % (target <= 5 %); pictures ` +
-      `per run ${row.pictures_per_run.join(", ")} of ${o.iterations} iterations`,
-  );
+  if (o.json) console.log(JSON.stringify(rows, null, 2));
 }
