@@ -1,6 +1,7 @@
 import type { IterationInfo, Snapshot } from "../../src/engine/reconstruct.ts";
 import { isLoopback, parseServeAddress } from "../../src/serve/address.ts";
 import { LiveView } from "../../src/serve/live_view.ts";
+import type { TileFigures } from "../../src/io/tile_panel.ts";
 import { assert, assertEquals, assertThrows } from "../assert.ts";
 import { random } from "../io/_cxi_fixture.ts";
 
@@ -199,6 +200,57 @@ Deno.test("the live view shows the R-factor and its plot when the engine reports
     const state = (await stream.next()).data;
     assertEquals((state.last as { rFactor: number }).rFactor, values[1]);
     assertEquals(String(state.rPlot).match(/<circle /g)?.length, 2);
+    await stream.cancel();
+  } finally {
+    await view.close();
+  }
+});
+
+Deno.test("a tiled run's panel: residuals every iteration, the halo with the pictures, their mean busy fraction", async () => {
+  const { view } = await startView(null);
+  const { event } = events(12);
+  const rand = random(13);
+  const tiles = (iteration: number): TileFigures => ({
+    transport: "workers",
+    grid: [1, 2],
+    objectShape: [24, 20],
+    iteration,
+    tiles: [0, 1].map((tile) => ({
+      tile,
+      core: { y0: 0, x0: 10 * tile, height: 24, width: 10 },
+      worker: tile,
+      rank: null,
+      cost: -1e5 * rand(),
+      rFactor: rand(),
+      rShare: rand(),
+    })),
+    workers: [0, 1].map((worker) => ({ worker, rank: null, tiles: [worker], busy: rand() })),
+    halo: null,
+    haloIteration: null,
+  });
+  // What the engine's snapshot gives: the same iteration's figures with the halo measured.
+  const withHalo = (f: TileFigures): TileFigures => ({
+    ...f,
+    halo: [{ tiles: [0, 1], band: { y0: 0, x0: 4, height: 24, width: 12 }, max: 0.25, rms: 0.125 }],
+    haloIteration: f.iteration,
+  });
+  try {
+    const stream = await subscribe(`${view.url}events`);
+    assertEquals((await stream.next()).data.tiles, null, "no panel for one tile");
+    const plain = event(0, 0.5);
+    const first = tiles(0);
+    await view.iteration({
+      ...plain,
+      tiles: first,
+      snapshot: async () => ({ ...await plain.snapshot(), tiles: withHalo(first) }),
+    });
+    const shown = (await stream.next()).data.tiles as Record<string, unknown>;
+    assertEquals(String(shown.grid).match(/<g class="tile"/g)?.length, 2);
+    assert(String(shown.grid).includes('class="halo" data-tiles="0-1"'), "halo on the edge");
+    assert(String(shown.grid).includes('<image href="phase.png"'), "over the phase picture");
+    assert(String(shown.tables).includes("0.25"), "the halo's largest mismatch in the table");
+    const mean = (first.workers[0].busy + first.workers[1].busy) / 2;
+    assert(Math.abs((shown.busy as number) - mean) < 1e-12, `busy ${shown.busy} vs ${mean}`);
     await stream.cancel();
   } finally {
     await view.close();
