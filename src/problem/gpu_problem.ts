@@ -354,6 +354,11 @@ export class GpuProblem implements Problem<GpuVariables> {
     return { ...this.#residual };
   }
 
+  /** Records the share of an evaluation made with this problem's cost term elsewhere (lsqml). */
+  noteResidual(share: TileResidual): void {
+    this.#residual = { ...share };
+  }
+
   gradient(x: GpuVariables, g: GpuVariables): Promise<number> {
     return this.#evaluate(x, g);
   }

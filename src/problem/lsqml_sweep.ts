@@ -120,7 +120,9 @@ export class LsqmlSweep {
     }
     const sums = sumPairs(await p.gpu.readF32(this.#partials, 0, 8 * partial));
     // The Gaussian calls' partials are the whole amplitude cost (no constant: that is Poisson's).
-    const cost = await p.reduction.sum(sums.re);
+    const local = sums.re;
+    p.noteResidual({ cost: local, numerator: sums.im, denominator: p.costTerm.amplitudeSum });
+    const cost = await p.reduction.sum(local);
     const numerator = await p.reduction.sum(sums.im);
     this.#amplitudeTotal ??= await p.reduction.sum(p.costTerm.amplitudeSum);
     return { cost, rFactor: numerator / this.#amplitudeTotal };
