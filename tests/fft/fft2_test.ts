@@ -7,7 +7,7 @@ import {
   type FftOptions,
   fftshift2,
 } from "../../src/fft/mod.ts";
-import { seededRandom } from "../kernels/random.ts";
+import { testRandom } from "../kernels/random.ts";
 
 const SIZES = [2, 8, 32, 64, 128, 256, 512, 1024];
 const DESIGNS: FftDesign[] = ["unrolled", "workgroup"];
@@ -20,14 +20,11 @@ interface Frames {
   im: Float64Array;
 }
 
-/** Every test's frames come from one seeded sequence: fresh values, replayable. */
-const rand = seededRandom(20261204);
-
 function randomFrames(n: number, batch: number): Frames {
   const length = n * n * batch;
   return {
-    re: new Float64Array(length).map(() => rand() * 2 - 1),
-    im: new Float64Array(length).map(() => rand() * 2 - 1),
+    re: new Float64Array(length).map(() => testRandom() * 2 - 1),
+    im: new Float64Array(length).map(() => testRandom() * 2 - 1),
   };
 }
 

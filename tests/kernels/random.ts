@@ -10,12 +10,6 @@ const SEED = Number(Deno.env.get("TESSERA_TEST_SEED") ?? 20261204);
 /** The suite's seeded stream of uniform values in [0, 1) (mulberry32). */
 export const testRandom: () => number = random(SEED);
 
-/**
- * A seeded generator of uniform values in [0, 1) (mulberry32, as the tiling tests use), so a
- * failing case can be replayed.
- */
-export { random as seededRandom } from "../tiling/scans.ts";
-
 /** `n` uniform values in [-1, 1) as float32. */
 export function randomF32(n: number, scale = 1): Float32Array {
   const out = new Float32Array(n);
