@@ -8,6 +8,7 @@
 import { sumPairs } from "../kernels/mod.ts";
 import { PRECONDITIONER_FLOOR } from "../physics/model.ts";
 import type { GpuProblem, GpuVariables } from "./gpu_problem.ts";
+import { LsqmlStepSolve, type StepRule } from "./lsqml_steps.ts";
 
 /**
  * The normal equations of one batch's step lengths (Odstrčil et al. eq. 23), summed over the
@@ -40,8 +41,8 @@ export interface Steps {
 export interface SweepOptions {
   /** Whether the probe is refined in this sweep. */
   probe: boolean;
-  /** The step lengths from a batch's all-reduced sums (the solver's rule). */
-  steps(sums: StepSums): Steps;
+  /** The rule that takes a batch's all-reduced sums to its steps (the solver's), on the device. */
+  rule: StepRule;
 }
 
 /**
@@ -65,12 +66,15 @@ export interface SweepResult {
  * - object direction dO = sum_j conj(P) G_j / (sum_j |P|^2 + delta) over the batch's windows,
  *   probe direction dP = sum_j conj(O_j) G_j / (sum_j |O_j|^2 + delta) (eq. 17-18), delta the
  *   preconditioner's floor times the denominator's peak;
- * - the step sums of {@link StepSums} and, from the solver's rule, O -= aO dO, P -= aP dP.
+ * - the step sums of {@link StepSums} and, from the solver's rule, O -= aO dO, P -= aP dP, all
+ *   on the device ({@link LsqmlStepSolve}): on one device a sweep reads back only its cost.
  *
  * On tiles the batches run in lock step (batch b of every tile at once; a tile with fewer
  * batches takes part with empty ones): the object direction's numerator and denominator are
  * summed over the halos like the gradients, the probe's and the step sums are all-reduced in
- * tile order, so every tile applies the same steps and the same probe. One slice only.
+ * tile order (each tile's five float32 sums read back, added in float64 in tile order by every
+ * transport alike and written back), so every tile applies the same steps and the same probe.
+ * One slice only.
  */
 export class LsqmlSweep {
   readonly #numerator: GPUBuffer;
@@ -83,6 +87,7 @@ export class LsqmlSweep {
   readonly #intensity: GPUBuffer;
   readonly #floor: GPUBuffer;
   readonly #partials: GPUBuffer;
+  #solve: LsqmlStepSolve | null = null;
   #amplitudeTotal: number | null = null;
 
   /**
@@ -114,6 +119,8 @@ export class LsqmlSweep {
   /** One pass over every batch, updating `x` in place. */
   async sweep(x: GpuVariables, o: SweepOptions): Promise<SweepResult> {
     const p = this.problem;
+    const elements = p.scan.maxBatch * p.modes * p.fft.n ** 2;
+    this.#solve ??= await LsqmlStepSolve.create(p.gpu, elements);
     let partial = 0;
     for (let b = 0; b < this.batches; b++) {
       partial += await this.#batch(x, b, o, partial);
@@ -200,47 +207,42 @@ export class LsqmlSweep {
         c: this.#floor,
       });
     }
-    const local = batch ? await this.#stepSums(x, b, o.probe) : [0, 0, 0, 0, 0];
-    const all: number[] = [];
-    for (const value of local) all.push(await reduction.sum(value));
-    const [aa, ab, bb, ag, bg] = all;
-    const steps = o.probe
-      ? o.steps({ aa, ab, bb, ag, bg })
-      : o.steps({ aa, ab: 0, bb: 0, ag, bg: 0 });
+    const solve = this.#solve!;
+    if (batch) this.#stepSums(x, b, o.probe, solve);
+    else gpu.encoder.clearBuffer(solve.sums);
+    if (!reduction.local) {
+      // Tiles: the local sums' readback, one all-reduce each in tile order, the totals back.
+      const local = await gpu.readF32(solve.sums, 0, 20);
+      const all = new Float32Array(5);
+      for (let i = 0; i < 5; i++) all[i] = await reduction.sum(local[i]);
+      gpu.write(solve.sums, all);
+    }
+    solve.solve(o.probe, o.rule);
     // A zero step leaves x as it is: on a batch empty on every tile, its directions are 0 / 0.
-    if (steps.object !== 0) {
-      ew.axpy(x.object, x.object, -steps.object, this.#numerator, 2 * h * w);
-    }
-    if (o.probe && steps.probe !== 0) {
-      ew.axpy(x.probe, x.probe, -steps.probe, this.#probeNumerator, 2 * modes * m2);
-    }
+    solve.apply(x.object, this.#numerator, h * w, "object");
+    if (o.probe) solve.apply(x.probe, this.#probeNumerator, modes * m2, "probe");
+    // Submitted batch by batch, so the device computes one while the next is recorded.
+    gpu.flush();
     return written;
   }
 
-  /** The batch's sums of {@link StepSums} on this tile, from one readback. */
-  async #stepSums(x: GpuVariables, b: number, probe: boolean): Promise<number[]> {
-    const { multislice: ms, scan, modes, reductions, fft } = this.problem;
+  /** The batch's sums of {@link StepSums} on this tile, into `solve.sums` on the device. */
+  #stepSums(x: GpuVariables, b: number, probe: boolean, solve: LsqmlStepSolve): void {
+    const { multislice: ms, scan, modes, fft } = this.problem;
     const batch = scan.batches[b];
-    const region = { height: 1, width: batch.count * modes * fft.n ** 2 };
+    const count = batch.count * modes * fft.n ** 2;
     const a = this.#alongObject;
     const g = this.#chi;
     // The probe set for the batch's exit waves is still the current one.
     ms.forward(this.#numerator, a, batch, false);
     if (!probe) {
-      const [aa, ag] = await reductions.dots([[{ a, b: a, region }], [{ a, b: g, region }]]);
-      return [aa.re, 0, 0, ag.re, 0];
+      solve.sum({ a, b: null, g, count });
+      return;
     }
     const c = this.#alongProbe;
     ms.setProbe(this.#probeNumerator);
     ms.forward(x.object, c, batch, false);
-    const sums = await reductions.dots([
-      [{ a, b: a, region }],
-      [{ a, b: c, region }],
-      [{ a: c, b: c, region }],
-      [{ a, b: g, region }],
-      [{ a: c, b: g, region }],
-    ]);
-    return sums.map((s) => s.re);
+    solve.sum({ a, b: c, g, count });
   }
 
   /** probe weight += sum over the batch's windows of |O_j|^2. */
@@ -258,6 +260,7 @@ export class LsqmlSweep {
   }
 
   destroy(): void {
+    this.#solve?.destroy();
     this.problem.gpu.release(
       this.#numerator,
       this.#weight,

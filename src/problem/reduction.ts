@@ -25,6 +25,11 @@ export interface Reduction {
    * preconditioner's illumination), always synchronously. Absent on one device.
    */
   sumOverlaps?(weight: GPUBuffer): Promise<void>;
+  /**
+   * True for the reduction of one device alone ({@link localReduction}): every sum is the local
+   * value, so a solver may keep its sums on the device instead of reading them back to add.
+   */
+  local?: boolean;
 }
 
 /** The reduction of a problem that runs alone on one device: nothing to add, owns everything. */
@@ -34,6 +39,7 @@ export function localReduction(objectShape: [number, number]): Reduction {
     exchangeObject: () => Promise.resolve(),
     sumProbe: () => Promise.resolve(),
     ownedRegion: { y0: 0, x0: 0, height: objectShape[0], width: objectShape[1] },
+    local: true,
   };
 }
 

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { GpuVariables, LsqmlSweep, Steps, StepSums } from "../problem/mod.ts";
+import type { GpuVariables, LsqmlSweep, StepRule, Steps, StepSums } from "../problem/mod.ts";
 import type { StepResult } from "./gradient_solver.ts";
 
 /**
@@ -30,10 +30,14 @@ export const LSQML_MAX_STEP = 1;
  */
 export const LSQML_RIDGE = 1e-3;
 
+/** The step rule {@link lsqmlSteps} states, as the sweep's device solve takes it. */
+export const LSQML_RULE: StepRule = { maxStep: LSQML_MAX_STEP, ridge: LSQML_RIDGE };
+
 /**
  * The step lengths minimising || G - aO A - aP B ||^2 (Odstrčil et al. eq. 23; see `StepSums`),
  * the diagonal weighted by 1 + LSQML_RIDGE, each kept within [0, LSQML_MAX_STEP]: a negative
- * step would climb F along its direction. Without probe terms (bb = 0), aO = AG / AA.
+ * step would climb F along its direction. Without probe terms (bb = 0), aO = AG / AA. The float64
+ * reference of the device's solve (`LsqmlStepSolve.solve` with {@link LSQML_RULE}).
  */
 export function lsqmlSteps(s: StepSums): Steps {
   const clamp = (a: number) => Number.isFinite(a) ? Math.min(LSQML_MAX_STEP, Math.max(0, a)) : 0;
@@ -91,7 +95,7 @@ export class LsqmlSolver {
   async step(): Promise<StepResult> {
     const from = this.options.refineProbeFrom;
     const probe = from !== undefined && this.#iteration >= from;
-    const { cost, rFactor } = await this.sweep.sweep(this.x, { probe, steps: lsqmlSteps });
+    const { cost, rFactor } = await this.sweep.sweep(this.x, { probe, rule: LSQML_RULE });
     this.#iteration++;
     return { cost, newCost: undefined, step: 1, rFactor, evaluations: 1 };
   }

@@ -6,7 +6,7 @@
 import { LsqmlSweep } from "../../src/problem/mod.ts";
 import type { ReferenceModel } from "../../src/physics/reference.ts";
 import { PRECONDITIONER_FLOOR } from "../../src/physics/model.ts";
-import { lsqmlSteps } from "../../src/solvers/mod.ts";
+import { LSQML_RULE, lsqmlSteps } from "../../src/solvers/mod.ts";
 import { assertEquals, assertLessOrEqual, relativeL2 } from "../assert.ts";
 import { type CaseOptions, withCase } from "./fixture.ts";
 
@@ -106,7 +106,7 @@ for (
         });
         const sweep = new LsqmlSweep(problem, problem.scan.batches.length);
         try {
-          const { cost, rFactor } = await sweep.sweep(x, { probe: refine, steps: lsqmlSteps });
+          const { cost, rFactor } = await sweep.sweep(x, { probe: refine, rule: LSQML_RULE });
           const got = await problem.download(x);
           assertLessOrEqual(Math.abs(cost - want.cost) / Math.abs(want.cost), 1e-5, "cost");
           assertLessOrEqual(relativeL2(new Float64Array(got.object), want.object), 1e-5);
@@ -128,7 +128,7 @@ Deno.test("LsqmlSweep's empty batches past the problem's (a tile with fewer) cha
     for (const [v, batches] of [[x, 2], [y, 5]] as const) {
       const sweep = new LsqmlSweep(problem, batches);
       try {
-        await sweep.sweep(v, { probe: true, steps: lsqmlSteps });
+        await sweep.sweep(v, { probe: true, rule: LSQML_RULE });
         results.push(await problem.download(v));
       } finally {
         sweep.destroy();
