@@ -164,6 +164,9 @@ export class LsqmlSweep {
       const frames = batch.count * modes;
       ms.setProbe(x.probe);
       ms.forward(x.object, work, batch, true);
+      // The batch's shifted probes (the stored slice input), kept for the object direction's
+      // exit-wave change: the stored waves may be another tile's by then.
+      gpu.copy(ms.waves, 0, this.#alongObject, 0, waves);
       // The exit-wave target is the modulus projection whatever the noise model (see the class
       // comment): the call's model is Gaussian, its cost the amplitude cost.
       const call = {
@@ -233,8 +236,14 @@ export class LsqmlSweep {
     const count = batch.count * modes * fft.n ** 2;
     const a = this.#alongObject;
     const g = this.#chi;
-    // The probe set for the batch's exit waves is still the current one.
-    ms.forward(this.#numerator, a, batch, false);
+    // A = P_j dO on the batch's shifted probes, kept since its forward pass: no transform.
+    ms.windows.multiply(
+      this.#numerator,
+      a,
+      ms.waves,
+      { batch, slice: 0, modes, waveOffset: 0 },
+      "input",
+    );
     if (!probe) {
       solve.sum({ a, b: null, g, count });
       return;
