@@ -52,7 +52,20 @@ export function lsqmlSteps(s: StepSums): Steps {
   };
 }
 
-/** What an LSQ-ML solver saves: its unknowns and iteration (it keeps no other state). */
+/**
+ * After each sweep that refines the probe, following one that did too, object and probe move on by
+ * this fraction of their velocity: with x' the sweep's result and x_p the previous sweep's,
+ * v = x' - x_p (the sweep's change plus the last extrapolation) and x <- x' + gamma v, a heavy
+ * ball on the sweeps (the momentum acceleration of PtychoShelves' and pty-chi's LSQ-ML, in its
+ * plainest form). The slow mode of a run from an estimated probe is the probe and the object
+ * trading errors: with the true probe one sweep reaches 33.7 dB on `bench quality`'s frame-128
+ * set. Measured there (probe estimated and refined from iteration 2, batches of 16), phase PSNR
+ * after 10 and 15 iterations: 29.1 and 31.0 dB without, 30.3 and 32.3 dB with 0.5 on the probe
+ * alone, 30.8 and 32.7 dB with 0.5 on both.
+ */
+export const LSQML_MOMENTUM = 0.5;
+
+/** What an LSQ-ML solver saves: its unknowns, the last sweep's result and the iteration. */
 export interface LsqmlState<V> {
   algorithm: "lsqml";
   iteration: number;
@@ -81,12 +94,16 @@ export interface LsqmlOptions {
  */
 export class LsqmlSolver {
   #iteration = 0;
+  /** The last sweep's result before its extrapolation (see {@link LSQML_MOMENTUM}). */
+  readonly #previous: GpuVariables;
 
   constructor(
     readonly sweep: LsqmlSweep,
     readonly x: GpuVariables,
     readonly options: LsqmlOptions,
-  ) {}
+  ) {
+    this.#previous = sweep.problem.create("lsqml previous sweep");
+  }
 
   get iteration(): number {
     return this.#iteration;
@@ -96,12 +113,36 @@ export class LsqmlSolver {
     const from = this.options.refineProbeFrom;
     const probe = from !== undefined && this.#iteration >= from;
     const { cost, rFactor } = await this.sweep.sweep(this.x, { probe, rule: LSQML_RULE });
+    if (probe) this.#momentum(this.#iteration > from!);
     this.#iteration++;
     return { cost, newCost: undefined, step: 1, rFactor, evaluations: 1 };
   }
 
+  /**
+   * x <- x + gamma (x - previous) and previous <- x before it, or only the latter after the first
+   * refining sweep.
+   */
+  #momentum(extrapolate: boolean): void {
+    const { gpu, ew, sizes } = this.sweep.problem;
+    for (const part of ["object", "probe"] as const) {
+      const [x, v, floats] = [this.x[part], this.#previous[part], 2 * sizes[part]];
+      if (!extrapolate) {
+        gpu.copy(x, 0, v, 0, 4 * floats);
+        continue;
+      }
+      ew.axpy(v, x, -1, v, floats);
+      ew.axpy(x, x, LSQML_MOMENTUM, v, floats);
+      ew.axpy(v, x, -LSQML_MOMENTUM, v, floats);
+    }
+  }
+
   state(): LsqmlState<GpuVariables> {
-    return { algorithm: "lsqml", iteration: this.#iteration, vectors: { x: this.x }, scalars: {} };
+    return {
+      algorithm: "lsqml",
+      iteration: this.#iteration,
+      vectors: { x: this.x, previous: this.#previous },
+      scalars: {},
+    };
   }
 
   /** Takes a saved state's unknowns (copied) and iteration. */
@@ -110,13 +151,17 @@ export class LsqmlSolver {
       throw new TypeError(`Cannot resume lsqml from a ${saved.algorithm} state`);
     }
     const { gpu } = this.sweep.problem;
+    const { sizes } = this.sweep.problem;
     for (const part of ["object", "probe"] as const) {
-      gpu.copy(saved.vectors.x[part], 0, this.x[part], 0, this.x[part].size);
+      const bytes = 8 * sizes[part];
+      gpu.copy(saved.vectors.x[part], 0, this.x[part], 0, bytes);
+      gpu.copy(saved.vectors.previous[part], 0, this.#previous[part], 0, bytes);
     }
     this.#iteration = saved.iteration;
   }
 
   destroy(): void {
+    this.sweep.problem.destroy(this.#previous);
     this.sweep.destroy();
   }
 }

@@ -1,8 +1,17 @@
-/** LSQ-ML's step rule and its sparse mini-batches. */
-import { sparseBatchOrder } from "../../src/problem/mod.ts";
-import { LSQML_MAX_STEP, LSQML_RIDGE, lsqmlSteps } from "../../src/solvers/mod.ts";
+/** LSQ-ML's step rule, its momentum and its sparse mini-batches. */
+import { requestGpu } from "../../src/gpu/mod.ts";
+import { Elementwise } from "../../src/kernels/mod.ts";
+import { type GpuVariables, type LsqmlSweep, sparseBatchOrder } from "../../src/problem/mod.ts";
+import {
+  LSQML_MAX_STEP,
+  LSQML_MOMENTUM,
+  LSQML_RIDGE,
+  LsqmlSolver,
+  lsqmlSteps,
+} from "../../src/solvers/mod.ts";
 import { Random } from "../../src/simulate/random.ts";
 import { assert, assertEquals, assertLessOrEqual } from "../assert.ts";
+import { maxRelative, randomF32 } from "../kernels/random.ts";
 
 Deno.test("lsqmlSteps minimises || G - aO A - aP B ||^2 over random exit waves (ridge aside)", () => {
   const random = new Random(11);
@@ -71,4 +80,60 @@ Deno.test("sparseBatchOrder deals every position once into batches whose members
   const ten = sparseBatchOrder(Array.from({ length: 10 }, (_, i) => i), new Array(10).fill(0), 4);
   assertEquals([...ten].sort((a, b) => a - b), Array.from({ length: 10 }, (_, i) => i));
   assertEquals(sparseBatchOrder([], [], 3).length, 0);
+});
+
+Deno.test("LsqmlSolver moves object and probe on by LSQML_MOMENTUM of their velocity from the second refining sweep", async () => {
+  const gpu = await requestGpu({ label: "lsqml momentum test" });
+  try {
+    const ew = await Elementwise.create(gpu);
+    const sizes = { object: 7, probe: 3 };
+    const parts = ["object", "probe"] as const;
+    const variables = (label: string) => ({
+      object: gpu.buffer(8 * sizes.object, `${label} object`),
+      probe: gpu.buffer(8 * sizes.probe, `${label} probe`),
+    });
+    const problem = {
+      gpu,
+      ew,
+      sizes,
+      create: variables,
+      destroy: (v: GpuVariables) => gpu.release(v.object, v.probe),
+    };
+    // A stand-in sweep adding a fixed change d to x, so that the extrapolation shows alone.
+    const d = { object: randomF32(2 * sizes.object), probe: randomF32(2 * sizes.probe) };
+    const dBuffers = { object: gpu.upload(d.object, "d object"), probe: gpu.upload(d.probe, "d") };
+    const refined: boolean[] = [];
+    const sweep = {
+      problem,
+      sweep: (x: GpuVariables, o: { probe: boolean }) => {
+        refined.push(o.probe);
+        for (const part of parts) {
+          ew.axpy(x[part], x[part], 1, dBuffers[part], 2 * sizes[part]);
+        }
+        return Promise.resolve({ cost: 0, rFactor: 0 });
+      },
+      destroy: () => {},
+    };
+    const start = { object: randomF32(2 * sizes.object), probe: randomF32(2 * sizes.probe) };
+    const x = variables("x");
+    for (const part of parts) gpu.write(x[part], start[part]);
+    const solver = new LsqmlSolver(sweep as unknown as LsqmlSweep, x, { refineProbeFrom: 1 });
+    // x_k = x_{k-1} + d; from the second refining sweep on, x += gamma (x - the last sweep's x).
+    const want = { object: Float64Array.from(start.object), probe: Float64Array.from(start.probe) };
+    const last = { object: new Float64Array(0), probe: new Float64Array(0) };
+    for (let k = 0; k < 4; k++) {
+      await solver.step();
+      for (const part of parts) {
+        const swept = want[part].map((v, i) => v + d[part][i]);
+        want[part] = k >= 2 ? swept.map((v, i) => v + LSQML_MOMENTUM * (v - last[part][i])) : swept;
+        last[part] = swept;
+        const got = await gpu.readF32(x[part]);
+        assertLessOrEqual(maxRelative(got, want[part]), 1e-6, `${part} after sweep ${k}`);
+      }
+    }
+    assertEquals(refined, [false, true, true, true]);
+    solver.destroy();
+  } finally {
+    gpu.destroy();
+  }
 });
