@@ -288,11 +288,15 @@ export class LsqmlSweep {
 /**
  * Positions per LSQ-ML batch at most; a batch also never exceeds the device's batch size
  * (`defaultBatchSize`). Fewer positions make more updates per sweep, at more overhead per
- * batch. Measured on `bench quality`'s data (frame 64, 400 positions, 1e8 photons, estimated
- * probe), phase PSNR after 20 iterations, with steps up to 2 and batches dealt round-robin in Z
- * order (before `sparseBatchOrder`): 29.9 dB with 16, 28.5 dB with 32, 27.4 dB with 64; with 8
- * the run diverged after 10 iterations. A larger floor (0.1 instead of 1e-2) gave 27.0 dB after
- * 50 iterations against 32.3 dB.
+ * batch. On `bench quality`'s frame-128 set (400 positions, 1e8 photons, probe estimated and
+ * refined from iteration 2, with the device's step solve and `LSQML_MOMENTUM`): with 16, 33.0 dB
+ * after 16 iterations and 35.7 dB after 30 at 2.6 CPU-seconds per iteration; with 8, 33.2 dB
+ * after 12 and 36.0 dB after 22 at 3.1 (about 37 against 41 CPU-seconds to 33 dB). 8 stays out
+ * for now: on 2 x 2 tiles (tests/tiled/lsqml_test.ts, frame 32, 200 positions, two positions per
+ * tile and batch) its border band's error, 0.0106 rad, exceeded the rest's, 0.0104. Earlier, with
+ * the Poisson residual as the target and steps up to 2, 8 diverged after 10 iterations at frame
+ * 64, and 32 and 64 reached 1.4 and 2.5 dB less than 16 after 20 iterations. A larger floor (0.1
+ * instead of 1e-2) gave 27.0 dB after 50 iterations against 32.3 dB.
  */
 export const LSQML_BATCH = 16;
 
