@@ -354,7 +354,7 @@ export class GpuProblem implements Problem<GpuVariables> {
     return { ...this.#residual };
   }
 
-  /** Records the share of an evaluation made with this problem's cost term elsewhere (lsqml). */
+  /** Records the share of an evaluation made with this problem's cost term elsewhere (lsqml, dm, raar). */
   noteResidual(share: TileResidual): void {
     this.#residual = { ...share };
   }

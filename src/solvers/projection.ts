@@ -236,7 +236,9 @@ export class ProjectionSolver {
     }
     this.#started = 1;
     const sums = sumPairs(await gpu.readF32(this.#partials, 0, 8 * partial));
-    const cost = await reduction.sum(costTerm.constant + sums.re);
+    const local = costTerm.constant + sums.re;
+    problem.noteResidual({ cost: local, numerator: sums.im, denominator: costTerm.amplitudeSum });
+    const cost = await reduction.sum(local);
     const numerator = await reduction.sum(sums.im);
     this.#amplitudeTotal ??= await reduction.sum(costTerm.amplitudeSum);
     return { cost, rFactor: numerator / this.#amplitudeTotal };

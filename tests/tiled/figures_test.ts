@@ -88,6 +88,26 @@ Deno.test("lsqml's tiles report their terms of the sweep's cost too: they sum in
   }
 });
 
+Deno.test("dm's and raar's tiles report their terms of the exit-wave update's cost: they sum in tile order to the run's cost, bit for bit", async () => {
+  const run = await smallRun("sync");
+  for (const algorithm of ["dm", "raar"] as const) {
+    const session = await openTiledSession({ ...run, algorithm, tiles: [2, 2], workers: 2 });
+    try {
+      for (let i = 0; i < 2; i++) {
+        await session.step();
+        const figures = session.tileFigures()!;
+        const sum = figures.tiles.reduce((s, t) => s + t.cost, 0);
+        assertEquals(sum, session.costs[i], `${algorithm}, iteration ${i}`);
+        const shares = figures.tiles.reduce((s, t) => s + t.rShare!, 0);
+        assertNear(shares, session.rFactors[i], 1e-12 * session.rFactors[i]);
+        for (const t of figures.tiles) assert(t.rFactor! > 0 && t.rFactor! < 1, `${t.rFactor}`);
+      }
+    } finally {
+      await session.destroy();
+    }
+  }
+});
+
 Deno.test("with async exchange the tiles' copies of their shared bands drift apart, and the halo mismatch says by how much", async () => {
   const run = await smallRun("async");
   const session = await openTiledSession({ ...run, tiles: [2, 2], workers: 2 });
