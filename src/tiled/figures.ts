@@ -10,14 +10,21 @@ import type { TiledEvent } from "./payload.ts";
 
 type Stepped = Extract<TiledEvent, { type: "stepped" }>;
 
-/** The tiles' residuals and the workers' busy fractions of one step, from every worker's event. */
+/**
+ * The tiles' residuals and the workers' busy fractions of one step, from every worker's event
+ * (under MPI every rank's, gathered: a worker is then named by its participant, r x W + w for
+ * worker w of rank r with `workersPerRank` W).
+ */
 export function stepFigures(
   tiling: Tiling,
   objectShape: [number, number],
   events: Stepped[],
+  workersPerRank = 1,
 ): TileFigures {
-  const byWorker = [...events].sort((a, b) => a.rank - b.rank);
-  const rankOf = (e: Stepped) => e.transport === "mpi" ? e.participant : null;
+  const mpi = (e: Stepped) => e.transport === "mpi";
+  const workerOf = (e: Stepped) => mpi(e) ? e.participant : e.rank;
+  const rankOf = (e: Stepped) => mpi(e) ? Math.floor(e.participant / workersPerRank) : null;
+  const byWorker = [...events].sort((a, b) => workerOf(a) - workerOf(b));
   const shares = byWorker.flatMap((e) => e.shares.map((s) => ({ ...s, event: e })))
     .sort((a, b) => a.tile - b.tile);
   const denominator = shares.reduce((sum, s) => sum + s.denominator, 0);
@@ -25,14 +32,14 @@ export function stepFigures(
   const tiles: TileFigure[] = shares.map((s) => ({
     tile: s.tile,
     core: { ...tiling.cores[s.tile] },
-    worker: s.event.rank,
+    worker: workerOf(s.event),
     rank: rankOf(s.event),
     cost: s.cost,
     rFactor: known(s.numerator / s.denominator),
     rShare: known(s.numerator / denominator),
   }));
   const workers: WorkerFigure[] = byWorker.map((e) => ({
-    worker: e.rank,
+    worker: workerOf(e),
     rank: rankOf(e),
     tiles: e.shares.map((s) => s.tile),
     busy: e.busy,

@@ -112,7 +112,10 @@ export type TiledEvent =
     peak: number;
     /** What the device's peak is made of: bytes by buffer label. */
     peakLabels: Array<[string, number]>;
-    /** The transport and this participant's index in it (the MPI rank under `mpi`). */
+    /**
+     * The transport and this participant's index in it (under `mpi`, r x W + w for worker w of
+     * rank r with W workers per rank: the rank itself with one).
+     */
     transport: string;
     participant: number;
     /** The step's wall time outside the transport's collectives, as a fraction (see busy.ts). */
