@@ -30,7 +30,7 @@ export class ExitStatus extends Error {
  * `reconstruct`: runs the engine with progress on stderr (and on the live view's page with
  * `--serve`); Ctrl-C, or the page's stop button, finishes the iteration in flight, writes a
  * checkpoint and the results so far, and exits with status 130. With `--mpi` this process is one
- * rank of an MPI job: rank 0 alone prints.
+ * rank of an MPI job: rank 0 alone prints and serves.
  */
 export async function runReconstruct(
   options: ReconstructOptions,
@@ -45,7 +45,10 @@ export async function runReconstruct(
     progress.log("Ctrl-C: finishing this iteration and writing a checkpoint (again to quit now)");
     stop.abort();
   };
-  const live = output.serve ? await startLiveView(output, progress, () => stop.abort()) : null;
+  // Under MPI rank 0 alone serves; its stop button stops every rank as its Ctrl-C does.
+  const live = output.serve && root
+    ? await startLiveView(output, progress, () => stop.abort())
+    : null;
   Deno.addSignalListener("SIGINT", onSigint);
   try {
     const result = await reconstruct(options, {
@@ -58,6 +61,7 @@ export async function runReconstruct(
         live?.log(line);
       },
       signal: stop.signal,
+      watching: output.serve ? () => (live?.clients ?? 0) > 0 : undefined,
       grants: { config: output.config, serve: output.serve },
       mpi,
     });

@@ -150,9 +150,6 @@ export function reconstructCommand(
         );
       }
       const serve = liveViewOptions(command, o);
-      if (o.mpi && serve.serve) {
-        command.error("error: option '--serve' does not work with --mpi yet: leave it out");
-      }
       await run({
         input: (o.input as string | undefined) ?? null,
         out: (o.out as string | undefined) ?? null,

@@ -23,6 +23,7 @@ import { orthogonalModes } from "./probe_modes.ts";
 import type { RunFacts, Session } from "./session.ts";
 import { writeOutputs } from "./outputs.ts";
 import { metricsOf } from "./metrics.ts";
+import { rankZeroAsks, SnapshotTurn } from "./rank_view.ts";
 import type { Dataset } from "../data/dataset.ts";
 import type { TileFigures } from "../io/tile_panel.ts";
 
@@ -37,7 +38,7 @@ export interface IterationInfo {
   rFactor: number;
   /** Wall time of this iteration in seconds. */
   seconds: number;
-  /** Workers that computed during this iteration, and all workers. */
+  /** Workers that computed during this iteration, and all workers (every rank's under MPI). */
   busy: number;
   workers: number;
   /**
@@ -71,13 +72,21 @@ export interface RunHooks {
   log?: (line: string) => void;
   /** When aborted, the run finishes its iteration, writes a checkpoint and stops. */
   signal?: AbortSignal;
+  /**
+   * Whether a page is watching the run now (the live view's). Under MPI every rank gives it or
+   * none, and rank 0's answer counts: while it is true, every rank's tile figures go to rank 0
+   * after each step for `onIteration`; with it, rank 0's hook alone takes snapshots, and the
+   * others take part when it does.
+   */
+  watching?: () => boolean;
   /** The grants a run derives from its command line beyond its options (for the report). */
   grants?: Pick<GrantSources, "config" | "serve">;
   /**
    * This process's place in an MPI job, or null for a run in one process. Every rank calls
    * {@link reconstruct} with the same options; rank 0 alone logs and writes the outputs and
    * checkpoints, whose results it gathers from the others; `onIteration` runs on every rank
-   * (a snapshot is collective: every rank takes it, or none); Ctrl-C counts as rank 0 sees it.
+   * (a snapshot is collective: every rank takes it, or none, unless `watching` is given); Ctrl-C
+   * counts as rank 0 sees it.
    * A rank that fails prints one message naming it and ends the job (`MPI_Abort`): status 1,
    * or 2 for an input error.
    */
@@ -211,7 +220,8 @@ async function reconstructHere(
     };
     let interrupted = false;
     while (session.iteration < options.iterations) {
-      if (await stopRequested(hooks.signal, mpi)) {
+      const asked = await rankZeroAsks(hooks.signal, hooks.watching, mpi);
+      if (asked.stop) {
         interrupted = true;
         break;
       }
@@ -220,21 +230,25 @@ async function reconstructHere(
       const seconds = (performance.now() - t0) / 1000;
       iterationSeconds.push(seconds);
       rss.sample();
+      if (asked.watching) await session.gatherTileFigures?.();
+      const take = async (): Promise<Snapshot> => {
+        const { object, probe } = await session!.result();
+        const tiles = await session!.gatherTileFigures?.() ?? session!.tileFigures?.() ?? null;
+        return { object, probe, pixelSize: dataset.geometry.objectPixel, tiles };
+      };
+      const turn = new SnapshotTurn(take, mpi, hooks.watching !== undefined);
       await hooks.onIteration?.({
         iteration: session.iteration - 1,
         total: options.iterations,
         cost,
         rFactor: session.rFactors[session.iteration - 1] ?? NaN,
         seconds,
-        busy: session.workers,
-        workers: session.workers,
+        busy: session.workers * (mpi?.size ?? 1),
+        workers: session.workers * (mpi?.size ?? 1),
         tiles: session.tileFigures?.() ?? null,
-        snapshot: async () => {
-          const { object, probe } = await session!.result();
-          const tiles = session!.tileFigures?.() ?? null;
-          return { object, probe, pixelSize: dataset.geometry.objectPixel, tiles };
-        },
+        snapshot: turn.snapshot,
       });
+      await turn.settle();
       const every = options.checkpointEvery;
       if (every > 0 && session.iteration % every === 0 && session.iteration < options.iterations) {
         await save();
@@ -246,6 +260,7 @@ async function reconstructHere(
     }
     const result = await session.result();
     const perRank = mpi ? await perRankMemory(session, mpi, rss) : null;
+    const tileFigures = await session.gatherTileFigures?.() ?? session.tileFigures?.() ?? null;
     const modes = orthogonalModes(result.probe);
     const report = buildReport({
       options,
@@ -269,7 +284,7 @@ async function reconstructHere(
       ...(result.positions ? { positionMoves: movesOf(dataset, result.positions) } : {}),
       probeRescale: facts.probeRescale ?? 1,
       probeModePower: modes.power,
-      tileFigures: session.tileFigures?.() ?? null,
+      tileFigures,
     });
     if (perRank) {
       report.ranks = perRank.device.length;
@@ -321,13 +336,6 @@ function movesOf(
     max = Math.max(max, d);
   }
   return { rms: Math.sqrt(sum / dataset.count), max };
-}
-
-/** Whether to stop before the next iteration: the signal, as rank 0 sees it under MPI. */
-async function stopRequested(signal: AbortSignal | undefined, mpi: MpiWorld | null) {
-  const here = signal?.aborted ?? false;
-  if (!mpi) return here;
-  return (await mpi.broadcast(Float64Array.of(here ? 1 : 0), 0))[0] === 1;
 }
 
 /**

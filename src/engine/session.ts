@@ -52,6 +52,11 @@ export interface Session {
    * {@link result}) after its latest step; absent or null for one tile.
    */
   tileFigures?(): TileFigures | null;
+  /**
+   * Under MPI, brings every rank's tile figures of the latest step to rank 0's
+   * {@link tileFigures} (collective, at most once a step); returns them.
+   */
+  gatherTileFigures?(): Promise<TileFigures | null>;
 }
 
 /** Options of `openSession`. */

@@ -15,6 +15,8 @@ import { stitchCore } from "./stitch.ts";
 import { haloMismatch, stepFigures } from "./figures.ts";
 import type { TileFigures } from "../io/tile_panel.ts";
 
+type Stepped = Extract<TiledEvent, { type: "stepped" }>;
+
 /** Options of {@link openTiledSession}. */
 export interface TiledSessionOptions {
   dataset: Dataset;
@@ -79,6 +81,10 @@ export class TiledSession {
   /** The tiles this process holds (every tile unless it is one rank of an MPI job). */
   readonly localTiles: readonly number[];
   #figures: TileFigures | null = null;
+  /** This process's workers' events of the last step, which MPI ranks gather for the panel. */
+  #stepped: Stepped[] = [];
+  /** Whether {@link gatherTileFigures} has gathered the last step's figures already. */
+  #figuresGathered = false;
 
   private constructor(
     readonly tiling: Tiling,
@@ -212,12 +218,9 @@ export class TiledSession {
   async step(): Promise<number> {
     this.#send({ type: "step" });
     const events = await this.#collect("stepped", this.workers);
-    const stepped = events.flatMap((e) => e.type === "stepped" ? [e] : []);
-    const figures = stepFigures(this.tiling, this.options.dataset.objectShape, stepped);
-    // The halo is measured only when the object is read back: keep the latest, with its iteration.
-    figures.halo = this.#figures?.halo ?? null;
-    figures.haloIteration = this.#figures?.haloIteration ?? null;
-    this.#figures = figures;
+    this.#stepped = events.flatMap((e) => e.type === "stepped" ? [e] : []);
+    this.#setFigures(this.#stepped);
+    this.#figuresGathered = !this.options.mpi;
     const { cost, newCost, rFactor, newRFactor } = events[0] as {
       cost: number;
       newCost: number | null;
@@ -234,11 +237,39 @@ export class TiledSession {
   /**
    * The live view's tile panel: each tile's share of the last step's cost and R-factor, each
    * worker's busy fraction, and the halo mismatch as of the last {@link result}; null before the
-   * first step and for a run of one tile.
+   * first step and for a run of one tile. Under MPI, this rank's tiles and workers until
+   * {@link gatherTileFigures} brings every rank's to rank 0.
    */
   tileFigures(): TileFigures | null {
     if (this.#figures === null || this.tiling.regions.length < 2) return null;
     return structuredClone(this.#figures);
+  }
+
+  /**
+   * Under MPI, gathers every rank's figures of the last step to rank 0, whose
+   * {@link tileFigures} then hold all tiles and workers (each rank's own otherwise); collective:
+   * every rank calls it, and a second call before the next step does nothing. Returns what
+   * {@link tileFigures} returns. Without MPI nothing needs gathering.
+   */
+  async gatherTileFigures(): Promise<TileFigures | null> {
+    const { mpi } = this.options;
+    if (mpi && !this.#figuresGathered) {
+      this.#figuresGathered = true;
+      const all = await mpi.gather(this.#stepped);
+      // Before any step there is nothing to show (rank 0 has stepped when every rank has).
+      if (all && this.#figures) this.#setFigures(all.flat());
+    }
+    return this.tileFigures();
+  }
+
+  /** The panel's figures of a step from these events, with the latest halo measured. */
+  #setFigures(stepped: Stepped[]): void {
+    const { dataset, workers } = this.options;
+    const figures = stepFigures(this.tiling, dataset.objectShape, stepped, workers);
+    // The halo is measured only when the object is read back: keep the latest, with its iteration.
+    figures.halo = this.#figures?.halo ?? null;
+    figures.haloIteration = this.#figures?.haloIteration ?? null;
+    this.#figures = figures;
   }
 
   /**
