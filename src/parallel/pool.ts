@@ -46,14 +46,20 @@ type Control = { type: "command"; body: unknown } | { type: "stop" };
 /** Whether pools keep their workers' threads until the process exits. */
 let keepThreads = false;
 
+/** The idle threads of kept pools that have finished, which the next pool to start ends. */
+const idleThreads: Worker[] = [];
+
 /**
- * Keeps the thread of every pool worker started from now on, idle, until the process exits,
- * instead of ending it when its run is over. A worker thread that ends tears its GPU device
- * down, and when the process exits during that teardown the native heap is corrupted (glibc
- * aborts with `corrupted size vs. prev_size` or `double free`: 4 of 250 runs of a program whose
- * workers each used a device and closed, here; none of 150 when the process waited a second
- * before exiting, none of 300 with the threads kept). Idle workers keep the event loop alive,
- * so a program that calls this ends with `Deno.exit`; `src/main.ts` does.
+ * Keeps the thread of every pool worker started from now on, idle, instead of ending it when its
+ * run is over, until the process exits or another pool starts. A worker thread that ends tears
+ * its GPU device down, and when the process exits during that teardown the native heap is
+ * corrupted (glibc aborts with `corrupted size vs. prev_size` or `double free`: 4 of 250 runs of
+ * a program whose workers each used a device and closed, here; none of 150 when the process
+ * waited a second before exiting, none of 300 with the threads kept). A pool that starts ends
+ * the finished pools' idle threads, so a program running pools one after another (the benches)
+ * holds one pool's devices at a time, not all of them, and their teardown overlaps the new
+ * pool's run, which the program awaits before exiting. Idle workers keep the event loop alive,
+ * so a program that calls this ends with `Deno.exit`; `src/main.ts` and `tasks/bench.ts` do.
  */
 export function keepWorkerThreadsUntilExit(): void {
   keepThreads = true;
@@ -119,6 +125,9 @@ export class WorkerPool<P, R> {
   async run(): Promise<R[]> {
     const { workers } = this.#options;
     const results = new Array<R>(workers);
+    if (this.#keep) {
+      for (const idle of idleThreads.splice(0)) idle.terminate();
+    }
     const stopListening = listen(this.id, (message) => this.#fromChannel(message));
     let listening = 0;
     const finished = Array.from({ length: workers }, (_, rank) =>
@@ -157,6 +166,7 @@ export class WorkerPool<P, R> {
       this.#finished = true;
       stopListening();
       if (this.#failure) await this.#stopWorkers(finished);
+      if (this.#keep) idleThreads.push(...this.#workers);
     }
     if (this.#failure) throw this.#failure;
     return results;

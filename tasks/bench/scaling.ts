@@ -37,7 +37,11 @@
  * `--ranks 1,2` measures MPI ranks instead (`scaling_ranks.ts`): the same problem as one job per
  * rank count, one rank per core, each at `LP_NUM_THREADS=1`.
  */
-import { type ProfileSnapshot, watchProfiles } from "../../src/parallel/mod.ts";
+import {
+  keepWorkerThreadsUntilExit,
+  type ProfileSnapshot,
+  watchProfiles,
+} from "../../src/parallel/mod.ts";
 import { openTiledSession } from "../../src/tiled/mod.ts";
 import { benchProblem, median, processCpuMs } from "./_tiled_common.ts";
 import { scalingRanks } from "./scaling_ranks.ts";
@@ -328,4 +332,9 @@ export async function run(args: string[]): Promise<void> {
   }
 }
 
-if (import.meta.main) await run(Deno.args);
+if (import.meta.main) {
+  // A child holds a pool: it ends as `tasks/bench.ts` does, its workers' devices kept to the end.
+  keepWorkerThreadsUntilExit();
+  await run(Deno.args);
+  Deno.exit(0);
+}
