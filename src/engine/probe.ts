@@ -18,10 +18,18 @@ export interface InitialProbe {
 }
 
 /**
+ * Power of each mode {@link initialProbe} adds, as a fraction of the total: small, so the first
+ * mode dominates, yet far from zero, where the gradient of a mode (proportional to the mode)
+ * would vanish.
+ */
+export const ADDED_MODE_POWER = 0.05;
+
+/**
  * The probe to start from, K x M x M complex: the file's illumination rescaled to the data (see
  * {@link InitialProbe.rescale}; another program's FFT normalisation or units change only the
- * overall scale), with modes beyond those it holds, and all modes when it holds none, started
- * from {@link estimateProbe}, weaker by a factor 10 each so the first mode dominates.
+ * overall scale), or with none {@link estimateProbe}'s, and modes beyond those given from
+ * {@link addedModes}. The added modes take their power from the given ones, so the total still
+ * matches the data.
  */
 export async function initialProbe(dataset: Dataset, modes: number): Promise<InitialProbe> {
   const m = dataset.frame;
@@ -38,14 +46,95 @@ export async function initialProbe(dataset: Dataset, modes: number): Promise<Ini
     rescale = power > 0 ? Math.sqrt(mean.sum / power) : 1;
     for (let i = 0; i < kept.length; i++) out[i] = kept[i] * rescale;
   }
-  if (have < modes) {
-    const estimate = probeFromMean(dataset, mean);
-    for (let k = have; k < modes; k++) {
-      const weight = k === 0 ? 1 : 0.1 ** k;
-      for (let i = 0; i < size; i++) out[k * size + i] = weight * estimate[i];
-    }
-  }
+  if (have === 0) out.set(probeFromMean(dataset, mean));
+  if (modes > Math.max(have, 1)) addedModes(out, Math.max(have, 1), modes, m);
   return { probe: { shape: [modes, m, m], data: out }, rescale };
+}
+
+/**
+ * Fills modes `from`..`modes - 1` of `probe` (K x M x M complex, in place): mode 0 times the
+ * Hermite polynomials He_a(u) He_b(v) of rising order a + b >= 1 (x, y, xy, x^2 - 1, ...), u and v
+ * the pixel's offset from mode 0's centroid in units of its RMS radius, each orthogonalised
+ * against every mode before it (Gram-Schmidt) and given {@link ADDED_MODE_POWER} of the total;
+ * the first `from` modes are scaled down to keep the total. Weaker copies of mode 0 (the start
+ * before) lie parallel to it, and so do their gradients (each mode's is sum conj(O) chi_k with
+ * chi_k proportional to its own exit wave): refinement then only slowly breaks the symmetry.
+ */
+export function addedModes(probe: Float32Array, from: number, modes: number, m: number): void {
+  const n = m * m;
+  const mode = (k: number) => Float64Array.from(probe.subarray(2 * k * n, 2 * (k + 1) * n));
+  const basis = Array.from({ length: from }, (_, k) => mode(k));
+  const first = basis[0];
+  let total = 0, cy = 0, cx = 0;
+  for (const b of basis) for (let q = 0; q < n; q++) total += b[2 * q] ** 2 + b[2 * q + 1] ** 2;
+  let p0 = 0;
+  for (let q = 0; q < n; q++) {
+    const w = first[2 * q] ** 2 + first[2 * q + 1] ** 2;
+    p0 += w;
+    cy += w * Math.floor(q / m);
+    cx += w * (q % m);
+  }
+  if (!(p0 > 0)) return;
+  [cy, cx] = [cy / p0, cx / p0];
+  let spread = 0;
+  for (let q = 0; q < n; q++) {
+    const w = first[2 * q] ** 2 + first[2 * q + 1] ** 2;
+    spread += w * ((Math.floor(q / m) - cy) ** 2 + (q % m - cx) ** 2);
+  }
+  const radius = Math.sqrt(spread / p0) || 1;
+  const orders = hermiteOrders(modes - from);
+  const added: Float64Array[] = [];
+  for (const [a, b] of orders) {
+    const v = new Float64Array(2 * n);
+    for (let q = 0; q < n; q++) {
+      const h = hermite(a, (q % m - cx) / radius) * hermite(b, (Math.floor(q / m) - cy) / radius);
+      v[2 * q] = first[2 * q] * h;
+      v[2 * q + 1] = first[2 * q + 1] * h;
+    }
+    for (const u of [...basis, ...added]) project(v, u);
+    const norm = Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+    added.push(norm > 0 ? v.map((x) => x / norm) : v);
+  }
+  const keep = Math.sqrt(Math.max(0, 1 - ADDED_MODE_POWER * added.length));
+  for (let i = 0; i < 2 * from * n; i++) probe[i] *= keep;
+  const scale = Math.sqrt(ADDED_MODE_POWER * total);
+  for (const [k, v] of added.entries()) {
+    for (let i = 0; i < 2 * n; i++) probe[2 * (from + k) * n + i] = v[i] * scale;
+  }
+}
+
+/** The first `count` (a, b) with a + b = 1, 2, ... in turn, x's order falling within each. */
+function hermiteOrders(count: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let order = 1; out.length < count; order++) {
+    for (let a = order; a >= 0 && out.length < count; a--) out.push([a, order - a]);
+  }
+  return out;
+}
+
+/** The probabilists' Hermite polynomial He_k(t): 1, t, t^2 - 1, t^3 - 3t, ... */
+function hermite(k: number, t: number): number {
+  let [previous, current] = [1, t];
+  if (k === 0) return 1;
+  for (let j = 1; j < k; j++) [previous, current] = [current, t * current - j * previous];
+  return current;
+}
+
+/** v -= (<u, v> / <u, u>) u, complex interleaved. */
+function project(v: Float64Array, u: Float64Array): void {
+  let uu = 0, re = 0, im = 0;
+  for (let i = 0; i < u.length; i += 2) {
+    uu += u[i] ** 2 + u[i + 1] ** 2;
+    re += u[i] * v[i] + u[i + 1] * v[i + 1];
+    im += u[i] * v[i + 1] - u[i + 1] * v[i];
+  }
+  if (!(uu > 0)) return;
+  [re, im] = [re / uu, im / uu];
+  for (let i = 0; i < u.length; i += 2) {
+    const [a, b] = [u[i], u[i + 1]];
+    v[i] -= re * a - im * b;
+    v[i + 1] -= re * b + im * a;
+  }
 }
 
 /** The mean measured amplitude per pixel (0 on masked pixels) and the mean frame sum. */

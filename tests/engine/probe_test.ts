@@ -1,6 +1,11 @@
 import { assert, assertEquals, assertLessOrEqual, relativeL2 } from "../assert.ts";
 import { type Dataset, MemoryFrames } from "../../src/data/dataset.ts";
-import { estimateProbe, initialProbe } from "../../src/engine/probe.ts";
+import {
+  ADDED_MODE_POWER,
+  addedModes,
+  estimateProbe,
+  initialProbe,
+} from "../../src/engine/probe.ts";
 import { fft2Reference, fftshift2 } from "../../src/fft/reference.ts";
 import { angularSpectrumKernel } from "../../src/physics/reference.ts";
 import { testRandom } from "../kernels/random.ts";
@@ -48,23 +53,73 @@ Deno.test("estimateProbe() has the mean amplitude as far field and the mean coun
   assertLessOrEqual(modulus[3], 1e-5 * Math.max(...modulus));
 });
 
-Deno.test("initialProbe() rescales the file's illumination to the data and adds weaker estimated modes", async () => {
-  const m = 8;
+/** <a, b> of modes i and j of a K x M x M probe (complex, float64). */
+function inner(data: Float32Array, n: number, i: number, j: number): { re: number; im: number } {
+  let re = 0, im = 0;
+  for (let q = 0; q < n; q++) {
+    const [a, b] = [data[2 * (i * n + q)], data[2 * (i * n + q) + 1]];
+    const [c, d] = [data[2 * (j * n + q)], data[2 * (j * n + q) + 1]];
+    re += a * c + b * d;
+    im += a * d - b * c;
+  }
+  return { re, im };
+}
+
+Deno.test("initialProbe() rescales the file's illumination to the data and adds orthogonal modes of 5 % power each", async () => {
+  const m = 16;
+  const n = m * m;
   const data = dataset(m, 10, null);
-  const given = Float32Array.from({ length: 2 * m * m }, () => testRandom());
+  const given = Float32Array.from({ length: 2 * n }, () => testRandom() - 0.5);
   (data as { illumination: unknown }).illumination = { shape: [1, m, m], data: given };
-  const { probe, rescale } = await initialProbe(data, 3);
-  assertEquals(probe.shape, [3, m, m]);
+  const { probe, rescale } = await initialProbe(data, 4);
+  assertEquals(probe.shape, [4, m, m]);
   const frames = await data.frames.read(Array.from({ length: data.count }, (_, i) => i));
   const meanSum = frames.reduce((a, b) => a + b, 0) / data.count;
   const power = given.reduce((a, b) => a + b * b, 0);
   assertLessOrEqual(Math.abs(rescale / Math.sqrt(meanSum / power) - 1), 1e-12);
-  for (let i = 0; i < 2 * m * m; i++) assertEquals(probe.data[i], Math.fround(given[i] * rescale));
-  const estimate = await estimateProbe(data);
-  for (let i = 0; i < 2 * m * m; i++) {
-    assertEquals(probe.data[2 * m * m + i], Math.fround(0.1 * estimate[i]));
+  // Mode 0 is the rescaled illumination, giving up what the three added modes hold.
+  const keep = Math.sqrt(1 - 3 * ADDED_MODE_POWER);
+  const first = given.map((v) => v * rescale * keep);
+  assertLessOrEqual(relativeL2(probe.data.subarray(0, 2 * n), first), 1e-6);
+  let total = 0;
+  for (let k = 0; k < 4; k++) total += inner(probe.data, n, k, k).re;
+  assertLessOrEqual(Math.abs(total / meanSum - 1), 1e-5, "the total power matches the data");
+  for (let k = 1; k < 4; k++) {
+    assertLessOrEqual(Math.abs(inner(probe.data, n, k, k).re / total - ADDED_MODE_POWER), 1e-5);
+    for (let j = 0; j < k; j++) {
+      const { re, im } = inner(probe.data, n, j, k);
+      assertLessOrEqual(Math.hypot(re, im) / total, 1e-6, `modes ${j} and ${k} are orthogonal`);
+    }
   }
   assert(probe.data.every(Number.isFinite));
+});
+
+Deno.test("addedModes() starts mode 1 of a centred Gaussian probe as the probe times x, mode 2 times y", () => {
+  const m = 32;
+  const n = m * m;
+  const probe = new Float32Array(3 * 2 * n);
+  const [cy, cx, phase] = [15.3, 16.6, 0.4 + testRandom()];
+  for (let q = 0; q < n; q++) {
+    const [y, x] = [Math.floor(q / m) - cy, (q % m) - cx];
+    const a = Math.exp(-(x * x + y * y) / 40);
+    [probe[2 * q], probe[2 * q + 1]] = [a * Math.cos(phase), a * Math.sin(phase)];
+  }
+  addedModes(probe, 1, 3, m);
+  // An odd polynomial times an even probe is orthogonal to it already: nothing is projected out.
+  for (const [k, along] of [[1, (_y: number, x: number) => x], [2, (y: number) => y]] as const) {
+    const expected = new Float64Array(2 * n);
+    for (let q = 0; q < n; q++) {
+      const t = along(Math.floor(q / m) - cy, (q % m) - cx);
+      [expected[2 * q], expected[2 * q + 1]] = [probe[2 * q] * t, probe[2 * q + 1] * t];
+    }
+    const mode = probe.subarray(2 * k * n, 2 * (k + 1) * n);
+    const scale = inner(probe, n, k, k).re / (expected.reduce((a, v) => a + v * v, 0) || 1);
+    assertLessOrEqual(
+      relativeL2(mode, expected.map((v) => v * Math.sqrt(scale))),
+      1e-4,
+      `mode ${k}`,
+    );
+  }
 });
 
 Deno.test("initialProbe() gives the same start from a probe scaled by 1e3 or 1/N (another FFT norm)", async () => {
