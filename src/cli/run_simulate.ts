@@ -20,6 +20,7 @@ export async function runSimulate(options: SimulateCliOptions): Promise<void> {
     noise: options.noise,
     seed: options.seed,
     positionError: options.positionError,
+    probeModes: options.probeModes,
   });
   if (options.withoutProbe) dataset.illumination = null;
   try {

@@ -22,6 +22,8 @@ export interface SimulateCliOptions {
   withoutProbe?: boolean;
   /** RMS error of the recorded positions, object pixels (the true ones kept with the truth). */
   positionError?: number;
+  /** Mutually incoherent probe modes of a partially coherent beam (default 1). */
+  probeModes?: number;
 }
 
 /** The `simulate` command; `run` receives the parsed options. */
@@ -86,6 +88,13 @@ export function simulateCommand(run: (options: SimulateCliOptions) => Promise<vo
         "record the positions with seeded random errors of this RMS, object pixels (the true " +
           "ones stay with the ground truth)",
       ).argParser(nonNegativeNumber),
+    )
+    .addOption(
+      new Option(
+        "--probe-modes <K>",
+        "partially coherent beam: K mutually incoherent modes, the probe seen from K points of " +
+          "the source (default: 1, coherent)",
+      ).argParser(integerAtLeast(1)),
     )
     .option(
       "--without-probe",

@@ -78,6 +78,11 @@ export interface SimulateOptions {
    * on each side, so that files with and without errors share object, probe and noise.
    */
   positionError?: number;
+  /**
+   * Probe modes K of a partially coherent beam (default 1): the beam seen from K points of an
+   * extended source, see {@link partiallyCoherent}.
+   */
+  probeModes?: number;
   /** Computes the intensities instead of the CPU reference model. */
   forward?: ForwardModel;
 }
@@ -85,7 +90,7 @@ export interface SimulateOptions {
 /** A simulated data set and what produced it. */
 export interface SimulatedDataset {
   dataset: Dataset;
-  /** The true object S x H x W and probe 1 x M x M, interleaved complex float64. */
+  /** The true object S x H x W and probe K x M x M, interleaved complex float64. */
   truth: { object: Float64Array; probe: Float64Array };
   /** The forward model's options (sizes, scan, propagation). */
   model: ModelOptions;
@@ -146,7 +151,7 @@ export async function simulateDataset(options: SimulateOptions): Promise<Simulat
     : (dx * frame * DETECTOR_PIXEL) / lambda;
   const diameter = (near ? NEAR_FIELD.beamDiameter : PROBE_DIAMETER) * frame;
   const radius = diameter / 2;
-  const probe = near
+  const coherent = near
     ? structuredBeam({
       frame,
       radius,
@@ -230,11 +235,13 @@ export async function simulateDataset(options: SimulateOptions): Promise<Simulat
     }
   }
 
+  const modes = options.probeModes ?? 1;
+  const probe = partiallyCoherent(coherent, frame, modes);
   const model: ModelOptions = {
     frame,
     objectShape: scan.shape,
     slices,
-    modes: 1,
+    modes,
     positionsX: scan.x,
     positionsY: scan.y,
     propagation: { wavelength: lambda, sliceThickness, pixelSize: dx },
@@ -278,12 +285,52 @@ export async function simulateDataset(options: SimulateOptions): Promise<Simulat
     translations,
     ...(errors ? { truePositions: { y: scan.y, x: scan.x } } : {}),
     mask: null,
-    illumination: { shape: [1, frame, frame], data: Float32Array.from(probe) },
+    illumination: { shape: [modes, frame, frame], data: Float32Array.from(probe) },
     groundTruth: { shape: [slices, h, w], data: Float32Array.from(object) },
     sliceThickness: slices > 1 ? sliceThickness : null,
     frames: new MemoryFrames(frames, frame),
   };
   return { dataset, truth: { object, probe }, model };
+}
+
+/**
+ * Tilts of the added source points, in detector pixels of the far field (a tilt of the beam by
+ * t pixels shifts its diffraction pattern by t pixels).
+ */
+const SOURCE_TILT = 0.5;
+/** Power of each added source point relative to the central one. */
+const SOURCE_WEIGHT = 0.3;
+
+/**
+ * A partially coherent beam as K mutually incoherent modes (their intensities add): the coherent
+ * probe seen from the source's centre and, for k >= 1, from points around it, each a copy
+ * tilted by {@link SOURCE_TILT} pixel in the direction 2 pi (k - 1) / (K - 1) (a phase ramp) and
+ * of {@link SOURCE_WEIGHT} of the centre's power; the total power is the coherent probe's. The
+ * modes are not orthogonal; any unitary mixing of them describes the same beam.
+ */
+export function partiallyCoherent(probe: Float64Array, m: number, modes: number): Float64Array {
+  if (!Number.isInteger(modes) || modes < 1) {
+    throw new RangeError(`Expected 1 or more probe modes, got ${modes}`);
+  }
+  const n = m * m;
+  const out = new Float64Array(2 * modes * n);
+  const weights = Array.from({ length: modes }, (_, k) => (k === 0 ? 1 : SOURCE_WEIGHT));
+  const total = weights.reduce((a, v) => a + v, 0);
+  for (let k = 0; k < modes; k++) {
+    const angle = modes > 1 ? (2 * Math.PI * (k - 1)) / (modes - 1) : 0;
+    const [ty, tx] = k === 0
+      ? [0, 0]
+      : [SOURCE_TILT * Math.sin(angle), SOURCE_TILT * Math.cos(angle)];
+    const amplitude = Math.sqrt(weights[k] / total);
+    for (let q = 0; q < n; q++) {
+      const phase = (2 * Math.PI * (ty * Math.floor(q / m) + tx * (q % m))) / m;
+      const [c, s] = [amplitude * Math.cos(phase), amplitude * Math.sin(phase)];
+      const [a, b] = [probe[2 * q], probe[2 * q + 1]];
+      out[2 * (k * n + q)] = a * c - b * s;
+      out[2 * (k * n + q) + 1] = a * s + b * c;
+    }
+  }
+  return out;
 }
 
 /**

@@ -10,12 +10,14 @@ import { ReferenceModel } from "../../src/physics/reference.ts";
 import {
   fermatSpiral,
   focusedProbe,
+  partiallyCoherent,
   placeScan,
   Random,
   raster,
   simulateDataset,
   smoothRandomObject,
 } from "../../src/simulate/mod.ts";
+import { testRandom } from "../kernels/random.ts";
 
 Deno.test("Random gives the same sequence for the same seed and Poisson variates of the right mean and variance", () => {
   const a = new Random(42);
@@ -111,6 +113,43 @@ Deno.test("simulateDataset('siemens') is reproducible and its noiseless frames a
   // Counts per frame: the probe's 1e6, minus what the star absorbs.
   const first = frames.subarray(0, 256).reduce((s, v) => s + v, 0);
   assert(first > 7e5 && first <= 1e6 + 1, `frame 0 holds ${first} counts`);
+});
+
+Deno.test("partiallyCoherent() splits the probe's power over K tilted copies and the frames blur", async () => {
+  const m = 16;
+  const n = m * m;
+  const probe = Float64Array.from({ length: 2 * n }, () => testRandom() - 0.5);
+  const modes = partiallyCoherent(probe, m, 3);
+  const power = (v: ArrayLike<number>, k: number) => {
+    let p = 0;
+    for (let i = 2 * k * n; i < 2 * (k + 1) * n; i++) p += v[i] ** 2;
+    return p;
+  };
+  const total = power(probe, 0);
+  assertLessOrEqual(Math.abs(power(modes, 0) / total - 1 / 1.6), 1e-12, "the centre's share");
+  for (const k of [1, 2]) {
+    assertLessOrEqual(Math.abs(power(modes, k) / total - 0.3 / 1.6), 1e-12, `mode ${k}`);
+    // Mode k is the probe under a ramp of half a pixel per frame along the angle pi (k - 1).
+    const tx = 0.5 * Math.cos(Math.PI * (k - 1)), ty = 0.5 * Math.sin(Math.PI * (k - 1));
+    for (const q of [0, 37, n - 1]) {
+      const t = (2 * Math.PI * (ty * Math.floor(q / m) + tx * (q % m))) / m;
+      const a = Math.sqrt(0.3 / 1.6);
+      const re = a * (probe[2 * q] * Math.cos(t) - probe[2 * q + 1] * Math.sin(t));
+      const im = a * (probe[2 * q] * Math.sin(t) + probe[2 * q + 1] * Math.cos(t));
+      assertLessOrEqual(Math.abs(modes[2 * (k * n + q)] - re), 1e-12);
+      assertLessOrEqual(Math.abs(modes[2 * (k * n + q) + 1] - im), 1e-12);
+    }
+  }
+  assertEquals(partiallyCoherent(probe, m, 1), probe);
+  const options = { preset: "siemens" as const, frame: 16, positions: 10, noise: "none" as const };
+  const coherent = await simulateDataset(options);
+  const partial = await simulateDataset({ ...options, probeModes: 3 });
+  assertEquals(partial.dataset.illumination?.shape, [3, 16, 16]);
+  const all = Array.from({ length: 10 }, (_, i) => i);
+  const [a, b] = [await coherent.dataset.frames.read(all), await partial.dataset.frames.read(all)];
+  const sum = (v: Float32Array) => v.reduce((s, x) => s + x, 0);
+  assertLessOrEqual(Math.abs(sum(b) / sum(a) - 1), 1e-3, "the same counts");
+  assert(a.some((v, i) => Math.abs(v - b[i]) > 1e-3 * (1 + v)), "but other frames");
 });
 
 Deno.test("smoothRandomObject() spans its phase and modulus ranges and varies smoothly", () => {
