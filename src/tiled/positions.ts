@@ -10,6 +10,7 @@ import {
   POSITION_SHIFT_LIMIT,
   POSITION_STEP_BOUND,
   proposedMoves,
+  shiftCurvatureFactor,
   withinShiftLimit,
 } from "../physics/positions.ts";
 import type { GpuProblem } from "../problem/mod.ts";
@@ -65,7 +66,13 @@ export function restorePositions(
 async function moveTile(p: TiledPayload, s: TileState): Promise<void> {
   const problem = problemOf(s);
   const reduction = problem.reduction;
-  const moves = proposedMoves(await problem.positionGradient());
+  const shifts = await problem.positionGradient();
+  const factor = shiftCurvatureFactor(p.noise);
+  const moves = proposedMoves({
+    ...shifts,
+    curvatureX: shifts.curvatureX.map((c) => c * factor),
+    curvatureY: shifts.curvatureY.map((c) => c * factor),
+  });
   const total = p.positionsY.length;
   const sumX = await reduction.sum(moves.dx.reduce((a, v) => a + v, 0));
   const sumY = await reduction.sum(moves.dy.reduce((a, v) => a + v, 0));
