@@ -5,6 +5,7 @@ import {
   DEFAULT_OPTIONS as D,
   EXCHANGES,
   NOISE_MODELS,
+  POSITION_REFUSALS,
   type ReconstructOptions,
 } from "../engine/options.ts";
 import { DEFAULT_SERVE_PORT, isLoopback, type ServeAddress } from "../serve/address.ts";
@@ -86,7 +87,7 @@ export function reconstructCommand(
     .addOption(
       new Option(
         "--correct-positions-from <N>",
-        "first iteration that also refines the scan positions (cg and gd)",
+        "first iteration that also refines the scan positions (cg, gd and lsqml)",
       ).argParser(int(0)).default(null, "never"),
     )
     .option(
@@ -143,10 +144,11 @@ export function reconstructCommand(
     .action(async (o: Record<string, unknown>) => {
       const resumeWith = o.resume ? resumeOverrides(command) : undefined;
       const correctPositionsFrom = (o.correctPositionsFrom as number | null) ?? null;
-      if (correctPositionsFrom !== null && o.algorithm !== "cg" && o.algorithm !== "gd") {
+      const refusal = POSITION_REFUSALS[String(o.algorithm)];
+      if (correctPositionsFrom !== null && refusal) {
         command.error(
-          `error: option '--correct-positions-from' works with --algorithm cg and gd, not ` +
-            `${o.algorithm} (its object changes within an iteration)`,
+          `error: option '--correct-positions-from' works with --algorithm cg, gd and lsqml, ` +
+            `not ${o.algorithm} (${refusal})`,
         );
       }
       const serve = liveViewOptions(command, o);

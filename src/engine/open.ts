@@ -3,6 +3,7 @@
  * in process, or workers), `epie` and `rpie` on one device.
  */
 import { InputError } from "../data/errors.ts";
+import { POSITION_REFUSALS } from "./options.ts";
 import type { OpenSessionOptions, Session } from "./session.ts";
 import { openPie } from "./pie_open.ts";
 import { openTiled } from "./tiled.ts";
@@ -10,12 +11,11 @@ import { openTiled } from "./tiled.ts";
 /** Starts a session for `options`. */
 export async function openSession(o: OpenSessionOptions): Promise<Session> {
   const { algorithm, tiles: [rows, cols], workers } = o.options;
-  if (
-    (o.options.correctPositionsFrom ?? null) !== null && algorithm !== "cg" && algorithm !== "gd"
-  ) {
+  const refusal = POSITION_REFUSALS[algorithm];
+  if ((o.options.correctPositionsFrom ?? null) !== null && refusal) {
     throw new InputError(
-      `--correct-positions-from works with --algorithm cg and gd, not ${algorithm} (its ` +
-        "object changes within an iteration).",
+      `--correct-positions-from works with --algorithm cg, gd and lsqml, not ${algorithm} ` +
+        `(${refusal}).`,
     );
   }
   if ((algorithm === "epie" || algorithm === "rpie") && rows * cols === 1 && workers === 1) {

@@ -92,6 +92,17 @@ export const DEFAULT_OPTIONS: ReconstructOptions = {
   seed: 0,
 };
 
+/**
+ * Why `--correct-positions-from` refuses an algorithm, by name; `cg`, `gd` and `lsqml` take it
+ * (their passes give every position's shift gradient at the unknowns it sees).
+ */
+export const POSITION_REFUSALS: Readonly<Record<string, string>> = {
+  epie: "its object changes after every position, on one device",
+  rpie: "its object changes after every position, on one device",
+  dm: "its exit waves, kept from one iteration to the next, belong to the positions they had",
+  raar: "its exit waves, kept from one iteration to the next, belong to the positions they had",
+};
+
 /** The output directory of a run: `--out`, else `out/demo` or `out/<input stem>`. */
 export function outputDirectory(options: Pick<ReconstructOptions, "input" | "out">): string {
   if (options.out) return options.out;

@@ -381,6 +381,24 @@ export class GpuProblem implements Problem<GpuVariables> {
   }
 
   /**
+   * For a caller that runs its own passes over the batches (lsqml's sweep): takes a pending
+   * {@link capturePositionGradient} and gives the buffer its passes record the shifts' gradients
+   * and curvatures into (see `PositionGradient`), or null when none is pending. Hand it to
+   * {@link endPositionCapture} once every batch is recorded.
+   */
+  takePositionCapture(): GPUBuffer | null {
+    if (!this.#capture) return null;
+    this.#capture = false;
+    return this.#shifts ??= this.gpu.buffer(16 * this.scan.count, "position gradients");
+  }
+
+  /** Reads back a capture taken by {@link takePositionCapture}, for {@link positionGradient}. */
+  endPositionCapture(buffer: GPUBuffer): void {
+    this.#shiftsRead = this.gpu.readF32(buffer);
+    this.#shiftsRead.catch(() => {});
+  }
+
+  /**
    * dF/dx_j, dF/dy_j of this problem's positions (object pixels) at the point of the captured
    * evaluation, with the Gauss-Newton curvatures sum |psi_0|^2 |dO/dx|^2 over each window (see
    * `PositionGradient`).

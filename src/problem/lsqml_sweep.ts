@@ -122,9 +122,13 @@ export class LsqmlSweep {
     const elements = p.scan.maxBatch * p.modes * p.fft.n ** 2;
     this.#solve ??= await LsqmlStepSolve.create(p.gpu, elements);
     let partial = 0;
+    // Position correction: each batch records its positions' shift gradients of the amplitude
+    // cost at the unknowns it sees (LSQ-ML's position update from the exit-wave residual).
+    const shifts = p.takePositionCapture();
     for (let b = 0; b < this.batches; b++) {
-      partial += await this.#batch(x, b, o, partial);
+      partial += await this.#batch(x, b, o, partial, shifts);
     }
+    if (shifts) p.endPositionCapture(shifts);
     const sums = sumPairs(await p.gpu.readF32(this.#partials, 0, 8 * partial));
     // The Gaussian calls' partials are the whole amplitude cost (no constant: that is Poisson's).
     const local = sums.re;
@@ -136,7 +140,13 @@ export class LsqmlSweep {
   }
 
   /** Batch `b`'s update (an empty one past the problem's batches); returns partials written. */
-  async #batch(x: GpuVariables, b: number, o: SweepOptions, partial: number): Promise<number> {
+  async #batch(
+    x: GpuVariables,
+    b: number,
+    o: SweepOptions,
+    partial: number,
+    shifts: GPUBuffer | null,
+  ): Promise<number> {
     const p = this.problem;
     const { gpu, multislice: ms, scan, modes, work, ew, reductions, reduction } = p;
     const batch = scan.batches[b];
@@ -167,6 +177,8 @@ export class LsqmlSweep {
       // The batch's shifted probes (the stored slice input), kept for the object direction's
       // exit-wave change: the stored waves may be another tile's by then.
       gpu.copy(ms.waves, 0, this.#alongObject, 0, waves);
+      // The stored first-slice waves are the shifted probes until the backward pass.
+      if (shifts) ms.shifts.recordCurvature(ms.waves, x.object, batch, shifts);
       // The exit-wave target is the modulus projection whatever the noise model (see the class
       // comment): the call's model is Gaussian, its cost the amplitude cost.
       const call = {
@@ -185,7 +197,11 @@ export class LsqmlSweep {
       }
       p.detector.adjoint(work, work, frames);
       gpu.copy(work, 0, this.#chi, 0, waves);
-      ms.backward(x.object, work, batch, { object: this.#numerator, probe: o.probe });
+      ms.backward(x.object, work, batch, {
+        object: this.#numerator,
+        probe: o.probe,
+        positions: shifts,
+      });
       const window = { batch, slice: 0, modes: 1, waveOffset: 0 };
       ms.windows.overlapAdd(this.#intensity, this.#weight, window, true);
       if (o.probe) this.#objectIntensity(x, b);

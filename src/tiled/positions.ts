@@ -15,7 +15,7 @@ import {
 } from "../physics/positions.ts";
 import type { GpuProblem } from "../problem/mod.ts";
 import type { TiledPayload } from "./payload.ts";
-import type { TileState } from "./tiles.ts";
+import { problemOrder, type TileState } from "./tiles.ts";
 
 /** Whether iteration `iteration` (from 0) refines positions. */
 export function correctsPositions(p: TiledPayload, iteration: number): boolean {
@@ -23,17 +23,14 @@ export function correctsPositions(p: TiledPayload, iteration: number): boolean {
 }
 
 /**
- * Before a correcting step: the solvers forget a gradient kept from the last step (the positions
- * moved since), so that their first evaluation is at x, and that evaluation captures the shifts'
- * gradients.
+ * Before a correcting step: `cg` and `gd` forget a gradient kept from the last step (the
+ * positions moved since), so that their first evaluation is at x, and that evaluation captures
+ * the shifts' gradients; `lsqml`'s sweep captures them batch by batch.
  */
 export function beforeCorrection(states: TileState[]): void {
   for (const s of states) {
     const { solver } = s;
-    if (!("forget" in solver) || !solver.forget) {
-      throw new TypeError("Position correction runs with cg and gd only");
-    }
-    solver.forget();
+    if ("forget" in solver) solver.forget?.();
     problemOf(s).capturePositionGradient();
   }
 }
@@ -43,31 +40,50 @@ export async function correctPositions(p: TiledPayload, states: TileState[]): Pr
   await Promise.all(states.map((s) => moveTile(p, s)));
 }
 
-/** The tile's positions in object coordinates. */
+/**
+ * Where each of the tile's problem positions sits among the tile's planned ones
+ * (`tiling.positionsOf`): the problem takes them in another order for `lsqml` (its sparse
+ * mini-batches), while results and checkpoints keep the planned order.
+ */
+function plannedIndex(p: TiledPayload, s: TileState): Int32Array {
+  const planned = p.tiling.positionsOf[s.tile];
+  const at = new Map(Array.from(planned, (j, i) => [j, i]));
+  return Int32Array.from(problemOrder(p, s.tile), (j) => at.get(j)!);
+}
+
+/** The tile's positions in object coordinates, in the tile's planned order. */
 export function tilePositions(p: TiledPayload, s: TileState): { y: Float64Array; x: Float64Array } {
   const { scan } = problemOf(s);
   const region = p.tiling.regions[s.tile];
-  return {
-    y: scan.positionsY.map((v) => v + region.y0),
-    x: scan.positionsX.map((v) => v + region.x0),
-  };
+  const index = plannedIndex(p, s);
+  const y = new Float64Array(index.length), x = new Float64Array(index.length);
+  for (const [i, k] of index.entries()) {
+    y[k] = scan.positionsY[i] + region.y0;
+    x[k] = scan.positionsX[i] + region.x0;
+  }
+  return { y, x };
 }
 
-/** Puts saved positions (object coordinates) back into a tile. */
+/** Puts saved positions (object coordinates, the tile's planned order) back into a tile. */
 export function restorePositions(
   p: TiledPayload,
   s: TileState,
   saved: { y: Float64Array; x: Float64Array },
 ): void {
   const region = p.tiling.regions[s.tile];
-  problemOf(s).movePositions(saved.y.map((v) => v - region.y0), saved.x.map((v) => v - region.x0));
+  const index = plannedIndex(p, s);
+  problemOf(s).movePositions(
+    Float64Array.from(index, (k) => saved.y[k] - region.y0),
+    Float64Array.from(index, (k) => saved.x[k] - region.x0),
+  );
 }
 
 async function moveTile(p: TiledPayload, s: TileState): Promise<void> {
   const problem = problemOf(s);
   const reduction = problem.reduction;
   const shifts = await problem.positionGradient();
-  const factor = shiftCurvatureFactor(p.noise);
+  // lsqml's sweep captures the shifts' gradients of the amplitude cost, whatever the noise model.
+  const factor = shiftCurvatureFactor(p.algorithm === "lsqml" ? "gaussian" : p.noise);
   const moves = proposedMoves({
     ...shifts,
     curvatureX: shifts.curvatureX.map((c) => c * factor),
@@ -79,20 +95,22 @@ async function moveTile(p: TiledPayload, s: TileState): Promise<void> {
   const longest = finishMoves(moves, { x: sumX / total, y: sumY / total }, 0);
   const largest = reduction.max ? await reduction.max(longest) : longest;
   if (largest > POSITION_STEP_BOUND) finishMoves(moves, { x: 0, y: 0 }, largest);
-  const at = tilePositions(p, s);
-  const mine = p.tiling.positionsOf[s.tile];
-  const y = at.y.map((v, i) => v + moves.dy[i]);
-  const x = at.x.map((v, i) => v + moves.dx[i]);
-  withinShiftLimit(y, Array.from(mine, (j) => p.positionsY[j]), POSITION_SHIFT_LIMIT);
-  withinShiftLimit(x, Array.from(mine, (j) => p.positionsX[j]), POSITION_SHIFT_LIMIT);
+  // In the problem's order (moves, positions) throughout; the measured ones by global index.
+  const { scan } = problem;
+  const region = p.tiling.regions[s.tile];
+  const order = problemOrder(p, s.tile);
+  const y = scan.positionsY.map((v, i) => v + region.y0 + moves.dy[i]);
+  const x = scan.positionsX.map((v, i) => v + region.x0 + moves.dx[i]);
+  withinShiftLimit(y, Array.from(order, (j) => p.positionsY[j]), POSITION_SHIFT_LIMIT);
+  withinShiftLimit(x, Array.from(order, (j) => p.positionsX[j]), POSITION_SHIFT_LIMIT);
   // Windows stay inside the object: floor(v) - M/2 >= 0 and floor(v) + M/2 <= the size.
   const [h, w] = p.tiling.objectShape;
   const half = p.tiling.frame / 2;
   for (let i = 0; i < y.length; i++) {
-    y[i] = Math.min(h - half, Math.max(half, y[i]));
-    x[i] = Math.min(w - half, Math.max(half, x[i]));
+    y[i] = Math.min(h - half, Math.max(half, y[i])) - region.y0;
+    x[i] = Math.min(w - half, Math.max(half, x[i])) - region.x0;
   }
-  restorePositions(p, s, { y, x });
+  problem.movePositions(y, x);
 }
 
 /** The tile's device problem: position correction refuses streamed tiles up front. */

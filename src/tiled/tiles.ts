@@ -175,14 +175,14 @@ export async function openTiles(o: {
 
 /** The tile's positions' frames, as positions 0 .. n - 1 of the tile. */
 function ownFrames(p: TiledPayload, tile: number, source: FrameSource): FrameSource {
-  return new SubsetFrames(source, tilePositions(p, tile));
+  return new SubsetFrames(source, problemOrder(p, tile));
 }
 
 /**
  * The tile's positions (global indices) in the order its problem takes them: as planned, or for
  * `lsqml` dealt into sparse mini-batches (`sparseBatchOrder`), `p.lsqmlBatches` of them.
  */
-function tilePositions(p: TiledPayload, tile: number): Int32Array {
+export function problemOrder(p: TiledPayload, tile: number): Int32Array {
   const mine = p.tiling.positionsOf[tile];
   if (p.algorithm !== "lsqml") return mine;
   const y = Array.from(mine, (j) => p.positionsY[j]);
@@ -209,7 +209,7 @@ function tileProblem(o: {
   const { p, tile } = o;
   const { tiling } = p;
   const region = tiling.regions[tile];
-  const mine = tilePositions(p, tile);
+  const mine = problemOrder(p, tile);
   return GpuProblem.create({
     gpu: o.gpu,
     frames: o.frames,

@@ -38,7 +38,8 @@ const cases: Array<{ args: string[]; error: RegExp; help?: RegExp }> = [
   { args: ["reconstruct", "--frobnicate"], error: /^error: unknown option '--frobnicate'$/ },
   {
     args: ["reconstruct", "--algorithm", "epie", "--correct-positions-from", "2"],
-    error: /^error: option '--correct-positions-from' works with --algorithm cg and gd, not epie /,
+    error:
+      /^error: option '--correct-positions-from' works with --algorithm cg, gd and lsqml, not epie /,
     help: /--correct-positions-from <N>\s+first iteration that also refines the scan positions/,
   },
   {

@@ -1,8 +1,10 @@
 import { assert, assertEquals, assertLessOrEqual, assertRejects } from "../assert.ts";
 import { requestGpu } from "../../src/gpu/mod.ts";
-import { GpuProblem } from "../../src/problem/mod.ts";
+import { GpuProblem, LsqmlSweep } from "../../src/problem/mod.ts";
 import { type ModelOptions, ReferenceModel } from "../../src/physics/reference.ts";
 import type { NoiseModel } from "../../src/physics/model.ts";
+import { shiftCurvatureFactor } from "../../src/physics/positions.ts";
+import { LSQML_RULE } from "../../src/solvers/mod.ts";
 import { Random } from "../../src/simulate/random.ts";
 import { maxRelative } from "../kernels/random.ts";
 
@@ -17,15 +19,62 @@ function complexNear(rng: Random, length: number, base: number, spread: number):
   return out;
 }
 
+/**
+ * A transmission varying over several pixels (three random plane waves in its phase and
+ * modulus), whose central differences are close to its derivative.
+ */
+function smoothObject(rng: Random, plane: number): Float64Array {
+  const w = SHAPE[1];
+  const out = new Float64Array(2 * plane);
+  const waves = Array.from({ length: 3 }, () => rng.uniformArray(4, -0.08, 0.08));
+  for (let i = 0; i < plane; i++) {
+    const [y, x] = [Math.floor(i / w) % SHAPE[0], i % w];
+    let phase = 0, modulus = 1;
+    for (const [fy, fx, a, b] of waves) {
+      phase += 10 * a * Math.sin(2 * Math.PI * (fy * y + fx * x) + 40 * b);
+      modulus += a * Math.cos(2 * Math.PI * (fx * y - fy * x));
+    }
+    [out[2 * i], out[2 * i + 1]] = [modulus * Math.cos(phase), modulus * Math.sin(phase)];
+  }
+  return out;
+}
+
+/**
+ * A beam that is dark at the frame's edges (a Gaussian with a curved phase), as real probes are:
+ * shifting it within its frame then moves it and nothing else.
+ */
+function beam(modes: number): Float64Array {
+  const out = new Float64Array(2 * modes * M * M);
+  for (let i = 0; i < modes * M * M; i++) {
+    const [y, x] = [Math.floor(i / M) % M - M / 2, (i % M) - M / 2];
+    const r2 = (x * x + y * y) / (M / 6) ** 2;
+    [out[2 * i], out[2 * i + 1]] = [
+      300 * Math.exp(-r2) * Math.cos(r2),
+      300 * Math.exp(-r2) * Math.sin(r2),
+    ];
+  }
+  return out;
+}
+
 /** A seeded case: frames from a truth, a point near it, the GPU problem over the frames. */
 async function withShiftCase(
-  c: { slices: number; modes: number; noise: NoiseModel; near?: boolean; seed: number },
+  c: {
+    slices: number;
+    modes: number;
+    noise: NoiseModel;
+    near?: boolean;
+    seed: number;
+    batchSize?: number;
+    /** A smooth truth and a beam dark at the frame's edges instead of random pixels. */
+    smooth?: boolean;
+  },
   fn: (t: {
     problem: GpuProblem;
     base: ModelOptions;
     object: Float64Array;
     probe: Float64Array;
     frames: Float32Array;
+    truth: Float64Array;
   }) => Promise<void>,
 ): Promise<void> {
   const rng = new Random(c.seed);
@@ -41,8 +90,12 @@ async function withShiftCase(
     nearField: c.near ? NEAR_FIELD : null,
   };
   const plane = c.slices * SHAPE[0] * SHAPE[1];
-  const truth = complexNear(rng, plane, 1, 0.3);
-  const probe = new Float64Array(new Float32Array(complexNear(rng, c.modes * M * M, 2, 1.5)));
+  const truth = c.smooth ? smoothObject(rng, plane) : complexNear(rng, plane, 1, 0.3);
+  const probe = new Float64Array(
+    new Float32Array(
+      c.smooth ? beam(c.modes) : complexNear(rng, c.modes * M * M, 2, 1.5),
+    ),
+  );
   const object = new Float64Array(new Float32Array(complexNear(rng, plane, 1, 0.3)));
   const frames = new Float32Array(new ReferenceModel(base).intensities(truth, probe));
   const gpu = await requestGpu({ label: "position gradient test" });
@@ -57,13 +110,13 @@ async function withShiftCase(
       slices: c.slices,
       modes: c.modes,
       noise: c.noise,
-      batchSize: 3,
+      batchSize: c.batchSize ?? 3,
       sliceDistance: PROPAGATION.sliceThickness,
       wavelength: PROPAGATION.wavelength,
       pixelSize: PROPAGATION.pixelSize,
       nearField: c.near ? NEAR_FIELD : null,
     });
-    await fn({ problem, base, object, probe, frames });
+    await fn({ problem, base, object, probe, frames, truth });
   } finally {
     gpu.destroy();
   }
@@ -134,4 +187,72 @@ Deno.test("GpuProblem's cost follows its positions when they move (windows, sub-
       assertEquals(await problem.cost(x), got);
     },
   );
+});
+
+Deno.test("LsqmlSweep captures its positions' shift gradients of the amplitude cost at the unknowns the batch sees", async () => {
+  const c = { slices: 1, modes: 2, noise: "poisson", seed: 44, batchSize: 7 } as const;
+  await withShiftCase(c, async ({ problem, base, object, probe, frames }) => {
+    const n = base.positionsX.length;
+    const want = { x: new Float64Array(n), y: new Float64Array(n) };
+    // One batch: it sees the starting point. lsqml's target is the amplitude cost's, whatever the
+    // problem's noise model.
+    new ReferenceModel(base).evaluate({
+      object,
+      probe,
+      frames,
+      noise: "gaussian",
+      positionGradient: want,
+    });
+    const x = problem.upload(new Float32Array(object), new Float32Array(probe));
+    const sweep = new LsqmlSweep(problem, 1);
+    problem.capturePositionGradient();
+    await sweep.sweep(x, { probe: false, rule: LSQML_RULE });
+    const shifts = await problem.positionGradient();
+    assertLessOrEqual(maxRelative(shifts.gradientX, want.x), 1e-3, "dF/dx");
+    assertLessOrEqual(maxRelative(shifts.gradientY, want.y), 1e-3, "dF/dy");
+    for (const c of [...shifts.curvatureX, ...shifts.curvatureY]) assert(c > 0, `curvature ${c}`);
+    // Without a capture the sweep records none.
+    await sweep.sweep(x, { probe: false, rule: LSQML_RULE });
+    await assertRejects(() => problem.positionGradient(), Error);
+    sweep.destroy();
+  });
+});
+
+Deno.test("shiftCurvatureFactor() weighs the captured curvatures as the Poisson and Gaussian costs curve along the shifts at the fit, and no step exceeds twice Newton's", async () => {
+  const c = { slices: 1, modes: 1, noise: "poisson", seed: 45, smooth: true } as const;
+  await withShiftCase(c, async ({ problem, base, probe, frames, truth }) => {
+    // The frames are the truth's exact intensities: at the truth the model fits the data,
+    // where the Gauss-Newton curvature is the cost's.
+    const x = problem.upload(new Float32Array(truth), new Float32Array(probe));
+    problem.capturePositionGradient();
+    await problem.gradient(x, problem.create("g"));
+    const shifts = await problem.positionGradient();
+    const captured = [...shifts.curvatureX, ...shifts.curvatureY].reduce((a, v) => a + v, 0);
+    const n = base.positionsX.length;
+    const numeric = { poisson: 0, gaussian: 0 };
+    for (const noise of ["poisson", "gaussian"] as const) {
+      for (let j = 0; j < n; j++) {
+        for (const axis of ["positionsX", "positionsY"] as const) {
+          const cost = (t: number) =>
+            new ReferenceModel({
+              ...base,
+              [axis]: base[axis].map((v, i) => (i === j ? v + t : v)),
+            }).evaluate({ object: truth, probe, frames, noise });
+          const e = 1e-3;
+          numeric[noise] += (cost(e) - 2 * cost(0) + cost(-e)) / (e * e);
+        }
+      }
+      // Only the part of dPsi/dx in phase with Psi changes the data, assumed half and here less:
+      // the steps are shorter than Newton's, never twice as long, where they would oscillate.
+      const predicted = shiftCurvatureFactor(noise) * captured;
+      assert(numeric[noise] > 0, `${noise}: curvature ${numeric[noise]}`);
+      assertLessOrEqual(
+        numeric[noise] / predicted,
+        2,
+        `${noise}: ${numeric[noise]} / ${predicted}`,
+      );
+    }
+    const ratio = shiftCurvatureFactor("poisson") / shiftCurvatureFactor("gaussian");
+    assertLessOrEqual(Math.abs(numeric.poisson / numeric.gaussian / ratio - 1), 1e-3);
+  });
 });

@@ -50,6 +50,16 @@ Deno.test("cg with position correction on 2 x 2 tiles (2 workers) equals the unt
   }
 });
 
+Deno.test("lsqml with position correction on 2 x 2 tiles (2 workers) brings the positions' error below a quarter of its start in 15 iterations", async () => {
+  const run: Run = { ...await shakyRun(), algorithm: "lsqml" };
+  const truth = run.dataset.truePositions!;
+  const tiled = await reconstructTiled(run, [2, 2], 2, 15);
+  const start = positionErrorRms({ y: run.dataset.positionsY, x: run.dataset.positionsX }, truth);
+  const error = positionErrorRms(tiled.positions!, truth);
+  assertLessOrEqual(error, start / 4, `RMS error ${error} px from ${start} px`);
+  assert(tiled.object.data.every(Number.isFinite));
+});
+
 Deno.test("a run with position correction on 2 x 2 tiles resumed from a checkpoint keeps its refined positions and its bits", async () => {
   const run = { ...await shakyRun(), tiles: [2, 2] as [number, number], workers: 2 };
   const first = await openTiledSession(run);
