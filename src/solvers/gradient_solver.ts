@@ -217,6 +217,17 @@ export class GradientSolver<V> {
     this.#known = null;
   }
 
+  /**
+   * x was set anew from outside (position correction restarts the object): the directions, the
+   * kept gradient and the step history start over, as in the first iteration.
+   */
+  restart(): void {
+    this.#known = null;
+    this.#hasDirection = 0;
+    this.#decrease = 0;
+    this.#scale = 1;
+  }
+
   /** The solver's state; the vectors are live (read them before the next step). */
   state(): SolverState<V> {
     const vectors: Record<string, V> = { x: this.x };

@@ -50,6 +50,8 @@ export interface TileSolver<V> {
   step(): Promise<StepResult>;
   /** `GradientSolver`'s: forget a kept gradient, the cost having changed (position correction). */
   forget?(): void;
+  /** `GradientSolver`'s: start over from an x set anew (position correction's restart). */
+  restart?(): void;
   state(): {
     algorithm: TileSolverState["algorithm"];
     iteration: number;
@@ -238,6 +240,27 @@ function tileProblem(o: {
     fft: o.fft,
     workspace: o.workspace,
   });
+}
+
+/**
+ * Sets the tile's object back to its region of the initial object (position correction's
+ * restart, see `positions.ts`); the probe stays.
+ */
+export async function restartObject(p: TiledPayload, s: TileState): Promise<void> {
+  const { tiling } = p;
+  const region = tiling.regions[s.tile];
+  const object = extractRegion(new Float32Array(p.object), tiling.objectShape, p.slices, region);
+  const problem = s.problem as unknown as GpuProblem;
+  const fresh = problem.upload(object, p.probe, `tile ${s.tile} restart`);
+  try {
+    problem.gpu.copy(fresh.object, 0, (s.x as GpuVariables).object, 0, fresh.object.size);
+    // The copy must run before the temporary vectors are released.
+    await problem.gpu.finish();
+  } finally {
+    problem.destroy(fresh);
+  }
+  const { solver } = s;
+  if ("restart" in solver) solver.restart?.();
 }
 
 /** The tile's unknowns (its region of the initial object) and solver, restored if resuming. */

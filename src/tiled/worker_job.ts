@@ -19,6 +19,8 @@ import {
   beforeCorrection,
   correctPositions,
   correctsPositions,
+  restartObjects,
+  restartsObject,
   restorePositions,
   tilePositions,
 } from "./positions.ts";
@@ -87,7 +89,9 @@ export async function serveTiles(
       const command = await context.nextCommand() as TiledCommand;
       if (command.type === "finish") return;
       if (command.type === "step") {
-        const correct = correctsPositions(p, states[0].solver.iteration);
+        const next = states[0].solver.iteration;
+        if (restartsObject(p, next)) await restartObjects(p, states);
+        const correct = correctsPositions(p, next);
         if (correct) beforeCorrection(states);
         const t0 = performance.now(), waited0 = waiting.total();
         const steps = await Promise.all(states.map((s) => s.solver.step()));

@@ -6,6 +6,12 @@
 import { positionErrorRms } from "../../src/engine/metrics.ts";
 import { simulateDataset } from "../../src/simulate/mod.ts";
 import { openTiledSession } from "../../src/tiled/mod.ts";
+import type { TiledPayload } from "../../src/tiled/payload.ts";
+import {
+  correctsPositions,
+  POSITION_RESTART_AFTER,
+  restartsObject,
+} from "../../src/tiled/positions.ts";
 import { assert, assertEquals, assertLessOrEqual, relativeL2 } from "../assert.ts";
 import { nearTruth, reconstructTiled, type Run } from "./fixture.ts";
 
@@ -60,14 +66,28 @@ Deno.test("lsqml with position correction on 2 x 2 tiles (2 workers) brings the 
   assert(tiled.object.data.every(Number.isFinite));
 });
 
-Deno.test("a run with position correction on 2 x 2 tiles resumed from a checkpoint keeps its refined positions and its bits", async () => {
+Deno.test("position correction runs from N for POSITION_RESTART_AFTER iterations, rests N after the object's restart, then runs to the end", () => {
+  const p = { correctPositionsFrom: 10 } as TiledPayload;
+  const restart = 10 + POSITION_RESTART_AFTER;
+  for (let i = 0; i < restart + 40; i++) {
+    const expected = (i >= 10 && i < restart) || i >= restart + 10;
+    assertEquals(correctsPositions(p, i), expected, `iteration ${i}`);
+    assertEquals(restartsObject(p, i), i === restart, `iteration ${i}`);
+  }
+  const off = { correctPositionsFrom: null } as TiledPayload;
+  assert(!correctsPositions(off, 50) && !restartsObject(off, POSITION_RESTART_AFTER));
+});
+
+Deno.test("a run with position correction on 2 x 2 tiles resumed from a checkpoint before the object's restart keeps its refined positions and its bits", async () => {
   const run = { ...await shakyRun(), tiles: [2, 2] as [number, number], workers: 2 };
+  // Correction from iteration 1: the object restarts at 1 + POSITION_RESTART_AFTER.
+  const stop = POSITION_RESTART_AFTER - 1, end = POSITION_RESTART_AFTER + 3;
   const first = await openTiledSession(run);
   let checkpoint, straight;
   try {
-    for (let i = 0; i < 3; i++) await first.step();
+    for (let i = 0; i < stop; i++) await first.step();
     checkpoint = await first.checkpoint();
-    for (let i = 3; i < 6; i++) await first.step();
+    for (let i = stop; i < end; i++) await first.step();
     straight = await first.result();
   } finally {
     await first.destroy();
@@ -75,8 +95,8 @@ Deno.test("a run with position correction on 2 x 2 tiles resumed from a checkpoi
   assert(Object.keys(checkpoint.arrays).some((name) => name.endsWith(".positions.y")));
   const second = await openTiledSession({ ...run, resume: checkpoint });
   try {
-    assertEquals(second.iteration, 3);
-    for (let i = 3; i < 6; i++) await second.step();
+    assertEquals(second.iteration, stop);
+    for (let i = stop; i < end; i++) await second.step();
     const resumed = await second.result();
     assertEquals(resumed.object.data, straight.object.data);
     assertEquals(resumed.probe.data, straight.probe.data);
