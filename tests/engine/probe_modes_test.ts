@@ -1,5 +1,8 @@
 import { assert, assertEquals, assertLessOrEqual } from "../assert.ts";
 import { orthogonalModes } from "../../src/engine/probe_modes.ts";
+import { initialProbe } from "../../src/engine/probe.ts";
+import { simulateDataset } from "../../src/simulate/mod.ts";
+import { openTiledSession } from "../../src/tiled/mod.ts";
 import { Random } from "../../src/simulate/random.ts";
 
 function gram(data: Float32Array, modes: number) {
@@ -82,4 +85,45 @@ Deno.test("orthogonalModes() keeps modes that are already orthogonal, reordered 
   assertLessOrEqual(Math.abs(power[1] - 0.1), 1e-12);
   assertLessOrEqual(Math.abs(Math.hypot(probe.data[2], probe.data[3]) - 3), 1e-6);
   assertLessOrEqual(Math.abs(Math.hypot(probe.data[2 * n], probe.data[2 * n + 1]) - 1), 1e-6);
+});
+
+Deno.test("on a partially coherent beam, three probe modes started from the file's one end with an R-factor below one mode's", async () => {
+  const m = 32;
+  const { dataset } = await simulateDataset({
+    preset: "siemens",
+    frame: m,
+    positions: 60,
+    probeModes: 3,
+    seed: 5,
+  });
+  // The file holds the beam's central mode only, as a user's file would hold one probe.
+  dataset.illumination = { shape: [1, m, m], data: dataset.illumination!.data.slice(0, 2 * m * m) };
+  const [h, w] = dataset.objectShape;
+  const object = new Float32Array(2 * h * w);
+  for (let i = 0; i < object.length; i += 2) object[i] = 1;
+  const rFactor = async (modes: number) => {
+    const { probe } = await initialProbe(dataset, modes);
+    const session = await openTiledSession({
+      dataset,
+      tiles: [1, 1],
+      workers: 1,
+      exchange: "sync",
+      algorithm: "cg",
+      slices: 1,
+      modes,
+      noise: "poisson",
+      refineProbeFrom: 1,
+      initial: { object, probe: probe.data },
+    });
+    try {
+      for (let i = 0; i < 25; i++) await session.step();
+      return session.rFactors[session.rFactors.length - 1];
+    } finally {
+      await session.destroy();
+    }
+  };
+  const one = await rFactor(1);
+  const three = await rFactor(3);
+  assert(Number.isFinite(one) && Number.isFinite(three), `${one}, ${three}`);
+  assertLessOrEqual(three, one, `R with three modes ${three}, with one ${one}`);
 });
