@@ -64,6 +64,13 @@ export interface ProjectionState {
  *    the step has the exact fixed point and was stable.
  * Every tile does the same with its own positions' waves, so tiled equals untiled up to float32
  * rounding.
+ *
+ * On the device an iteration is two passes over the batches and one readback (the cost's
+ * partial sums; on tiles also the object floor's peak): the first runs step 1 and the object's
+ * sums (forward pass, to the detector, cost, update, back; the probe is unchanged, so the stored
+ * shifted probes serve the sums), the second, when the probe is refined, takes the probe's
+ * residual on the object plane (forward pass with the new O, the waves brought back, the probe's
+ * adjoint): three frame transforms each.
  */
 export class ProjectionSolver {
   #iteration = 0;
@@ -79,6 +86,8 @@ export class ProjectionSolver {
   readonly #denominator: GPUBuffer;
   readonly #floor: GPUBuffer;
   #amplitudeTotal: number | null = null;
+  /** A batch of object-plane waves for the probe step (allocated when the probe is refined). */
+  #scratch: GPUBuffer | null = null;
 
   private constructor(
     readonly problem: GpuProblem,
@@ -132,13 +141,12 @@ export class ProjectionSolver {
     const { problem, options } = this;
     const refine = options.refineProbeFrom !== undefined &&
       this.#iteration >= options.refineProbeFrom;
-    const { cost, rFactor } = await this.#updateExits();
     problem.setActive({ object: true, probe: false });
-    await this.#overlap("object");
+    const { cost, rFactor } = await this.#updateExits();
     await this.#divideObject();
     if (refine) {
       problem.setActive({ object: false, probe: true });
-      await this.#overlap("probe");
+      await this.#probeNumerator();
       await this.#divideProbe();
     }
     problem.setActive({ object: true, probe: refine });
@@ -205,20 +213,31 @@ export class ProjectionSolver {
       this.#probeDenominator,
       this.#denominator,
       this.#floor,
+      this.#scratch,
     );
   }
 
-  /** Step 1 of the class comment; returns the cost and R-factor at (O, P). */
+  /**
+   * Step 1 of the class comment and the object's overlap sums, in one pass over the batches:
+   * each batch's forward pass stores its shifted probes, its waves reach the detector, give the
+   * cost and update the stored exit waves, which come back to the object plane for
+   * sum_j conj(P_j) psi_j and sum_j |P_j|^2 (with the probe unchanged, the sums of the updated
+   * waves need no second forward pass). Returns the cost and R-factor at (O, P), from the
+   * iteration's one readback.
+   */
   async #updateExits(): Promise<{ cost: number; rFactor: number }> {
     const { problem, x } = this;
     const { multislice: ms, scan, work, costTerm, gpu, reduction, modes } = problem;
     const detector = problem.detector;
     const m2 = scan.frame ** 2;
+    const numerator = this.#numerator.object;
+    gpu.encoder.clearBuffer(numerator);
+    gpu.encoder.clearBuffer(this.#denominator);
     ms.setProbe(x.probe);
     let partial = 0;
     for (const [i, batch] of scan.batches.entries()) {
       const frames = batch.count * modes;
-      ms.forward(x.object, work, batch, false);
+      ms.forward(x.object, work, batch, true);
       detector.forward(work, work, frames);
       const call = { first: batch.first, count: batch.count, partials: this.#partials, partial };
       partial += costTerm.evaluate(work, { ...call, gradient: false });
@@ -233,15 +252,23 @@ export class ProjectionSolver {
         beta: this.beta,
         init: this.#started === 0,
       });
+      detector.adjoint(this.#exits[i], work, frames);
+      // With the probes as shifted (sub-pixel) in the model, so that the projection's fixed
+      // point is the model's.
+      const window = { batch, slice: 0, modes, waveOffset: 0 };
+      ms.windows.overlapProduct(work, ms.waves, numerator, window);
+      ms.windows.overlapProduct(ms.waves, ms.waves, this.#denominator, window);
     }
     this.#started = 1;
     const sums = sumPairs(await gpu.readF32(this.#partials, 0, 8 * partial));
     const local = costTerm.constant + sums.re;
     problem.noteResidual({ cost: local, numerator: sums.im, denominator: costTerm.amplitudeSum });
     const cost = await reduction.sum(local);
-    const numerator = await reduction.sum(sums.im);
+    const rNumerator = await reduction.sum(sums.im);
     this.#amplitudeTotal ??= await reduction.sum(costTerm.amplitudeSum);
-    return { cost, rFactor: numerator / this.#amplitudeTotal };
+    await reduction.exchangeObject(numerator);
+    await reduction.sumOverlaps?.(this.#denominator);
+    return { cost, rFactor: rNumerator / this.#amplitudeTotal };
   }
 
   /**
@@ -303,47 +330,27 @@ export class ProjectionSolver {
   }
 
   /**
-   * The overlap projection's numerator of `part` into {@link #numerator}: the adjoint of the
-   * map from `part` to the exit waves applied to the stored waves, brought back from the
-   * detector, with the other tiles' contributions summed in.
+   * The probe step's numerator sum_j S_j^H conj(O_j) (psi_j - phi_j) (see {@link #divideProbe})
+   * with the updated object, into {@link #numerator}'s probe, all-reduced: the residual is taken
+   * on the object plane (the propagation is unitary), the stored waves brought back into a
+   * scratch buffer beside the model's.
    */
-  async #overlap(part: "object" | "probe"): Promise<void> {
+  async #probeNumerator(): Promise<void> {
     const { problem, x } = this;
     const { multislice: ms, scan, work, gpu, reduction, modes, ew } = problem;
-    const detector = problem.detector;
-    const target = this.#numerator[part];
-    if (part === "object") {
-      gpu.encoder.clearBuffer(target);
-      gpu.encoder.clearBuffer(this.#denominator);
-    } else ms.clearProbeGradient();
+    const m2 = scan.frame ** 2;
+    this.#scratch ??= gpu.buffer(8 * scan.maxBatch * modes * m2, "projection scratch");
+    ms.clearProbeGradient();
     ms.setProbe(x.probe);
     for (const [i, batch] of scan.batches.entries()) {
-      // The forward pass stores what the adjoint chain needs (the shifted probes).
-      ms.forward(x.object, work, batch, true);
       const frames = batch.count * modes;
-      if (part === "probe") {
-        // The probe's residual psi - phi (see #divideProbe), taken on the detector plane.
-        detector.forward(work, work, frames);
-        ew.axpy(work, this.#exits[i], -1, work, 2 * frames * scan.frame ** 2);
-      }
-      detector.adjoint(part === "probe" ? work : this.#exits[i], work, frames);
-      if (part === "object") {
-        // sum_j conj(P_j) psi_j and sum_j |P_j|^2 with the probes as shifted (sub-pixel) in the
-        // model, so that the projection's fixed point is the model's.
-        const call = { batch, slice: 0, modes, waveOffset: 0 };
-        ms.windows.overlapProduct(work, ms.waves, target, call);
-        ms.windows.overlapProduct(ms.waves, ms.waves, this.#denominator, call);
-      } else {
-        ms.backward(x.object, work, batch, { object: null, probe: true });
-      }
+      ms.forward(x.object, work, batch, true);
+      problem.detector.adjoint(this.#exits[i], this.#scratch, frames);
+      ew.axpy(work, this.#scratch, -1, work, 2 * frames * m2);
+      ms.backward(x.object, work, batch, { object: null, probe: true });
     }
-    if (part === "object") {
-      await reduction.exchangeObject(target);
-      await reduction.sumOverlaps?.(this.#denominator);
-    } else {
-      ms.probeGradient(target);
-      await reduction.sumProbe(target);
-    }
+    ms.probeGradient(this.#numerator.probe);
+    await reduction.sumProbe(this.#numerator.probe);
   }
 }
 

@@ -3,6 +3,7 @@
  * tiles on 2 workers reaching one device's SSIM without seams, and checkpoints that resume to
  * the same bits (exit waves included).
  */
+import { estimateProbe } from "../../src/engine/probe.ts";
 import { metricsOf } from "../../src/engine/metrics.ts";
 import { alignPhase, scannedArea } from "../../src/metrics/mod.ts";
 import { simulateDataset } from "../../src/simulate/mod.ts";
@@ -11,8 +12,14 @@ import { planTiling } from "../../src/tiling/mod.ts";
 import { assert, assertEquals, assertLessOrEqual } from "../assert.ts";
 import { borderErrors, reconstructTiled, type Run } from "./fixture.ts";
 
-/** A small star (frame 32, 100 positions) from a flat object and the true probe, refined from 2. */
-async function smallRun(algorithm: "dm" | "raar"): Promise<Run & { truth: Float64Array }> {
+/**
+ * A small star (frame 32, 100 positions) from a flat object and the true probe (or the one
+ * estimated from the data), refined from 2.
+ */
+async function smallRun(
+  algorithm: "dm" | "raar",
+  probe: "true" | "estimated" = "true",
+): Promise<Run & { truth: Float64Array }> {
   const { dataset, truth } = await simulateDataset({
     preset: "siemens",
     frame: 32,
@@ -30,7 +37,10 @@ async function smallRun(algorithm: "dm" | "raar"): Promise<Run & { truth: Float6
     slices: 1,
     modes: 1,
     noise: "poisson",
-    initial: { object: flat, probe: Float32Array.from(truth.probe) },
+    initial: {
+      object: flat,
+      probe: probe === "true" ? Float32Array.from(truth.probe) : await estimateProbe(dataset),
+    },
     truth: truth.object,
   };
 }
@@ -49,13 +59,14 @@ for (const algorithm of ["dm", "raar"] as const) {
 /** Phase PSNR floors after 15 iterations (measured here: dm 39.6 dB, raar 40.0 dB). */
 const FLOORS = { dm: 37, raar: 37 };
 
-Deno.test("dm on 2 x 2 tiles with 2 workers reaches one device's phase SSIM (within 0.005) after 20 iterations, with no seams", async () => {
-  const run = await smallRun("dm");
+Deno.test("dm from an estimated probe on 2 x 2 tiles with 2 workers reaches one device's phase SSIM (within 0.005) after 50 iterations, with no seams", async () => {
+  const run = await smallRun("dm", "estimated");
   const { dataset } = run;
   const [h, w] = dataset.objectShape;
-  const one = await reconstructTiled(run, [1, 1], 1, 20);
-  const four = await reconstructTiled(run, [2, 2], 2, 20);
+  const one = await reconstructTiled(run, [1, 1], 1, 50);
+  const four = await reconstructTiled(run, [2, 2], 2, 50);
   const ssim = (r: typeof one) => metricsOf(dataset, r.object, r.probe)!.phaseSsim;
+  assert(ssim(one) > 0.8, `one device reconstructs (SSIM ${ssim(one)})`);
   assertLessOrEqual(Math.abs(ssim(four) - ssim(one)), 0.005, `SSIM ${ssim(one)} .. ${ssim(four)}`);
   const { truth } = run;
   const mask = scannedArea({ ...dataset, objectShape: [h, w], probe: four.probe.data });
@@ -63,6 +74,8 @@ Deno.test("dm on 2 x 2 tiles with 2 workers reaches one device's phase SSIM (wit
   const error = phases.reconstruction.map((p, i) => Math.abs(p - phases.truth[i]));
   const { cores } = planTiling({ ...dataset, tiles: [2, 2], workers: 2 });
   const band = borderErrors(error, mask, [h, w], cores);
+  // Measured: SSIM 0.99534 on one device, 0.99515 on 2 x 2; border band 0.0228 rad, elsewhere
+  // 0.0296.
   assertLessOrEqual(band.border, band.elsewhere, "error along the tile borders");
 });
 
