@@ -1,6 +1,6 @@
 /**
  * `deno task bench iteration [--json] [--reps N] [--cases 64x1600,128x400] [--photons P]`:
- * seconds and evaluations of F per iteration of `cg`, `gd` and `epie` (and `lsqml` on the
+ * seconds and evaluations of F per iteration of `cg`, `gd`, `epie`, `dm` and `raar` (and `lsqml` on the
  * engine's path) on the data of
  * `bench quality` (a smooth random object, neighbours 0.2 frame apart, 1e8 photons per frame by
  * default, the probe estimated from the data and refined from iteration 2), and, in the same
@@ -32,13 +32,13 @@
 import { type Gpu, requestGpu } from "../../src/gpu/mod.ts";
 import type { Fft2 } from "../../src/fft/mod.ts";
 import { GpuProblem, type GpuVariables } from "../../src/problem/mod.ts";
-import { gpuUpdates, GradientSolver, pieSweep } from "../../src/solvers/mod.ts";
+import { gpuUpdates, GradientSolver, pieSweep, ProjectionSolver } from "../../src/solvers/mod.ts";
 import type { SimulatedDataset } from "../../src/simulate/mod.ts";
 import { openTiledSession } from "../../src/tiled/mod.ts";
 import { probeStart, qualityData, REFINE_PROBE_FROM } from "./_quality_data.ts";
 
 interface Row {
-  algorithm: "cg" | "gd" | "lsqml" | "epie";
+  algorithm: "cg" | "gd" | "lsqml" | ProblemAlgorithm;
   frame: number;
   positions: number;
   device: "gpu";
@@ -106,9 +106,13 @@ function recordCalls(fft: Fft2, calls: Call[], recording: () => boolean): void {
   }
 }
 
+/** The algorithms timed on `GpuProblem` directly, with their FFT replay. */
+const PROBLEM_ALGORITHMS = ["cg", "gd", "epie", "dm", "raar"] as const;
+type ProblemAlgorithm = typeof PROBLEM_ALGORITHMS[number];
+
 /** One iteration of an algorithm (returning its evaluations of F), and cleanup. */
 async function iterationOf(
-  algorithm: "cg" | "gd" | "epie",
+  algorithm: ProblemAlgorithm,
   problem: GpuProblem,
   x: GpuVariables,
   refineProbeFrom: number | undefined,
@@ -128,6 +132,13 @@ async function iterationOf(
       destroy: () => target.destroy(),
     };
   }
+  if (algorithm === "dm" || algorithm === "raar") {
+    const projection = await ProjectionSolver.create(problem, x, { algorithm, refineProbeFrom });
+    return {
+      step: async () => (await projection.step()).evaluations,
+      destroy: () => projection.destroy(),
+    };
+  }
   const solver = new GradientSolver(problem, x, { conjugate: algorithm === "cg", refineProbeFrom });
   return {
     step: async () => (await solver.step()).evaluations,
@@ -138,7 +149,7 @@ async function iterationOf(
 async function gpuCase(
   gpu: Gpu,
   sim: SimulatedDataset,
-  algorithm: "cg" | "gd" | "epie",
+  algorithm: ProblemAlgorithm,
   reps: number,
 ): Promise<Row> {
   const { dataset, truth, model } = sim;
@@ -276,7 +287,7 @@ export async function run(args: string[]): Promise<void> {
   try {
     for (const [frame, positions] of options.cases) {
       const sim = await qualityData({ frame, positions, photons: options.photons });
-      for (const algorithm of ["cg", "gd", "epie"] as const) {
+      for (const algorithm of PROBLEM_ALGORITHMS) {
         rows.push(await gpuCase(gpu, sim, algorithm, options.reps));
       }
       for (const algorithm of ["cg", "gd", "lsqml"] as const) {
