@@ -16,9 +16,9 @@ export interface GdOptions extends GradientOptions {
 }
 
 /**
- * Maximum-likelihood reconstruction by nonlinear conjugate gradient with the Dai-Yuan direction
- * and PtyGer's backtracking line search (PtyGer Algorithm 1), preconditioned; `x` is updated in
- * place. `options.iterations` counts from the resumed state's iteration, if any.
+ * Maximum-likelihood reconstruction by preconditioned nonlinear conjugate gradient (the hybrid
+ * Hestenes-Stiefel / Dai-Yuan direction, predicted steps with PtyGer's backtracking as the
+ * fallback; see {@link GradientSolver}); `x` is updated in place. `options.iterations` counts from the resumed state's iteration, if any.
  *
  * @example
  * ```ts

@@ -1,6 +1,6 @@
 /**
- * The iteration shared by `cg` and `gd`: preconditioned gradient, search direction, backtracking
- * line search, update. A class with `step()`, `state()` and `restore()` so that a checkpoint can
+ * The iteration shared by `cg` and `gd`: preconditioned gradient, search direction, a predicted
+ * step (backtracking only when it fails), update. A class with `step()`, `state()` and `restore()` so that a checkpoint can
  * stop a run and resume it with identical bits.
  *
  * @module
@@ -18,7 +18,7 @@ export interface SolverState<V> {
 }
 
 /**
- * The next trial is this fraction of the step the parabola predicts: successive conjugate
+ * The next trial is this fraction of the step the secant predicts: successive conjugate
  * directions want steps that vary by tens of percent, and a trial is rejected only when it
  * exceeds twice the new direction's best step, so a little margin avoids most rejections while
  * giving up a few percent of each iteration's decrease (0.91 of it at 0.7 of the best step).
@@ -34,17 +34,20 @@ export interface GradientSolverOptions extends Omit<SolverOptions, "iterations">
   /** Halvings of the step before the line search gives up and skips the update (default 12). */
   maxHalvings?: number;
   /**
-   * `halving` (default): PtyGer's rule, gamma from twice the last accepted step (at most 1)
-   * halved until F does not rise. `predicted`: the first trial from the last parabola (see
-   * {@link GradientSolver}), about 1.1 evaluations of F per iteration instead of about 3. Not the
-   * default yet: with it, tiled runs drift from one device's by 1.6e-5 after 5 to 20 iterations
-   * (float32 rounding amplified by the longer steps), over the 1e-5 that tiled == untiled allows;
-   * nor for gradients that are not exact (`--exchange async`), whose slope it would trust.
+   * `predicted` (the default of `cg`): the first trial from the last step's secant (see
+   * {@link GradientSolver}), about 1.1 evaluations of F per iteration. `halving` (the default of
+   * `gd`): PtyGer's rule, gamma from twice the last accepted step (at most 1) halved until F does
+   * not rise, about 2.3 to 2.9; also for gradients that are not exact (`--exchange async`), whose
+   * slopes `predicted` would trust. `gd` keeps `halving`: with predicted steps its tiled runs
+   * from a flat object under the Poisson cost (frame 64, 400 positions, probe known) end 1.2e-5
+   * from one device's after 20 iterations (3.1e-6 with halving), over the 1e-5 that tiled ==
+   * untiled allows: its longer steps amplify float32 rounding, mostly in the object's dimly lit
+   * margin.
    */
   steps?: "predicted" | "halving";
   /**
-   * `dai-yuan` (default, PtyGer's beta) or `hybrid`: max(0, min(beta_HS, beta_DY)) (Dai and Yuan
-   * 2001), which keeps `predicted` steps converging (see the class comment).
+   * `hybrid` (default): max(0, min(beta_HS, beta_DY)) (Dai and Yuan 2001), which keeps
+   * `predicted` steps converging (see the class comment); `dai-yuan`: PtyGer's beta.
    */
   direction?: "dai-yuan" | "hybrid";
 }
@@ -78,17 +81,19 @@ export interface StepResult {
  * preconditioned inner product) and beta_HS = Re<g_m - g_{m-1}, M g_m> / the same denominator:
  * the hybrid conjugate gradient of Dai and Yuan (Ann. Oper. Res. 103, 33, 2001).
  *
- * The step: one trial gamma_0 along eta, evaluated with its gradient, so that an accepted trial
- * hands the next iteration its gradient and an iteration costs one evaluation of F. gamma_0 is
- * the minimiser predicted for the last direction: F along the line,
- * phi(gamma) = F(x + gamma eta), is fitted by the parabola through phi(0), phi'(0) =
- * 2 Re<g, eta> and phi(gamma_0), all known once the trial is evaluated (the Poisson cost is
- * close to quadratic along a preconditioned direction, bilinear probe-object terms included), and
- * its minimiser, kept within a factor of two of the trial, is the next trial. The trial is
- * accepted when F(x + gamma_0 eta) <= F(x) (PtyGer eq. 7 with t = 0); otherwise the parabola's
- * minimiser is tried, also with the gradient, and only if that fails does PtyGer's backtracking
- * (halving, F alone) take over. Every quantity is a cost or a dot product that the problem
- * all-reduces in a fixed order, so every tile takes the same decisions with the same bits.
+ * The step (`steps: "predicted"`): one trial gamma_0 along eta, evaluated with its gradient, so
+ * that an accepted trial hands the next iteration its gradient and an iteration costs one
+ * evaluation of F. F along the line, phi(gamma) = F(x + gamma eta), is modelled by the parabola
+ * whose slopes at 0 and gamma_0 are phi'(0) = 2 Re<g, eta> and phi'(gamma_0) = 2 Re<g_0, eta>,
+ * g_0 the trial's gradient (one more dot product; the Poisson cost is close to quadratic along a
+ * preconditioned direction, bilinear probe-object terms included). Its minimiser promises the
+ * decrease Re<g, eta> gamma*; 0.7 of it (kept within twice the trial), divided by the next
+ * direction's Re<g, eta>, is the next trial. The trial is accepted when F(x + gamma_0 eta) <= F(x)
+ * (PtyGer eq. 7 with t = 0); otherwise the minimiser is tried, also with the gradient, and only
+ * if that fails does PtyGer's backtracking (halving, F alone) take over. Every quantity is a cost
+ * or a dot product that the problem all-reduces in a fixed order, so every tile takes the same
+ * decisions with the same bits; and no step is computed from a difference of costs, which tiles
+ * round differently from one device (see {@link secantMinimum}).
  *
  * @example
  * ```ts
@@ -102,7 +107,7 @@ export class GradientSolver<V> {
   /** 1 when `direction` and `previous gradient` hold the last iteration's values (cg only). */
   #hasDirection = 0;
   /**
-   * Re<g, eta> gamma at the step the last parabola predicted (negative), from which the next
+   * Re<g, eta> gamma at the step the last secant predicted (negative), from which the next
    * trial follows (see the class comment); 0 when unknown, and the trial is then 1.
    */
   #decrease = 0;
@@ -122,6 +127,8 @@ export class GradientSolver<V> {
   readonly #work: V;
   readonly #direction: V;
   readonly #previous: V | null;
+  /** Predicted steps (see `GradientSolverOptions.steps`) rather than halving. */
+  readonly #predicted: boolean;
 
   constructor(
     readonly problem: Problem<V>,
@@ -132,6 +139,8 @@ export class GradientSolver<V> {
     this.#work = problem.create("preconditioned gradient and trial point");
     this.#direction = problem.create("direction");
     this.#previous = options.conjugate ? problem.create("previous gradient") : null;
+    this.#predicted = (options.steps ?? (options.conjugate ? "predicted" : "halving")) ===
+      "predicted";
   }
 
   get iteration(): number {
@@ -167,7 +176,7 @@ export class GradientSolver<V> {
     // Re<g, eta>, half the slope of F along eta at x: eta = beta eta_{m-1} - M g.
     let slope = 0;
     if (this.#previous && this.#hasDirection) {
-      const hybridBeta = options.direction === "hybrid";
+      const hybridBeta = options.direction !== "dai-yuan";
       const pairs: [V, V][] = [[g, z], [eta, g], [eta, this.#previous]];
       if (hybridBeta) pairs.push([this.#previous, z]);
       const [gz, etaG, etaPrevious, previousZ] = await this.#dots(pairs);
@@ -189,7 +198,7 @@ export class GradientSolver<V> {
       }
       if (!(beta * etaG - gz < 0)) beta = 0;
       slope = beta * etaG - gz;
-    } else if (search && options.steps === "predicted") {
+    } else if (search && this.#predicted) {
       slope = -(await this.#dots([[g, z]]))[0];
     }
     if (beta !== 0) {
@@ -278,8 +287,8 @@ export class GradientSolver<V> {
 
   /**
    * The step along eta (see the class comment): a trial at gamma_0 with the gradient; if F rose,
-   * the fitted parabola's minimiser with the gradient; if F still rose, PtyGer Algorithm 1's
-   * halving on F alone. The next iteration starts from the gradient of an accepted trial instead
+   * the secant's minimiser with the gradient; if F still rose, PtyGer Algorithm 1's halving on F
+   * alone. With `halving` steps, the trial is twice the last step and then halved. The next iteration starts from the gradient of an accepted trial instead
    * of recomputing it at the same point.
    */
   async #lineSearch(
@@ -291,28 +300,52 @@ export class GradientSolver<V> {
     const trial = this.#work;
     // The trial point's inactive parts (the probe before refinement) must be those of x.
     this.#everything(() => problem.copy(x, trial), refine);
-    const predicted = this.options.steps === "predicted";
+    const predicted = this.#predicted;
     const first = predicted
       ? (this.#decrease < 0 ? onGrid(this.#decrease / slope) : 1)
       : this.#scale;
     problem.axpy(trial, x, first, this.#direction);
     const firstCost = await this.#gradient(trial, this.#g);
-    const best = parabolaMinimum(cost, slope, first, firstCost);
+    if (!predicted) {
+      if (firstCost <= cost) {
+        this.#accept(slope * SHORTER * first, firstCost, first);
+        return { newCost: firstCost, step: first };
+      }
+      return await this.#halve(cost, slope, first);
+    }
+    const best = await this.#secant(slope, first);
     if (firstCost <= cost) {
       this.#accept(slope * Math.min(2 * first, SHORTER * best), firstCost, first);
       return { newCost: firstCost, step: first };
     }
-    let gamma = first;
-    if (predicted) {
-      gamma = onGrid(Math.min(first / 2, Math.max(first / 16, best)));
-      problem.axpy(trial, x, gamma, this.#direction);
-      const secondCost = await this.#gradient(trial, this.#g);
-      if (secondCost <= cost) {
-        const next = SHORTER * parabolaMinimum(cost, slope, gamma, secondCost);
-        this.#accept(slope * Math.min(2 * gamma, next), secondCost, gamma);
-        return { newCost: secondCost, step: gamma };
-      }
+    const gamma = onGrid(Math.min(first / 2, Math.max(first / 16, best)));
+    problem.axpy(trial, x, gamma, this.#direction);
+    const secondCost = await this.#gradient(trial, this.#g);
+    if (secondCost <= cost) {
+      const next = SHORTER * await this.#secant(slope, gamma);
+      this.#accept(slope * Math.min(2 * gamma, next), secondCost, gamma);
+      return { newCost: secondCost, step: gamma };
     }
+    return await this.#halve(cost, slope, gamma);
+  }
+
+  /**
+   * The minimiser along eta of the parabola with slopes phi'(0) = 2 `slope` and phi'(gamma) =
+   * 2 Re<g, eta>, g the gradient just evaluated at x + gamma eta (see {@link secantMinimum}).
+   */
+  async #secant(slope: number, gamma: number): Promise<number> {
+    const [end] = await this.#dots([[this.#direction, this.#g]]);
+    return secantMinimum(slope, gamma, end);
+  }
+
+  /** PtyGer Algorithm 1's backtracking from `gamma`: halved until F does not rise, F alone. */
+  async #halve(
+    cost: number,
+    slope: number,
+    gamma: number,
+  ): Promise<{ newCost: number; step: number }> {
+    const { problem, x } = this;
+    const trial = this.#work;
     const halvings = this.options.maxHalvings ?? 12;
     for (let k = 0; k < halvings; k++) {
       gamma /= 2;
@@ -366,21 +399,22 @@ export class GradientSolver<V> {
 }
 
 /**
- * The minimiser of the parabola through phi(0) = f0, phi'(0) = 2 slope (slope < 0) and
- * phi(gamma) = f1; Infinity when it opens downwards (F still falls steeply at gamma).
+ * The minimiser of the parabola phi along eta whose slopes are phi'(0) = 2 `slope` (< 0) and
+ * phi'(gamma) = 2 `end`: gamma slope / (slope - end), the secant of phi' through its two slopes;
+ * Infinity when phi' does not rise (F still falls as steeply at gamma). Unlike the parabola
+ * through F(0) and F(gamma), it never subtracts two large costs: both slopes are dot products of
+ * the direction with a gradient, whose rounding is relative to themselves, so tiles and one
+ * device predict the same step.
  */
-export function parabolaMinimum(f0: number, slope: number, gamma: number, f1: number): number {
-  const curvature = (f1 - f0 - 2 * slope * gamma) / (gamma * gamma);
-  return curvature > 0 ? -slope / curvature : Infinity;
+export function secantMinimum(slope: number, gamma: number, end: number): number {
+  return end > slope ? (gamma * slope) / (slope - end) : Infinity;
 }
 
 /**
- * gamma rounded to the nearest power of 2^(1/4). The parabola divides by F(x + gamma eta) - F(x),
- * a small difference of large all-reduced costs: tiles sum them in another order than one
- * device, and without the grid their float32 rounding would move every step a little (measured:
- * 1e-2 relative difference between 2 x 2 tiles and one device after 20 iterations). On the grid
- * both take the very same steps unless a prediction falls on a rounding boundary, as PtyGer's
- * powers of two do; a step within 9% of the prediction loses under 1% of the decrease.
+ * gamma rounded to the nearest power of 2^(1/4). The step comes from all-reduced dot products
+ * that tiles sum in another order than one device; on the grid both take the very same steps
+ * unless a prediction falls on a rounding boundary, as PtyGer's powers of two do; a step within
+ * 9% of the prediction loses under 1% of the decrease.
  */
 function onGrid(gamma: number): number {
   return 2 ** (Math.round(4 * Math.log2(gamma)) / 4);

@@ -297,6 +297,8 @@ async function withSolver<V>(
     : new GradientSolver(problem, x, {
       conjugate: p.algorithm === "cg",
       refineProbeFrom: p.refineProbeFrom,
+      // Gradients a round late would be trusted by predicted steps: PtyGer's rule instead.
+      ...(p.exchange === "async" ? { steps: "halving", direction: "dai-yuan" } as const : {}),
     });
   const state: TileState<V> = { tile, problem, x, solver };
   if (saved) await restoreTile(state, saved);

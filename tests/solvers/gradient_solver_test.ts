@@ -4,8 +4,8 @@ import {
   cg,
   gd,
   GradientSolver,
-  parabolaMinimum,
   type Problem,
+  secantMinimum,
   type SolverState,
 } from "../../src/solvers/mod.ts";
 import { blurredDisk, Random, simulateDataset } from "../../src/simulate/mod.ts";
@@ -117,25 +117,26 @@ function snapshot(s: SolverState<ReferenceVector>): SolverState<ReferenceVector>
   return { ...s, vectors, scalars: { ...s.scalars } };
 }
 
-Deno.test("parabolaMinimum() finds the minimum of a parabola from its value and slope at 0 and one more value", () => {
-  // phi(gamma) = 3 (gamma - 0.7)^2 - 1: phi(0) = 0.47, phi'(0) = -4.2 (slope argument -2.1).
-  const phi = (gamma: number) => 3 * (gamma - 0.7) ** 2 - 1;
+Deno.test("secantMinimum() finds the minimum of a parabola from its slopes at 0 and at one more step", () => {
+  // phi(gamma) = 3 (gamma - 0.7)^2 - 1: phi'(gamma) = 6 (gamma - 0.7), passed halved.
+  const half = (gamma: number) => 3 * (gamma - 0.7);
   for (const gamma of [0.1, 0.7, 2.5]) {
-    const found = parabolaMinimum(phi(0), -2.1, gamma, phi(gamma));
+    const found = secantMinimum(half(0), gamma, half(gamma));
     assert(Math.abs(found - 0.7) < 1e-12, `from ${gamma}: ${found}`);
   }
-  assertEquals(parabolaMinimum(1, -1, 1, -1.5), Infinity);
+  // phi' falling or flat along the step: no minimum ahead.
+  assertEquals(secantMinimum(-1, 1, -1.5), Infinity);
+  assertEquals(secantMinimum(-1, 1, -1), Infinity);
 });
 
-Deno.test("cg() averages at most 1.3 evaluations of F per iteration, and gd() with predicted steps too, with and without probe refinement", async () => {
+Deno.test("cg() averages at most 1.3 evaluations of F per iteration by default, and gd() with predicted steps too, with and without probe refinement", async () => {
   for (const conjugate of [true, false]) {
     for (const knownProbe of [true, false]) {
       const { problem, x } = await smallProblem(knownProbe);
       const solver = new GradientSolver(problem, x, {
         conjugate,
         refineProbeFrom: knownProbe ? undefined : 2,
-        steps: "predicted",
-        direction: "hybrid",
+        ...(conjugate ? {} : { steps: "predicted" } as const),
       });
       let evaluations = 0;
       const iterations = 30;
@@ -173,7 +174,7 @@ function quarticProblem(weights: number[]): Problem<Float64Array> {
   };
 }
 
-Deno.test("the step falls back to the parabola's minimum and to halving when the first trial raises F, and F never rises", async () => {
+Deno.test("the step falls back to the secant's minimum and to halving when the first trial raises F, and F never rises", async () => {
   const rng = new Random(5);
   const weights = Array.from({ length: 20 }, () => 1 + 40 * rng.uniform());
   const problem = quarticProblem(weights);
