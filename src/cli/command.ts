@@ -44,6 +44,10 @@ export function usageErrors(command: Command): Command {
     .exitOverride()
     .configureOutput({
       outputError: (message, write) => write(usageHelp(command, message) + message),
+      // Tessera's help has no colours. Commander's own check reads FORCE_COLOR and CLICOLOR_FORCE,
+      // which the launcher's narrow grants do not include: asking would abort `--help`.
+      getOutHasColors: () => false,
+      getErrHasColors: () => false,
     });
 }
 

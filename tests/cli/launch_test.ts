@@ -5,12 +5,19 @@ import { runTessera, taskPermissions } from "./run.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
-/** Runs `deno task reconstruct ...` from the repository root, as a user does. */
-async function runTask(args: string[]) {
+/**
+ * Runs `deno task reconstruct ...` from the repository root, as a user does, in `env` alone (by
+ * default this process's environment with `NO_COLOR=1`).
+ */
+async function runTask(
+  args: string[],
+  env: Record<string, string> = { ...Deno.env.toObject(), NO_COLOR: "1" },
+) {
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["task", "reconstruct", ...args],
     cwd: ROOT,
-    env: { NO_COLOR: "1" },
+    env,
+    clearEnv: true,
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -94,6 +101,19 @@ Deno.test("the launcher derives a resumed run's grants from its checkpoint, conf
   assertEquals(resumed.read.slice(0, 2), [`${dir}/scan.cxi`, `${dir}/first`]);
   assertEquals(resumed.net, []);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("deno task reconstruct --help prints the help under the launcher's grants, colours asked or not", async () => {
+  // Commander's colour check reads FORCE_COLOR and CLICOLOR_FORCE unless NO_COLOR is set; the
+  // launcher may not read them, and `--help` aborted with NotCapable when a user had no NO_COLOR.
+  const environment = { ...Deno.env.toObject() };
+  delete environment.NO_COLOR;
+  for (const env of [environment, { ...environment, CLICOLOR_FORCE: "1" }]) {
+    const run = await runTask(["--help"], env);
+    assertEquals(run.code, 0, run.stderr);
+    assert(run.stdout.includes("Usage: tessera reconstruct"), run.stdout);
+    assert(!run.stdout.includes("\x1b["), "help carries no colour codes");
+  }
 });
 
 Deno.test("deno task reconstruct --serve 0.0.0.0:PORT without a token is refused with exit 2", async () => {
