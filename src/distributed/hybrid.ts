@@ -5,7 +5,7 @@
  *
  * - All-reduce: the rank's workers gather their tiles' contributions in shared memory (the
  *   workers transport's fabric); the rank's worker 0 exchanges the rank's with the other ranks
- *   (`MPI_Allgatherv` by {@link MpiCollectives}) and combines every tile's in ascending tile
+ *   (`MPI_Iallgatherv` by {@link MpiCollectives}) and combines every tile's in ascending tile
  *   order; the fabric then broadcasts the result to the rank's workers. The bits are those of
  *   every other transport: they depend on neither the rank nor the worker count.
  * - Strips: overlaps between tiles of one rank go through the fabric's mailboxes, the others as

@@ -4,6 +4,7 @@
  */
 import { orderedSums, type Received as ReceivedStrips } from "../../parallel/exchange.ts";
 import { combine } from "../../parallel/fabric.ts";
+import { profile } from "../../parallel/profile.ts";
 import type { Overlap, Tiling } from "../../tiling/mod.ts";
 import type {
   Collectives,
@@ -13,14 +14,12 @@ import type {
   StripStore,
 } from "../collectives.ts";
 import { check, MPI, type MpiSymbols, statusIgnore } from "./library.ts";
-import type { MpiWorld } from "./world.ts";
+import { type MpiWorld, POLL_MS } from "./world.ts";
 
 /** Tag of strip messages (collectives never match point-to-point messages). */
 export const STRIP_TAG = 17;
 /** Int32 words before a strip's floats: stream, from, to, round, length. */
 const HEADER_WORDS = 5;
-/** Longest pause between two polls of a pending receive or send, in ms. */
-const POLL_MS = 2;
 
 interface Received {
   round: number;
@@ -36,11 +35,12 @@ export interface StripTags {
 }
 
 /**
- * Fixed-order all-reduce by `MPI_Allgatherv` of every tile's contribution, then the workers
+ * Fixed-order all-reduce by `MPI_Iallgatherv` of every tile's contribution, then the workers
  * transport's combination in tile order on every rank (`MPI_Allreduce` is not used: its order is
  * the library's choice); strips by `MPI_Isend` and polled `MPI_Iprobe` + `MPI_Recv`, so that
- * a rank waiting for a neighbour still serves its own sends; broadcast and barrier by their MPI
- * namesakes; abort by `MPI_Abort`, which ends every rank with status 1.
+ * a rank waiting for a neighbour still serves its own sends; broadcast and barrier by
+ * `MPI_Ibcast` and `MPI_Ibarrier` (all polled: see `MpiWorld.complete`); abort by `MPI_Abort`,
+ * which ends every rank with status 1.
  */
 export class MpiCollectives implements Collectives {
   readonly transport = "mpi";
@@ -109,22 +109,25 @@ export class MpiCollectives implements Collectives {
     const offsets = new Int32Array(this.size);
     for (let r = 1; r < this.size; r++) offsets[r] = offsets[r - 1] + counts[r - 1];
     const all = new Float64Array(this.#owners.length * length);
-    return this.#world.serial(async (mpi) => {
-      const code = await mpi.MPI_Allgatherv(
-        mine,
-        mine.length,
-        MPI.DOUBLE,
-        all,
-        counts,
-        offsets,
-        MPI.DOUBLE,
-        MPI.COMM_WORLD,
-      );
-      check("MPI_Allgatherv", code);
+    const gathered = async () => {
+      await this.#world.complete("MPI_Iallgatherv", (mpi, request) => {
+        return mpi.MPI_Iallgatherv(
+          mine,
+          mine.length,
+          MPI.DOUBLE,
+          all,
+          counts,
+          offsets,
+          MPI.DOUBLE,
+          MPI.COMM_WORLD,
+          request,
+        );
+      });
       const at = new Array<number>(this.#owners.length);
       this.#tilesOf.forEach((tiles, r) => tiles.forEach((t, i) => at[t] = offsets[r] + i * length));
       return combine((t) => all.subarray(at[t], at[t] + length), at.length, length, op);
-    });
+    };
+    return profile.time("all-reduce wait", gathered);
   }
 
   strips(o: { stream: number; planes: number; mode: StripMode }): StripExchange {
@@ -148,9 +151,7 @@ export class MpiCollectives implements Collectives {
       await this.#world.serial((mpi) => this.#drain(mpi));
       await pause(POLL_MS);
     }
-    await this.#world.serial(async (mpi) =>
-      check("MPI_Barrier", await mpi.MPI_Barrier(MPI.COMM_WORLD))
-    );
+    await this.#world.barrier();
   }
 
   /** Prints `reason` (the one message naming rank, worker and tile) and ends every rank. */
@@ -235,13 +236,15 @@ export class MpiCollectives implements Collectives {
     o: { stream: number; from: number; to: number; until: number; upTo: number },
   ): Promise<Received[]> {
     const key = `${o.stream},${o.from},${o.to}`;
-    let wait = 0;
-    for (;;) {
-      const got = await this.#world.serial((mpi) => this.#drain(mpi));
-      if ((this.#latest.get(key) ?? 0) >= o.until) break;
-      wait = got ? 0 : Math.min(POLL_MS, wait + 0.5);
-      await pause(wait);
-    }
+    await profile.time("mailbox wait", async () => {
+      let wait = 0;
+      for (;;) {
+        const got = await this.#world.serial((mpi) => this.#drain(mpi));
+        if ((this.#latest.get(key) ?? 0) >= o.until) break;
+        wait = got ? 0 : Math.min(POLL_MS, wait + 0.5);
+        await pause(wait);
+      }
+    });
     const all = (this.#inbox.get(key) ?? []).sort((a, b) => a.round - b.round);
     this.#inbox.set(key, all.filter((s) => s.round > o.upTo));
     return all.filter((s) => s.round <= o.upTo);

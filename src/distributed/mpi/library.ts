@@ -39,12 +39,14 @@ const symbols = {
     result: "i32",
     nonblocking: true,
   },
-  MPI_Bcast: {
-    parameters: ["buffer", "i32", "i32", "i32", "i32"],
+  // The collectives a rank waits in every iteration start without blocking; `MpiWorld.complete`
+  // polls them (a blocking call spins in the library, taking a core from the ranks computing).
+  MPI_Iallgatherv: {
+    parameters: ["buffer", "i32", "i32", "buffer", "buffer", "buffer", "i32", "i32", "buffer"],
     result: "i32",
-    nonblocking: true,
   },
-  MPI_Barrier: { parameters: ["i32"], result: "i32", nonblocking: true },
+  MPI_Ibcast: { parameters: ["buffer", "i32", "i32", "i32", "i32", "buffer"], result: "i32" },
+  MPI_Ibarrier: { parameters: ["i32", "buffer"], result: "i32" },
   MPI_Isend: {
     parameters: ["buffer", "i32", "i32", "i32", "i32", "i32", "buffer"],
     result: "i32",

@@ -1,5 +1,8 @@
 import { deserialize, serialize } from "node:v8";
-import { check, MPI, type MpiSymbols, openMpiLibrary } from "./library.ts";
+import { check, MPI, type MpiSymbols, openMpiLibrary, statusIgnore } from "./library.ts";
+
+/** Longest pause between two polls of a pending request, in ms. */
+export const POLL_MS = 2;
 
 /**
  * This process's place in an MPI job: initialises MPI once, with the MPICH-ABI library from
@@ -109,17 +112,39 @@ export class MpiWorld {
   }
 
   /** Rank `root`'s `values` on every rank (same length everywhere). */
-  broadcast(values: Float64Array, root = 0): Promise<Float64Array> {
+  async broadcast(values: Float64Array, root = 0): Promise<Float64Array> {
     const out = values.slice();
-    return this.serial(async (mpi) => {
-      check("MPI_Bcast", await mpi.MPI_Bcast(out, out.length, MPI.DOUBLE, root, MPI.COMM_WORLD));
-      return out;
+    await this.complete("MPI_Ibcast", (mpi, request) => {
+      return mpi.MPI_Ibcast(out, out.length, MPI.DOUBLE, root, MPI.COMM_WORLD, request);
+    });
+    return out;
+  }
+
+  /** Returns once every rank has called it (`MPI_Ibarrier`). */
+  barrier(): Promise<void> {
+    return this.complete("MPI_Ibarrier", (mpi, request) => {
+      return mpi.MPI_Ibarrier(MPI.COMM_WORLD, request);
     });
   }
 
-  /** Returns once every rank has called it (`MPI_Barrier`). */
-  barrier(): Promise<void> {
-    return this.serial(async (mpi) => check("MPI_Barrier", await mpi.MPI_Barrier(MPI.COMM_WORLD)));
+  /**
+   * Starts a nonblocking call (`start` gets the request to fill and returns its error code) and
+   * waits for it: `MPI_Test` after every queued call, then at growing pauses of up to
+   * {@link POLL_MS}, so that other MPI calls of the process (strip messages) go on meanwhile and
+   * the waiting thread sleeps instead of spinning. The caller keeps the call's buffers alive.
+   */
+  async complete(
+    call: string,
+    start: (mpi: MpiSymbols, request: Int32Array) => number,
+  ): Promise<void> {
+    const request = new Int32Array(1);
+    const flag = new Int32Array(1);
+    await this.serial((mpi) => check(call, start(mpi, request)));
+    for (let wait = 0;; wait = Math.min(POLL_MS, wait + 0.5)) {
+      await this.serial((mpi) => check("MPI_Test", mpi.MPI_Test(request, flag, statusIgnore())));
+      if (flag[0]) return;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 
   /** Each rank's `length`, in rank order, on every rank. */
