@@ -134,6 +134,17 @@ export function startProfile(): PhaseProfile {
   return profile;
 }
 
+/**
+ * Counts this thread's time waiting for mapped readbacks in its profile's "readback" phase,
+ * without touching the callers' code. Call once per thread, after {@link startProfile}.
+ */
+export function profileReadbacks(): void {
+  const mapAsync = GPUBuffer.prototype.mapAsync;
+  GPUBuffer.prototype.mapAsync = function (this: GPUBuffer, ...args) {
+    return profile.time("readback", () => mapAsync.apply(this, args));
+  };
+}
+
 type ProfileListener = (rank: number, snapshot: ProfileSnapshot) => void;
 let listener: ProfileListener | null = null;
 

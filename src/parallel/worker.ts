@@ -14,20 +14,12 @@ import {
 } from "./context.ts";
 import { Overdue } from "./control.ts";
 import { AbortedError, Fabric } from "./fabric.ts";
-import { profile, type ProfileSnapshot, startProfile } from "./profile.ts";
+import { profile, profileReadbacks, type ProfileSnapshot, startProfile } from "./profile.ts";
 
 const scope = self as unknown as {
   onmessage: ((event: MessageEvent<PortMessage>) => void) | null;
   postMessage(message: WorkerMessage): void;
 };
-
-/** Counts the time spent waiting for mapped readbacks, without touching the callers' code. */
-function profileReadbacks(): void {
-  const mapAsync = GPUBuffer.prototype.mapAsync;
-  GPUBuffer.prototype.mapAsync = function (this: GPUBuffer, ...args) {
-    return profile.time("readback", () => mapAsync.apply(this, args));
-  };
-}
 
 /**
  * This worker's end of the control channel: its pool's commands and stop, checked for gaps, and
