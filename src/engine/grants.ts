@@ -77,7 +77,7 @@ export function grantsFor(s: GrantSources): Grants {
   return {
     read: [...new Set(read)],
     write: [s.out],
-    env: s.mpi ? [...ENV_VARIABLES, MPI_LIB_VARIABLE] : [...ENV_VARIABLES],
+    env: s.mpi ? [...ENV_VARIABLES, MPI_LIB_VARIABLE, "PMI_FD"] : [...ENV_VARIABLES],
     net: s.serve ? [hostPort(s.serve)] : [],
     ffi: s.mpi ?? false,
   };

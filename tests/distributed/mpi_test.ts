@@ -19,17 +19,26 @@ interface Launch {
   seconds: number;
 }
 
-/** `mpirun -n ranks deno run mpi_job.ts scenario`, killed if it outlives the deadline. */
-async function mpirun(ranks: number, s: MpiScenario, env: Record<string, string> = {}) {
+/**
+ * `mpirun -n ranks deno run mpi_job.ts scenario`, killed if it outlives the deadline; `before`
+ * runs in front of deno (a program that execs its arguments).
+ */
+async function mpirun(
+  ranks: number,
+  s: MpiScenario,
+  env: Record<string, string> = {},
+  before: string[] = [],
+) {
   const started = performance.now();
   const command = new Deno.Command("mpirun", {
     args: [
       "-n",
       String(ranks),
+      ...before,
       Deno.execPath(),
       "run",
       "--allow-ffi",
-      "--allow-env=TESSERA_MPI_LIB",
+      "--allow-env=TESSERA_MPI_LIB,PMI_FD",
       "--allow-read",
       // Only for the test that kills its own rank (Deno.kill).
       "--allow-run",
@@ -132,4 +141,14 @@ Deno.test("an MPI library that cannot be loaded is named with its variable, exit
     launch.stderr,
   );
   assert(launch.stderr.includes("TESSERA_MPI_LIB"), launch.stderr);
+});
+
+Deno.test("an MPI rank whose socket to mpirun was closed before Deno started (npx) says to use -pmi-port, exit status 2", async () => {
+  // What npm's node does to the descriptor hydra hands each rank.
+  const closing = ["sh", "-c", 'eval "exec $PMI_FD<&-"; exec "$@"', "sh"];
+  const launch = await mpirun(2, scenario, {}, closing);
+  assertEquals(launch.code, 2, launch.stderr);
+  assert(launch.stderr.includes("did not receive mpirun's socket (PMI_FD="), launch.stderr);
+  assert(launch.stderr.includes("mpirun -pmi-port"), launch.stderr);
+  assertEquals(launch.stdout, "");
 });

@@ -97,6 +97,38 @@ export function openMpiLibrary(path = mpiLibraryPath()): MpiSymbols {
   }
 }
 
+/**
+ * Checks, before `MPI_Init`, that this process still holds the socket hydra (`mpirun`) opened for
+ * it, numbered in `PMI_FD`. `npx` (npm's node) closes it before Deno starts, and `MPI_Init` then
+ * talks to whatever Deno opened under that number and aborts with `PMI_Get_appnum returned -1`.
+ * An inherited descriptor is never close-on-exec; Deno's own are. Skipped when `PMI_FD` is unset
+ * or not readable, or without glibc.
+ *
+ * @throws {InputError} naming `-pmi-port`, which passes the address in a variable instead.
+ */
+export function checkPmiSocket(): void {
+  const granted = Deno.permissions.querySync({ name: "env", variable: "PMI_FD" });
+  const fd = Number(granted.state === "granted" ? Deno.env.get("PMI_FD") : undefined);
+  if (!Number.isInteger(fd) || fd < 0) return;
+  let libc: Deno.DynamicLibrary<{ fcntl: { parameters: ["i32", "i32"]; result: "i32" } }>;
+  try {
+    libc = Deno.dlopen("libc.so.6", { fcntl: { parameters: ["i32", "i32"], result: "i32" } });
+  } catch {
+    return;
+  }
+  // fcntl(fd, F_GETFD): -1 when not open, else its flags (FD_CLOEXEC = 1).
+  const flags = libc.symbols.fcntl(fd, 1);
+  libc.close();
+  if (flags >= 0 && (flags & 1) === 0) return;
+  throw new InputError(
+    `This MPI rank did not receive mpirun's socket (PMI_FD=${fd} is not the descriptor hydra ` +
+      "opened): a program between mpirun and Deno closed it, as npx does. Give mpirun " +
+      "-pmi-port, so that ranks reach hydra over a port (mpirun -pmi-port -n R npx -y " +
+      "deno@2.9.6 task reconstruct:mpi ...), or start deno directly (mpirun -n R deno task " +
+      "reconstruct:mpi ...).",
+  );
+}
+
 /** The library path: `TESSERA_MPI_LIB` when set and not empty, else `libmpich.so.12`. */
 export function mpiLibraryPath(): string {
   const fromEnv = Deno.env.get(MPI_LIB_VARIABLE);

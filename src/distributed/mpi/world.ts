@@ -1,5 +1,12 @@
 import { deserialize, serialize } from "node:v8";
-import { check, MPI, type MpiSymbols, openMpiLibrary, statusIgnore } from "./library.ts";
+import {
+  check,
+  checkPmiSocket,
+  MPI,
+  type MpiSymbols,
+  openMpiLibrary,
+  statusIgnore,
+} from "./library.ts";
 
 /** Longest pause between two polls of a pending request, in ms. */
 export const POLL_MS = 2;
@@ -50,9 +57,11 @@ export class MpiWorld {
     this.size = out[0];
   }
 
-  /** Loads the library (see `openMpiLibrary`) and initialises MPI. */
+  /** Loads the library (see `openMpiLibrary`) and initialises MPI (see `checkPmiSocket`). */
   static init(path?: string): MpiWorld {
-    return new MpiWorld(openMpiLibrary(path), true);
+    const mpi = openMpiLibrary(path);
+    checkPmiSocket();
+    return new MpiWorld(mpi, true);
   }
 
   /**
