@@ -2,7 +2,7 @@
 import type { ComplexArray } from "../data/dataset.ts";
 import { InputError } from "../data/errors.ts";
 import type { OpenSessionOptions } from "./session.ts";
-import { initialProbe } from "./probe.ts";
+import { type FrameGroups, initialProbe } from "./probe.ts";
 
 /** Iteration from which an estimated probe (no illumination in the file) is refined. */
 export const ESTIMATED_PROBE_REFINEMENT = 10;
@@ -22,12 +22,16 @@ export interface InitialGuess {
 }
 
 /**
- * The initial guess of a run. A transparent object (modulus 1, phase 0) is the neutral start:
+ * The initial guess of a run (the mean frame summed over `groups`, by default all positions in
+ * one). A transparent object (modulus 1, phase 0) is the neutral start:
  * the first gradient then comes from the probe and the data alone.
  *
  * @throws {InputError} when several slices are asked for and no slice distance is known.
  */
-export async function initialGuess(o: OpenSessionOptions): Promise<InitialGuess> {
+export async function initialGuess(
+  o: OpenSessionOptions,
+  groups?: FrameGroups,
+): Promise<InitialGuess> {
   const { options, dataset } = o;
   const slices = options.slices;
   const sliceDistance = options.sliceThickness ?? dataset.sliceThickness;
@@ -41,7 +45,7 @@ export async function initialGuess(o: OpenSessionOptions): Promise<InitialGuess>
   const [h, w] = dataset.objectShape;
   const object = new Float32Array(2 * slices * h * w);
   for (let i = 0; i < object.length; i += 2) object[i] = 1;
-  const { probe, rescale } = await initialProbe(dataset, options.probeModes);
+  const { probe, rescale } = await initialProbe(dataset, options.probeModes, groups);
   if (o.facts) o.facts.probeRescale = rescale;
   const given = dataset.illumination?.shape.length === 3 ? dataset.illumination.shape[0] : 0;
   const estimated = given < options.probeModes;

@@ -13,10 +13,12 @@ export const DEMO = { preset: "siemens", frame: 64, positions: 144 } as const;
 
 /**
  * Opens the input of `options`: the CXI file (validated), or the demo simulated with `seed`.
+ * `scanAll: false` (an MPI rank, which reads only its tiles' frames) leaves out the pass over
+ * every frame; each read still refuses a count that is not finite.
  *
  * @throws {InputError} when the file is missing or not a valid CXI file.
  */
-export async function loadInput(options: ReconstructOptions): Promise<Dataset> {
+export async function loadInput(options: ReconstructOptions, scanAll = true): Promise<Dataset> {
   const near = options.propagation === "near";
   if (!options.input) {
     const { dataset } = await simulateDataset({
@@ -29,7 +31,7 @@ export async function loadInput(options: ReconstructOptions): Promise<Dataset> {
     return dataset;
   }
   await requireFile(options.input);
-  const dataset = await readCxi(options.input, readOptions(options));
+  const dataset = await readCxi(options.input, { ...readOptions(options), scan: scanAll });
   const m = dataset.frame;
   if (m < MIN_FRAME || !Number.isInteger(Math.log2(m))) {
     dataset.frames.close();

@@ -25,19 +25,50 @@ export interface InitialProbe {
 export const ADDED_MODE_POWER = 0.05;
 
 /**
+ * How the mean frame is summed: over groups of positions (a run's tiles), each group's sums taken
+ * in its own position order by the process that reads its frames, then added in group order. So
+ * the bits depend on the groups alone, not on which processes (MPI ranks) read them, and each
+ * process reads only its own groups' frames. One group of every position is the plain mean.
+ */
+export interface FrameGroups {
+  /** Every group's positions; together they hold each position once. */
+  groups: readonly ArrayLike<number>[];
+  /** The groups this process reads, ascending. */
+  local: readonly number[];
+  /**
+   * Every group's vector (given here for `local`), added element by element in ascending group
+   * order, on every process.
+   */
+  reduce(parts: ReadonlyMap<number, Float64Array>): Promise<Float64Array>;
+}
+
+/** Every position in one group, read here. */
+export function oneGroup(dataset: Pick<Dataset, "count">): FrameGroups {
+  return {
+    groups: [Array.from({ length: dataset.count }, (_, j) => j)],
+    local: [0],
+    reduce: (parts) => Promise.resolve(parts.get(0)!.slice()),
+  };
+}
+
+/**
  * The probe to start from, K x M x M complex: the file's illumination rescaled to the data (see
  * {@link InitialProbe.rescale}; another program's FFT normalisation or units change only the
  * overall scale), or with none {@link estimateProbe}'s, and modes beyond those given from
  * {@link addedModes}. The added modes take their power from the given ones, so the total still
  * matches the data.
  */
-export async function initialProbe(dataset: Dataset, modes: number): Promise<InitialProbe> {
+export async function initialProbe(
+  dataset: Dataset,
+  modes: number,
+  groups: FrameGroups = oneGroup(dataset),
+): Promise<InitialProbe> {
   const m = dataset.frame;
   const size = 2 * m * m;
   const given = dataset.illumination;
   const have = given ? Math.min(modes, given.shape.length === 3 ? given.shape[0] : 1) : 0;
   const out = new Float32Array(modes * size);
-  const mean = await meanFrame(dataset);
+  const mean = await meanFrame(dataset, groups);
   let rescale = 1;
   if (given) {
     const kept = given.data.subarray(0, have * size);
@@ -144,24 +175,36 @@ interface MeanFrame {
   sum: number;
 }
 
-async function meanFrame(dataset: Dataset): Promise<MeanFrame> {
+/** The mean frame from its groups' sums: per pixel the amplitude, then the counts (see FrameGroups). */
+async function meanFrame(dataset: Dataset, groups: FrameGroups): Promise<MeanFrame> {
   const pixels = dataset.frame ** 2;
-  const amplitude = new Float64Array(pixels);
+  const parts = new Map<number, Float64Array>();
+  for (const g of groups.local) parts.set(g, await groupSums(dataset, groups.groups[g]));
+  const sums = await groups.reduce(parts);
+  const amplitude = sums.subarray(0, pixels).map((a) => a / dataset.count);
+  return { amplitude, sum: sums[pixels] / dataset.count };
+}
+
+/** Sums over `positions`' frames, in their order: each pixel's amplitude, then all counts. */
+async function groupSums(dataset: Dataset, positions: ArrayLike<number>): Promise<Float64Array> {
+  const pixels = dataset.frame ** 2;
+  const sums = new Float64Array(pixels + 1);
   let total = 0;
-  for (let start = 0; start < dataset.count; start += BATCH) {
+  for (let start = 0; start < positions.length; start += BATCH) {
     const indices = Array.from(
-      { length: Math.min(BATCH, dataset.count - start) },
-      (_, i) => start + i,
+      { length: Math.min(BATCH, positions.length - start) },
+      (_, i) => positions[start + i],
     );
     const frames = await dataset.frames.read(indices);
     for (let i = 0; i < frames.length; i++) {
       const q = i % pixels;
       if (dataset.mask?.[q]) continue;
-      amplitude[q] += Math.sqrt(Math.max(0, frames[i]));
+      sums[q] += Math.sqrt(Math.max(0, frames[i]));
       total += Math.max(0, frames[i]);
     }
   }
-  return { amplitude: amplitude.map((a) => a / dataset.count), sum: total / dataset.count };
+  sums[pixels] = total;
+  return sums;
 }
 
 /**
@@ -172,7 +215,7 @@ async function meanFrame(dataset: Dataset): Promise<MeanFrame> {
  * by the conjugate angular-spectrum kernel.
  */
 export async function estimateProbe(dataset: Dataset): Promise<Float32Array> {
-  return probeFromMean(dataset, await meanFrame(dataset));
+  return probeFromMean(dataset, await meanFrame(dataset, oneGroup(dataset)));
 }
 
 function probeFromMean(dataset: Dataset, mean: MeanFrame): Float32Array {

@@ -182,7 +182,8 @@ async function reconstructHere(
   }
   if (root) await requireWritable(out);
   const rss = new RssPeak();
-  const dataset = await loadInput(options);
+  // A rank reads only its own tiles' frames (the mean frame too: see `tileGroups`).
+  const dataset = await loadInput(options, !mpi);
   let session: Session | null = null;
   try {
     const facts: RunFacts = {};

@@ -1,9 +1,12 @@
 /** Tiled runs (`--tiles`, `--workers`): hands the run over to the tiled engine of `src/tiled/`. */
 import { InputError } from "../data/errors.ts";
+import { MpiCollectives } from "../distributed/mpi/mod.ts";
+import { combine } from "../parallel/mod.ts";
 import { openTiledSession, planDatasetTiling, positionReach } from "../tiled/mod.ts";
 import { EXIT_UPDATE_MAX_MODES } from "../cost/mod.ts";
 import { DEFAULT_PROBE_SUPPORT, DEFAULT_RAAR_BETA } from "../physics/model.ts";
 import { initialGuess } from "./initial.ts";
+import type { FrameGroups } from "./probe.ts";
 import type { OpenSessionOptions, Session } from "./session.ts";
 
 /** Opens a tiled session: one WebGPU device per worker, tiles exchanging overlap gradients. */
@@ -26,7 +29,7 @@ export async function openTiled(o: OpenSessionOptions): Promise<Session> {
     );
   }
   checkTiling(o);
-  const guess = await initialGuess(o);
+  const guess = await initialGuess(o, tileGroups(o));
   return await openTiledSession({
     dataset,
     tiles: options.tiles,
@@ -53,6 +56,37 @@ export async function openTiled(o: OpenSessionOptions): Promise<Session> {
     memoryBudget: options.memoryBudget,
     mpi: o.mpi ?? null,
   });
+}
+
+/**
+ * The run's tiles as the mean frame's groups (see `FrameGroups`): each rank reads only its own
+ * tiles' frames and the sums meet in tile order, over the ranks' transport under MPI, so the
+ * initial probe's bits depend on the tile grid alone, not on the rank or worker count.
+ */
+function tileGroups(o: OpenSessionOptions): FrameGroups {
+  const { options, dataset, mpi } = o;
+  const ranks = mpi?.size ?? 1;
+  const reach = positionReach(options.correctPositionsFrom);
+  const { tiling } = planDatasetTiling(dataset, options.tiles, options.workers * ranks, reach);
+  const count = tiling.positionsOf.length;
+  if (!mpi) {
+    return {
+      groups: tiling.positionsOf,
+      local: tiling.positionsOf.map((_, t) => t),
+      reduce: (parts) => {
+        const length = parts.get(0)!.length;
+        return Promise.resolve(combine((t) => parts.get(t)!, count, length, "sum"));
+      },
+    };
+  }
+  // Tiles go to ranks as the session plans them: worker w of rank r is participant r x W + w.
+  const owners = Array.from(tiling.workerOf, (w) => Math.floor(w / options.workers));
+  const collectives = new MpiCollectives(mpi, tiling, owners);
+  return {
+    groups: tiling.positionsOf,
+    local: collectives.tiles,
+    reduce: (parts) => collectives.allReduce(parts),
+  };
 }
 
 /**

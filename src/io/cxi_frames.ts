@@ -31,13 +31,16 @@ function convert(
   out: Float32Array,
   offset: number,
   clip: boolean,
-): void {
+): number {
   const { type, size, signed } = dataset.metadata;
   const source = typedView(raw, type, size, signed);
+  let bad = -1;
   for (let i = 0; i < source.length; i++) {
     const v = Number(source[i]);
+    if (bad < 0 && !Number.isFinite(v)) bad = i;
     out[offset + i] = clip && v < 0 ? 0 : v;
   }
+  return bad;
 }
 
 /** A {@link FrameSource} over the N x M x M frames dataset of an open CXI file. */
@@ -72,10 +75,24 @@ export class CxiFrames implements FrameSource {
       const n = Math.min(perRead, end - j);
       const region = { start: [j, 0, 0], count: [n, this.frame, this.frame] };
       await readHyperslab(this.dataset, region, (raw) => {
-        convert(this.dataset, raw, target, (j - start) * size, clip);
+        const bad = convert(this.dataset, raw, target, (j - start) * size, clip);
+        if (bad >= 0) this.#notFinite(j + Math.floor(bad / size), bad % size, raw, bad);
       });
     }
     return target;
+  }
+
+  /** @throws {InputError} naming the file, the frames' path, the frame and the pixel. */
+  #notFinite(frame: number, pixel: number, raw: Uint8Array, at: number): never {
+    const { type, size, signed } = this.dataset.metadata;
+    const value = Number(typedView(raw, type, size, signed)[at]);
+    const y = Math.floor(pixel / this.frame), x = pixel % this.frame;
+    throw new InputError(
+      `Cannot use ${this.file.filename}: ${this.dataset.path} frame ${frame} has a ${value} ` +
+        `count at pixel (y ${y}, x ${x}); expected finite intensities (counts) in every frame.`,
+      this.file.filename,
+      this.dataset.path,
+    );
   }
 
   async read(indices: ArrayLike<number>): Promise<Float32Array> {
@@ -127,11 +144,11 @@ export interface FrameStatistics {
 /**
  * Reads every frame batch by batch (batches follow the HDF5 chunking so each chunk is
  * decompressed once) and returns statistics. Throws {@link InputError} at the first NaN or
- * infinite count, naming the frame and pixel.
+ * infinite count, naming the frame and pixel (as every read of {@link CxiFrames} does).
  */
 export async function scanFrames(
   frames: CxiFrames,
-  context: { file: string; path: string; chunkRows?: number },
+  context: { chunkRows?: number },
 ): Promise<FrameStatistics> {
   const size = frames.frame * frames.frame;
   const chunkRows = Math.max(1, context.chunkRows ?? 1);
@@ -149,15 +166,6 @@ export async function scanFrames(
       const base = (j - start) * size;
       for (let q = 0; q < size; q++) {
         const v = block[base + q];
-        if (!Number.isFinite(v)) {
-          const y = Math.floor(q / frames.frame), x = q % frames.frame;
-          throw new InputError(
-            `Cannot use ${context.file}: ${context.path} frame ${j} has a ${v} count at pixel ` +
-              `(y ${y}, x ${x}); expected finite intensities (counts) in every frame.`,
-            context.file,
-            context.path,
-          );
-        }
         if (v < min) min = v;
         if (v > max) max = v;
         if (v < 0) negatives++;

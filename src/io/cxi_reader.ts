@@ -32,7 +32,8 @@ export interface ReadCxiOptions {
   /**
    * Scan every frame (streamed, chunk by chunk) for NaN or infinite counts and count negative
    * ones. Default true; a worker that reads only its own frames of a file the main process
-   * already checked passes false.
+   * already checked passes false, as does an MPI rank (every read refuses a count that is not
+   * finite anyway).
    */
   scan?: boolean;
   /** Object pixel size in metres, overriding lambda z / (M p). */
@@ -164,9 +165,7 @@ async function interpret(file: File, path: string, options: ReadCxiOptions): Pro
   const source = new CxiFrames(file, frames);
   const meta = frames.metadata;
   const chunkRows = meta.chunks?.[0];
-  const statistics = options.scan === false
-    ? null
-    : await scanFrames(source, { file: path, path: framesPath, chunkRows });
+  const statistics = options.scan === false ? null : await scanFrames(source, { chunkRows });
   const dataset: Dataset = {
     source: path,
     frame: pad,

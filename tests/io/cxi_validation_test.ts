@@ -108,6 +108,24 @@ Deno.test("readCxi() names the frame and pixel of a NaN or infinite count", asyn
   }
 });
 
+Deno.test("without the scan of every frame (an MPI rank), reading a frame with a NaN names it", async () => {
+  const frames = fixtureFrames(6, 16);
+  frames[4 * 256 + 3 * 16 + 5] = NaN;
+  const part = { data: frames, shape: [6, 16, 16], dtype: "<f" };
+  await withFixture({ "/entry_1/data_1/data": part }, async (path) => {
+    const d = await readCxi(path, { scan: false });
+    try {
+      assertEquals((await d.frames.read([0, 5, 3])).length, 3 * 256);
+      const error = await assertRejects(() => d.frames.read([2, 4]), InputError);
+      for (const part of [path, "/entry_1/data_1/data", "frame 4", "NaN", "(y 3, x 5)"]) {
+        assert(error.message.includes(part), `mentions "${part}": ${error.message}`);
+      }
+    } finally {
+      d.frames.close();
+    }
+  });
+});
+
 Deno.test("readCxi() clips small negative counts and counts them instead of refusing", async () => {
   const frames = fixtureFrames(6, 16);
   frames[7] = -1;
