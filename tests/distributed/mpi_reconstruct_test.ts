@@ -1,22 +1,17 @@
 /**
  * `reconstruct --mpi` under `mpirun` on loopback: the same 2 x 2 tiles on 1 rank of 4 workers,
  * 2 ranks of 2 and 4 ranks of 1 give the same bits, within 1e-5 of the untiled run after 20
- * iterations from the default start on the acceptance set (frame 64, 400 positions; cg, and gd refining
- * the probe from iteration 10); rank 0 alone writes.
+ * iterations from the default start on the acceptance set (frame 64, 400 positions; gd and cg, both
+ * refining the probe from iteration 10); rank 0 alone writes.
  */
 import { assert, assertEquals, assertLessOrEqual, relativeL2 } from "../assert.ts";
 import { readProduct } from "../../src/io/product.ts";
 import { runTessera } from "../cli/run.ts";
 import { mpiReconstruct, smallScan } from "./mpi_launch.ts";
 
-/**
- * The arguments every run shares: 20 iterations; gd also refines the probe from iteration 10.
- * (cg with the probe refined is 1.05e-5 from one device after 20 iterations on tiles, on
- * workers as on ranks: over what tiles may differ, so cg keeps the probe here.)
- */
+/** The arguments every run shares: 20 iterations, the probe refined from iteration 10. */
 function common(input: string, out: string, algorithm: string): string[] {
-  const probe = algorithm === "gd" ? ["--refine-probe-from", "10"] : [];
-  return ["-i", input, "-o", out, "-n", "20", "-a", algorithm, ...probe];
+  return ["-i", input, "-o", out, "-n", "20", "-a", algorithm, "--refine-probe-from", "10"];
 }
 
 async function product(out: string) {
@@ -25,7 +20,7 @@ async function product(out: string) {
 }
 
 for (const algorithm of ["gd", "cg"]) {
-  const what = algorithm === "gd" ? "gd with probe refinement" : "cg";
+  const what = `${algorithm} with probe refinement`;
   Deno.test(`${what} on 2 x 2 tiles gives the same bits on 1 rank x 4 workers, 2 x 2 and 4 x 1, within 1e-5 of one device`, async () => {
     const dir = await Deno.makeTempDir({ prefix: "tessera-mpi-" });
     try {
