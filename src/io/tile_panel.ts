@@ -93,9 +93,28 @@ function heat(t: number): string {
   return `rgba(230,30,20,${a.toFixed(3)})`;
 }
 
-/** Where a worker or rank is named: `rank r` under MPI, else `worker w`. */
-function holder(f: { worker: number; rank: number | null }): string {
-  return f.rank === null ? `worker ${f.worker}` : `rank ${f.rank}`;
+/**
+ * How each participant is named: `worker w` outside MPI; under MPI `rank r, worker w` with w its
+ * index among its rank's workers (as the error naming a failed worker does), the participant
+ * numbers being r x W + w. The table cell is the same without the words.
+ */
+function holders(f: TileFigures): (worker: number) => { label: string; cell: string } {
+  const local = new Map<number, number>();
+  const seen = new Map<number, number>();
+  for (const w of [...f.workers].sort((a, b) => a.worker - b.worker)) {
+    if (w.rank === null) continue;
+    const index = seen.get(w.rank) ?? 0;
+    local.set(w.worker, index);
+    seen.set(w.rank, index + 1);
+  }
+  const rankOf = new Map(f.workers.map((w) => [w.worker, w.rank]));
+  for (const t of f.tiles) if (!rankOf.has(t.worker)) rankOf.set(t.worker, t.rank);
+  return (worker) => {
+    const rank = rankOf.get(worker) ?? null;
+    if (rank === null) return { label: `worker ${worker}`, cell: String(worker) };
+    const w = local.get(worker) ?? worker;
+    return { label: `rank ${rank}, worker ${w}`, cell: `${rank}, ${w}` };
+  };
 }
 
 /**
@@ -138,6 +157,7 @@ export function tileGridSvg(f: TileFigures, background: PanelBackground | null):
     );
   }
   const cores = new Map(f.tiles.map((t) => [t.tile, t.core]));
+  const holder = holders(f);
   for (const t of f.tiles) {
     const { x0, y0, width, height } = t.core;
     const cx = x0 + width / 2, cy = y0 + height / 2;
@@ -153,7 +173,8 @@ export function tileGridSvg(f: TileFigures, background: PanelBackground | null):
         `stroke-width="${line.toFixed(2)}"/>` +
         `<text x="${cx}" y="${cy}" text-anchor="middle" fill="#fff" ${outline} ` +
         `font-size="${size.toFixed(2)}">` +
-        row(`tile ${t.tile}, ${holder(t)}`, -0.9) + row(`cost ${figure(t.cost)}`, 1.2) +
+        row(`tile ${t.tile}, ${holder(t.worker).label}`, -0.9) +
+        row(`cost ${figure(t.cost)}`, 1.2) +
         row(`R ${figure(t.rFactor)}`, 1.2) + `</text></g>`,
     );
   }
@@ -180,11 +201,13 @@ export function tileTables(f: TileFigures): string {
   const rows = (cells: string[][]) =>
     cells.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`).join("");
   const ranks = f.tiles.some((t) => t.rank !== null);
-  const tiles = `<table class="tiles"><tr><th>tile</th><th>${ranks ? "rank" : "worker"}</th>` +
+  const holder = holders(f);
+  const held = ranks ? "rank, worker" : "worker";
+  const tiles = `<table class="tiles"><tr><th>tile</th><th>${held}</th>` +
     `<th>cost term</th><th>R-factor</th><th>share of R</th></tr>${
       rows(f.tiles.map((t) => [
         String(t.tile),
-        String(t.rank ?? t.worker),
+        holder(t.worker).cell,
         figure(t.cost),
         figure(t.rFactor),
         figure(t.rShare),
@@ -201,10 +224,10 @@ export function tileTables(f: TileFigures): string {
           figure(e.rms),
         ]))
       }</table>`;
-  const workers = `<table class="workers"><tr><th>${ranks ? "rank" : "worker"}</th>` +
+  const workers = `<table class="workers"><tr><th>${held}</th>` +
     `<th>tiles</th><th>busy</th></tr>${
       f.workers.map((w) =>
-        `<tr data-busy="${w.busy}"><td>${esc(String(w.rank ?? w.worker))}</td>` +
+        `<tr data-busy="${w.busy}"><td>${esc(holder(w.worker).cell)}</td>` +
         `<td>${esc(w.tiles.join(", "))}</td><td>${(100 * w.busy).toFixed(0)} %</td></tr>`
       ).join("")
     }</table>`;

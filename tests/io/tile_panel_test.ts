@@ -9,7 +9,10 @@ import {
 import { assert, assertEquals } from "../assert.ts";
 import { random } from "./_cxi_fixture.ts";
 
-/** A 2 x 2 panel on a 40 x 50 object with seeded figures; `ranks` names MPI ranks. */
+/**
+ * A 2 x 2 panel on a 40 x 50 object with seeded figures, two tiles per worker; `ranks` makes the
+ * two workers participants 2 and 3, rank 1's workers 0 and 1 (two workers a rank).
+ */
 function panel(seed: number, ranks: boolean): TileFigures {
   const rand = random(seed);
   const cores = [
@@ -26,15 +29,15 @@ function panel(seed: number, ranks: boolean): TileFigures {
     tiles: cores.map((core, tile) => ({
       tile,
       core,
-      worker: tile >> 1,
-      rank: ranks ? tile >> 1 : null,
+      worker: (tile >> 1) + (ranks ? 2 : 0),
+      rank: ranks ? 1 : null,
       cost: -1e6 * rand(),
       rFactor: rand(),
       rShare: rand() / 4,
     })),
     workers: [0, 1].map((w) => ({
-      worker: w,
-      rank: ranks ? w : null,
+      worker: w + (ranks ? 2 : 0),
+      rank: ranks ? 1 : null,
       tiles: [2 * w, 2 * w + 1],
       busy: rand(),
     })),
@@ -87,7 +90,14 @@ Deno.test("tileTables() lists tiles, bands and busy fractions, naming ranks when
   assert(plain.includes("<th>worker</th>") && !plain.includes("rank"), "workers");
   assertEquals(plain.match(/<table class="halo">[\s\S]*?<\/table>/)![0].match(/<tr>/g)?.length, 7);
   const mpi = tileTables(panel(4, true));
-  assert(mpi.includes("<th>rank</th>"), "ranks under MPI");
+  assertEquals(mpi.match(/<th>rank, worker<\/th>/g)?.length, 2, "ranks and workers under MPI");
+  const cells = (table: string) =>
+    [...mpi.match(new RegExp(`<table class="${table}">.*?</table>`))![0].matchAll(
+      /<tr(?: data-busy="[^"]*")?><td>([^<]*)<\/td><td>([^<]*)<\/td>/g,
+    )].map((m) => m.slice(1));
+  assertEquals(cells("tiles"), [["0", "1, 0"], ["1", "1, 0"], ["2", "1, 1"], ["3", "1, 1"]]);
+  assertEquals(cells("workers"), [["1, 0", "0, 1"], ["1, 1", "2, 3"]]);
+  assert(tileGridSvg(panel(4, true), null).includes("tile 3, rank 1, worker 1"), "the label");
   const none = tileTables({ ...panel(4, false), halo: null });
   assert(none.includes("not measured yet") && !none.includes('class="halo"'));
   assertEquals([figure(null), figure(NaN), figure(0), figure(0.12345), figure(-4.6e8)], [
