@@ -54,16 +54,23 @@ export async function launchGrants(args: string[]): Promise<Grants | number> {
 }
 
 /**
- * The launcher's exit status for the run's: the same, except that an MPI rank (`--mpi`) killed
- * by a signal says so, naming its rank (`PMI_RANK`, as `mpirun` and `srun` set it), and ends
- * with status 1. (`mpirun` reports the first status it learns: this 1, or 9 when it has killed
- * the other ranks first.)
+ * The launcher's exit status for the run's: the same, except that an MPI rank (`--mpi`) ended by
+ * a signal ends with status 1 and says so, naming its rank (`PMI_RANK`, as `mpirun` and `srun`
+ * set it). (`mpirun` reports the first status it learns: this 1, or 9 when it has killed the other
+ * ranks first.) A rank killed from outside is the job's failure: `error: Rank r was killed by
+ * SIGNAL`. A rank that aborted itself (SIGABRT) has already printed why, and is most often a
+ * survivor: its MPI library aborts it when a peer that failed first vanished in the middle of a
+ * message (UCX does so in a cross-memory copy), so it gets a note, not a second error line.
  */
-function rankStatus(status: Deno.CommandStatus, mpi: boolean): number {
+export function rankStatus(status: Deno.CommandStatus, mpi: boolean): number {
   if (status.signal === null || !mpi) return status.code;
   const granted = Deno.permissions.querySync({ name: "env", variable: "PMI_RANK" });
-  const rank = granted.state === "granted" ? Deno.env.get("PMI_RANK") : undefined;
-  console.error(`error: Rank ${rank ?? "?"} was killed by ${status.signal}; the job ends`);
+  const rank = (granted.state === "granted" ? Deno.env.get("PMI_RANK") : undefined) ?? "?";
+  if (status.signal === "SIGABRT") {
+    console.error(`note: Rank ${rank} aborted (SIGABRT); its reason is printed above`);
+  } else {
+    console.error(`error: Rank ${rank} was killed by ${status.signal}; the job ends`);
+  }
   return 1;
 }
 

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../assert.ts";
-import { launchGrants } from "../../src/launch.ts";
+import { launchGrants, rankStatus } from "../../src/launch.ts";
 import { ENV_VARIABLES, PROGRAM_READS, SYSTEM_READS } from "../../src/engine/grants.ts";
 import { runTessera, taskPermissions } from "./run.ts";
 
@@ -142,4 +142,25 @@ Deno.test("deno task reconstruct takes --out and more from a YAML config file an
   assertEquals(report.permissions.read.slice(0, 3), [input, config, `${dir}/from-config`]);
   assertEquals(report.permissions.write, [`${dir}/from-config`]);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("an MPI rank's launcher names a rank killed from outside as the failure, and only notes one that aborted itself", () => {
+  const printed: string[] = [];
+  const error = console.error;
+  console.error = (line: string) => printed.push(line);
+  try {
+    const ended = (signal: Deno.Signal | null, code: number) => ({ success: false, code, signal });
+    assertEquals(rankStatus(ended(null, 3), true), 3);
+    assertEquals(rankStatus(ended("SIGKILL", 137), false), 137);
+    assertEquals(printed, [], "an exit status, or a run outside MPI: nothing added");
+    assertEquals(rankStatus(ended("SIGKILL", 137), true), 1);
+    assertEquals(rankStatus(ended("SIGABRT", 134), true), 1);
+    const rank = Deno.env.get("PMI_RANK") ?? "?";
+    assertEquals(printed, [
+      `error: Rank ${rank} was killed by SIGKILL; the job ends`,
+      `note: Rank ${rank} aborted (SIGABRT); its reason is printed above`,
+    ]);
+  } finally {
+    console.error = error;
+  }
 });

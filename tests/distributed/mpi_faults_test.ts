@@ -53,7 +53,11 @@ Deno.test("an MPI rank of 2 workers killed mid-run ends every rank within 10 s, 
     // The killed rank's launcher exits 1; mpirun ends with the status it learns first: 1 when
     // the other rank fails on the broken connection before hydra kills it, else that kill's 9.
     assert([1, 9].includes(launch.code), `status ${launch.code}: ${launch.stderr}`);
-    assertEquals(errors(launch.stderr), ["error: Rank 1 was killed by SIGKILL; the job ends"]);
+    assertEquals(
+      errors(launch.stderr),
+      ["error: Rank 1 was killed by SIGKILL; the job ends"],
+      launch.stderr,
+    );
     assertEquals(await ranksHolding(dir), []);
   } finally {
     await Deno.remove(dir, { recursive: true });
