@@ -12,6 +12,8 @@ import type { GradientStore } from "./strips.ts";
 export interface TileReduction<H> {
   /** A scalar summed over all tiles in a fixed order (tiles of a worker, then workers). */
   sum(value: number): Promise<number>;
+  /** Several scalars summed over all tiles in one all-reduce, each with the bits of its `sum`. */
+  sums(values: number[]): Promise<number[]>;
   /** Adds the neighbours' overlap gradients into this tile's extended-region gradient. */
   exchangeObject(gradient: H): Promise<void>;
   /** Replaces this tile's probe gradient by the sum over all tiles, in a fixed order. */
@@ -84,6 +86,7 @@ export class TileReductions<H> {
         width: core.width,
       },
       sum: async (value) => (await this.#meet("sum", tile, Float64Array.of(value)))[0],
+      sums: async (values) => [...await this.#meet("sums", tile, Float64Array.from(values))],
       max: async (value) => (await this.#meet("max", tile, Float64Array.of(value), "max"))[0],
       exchangeObject: (gradient) =>
         this.#overlaps(exchange, tile, backend.objectStore(tile, gradient)),

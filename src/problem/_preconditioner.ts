@@ -1,97 +1,83 @@
 import type { GpuProblem, GpuVariables } from "./gpu_problem.ts";
+import type { Parts, Weights } from "./tile_store.ts";
 import code from "../../wgsl/probe_change.wgsl" with { type: "text" };
 
 const SOURCE = { file: "wgsl/probe_change.wgsl", code };
 
 /**
- * The diagonal preconditioner of `gd`, the same as the float64 reference problem's: the object
- * gradient divided by the probe intensity that reached each pixel, D_O = sum_j sum_k |P_k|^2 over
- * the windows covering it (every slice sees about the probe's intensity, sub-pixel shifts are
- * ignored), and the probe gradient by D_P = sum_j prod_s |O_s[window j]|^2 (every mode). Each is
- * floored at eps max D so that dim pixels do not get unbounded steps: out = g / (D + eps max D).
- * On tiles, D_O is summed over overlaps, its peak taken over all tiles and D_P all-reduced
- * through the problem's `Reduction`, so that tiled steps equal untiled ones.
+ * The device side of one tile's diagonal preconditioner (the arithmetic and the sums over tiles
+ * are `ReducedProblem.precondition`'s): D_O = sum_j sum_k |P_k|^2 over the windows covering
+ * each pixel (every slice sees about the probe's intensity, sub-pixel shifts are ignored),
+ * D_P = sum_j prod_s |O_s[window j]|^2 (every mode), their floors eps max D, and the division.
  *
- * On one device D_O is recomputed only when the probe's bits changed since the last call (a
- * device-side comparison with a snapshot gates the kernels, no readback): while the probe is not
- * refined, every iteration would otherwise redo the same overlap-add over all windows. Tiles
- * decide on the host, as summing the overlaps is an exchange every tile takes part in: they
- * recompute unless the probe was inactive at this call and the last one, for the same `x`.
+ * When D_O is not summed over tiles in place (one tile alone), it is recomputed only when the
+ * probe's bits changed since the last call (a device-side comparison with a snapshot gates the
+ * kernels, no read-back): while the probe is not refined, every iteration would otherwise redo
+ * the same overlap-add over all windows.
  */
-export class Preconditioner {
+export class DeviceWeights {
   #objectWeight: GPUBuffer | null = null;
   #probeWeight: GPUBuffer | null = null;
-  #floor: GPUBuffer | null = null;
+  /** eps max D of each part, float32 at offset 0 (see `Reductions.scaledMaxReal`). */
+  #floors: Partial<Record<keyof Parts, GPUBuffer>> = {};
   /** sum_k |P_k|^2, one M x M frame: the patch every window adds into D_O. */
   #intensity: GPUBuffer | null = null;
   /** The probe D_O was computed from, and the flags of `wgsl/probe_change.wgsl`. */
   #snapshot: GPUBuffer | null = null;
   #when: GPUBuffer | null = null;
-  /**
-   * On tiles: the probe buffer D_O and its floor were last computed from, while the probe was not
-   * refined; null when they must be recomputed (see {@link apply}).
-   */
-  #summedFor: GPUBuffer | null = null;
 
-  constructor(private readonly p: GpuProblem, private readonly eps: number) {}
+  constructor(private readonly p: GpuProblem) {}
 
-  async apply(
-    x: GpuVariables,
-    g: GpuVariables,
-    out: GpuVariables,
-    active: { object: boolean; probe: boolean },
-  ): Promise<void> {
-    const { gpu, scan, sizes, reductions, reduction } = this.p;
-    const floor = this.#floor ??= gpu.buffer(8, "preconditioner floor");
+  /** The tile's own D_O and D_P (active parts) in buffers of this object's. */
+  async weights(x: GpuVariables, parts: Parts, reuse: boolean): Promise<Weights<GPUBuffer>> {
+    const { gpu, scan } = this.p;
     const [h, w] = scan.objectShape;
-    const m2 = scan.frame * scan.frame;
-    // On tiles D_O costs an exchange and a readback, so it is kept while the probe is not
-    // refined: the probe then has not changed since the last call, on any tile (each holds the
-    // same all-reduced probe and takes the same decision, so the collectives stay in step).
-    const kept = reduction.sumOverlaps && !active.probe && this.#summedFor === x.probe;
-    this.#summedFor = reduction.sumOverlaps && active.object && !active.probe ? x.probe : null;
-    if (active.object) {
-      this.#objectWeight ??= gpu.buffer(8 * h * w, "object preconditioner");
-      if (!kept) {
-        await this.#probeIntensity(x, this.#objectWeight);
-        // A tile saw only its own positions: the windows of its neighbours' positions reaching
-        // into its region are added in, so that every pixel holds the untiled D_O.
-        await reduction.sumOverlaps?.(this.#objectWeight);
-        reductions.scaledMaxReal(this.#objectWeight, { height: h, width: w }, floor, this.eps);
-        await this.#globalFloor(floor);
-      }
-      if (out.object !== g.object) gpu.copy(g.object, 0, out.object, 0, 8 * sizes.object);
-      const o = { count: sizes.object, length: h * w, c: floor };
-      this.p.ew.divideBroadcast(this.#objectWeight, out.object, o);
+    const out: Weights<GPUBuffer> = {};
+    if (parts.object) {
+      out.object = this.#objectWeight ??= gpu.buffer(8 * h * w, "object preconditioner");
+      await this.#probeIntensity(x, out.object, reuse);
     }
-    if (active.probe) {
-      this.#probeWeight ??= gpu.buffer(8 * m2, "probe preconditioner");
-      this.#objectIntensity(x, this.#probeWeight);
-      // D_P sums over every position of every tile; once all-reduced it is the same on all
-      // tiles, and so is its peak.
-      await reduction.sumProbe(this.#probeWeight);
-      reductions.scaledMaxReal(this.#probeWeight, { height: 1, width: m2 }, floor, this.eps);
-      if (out.probe !== g.probe) gpu.copy(g.probe, 0, out.probe, 0, 8 * sizes.probe);
-      const o = { count: sizes.probe, length: m2, c: floor };
-      this.p.ew.divideBroadcast(this.#probeWeight, out.probe, o);
+    if (parts.probe) {
+      const m2 = scan.frame * scan.frame;
+      out.probe = this.#probeWeight ??= gpu.buffer(8 * m2, "probe preconditioner");
+      this.#objectIntensity(x, out.probe);
     }
+    return out;
   }
 
-  /**
-   * eps max D over all tiles. On one device the floor stays on the device (no readback); a tile
-   * reads its own, and since eps > 0 rounds monotonically the largest of the tiles' floors is
-   * bitwise the untiled eps max D.
-   */
-  async #globalFloor(floor: GPUBuffer): Promise<void> {
-    const { gpu, reduction } = this.p;
-    if (!reduction.max) return;
-    const local = (await gpu.readF32(floor, 0, 8))[0];
-    gpu.write(floor, Float32Array.of(await reduction.max(local), 0));
+  /** The floor of `part` <- eps max Re `weight`, on the device. */
+  floor(part: keyof Parts, weight: GPUBuffer, eps: number): void {
+    const { scan, reductions } = this.p;
+    const [h, w] = scan.objectShape;
+    const region = part === "object"
+      ? { height: h, width: w }
+      : { height: 1, width: scan.frame * scan.frame };
+    reductions.scaledMaxReal(weight, region, this.#floor(part), eps);
+  }
+
+  async readFloor(part: keyof Parts): Promise<number> {
+    return (await this.p.gpu.readF32(this.#floor(part), 0, 8))[0];
+  }
+
+  writeFloor(part: keyof Parts, value: number): void {
+    this.p.gpu.write(this.#floor(part), Float32Array.of(value, 0));
+  }
+
+  /** out <- g / (D + floor) for each active part, D broadcast over slices and modes. */
+  divide(parts: Parts, weights: Weights<GPUBuffer>, g: GpuVariables, out: GpuVariables): void {
+    const { gpu, ew, sizes, scan } = this.p;
+    const [h, w] = scan.objectShape;
+    const lengths = { object: h * w, probe: scan.frame * scan.frame };
+    for (const part of ["object", "probe"] as const) {
+      if (!parts[part]) continue;
+      if (out[part] !== g[part]) gpu.copy(g[part], 0, out[part], 0, 8 * sizes[part]);
+      const o = { count: sizes[part], length: lengths[part], c: this.#floor(part) };
+      ew.divideBroadcast(weights[part]!, out[part], o);
+    }
   }
 
   /** The positions moved: D_O is recomputed at the next call (cleared flags: no snapshot). */
   invalidate(): void {
-    this.#summedFor = null;
     if (this.#when) this.p.gpu.encoder.clearBuffer(this.#when);
   }
 
@@ -99,21 +85,29 @@ export class Preconditioner {
     this.p.gpu.release(
       this.#objectWeight,
       this.#probeWeight,
-      this.#floor,
+      this.#floors.object,
+      this.#floors.probe,
       this.#intensity,
       this.#snapshot,
       this.#when,
     );
   }
 
-  /** d <- overlap-add of sum_k |P_k|^2 over every window (real part; imaginary part 0). */
-  async #probeIntensity(x: GpuVariables, d: GPUBuffer): Promise<void> {
-    const { gpu, multislice: ms, scan, work, modes, ew, reductions, reduction } = this.p;
+  #floor(part: keyof Parts): GPUBuffer {
+    return this.#floors[part] ??= this.p.gpu.buffer(8, `preconditioner ${part} floor`);
+  }
+
+  /**
+   * d <- overlap-add of sum_k |P_k|^2 over every window (real part; imaginary part 0); with
+   * `reuse`, only when the probe changed since the last call.
+   */
+  async #probeIntensity(x: GpuVariables, d: GPUBuffer, reuse: boolean): Promise<void> {
+    const { gpu, multislice: ms, scan, work, modes, ew, reductions } = this.p;
     const m2 = scan.frame * scan.frame;
     const intensity = this.#intensity ??= gpu.buffer(8 * m2, "preconditioner probe intensity");
     ew.mul(x.probe, x.probe, work, { count: modes * m2, conjA: true });
     reductions.sumBatches(work, intensity, { length: m2, batch: modes });
-    if (reduction.sumOverlaps) {
+    if (!reuse) {
       gpu.encoder.clearBuffer(d);
       for (const batch of scan.batches) {
         ms.windows.overlapAdd(intensity, d, { batch, slice: 0, modes: 1, waveOffset: 0 }, true);

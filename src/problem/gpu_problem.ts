@@ -1,7 +1,7 @@
 import type { Gpu } from "../gpu/mod.ts";
 import type { FrameSource } from "../data/mod.ts";
 import { Fft2 } from "../fft/mod.ts";
-import { type DotTerm, Elementwise, Reductions, type Region, sumPairs } from "../kernels/mod.ts";
+import { Elementwise, Reductions, sumPairs } from "../kernels/mod.ts";
 import {
   type BatchWorkspace,
   FarField,
@@ -15,7 +15,9 @@ import type { NearFieldPropagation } from "../physics/fourier.ts";
 import { type NoiseModel, PRECONDITIONER_FLOOR } from "../physics/model.ts";
 import type { Problem } from "../solvers/types.ts";
 import { localReduction, type Reduction, type TileResidual } from "./reduction.ts";
-import { Preconditioner } from "./_preconditioner.ts";
+import { ReducedProblem } from "./reduced_problem.ts";
+import { DeviceStore } from "./device_store.ts";
+import type { Parts } from "./tile_store.ts";
 import { defaultBatchSize, loadFrames, type ProblemParts } from "./_setup.ts";
 
 /** The unknowns on the device: object S x H x W and probe K x M x M, interleaved complex64. */
@@ -102,11 +104,15 @@ export interface GpuProblemOptions {
 }
 
 /**
- * The reconstruction problem of DESIGN section 1 on one WebGPU device: cost, Wirtinger gradients
- * with respect to conj(O) (all slices) and conj(P) (all modes), and the vector arithmetic the
- * solvers need, all on device buffers. Positions run in batches of `batchSize`, so the work
- * buffers stay bounded whatever the number of positions. An evaluation reads back one small
- * buffer of partial sums; dot products one each. Results are bitwise reproducible.
+ * The reconstruction problem of DESIGN section 1 for one tile on one WebGPU device. Its local
+ * evaluator ({@link evaluateTile}, and the preconditioner's terms through {@link store}) computes
+ * the cost, the Wirtinger gradients with respect to conj(O) (all slices) and conj(P) (all modes)
+ * and the R-factor's partial sums of this problem's positions alone, and sums nothing across
+ * tiles; its {@link store} keeps the vectors on the device. As a `Problem` it is that store
+ * behind the reduction layer (`ReducedProblem`) with its `reduction` (by default the identity
+ * of one device alone). Positions run in batches of `batchSize`, so the work buffers stay
+ * bounded whatever the number of positions. An evaluation reads back one small buffer of
+ * partial sums; dot products one each. Results are bitwise reproducible.
  *
  * @example
  * ```ts
@@ -124,13 +130,10 @@ export class GpuProblem implements Problem<GpuVariables> {
   readonly modes: number;
   /** Work buffer for the waves of one batch, maxBatch x K x M x M complex (the workspace's). */
   readonly work: GPUBuffer;
-  #active = { object: true, probe: false };
+  /** This tile's vectors on the device and its local work on them. */
+  readonly store: DeviceStore;
   #partials: GPUBuffer;
-  #preconditioner: Preconditioner;
-  #rFactor = NaN;
-  #residual = { cost: NaN, numerator: NaN, denominator: NaN };
-  /** The R-factor's denominator summed over every worker, once (the frames do not change). */
-  #amplitudeTotal: number | null = null;
+  readonly #reduced: ReducedProblem<GPUBuffer>;
   /** Set by {@link capturePositionGradient}: the next gradient evaluation records shifts' too. */
   #capture = false;
   #shifts: GPUBuffer | null = null;
@@ -143,8 +146,6 @@ export class GpuProblem implements Problem<GpuVariables> {
   readonly costTerm: FarFieldCost;
   /** The near-field propagator to the detector, or null in far field. */
   readonly nearField: NearField | null;
-  readonly reduction: Reduction;
-  readonly countProbe: boolean;
   #setup: ProblemParts;
 
   private constructor(parts: ProblemParts) {
@@ -155,8 +156,6 @@ export class GpuProblem implements Problem<GpuVariables> {
       ew: this.ew,
       reductions: this.reductions,
       cost: this.costTerm,
-      reduction: this.reduction,
-      countProbe: this.countProbe,
       multislice: this.multislice,
       nearField: this.nearField,
     } = parts);
@@ -166,7 +165,13 @@ export class GpuProblem implements Problem<GpuVariables> {
     this.work = this.multislice.workspace.work;
     const partials = this.scan.batches.reduce((n, b) => n + this.costTerm.partialsFor(b.count), 0);
     this.#partials = this.gpu.buffer(8 * partials, "cost partials");
-    this.#preconditioner = new Preconditioner(this, parts.eps);
+    this.store = new DeviceStore(this);
+    this.#reduced = new ReducedProblem({
+      store: this.store,
+      reduction: parts.reduction,
+      countProbe: parts.countProbe,
+      eps: parts.eps,
+    });
   }
 
   /** Uploads (or reads) the frames, builds the scan, operators and kernels. */
@@ -240,9 +245,14 @@ export class GpuProblem implements Problem<GpuVariables> {
     return { object: this.slices * h * w, probe: this.modes * this.fft.n ** 2 };
   }
 
+  /** How this tile's results combine with other tiles' (see `ReducedProblem`). */
+  get reduction(): Reduction {
+    return this.#reduced.reduction;
+  }
+
   /** The parts switched on by {@link setActive}. */
-  get active(): { object: boolean; probe: boolean } {
-    return { ...this.#active };
+  get active(): Parts {
+    return this.#reduced.active;
   }
 
   /**
@@ -283,58 +293,29 @@ export class GpuProblem implements Problem<GpuVariables> {
   }
 
   copy(src: GpuVariables, dst: GpuVariables): void {
-    for (const part of this.#parts()) {
-      this.gpu.copy(src[part], 0, dst[part], 0, 8 * this.sizes[part]);
-    }
+    this.#reduced.copy(src, dst);
   }
 
   axpy(dst: GpuVariables, x: GpuVariables, a: number, y: GpuVariables): void {
-    for (const part of this.#parts()) {
-      this.ew.axpy(dst[part], x[part], a, y[part], 2 * this.sizes[part]);
-    }
+    this.#reduced.axpy(dst, x, a, y);
   }
 
   scale(dst: GpuVariables, a: number, x: GpuVariables): void {
-    for (const part of this.#parts()) this.ew.scale(dst[part], a, x[part], 2 * this.sizes[part]);
+    this.#reduced.scale(dst, a, x);
   }
 
   /** Re <a, b> over the owned object region (all slices) and, when counted, the probe. */
-  async dot(a: GpuVariables, b: GpuVariables): Promise<number> {
-    return (await this.dots([[a, b]]))[0];
+  dot(a: GpuVariables, b: GpuVariables): Promise<number> {
+    return this.#reduced.dot(a, b);
   }
 
   /** {@link dot} of every pair, from one readback; each result has the bits of its `dot`. */
-  async dots(pairs: [GpuVariables, GpuVariables][]): Promise<number[]> {
-    const sums = await this.reductions.dots(pairs.map(([a, b]) => this.#dotTerms(a, b)));
-    const out: number[] = [];
-    // In order: on tiles each sum is a collective that every worker calls in the same sequence.
-    for (const { re } of sums) out.push(await this.reduction.sum(re));
-    return out;
-  }
-
-  #dotTerms(a: GpuVariables, b: GpuVariables): DotTerm[] {
-    const [h, w] = this.scan.objectShape;
-    const owned = [this.reduction.ownedRegion, ...(this.reduction.alsoOwned ?? [])];
-    const terms = owned.map((r) => ({
-      a: a.object,
-      b: b.object,
-      region: {
-        base: r.y0 * w + r.x0,
-        slices: this.slices,
-        height: r.height,
-        width: r.width,
-        rowStride: w,
-        sliceStride: h * w,
-      } as Region,
-    }));
-    if (this.#active.probe && this.countProbe) {
-      terms.push({ a: a.probe, b: b.probe, region: { height: 1, width: this.sizes.probe } });
-    }
-    return terms;
+  dots(pairs: [GpuVariables, GpuVariables][]): Promise<number[]> {
+    return this.#reduced.dots(pairs);
   }
 
   cost(x: GpuVariables): Promise<number> {
-    return this.#evaluate(x, null);
+    return this.#reduced.cost(x);
   }
 
   /**
@@ -343,7 +324,7 @@ export class GpuProblem implements Problem<GpuVariables> {
    * worker's positions (DESIGN section 7); NaN before the first.
    */
   get rFactor(): number {
-    return this.#rFactor;
+    return this.#reduced.rFactor;
   }
 
   /**
@@ -351,24 +332,25 @@ export class GpuProblem implements Problem<GpuVariables> {
    * numerator and denominator of {@link rFactor} (the live view's per-tile residual).
    */
   get residual(): TileResidual {
-    return { ...this.#residual };
+    return this.#reduced.residual;
   }
 
   /** Records the share of an evaluation made with this problem's cost term elsewhere (lsqml, dm, raar). */
   noteResidual(share: TileResidual): void {
-    this.#residual = { ...share };
+    this.#reduced.noteResidual(share);
   }
 
   gradient(x: GpuVariables, g: GpuVariables): Promise<number> {
-    return this.#evaluate(x, g);
+    return this.#reduced.gradient(x, g);
   }
 
+  /** out <- M g, the diagonal preconditioner of `gd` (see `ReducedProblem.precondition`). */
   precondition(x: GpuVariables, g: GpuVariables, out: GpuVariables): Promise<void> {
-    return this.#preconditioner.apply(x, g, out, this.#active);
+    return this.#reduced.precondition(x, g, out);
   }
 
-  setActive(parts: { object: boolean; probe: boolean }): void {
-    this.#active = { ...parts };
+  setActive(parts: Parts): void {
+    this.#reduced.setActive(parts);
   }
 
   /**
@@ -423,12 +405,17 @@ export class GpuProblem implements Problem<GpuVariables> {
    */
   movePositions(positionsY: Float64Array, positionsX: Float64Array): void {
     this.scan.move(positionsY, positionsX);
-    this.#preconditioner.invalidate();
+    this.#reduced.invalidate();
+  }
+
+  /** Resolves once the work queued on the device has run. */
+  finish(): Promise<void> {
+    return this.gpu.finish();
   }
 
   /** Frees everything the problem allocated (not the caller's frame buffer or variables). */
   dispose(): void {
-    this.#preconditioner.destroy();
+    this.store.dispose();
     this.multislice.destroy();
     this.nearField?.destroy();
     this.scan.destroy();
@@ -439,10 +426,15 @@ export class GpuProblem implements Problem<GpuVariables> {
     this.gpu.release(this.#partials, this.#shifts);
   }
 
-  async #evaluate(x: GpuVariables, g: GpuVariables | null): Promise<number> {
+  /**
+   * This tile's own evaluation (no sum over tiles): the cost of its positions and, into `g`
+   * (the active parts), its gradient, all queued on the device at once. The promise resolves to
+   * the tile's sums once they are read back.
+   */
+  evaluateTile(x: GpuVariables, g: GpuVariables | null, parts: Parts): Promise<TileResidual> {
     const ms = this.multislice;
-    const objectGradient = g && this.#active.object ? g.object : null;
-    const probeGradient = g !== null && this.#active.probe;
+    const objectGradient = g && parts.object ? g.object : null;
+    const probeGradient = g !== null && parts.probe;
     const positions = g !== null && this.#capture
       ? this.#shifts ??= this.gpu.buffer(16 * this.scan.count, "position gradients")
       : null;
@@ -482,30 +474,16 @@ export class GpuProblem implements Problem<GpuVariables> {
       this.#shiftsRead = this.gpu.readF32(positions);
       this.#shiftsRead.catch(() => {});
     }
-    // Not awaited yet: on tiles the exchange's own readback then waits on the same device poll
-    // (each readback costs a poll interval, ~11 ms here, however little it reads).
-    const partials = this.gpu.readF32(this.#partials, 0, 8 * partial);
-    partials.catch(() => {});
-    if (objectGradient) await this.reduction.exchangeObject(objectGradient);
-    if (probeGradient) await this.reduction.sumProbe(g!.probe);
-    const sums = sumPairs(await partials);
-    const local = this.costTerm.constant + sums.re;
-    const cost = await this.reduction.sum(local);
     // The R-factor rides on the cost's pass: its numerator is the partials' second component.
-    this.#residual = { cost: local, numerator: sums.im, denominator: this.costTerm.amplitudeSum };
-    const numerator = await this.reduction.sum(sums.im);
-    this.#amplitudeTotal ??= await this.reduction.sum(this.costTerm.amplitudeSum);
-    this.#rFactor = numerator / this.#amplitudeTotal;
-    return cost;
+    return this.gpu.readF32(this.#partials, 0, 8 * partial).then((values) => {
+      const sums = sumPairs(values);
+      const cost = this.costTerm.constant + sums.re;
+      return { cost, numerator: sums.im, denominator: this.costTerm.amplitudeSum };
+    });
   }
 
   /** The propagation from exit waves to the detector: near field, or far field (unitary FFT). */
   get detector(): FarField | NearField {
     return this.nearField ?? new FarField(this.fft);
-  }
-
-  *#parts(): Iterable<"object" | "probe"> {
-    if (this.#active.object) yield "object";
-    if (this.#active.probe) yield "probe";
   }
 }

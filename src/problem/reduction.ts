@@ -1,32 +1,40 @@
 import type { Rect } from "../tiling/types.ts";
 
 /**
- * How a {@link GpuProblem} combines its results with other workers. The tiled engine implements
- * it over its exchange; {@link localReduction} is the identity for one device.
+ * How one tile's problem combines its results with the other tiles' (`H`: where its vectors
+ * live, device buffers or host arrays). The engine implements it over its transport's
+ * collectives (`TileReductions`); {@link localReduction} is the identity of one tile alone.
+ * Every tile calls it in the same sequence; the order is the reduction layer's
+ * (`ReducedProblem`).
  */
-export interface Reduction {
-  /** Sum of a scalar over all workers, in a fixed order. */
+export interface Reduction<H = GPUBuffer> {
+  /** Sum of a scalar over all tiles, in a fixed order. */
   sum(value: number): Promise<number>;
-  /** Adds the neighbours' overlap gradients into this worker's object gradient (S x H x W). */
-  exchangeObject(gradient: GPUBuffer): Promise<void>;
+  /**
+   * Sums of several scalars over all tiles in one fixed-order all-reduce: each element has the
+   * bits {@link sum} gives it alone, for one synchronisation instead of one per scalar.
+   */
+  sums(values: number[]): Promise<number[]>;
+  /** Adds the neighbours' overlap gradients into this tile's object gradient (S x H x W). */
+  exchangeObject(gradient: H): Promise<void>;
   /** All-reduces the probe gradient (K x M x M). */
-  sumProbe(gradient: GPUBuffer): Promise<void>;
-  /** Object pixels this worker counts in dot products (every slice). */
+  sumProbe(gradient: H): Promise<void>;
+  /** Object pixels this tile counts in dot products (every slice). */
   ownedRegion: Rect;
-  /** Further pixels this worker counts, disjoint from `ownedRegion` (default none). */
+  /** Further pixels this tile counts, disjoint from `ownedRegion` (default none). */
   alsoOwned?: Rect[];
   /**
-   * The largest of a scalar over all workers, in a fixed order (the preconditioner's peak).
-   * Absent on one device, where the local value is the answer and no readback is needed.
+   * The largest of a scalar over all tiles, in a fixed order (the preconditioner's peak).
+   * Absent for one tile alone, where the local value is the answer and no readback is needed.
    */
   max?(value: number): Promise<number>;
   /**
-   * Adds the neighbours' overlaps of a one-plane H x W complex buffer into this worker's (the
-   * preconditioner's illumination), always synchronously. Absent on one device.
+   * Adds the neighbours' overlaps of a one-plane H x W complex array into this tile's (the
+   * preconditioner's illumination), always synchronously. Absent for one tile alone.
    */
-  sumOverlaps?(weight: GPUBuffer): Promise<void>;
+  sumOverlaps?(weight: H): Promise<void>;
   /**
-   * True for the reduction of one device alone ({@link localReduction}): every sum is the local
+   * True for the reduction of one tile alone ({@link localReduction}): every sum is the local
    * value, so a solver may keep its sums on the device instead of reading them back to add.
    */
   local?: boolean;
@@ -36,6 +44,7 @@ export interface Reduction {
 export function localReduction(objectShape: [number, number]): Reduction {
   return {
     sum: (value) => Promise.resolve(value),
+    sums: (values) => Promise.resolve([...values]),
     exchangeObject: () => Promise.resolve(),
     sumProbe: () => Promise.resolve(),
     ownedRegion: { y0: 0, x0: 0, height: objectShape[0], width: objectShape[1] },
@@ -44,8 +53,8 @@ export function localReduction(objectShape: [number, number]): Reduction {
 }
 
 /**
- * One worker's (one tile's) share of an evaluation before it is summed over workers: its cost,
- * and the numerator and denominator of the amplitude R-factor over its positions.
+ * One tile's share of an evaluation before it is summed over tiles: its cost, and the
+ * numerator and denominator of the amplitude R-factor over its positions.
  */
 export interface TileResidual {
   cost: number;

@@ -43,7 +43,7 @@ export interface TiledSessionOptions {
   silenceMs?: number;
   /**
    * Device bytes each worker may use: its tiles then stay on the host and go through its device
-   * one at a time (`streamed_problem.ts`). Null or absent: every tile resident.
+   * one at a time (`streamed_store.ts`). Null or absent: every tile resident.
    */
   memoryBudget?: number | null;
   /** A checkpoint of the same run (see `tiledCheckpoint`) to continue from. */

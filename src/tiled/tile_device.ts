@@ -1,12 +1,12 @@
 /**
- * The device side of streamed tiles (`streamed_problem.ts`): the worker's device lent to one tile
- * at a time, keeping as many tiles' device problems resident as the memory budget holds; the
- * reduction those problems are built with; and host arrays as the reductions' gradients.
+ * The device side of streamed tiles (`streamed_store.ts`): the worker's device lent to one tile
+ * at a time, keeping as many tiles' device problems resident as the memory budget holds; and
+ * host arrays as the reductions' gradients.
  */
 import type { Gpu } from "../gpu/mod.ts";
 import { HostGradients, type ReductionBackend } from "../parallel/mod.ts";
-import type { GpuProblem, Reduction } from "../problem/mod.ts";
-import type { Rect, Tiling } from "../tiling/mod.ts";
+import type { GpuProblem } from "../problem/mod.ts";
+import type { Tiling } from "../tiling/mod.ts";
 
 /** Host arrays as the reductions' gradients (see `TileReductions`). */
 export function hostBackend(tiling: Tiling): ReductionBackend<Float32Array> {
@@ -22,39 +22,6 @@ export function hostBackend(tiling: Tiling): ReductionBackend<Float32Array> {
       return Promise.resolve();
     },
   };
-}
-
-/** What a device pass does at each of the problem's reductions (default: nothing, local). */
-export interface PassHooks {
-  exchangeObject?(gradient: GPUBuffer): Promise<void>;
-  sumProbe?(gradient: GPUBuffer): Promise<void>;
-  max?(value: number): number;
-  sumOverlaps?(weight: GPUBuffer): Promise<void>;
-}
-
-/**
- * The `Reduction` a streamed tile's device problem is built with: during a pass no sum leaves
- * the device's tile; each reduction does what the pass's hooks say (record a local value, or
- * put back one already reduced on the host).
- */
-export class RelayReduction implements Reduction {
-  hooks: PassHooks = {};
-  constructor(readonly ownedRegion: Rect, readonly alsoOwned: Rect[]) {}
-  sum(value: number): Promise<number> {
-    return Promise.resolve(value);
-  }
-  exchangeObject(gradient: GPUBuffer): Promise<void> {
-    return this.hooks.exchangeObject?.(gradient) ?? Promise.resolve();
-  }
-  sumProbe(gradient: GPUBuffer): Promise<void> {
-    return this.hooks.sumProbe?.(gradient) ?? Promise.resolve();
-  }
-  max(value: number): Promise<number> {
-    return Promise.resolve(this.hooks.max?.(value) ?? value);
-  }
-  sumOverlaps(weight: GPUBuffer): Promise<void> {
-    return this.hooks.sumOverlaps?.(weight) ?? Promise.resolve();
-  }
 }
 
 /**

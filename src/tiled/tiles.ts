@@ -1,7 +1,8 @@
 /**
  * A worker's tiles: each with its problem, unknowns and solver, either resident on the worker's
  * device (each tile's frames, vectors and work buffers there at once) or, under a memory budget,
- * kept on the host and streamed through the device one tile at a time (`streamed_problem.ts`).
+ * kept on the host and streamed through the device one tile at a time (`streamed_store.ts`). Both
+ * are a tile's store behind the one reduction layer (`ReducedProblem`).
  */
 import { type FrameSource, MemoryFrames } from "../data/mod.ts";
 import { Fft2 } from "../fft/mod.ts";
@@ -14,10 +15,13 @@ import {
   type GpuVariables,
   localReduction,
   LsqmlSweep,
+  type Parts,
+  ReducedProblem,
   type Reduction,
   sparseBatchOrder,
   type TileResidual,
 } from "../problem/mod.ts";
+import { PRECONDITIONER_FLOOR } from "../physics/model.ts";
 import {
   GradientSolver,
   LsqmlSolver,
@@ -30,17 +34,21 @@ import {
 import { type Rect, wasmKernels } from "../tiling/mod.ts";
 import { SubsetFrames, type TiledPayload, type TileSolverState } from "./payload.ts";
 import { extractRegion } from "./stitch.ts";
-import { type HostVariables, StreamedProblem } from "./streamed_problem.ts";
+import { type HostVariables, StreamedStore } from "./streamed_store.ts";
 import { hostBackend, TileDevice } from "./tile_device.ts";
 
-/** What the worker uses of a tile's problem, resident (`GpuProblem`) or streamed. */
+/**
+ * What the worker uses of a tile's problem: resident (`GpuProblem`) or streamed (a
+ * `ReducedProblem` over a `StreamedStore`).
+ */
 export interface TileProblem<V> extends Problem<V> {
-  readonly gpu: Gpu;
-  readonly active: { object: boolean; probe: boolean };
+  readonly active: Parts;
   upload(object: Float32Array, probe: Float32Array, label?: string): V;
   download(v: V): Promise<{ object: Float32Array; probe: Float32Array }>;
   /** The tile's share of the latest evaluation, before the sum over tiles. */
   readonly residual: TileResidual;
+  /** Resolves once the work queued on the tile's vectors has run. */
+  finish(): Promise<void>;
   dispose(): void;
 }
 
@@ -131,33 +139,37 @@ export async function openTiles(o: {
     }
     const reductions = new TileReductions({ ...common, backend: hostBackend(tiling) });
     const device = new TileDevice(gpu, p.memoryBudget);
-    const streamed: StreamedProblem[] = [];
+    const streamed: StreamedStore[] = [];
     for (const tile of tiles) {
       const subset = ownFrames(p, tile, o.source);
       // The tile's frames stay on the host, read once (a file is not read again per pass).
       const all = Array.from(tiling.positionsOf[tile], (_, i) => i);
       const frames = new MemoryFrames(await subset.read(all), tiling.frame);
       const region = tiling.regions[tile];
-      const problem = new StreamedProblem({
+      const store = new StreamedStore({
         tile,
         device,
-        open: (relay) => tileProblem({ gpu, p, tile, frames, reduction: relay, ...shared }),
-        reduction: reductions.forTile(tile),
+        // The device problem serves the store's passes alone: no reduction of its own is used.
+        open: () => tileProblem({ gpu, p, tile, frames, ...shared }),
         region,
         slices: p.slices,
         probeLength: p.modes * tiling.frame ** 2,
-        alsoOwned: ownedBesides(p, tile),
+      });
+      const problem = new ReducedProblem({
+        store,
+        reduction: { ...reductions.forTile(tile), alsoOwned: ownedBesides(p, tile) },
         countProbe: tile === 0,
+        eps: PRECONDITIONER_FLOOR,
       });
       states.push(await withSolver(p, tile, problem as TileProblem<unknown>));
-      streamed.push(problem);
+      streamed.push(store);
     }
     // The device caches uniform buffers for every tile's passes: a first round fills that cache
     // for all tiles, then a second measures each tile alone on top of it, the peak being what
     // the largest tile's pass needs.
     for (const fresh of [false, true]) {
-      for (const [i, problem] of streamed.entries()) {
-        await problem.rehearse(states[i].x as HostVariables, fresh);
+      for (const [i, store] of streamed.entries()) {
+        await store.rehearse(states[i].x as HostVariables, fresh);
       }
     }
     device.need = gpu.memory.peak;
@@ -204,7 +216,7 @@ function tileProblem(o: {
   p: TiledPayload;
   tile: number;
   frames: FrameSource;
-  reduction: Reduction;
+  reduction?: Reduction;
   fft: Fft2;
   workspace: BatchWorkspace;
 }): Promise<GpuProblem> {
@@ -344,7 +356,7 @@ async function restoreTile<V>(s: TileState<V>, saved: TileSolverState): Promise<
       (solver as GradientSolver<V>).restore({ ...saved, algorithm, vectors });
     }
     // The copies out of the temporary vectors must run before those are released.
-    await problem.gpu.finish();
+    await problem.finish();
   } finally {
     for (const v of Object.values(vectors)) problem.destroy(v);
   }

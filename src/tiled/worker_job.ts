@@ -10,7 +10,7 @@ import { HybridCollectives } from "../distributed/hybrid.ts";
 import { MpiWorld } from "../distributed/mpi/world.ts";
 import { WorkerCollectives } from "../distributed/workers.ts";
 import type { FrameSource } from "../data/mod.ts";
-import { requestGpu } from "../gpu/mod.ts";
+import { type Gpu, requestGpu } from "../gpu/mod.ts";
 import type { WorkerContext } from "../parallel/mod.ts";
 import { tilesOf } from "../tiling/mod.ts";
 import { openFrames, type TiledCommand, type TiledPayload } from "./payload.ts";
@@ -133,7 +133,7 @@ export async function serveTiles(
           context.report({ type: "state", state, peak: gpu.memory.peak });
         }
       } else {
-        await publishGradients(context, states);
+        await publishGradients(context, states, gpu);
       }
     }
   } finally {
@@ -147,6 +147,7 @@ export async function serveTiles(
 async function publishGradients(
   context: TileHost,
   states: TileState[],
+  gpu: Gpu,
 ): Promise<void> {
   const saved = states.map((s) => s.problem.active);
   const gradients = states.map((s) => s.problem.create(`tile ${s.tile} gradient`));
@@ -155,7 +156,7 @@ async function publishGradients(
     const costs = await Promise.all(states.map((s, i) => s.problem.gradient(s.x, gradients[i])));
     for (const [i, s] of states.entries()) {
       const { object, probe } = await s.problem.download(gradients[i]);
-      const peak = s.problem.gpu.memory.peak;
+      const peak = gpu.memory.peak;
       const cost = costs[i];
       context.report({
         type: "result",

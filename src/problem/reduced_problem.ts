@@ -1,0 +1,218 @@
+import type { Problem } from "../solvers/types.ts";
+import type { Reduction, TileResidual } from "./reduction.ts";
+import type { Parts, TileStore, Variables, Weights } from "./tile_store.ts";
+
+/** Options of {@link ReducedProblem}. */
+export interface ReducedProblemOptions<H> {
+  /** Where the tile's vectors live, and its local work. */
+  store: TileStore<H>;
+  /** How the tile's results combine with the other tiles'. */
+  reduction: Reduction<H>;
+  /**
+   * Whether this tile counts the probe in dot products. Every tile holds the same all-reduced
+   * probe, so the engine sets it on exactly one.
+   */
+  countProbe: boolean;
+  /** Relative floor of the preconditioner: 1 / (D + eps max D). */
+  eps: number;
+}
+
+/**
+ * One tile's problem as the solvers see it: the one layer that owns the order of the
+ * reductions across tiles and the preconditioner's arithmetic, over a {@link TileStore} whose
+ * vectors live on a device (resident tiles, one device alone) or in host memory (streamed
+ * tiles). The store computes the tile's own values; this layer adds them up, in the same
+ * sequence on every tile, so tiled results equal untiled ones wherever the vectors live.
+ *
+ * An evaluation's scalars (cost, R-factor numerator, and once its denominator) are summed in
+ * one all-reduce; so are the dot products of one `dots` call.
+ *
+ * @example
+ * ```ts
+ * const problem = new ReducedProblem({ store, reduction, countProbe: true, eps: 1e-2 });
+ * const cost = await problem.gradient(x, g);
+ * ```
+ */
+export class ReducedProblem<H> implements Problem<Variables<H>> {
+  readonly store: TileStore<H>;
+  readonly reduction: Reduction<H>;
+  readonly #countProbe: boolean;
+  readonly #eps: number;
+  #active: Parts = { object: true, probe: false };
+  #residual: TileResidual = { cost: NaN, numerator: NaN, denominator: NaN };
+  #rFactor = NaN;
+  /** The R-factor's denominator summed over every tile, once (the frames do not change). */
+  #amplitudeTotal: number | null = null;
+  /**
+   * On tiles: D_O summed over the overlaps, with its floor, for the `x` it was computed at while
+   * the probe was not refined (then unchanged on every tile); null when it must be recomputed.
+   */
+  #summed: { x: Variables<H>; object: H } | null = null;
+
+  constructor(o: ReducedProblemOptions<H>) {
+    this.store = o.store;
+    this.reduction = o.reduction;
+    this.#countProbe = o.countProbe;
+    this.#eps = o.eps;
+  }
+
+  /** The parts switched on by {@link setActive}. */
+  get active(): Parts {
+    return { ...this.#active };
+  }
+
+  setActive(parts: Parts): void {
+    this.#active = { ...parts };
+  }
+
+  create(label: string): Variables<H> {
+    return this.store.create(label);
+  }
+
+  destroy(v: Variables<H>): void {
+    this.store.destroy(v);
+  }
+
+  upload(object: Float32Array, probe: Float32Array, label?: string): Variables<H> {
+    return this.store.upload(object, probe, label);
+  }
+
+  download(v: Variables<H>): Promise<{ object: Float32Array; probe: Float32Array }> {
+    return this.store.download(v);
+  }
+
+  copy(src: Variables<H>, dst: Variables<H>): void {
+    this.store.copy(src, dst, this.#active);
+  }
+
+  axpy(dst: Variables<H>, x: Variables<H>, a: number, y: Variables<H>): void {
+    this.store.axpy(dst, x, a, y, this.#active);
+  }
+
+  scale(dst: Variables<H>, a: number, x: Variables<H>): void {
+    this.store.scale(dst, a, x, this.#active);
+  }
+
+  /** Re <a, b> over the owned object region (all slices) and, when counted, the probe. */
+  async dot(a: Variables<H>, b: Variables<H>): Promise<number> {
+    return (await this.dots([[a, b]]))[0];
+  }
+
+  /** {@link dot} of every pair, from one read-back and one all-reduce, each with its `dot`'s bits. */
+  async dots(pairs: [Variables<H>, Variables<H>][]): Promise<number[]> {
+    const { ownedRegion, alsoOwned = [] } = this.reduction;
+    const locals = await this.store.localDots(pairs, {
+      object: this.#active.object ? [ownedRegion, ...alsoOwned] : null,
+      probe: this.#active.probe && this.#countProbe,
+    });
+    return await this.reduction.sums(locals);
+  }
+
+  cost(x: Variables<H>): Promise<number> {
+    return this.#evaluate(x, null);
+  }
+
+  gradient(x: Variables<H>, g: Variables<H>): Promise<number> {
+    return this.#evaluate(x, g);
+  }
+
+  /**
+   * The amplitude R-factor sum | |Psi| - sqrt(d) | / sum sqrt(d) over unmasked pixels (|Psi| from
+   * the intensity summed over modes) of the latest cost or gradient evaluation, over every
+   * tile's positions (DESIGN section 7); NaN before the first.
+   */
+  get rFactor(): number {
+    return this.#rFactor;
+  }
+
+  /**
+   * This tile's share of the latest evaluation, before the sum over tiles: its cost and the
+   * numerator and denominator of {@link rFactor} (the live view's per-tile residual).
+   */
+  get residual(): TileResidual {
+    return { ...this.#residual };
+  }
+
+  /** Records the share of an evaluation made with this tile's cost term elsewhere (lsqml, dm, raar). */
+  noteResidual(share: TileResidual): void {
+    this.#residual = { ...share };
+  }
+
+  /**
+   * out <- M g, the diagonal preconditioner of `gd` (as the float64 reference problem's): the
+   * object gradient divided by D_O, the probe intensity that reached each pixel, and the probe
+   * gradient by D_P, the object intensity under the windows, each floored at eps max D so that
+   * dim pixels do not get unbounded steps: out = g / (D + eps max D). D_O is summed over the
+   * tiles' overlaps and its peak taken over all tiles, D_P all-reduced (then its peak is the
+   * same everywhere), so that tiled steps equal untiled ones.
+   *
+   * On tiles D_O costs an exchange and a read-back, so it is kept while the probe is not
+   * refined: the probe then has not changed since the last call, on any tile (each holds the
+   * same all-reduced probe and takes the same decision, so the collectives stay in step). One
+   * tile alone leaves it to the store, which compares the probe's bits on the device.
+   */
+  async precondition(x: Variables<H>, g: Variables<H>, out: Variables<H>): Promise<void> {
+    const { store, reduction } = this;
+    const active = this.active;
+    const local = reduction.local === true;
+    const kept = !local && !active.probe && this.#summed?.x === x ? this.#summed : null;
+    const weights: Weights<H> = kept
+      ? { object: kept.object }
+      : await store.weights(x, active, local);
+    if (active.object && !kept) {
+      // A tile saw only its own positions: the windows of its neighbours' positions reaching
+      // into its region are added in, so that every pixel holds the untiled D_O.
+      await reduction.sumOverlaps?.(weights.object!);
+      store.floor("object", weights.object!, this.#eps);
+      // eps > 0 rounds monotonically: the largest of the tiles' floors is bitwise the untiled
+      // eps max D. One tile alone keeps its floor where it is (no read-back).
+      if (reduction.max) {
+        store.writeFloor("object", await reduction.max(await store.readFloor("object")));
+      }
+    }
+    if (active.probe) {
+      // D_P sums over every position of every tile; once all-reduced it is the same on all
+      // tiles, and so is its peak.
+      await reduction.sumProbe(weights.probe!);
+      store.floor("probe", weights.probe!, this.#eps);
+    }
+    this.#summed = !local && active.object && !active.probe ? { x, object: weights.object! } : null;
+    await store.divide(active, weights, g, out);
+  }
+
+  /** Resolves once the work queued on the tile's vectors has run. */
+  finish(): Promise<void> {
+    return this.store.finish();
+  }
+
+  /** Frees what the store allocated. */
+  dispose(): void {
+    this.store.dispose();
+  }
+
+  /** The positions moved: the preconditioner's D_O is recomputed at the next call. */
+  invalidate(): void {
+    this.#summed = null;
+    this.store.invalidate();
+  }
+
+  /** The tile's cost (and gradient), then the sums over tiles in a fixed order. */
+  async #evaluate(x: Variables<H>, g: Variables<H> | null): Promise<number> {
+    const active = this.active;
+    const { share } = await this.store.evaluate(x, g, active);
+    share.catch(() => {});
+    // The tile's sums are read back while the gradients travel (on a device each read-back
+    // waits a poll interval, however little it reads).
+    if (g && active.object) await this.reduction.exchangeObject(g.object);
+    if (g && active.probe) await this.reduction.sumProbe(g.probe);
+    const mine = await share;
+    this.#residual = mine;
+    const first = this.#amplitudeTotal === null;
+    const [cost, numerator, denominator] = await this.reduction.sums(
+      first ? [mine.cost, mine.numerator, mine.denominator] : [mine.cost, mine.numerator],
+    );
+    this.#amplitudeTotal ??= denominator;
+    this.#rFactor = numerator / this.#amplitudeTotal;
+    return cost;
+  }
+}
