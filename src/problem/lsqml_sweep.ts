@@ -133,9 +133,12 @@ export class LsqmlSweep {
     // The Gaussian calls' partials are the whole amplitude cost (no constant: that is Poisson's).
     const local = sums.re;
     p.noteResidual({ cost: local, numerator: sums.im, denominator: p.costTerm.amplitudeSum });
-    const cost = await p.reduction.sum(local);
-    const numerator = await p.reduction.sum(sums.im);
-    this.#amplitudeTotal ??= await p.reduction.sum(p.costTerm.amplitudeSum);
+    // One all-reduce for the scalars (the R-factor's denominator at the first sweep only).
+    const first = this.#amplitudeTotal === null;
+    const [cost, numerator, total] = await p.reduction.sums(
+      first ? [local, sums.im, p.costTerm.amplitudeSum] : [local, sums.im],
+    );
+    this.#amplitudeTotal ??= total;
     return { cost, rFactor: numerator / this.#amplitudeTotal };
   }
 
@@ -230,11 +233,9 @@ export class LsqmlSweep {
     if (batch) this.#stepSums(x, b, o.probe, solve);
     else gpu.encoder.clearBuffer(solve.sums);
     if (!reduction.local) {
-      // Tiles: the local sums' readback, one all-reduce each in tile order, the totals back.
+      // Tiles: the local sums' readback, one all-reduce in tile order, the totals back.
       const local = await gpu.readF32(solve.sums, 0, 20);
-      const all = new Float32Array(5);
-      for (let i = 0; i < 5; i++) all[i] = await reduction.sum(local[i]);
-      gpu.write(solve.sums, all);
+      gpu.write(solve.sums, Float32Array.from(await reduction.sums([...local])));
     }
     solve.solve(o.probe, o.rule);
     // A zero step leaves x as it is: on a batch empty on every tile, its directions are 0 / 0.

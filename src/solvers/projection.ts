@@ -263,9 +263,12 @@ export class ProjectionSolver {
     const sums = sumPairs(await gpu.readF32(this.#partials, 0, 8 * partial));
     const local = costTerm.constant + sums.re;
     problem.noteResidual({ cost: local, numerator: sums.im, denominator: costTerm.amplitudeSum });
-    const cost = await reduction.sum(local);
-    const rNumerator = await reduction.sum(sums.im);
-    this.#amplitudeTotal ??= await reduction.sum(costTerm.amplitudeSum);
+    // One all-reduce for the scalars (the R-factor's denominator at the first pass only).
+    const first = this.#amplitudeTotal === null;
+    const [cost, rNumerator, total] = await reduction.sums(
+      first ? [local, sums.im, costTerm.amplitudeSum] : [local, sums.im],
+    );
+    this.#amplitudeTotal ??= total;
     await reduction.exchangeObject(numerator);
     await reduction.sumOverlaps?.(this.#denominator);
     return { cost, rFactor: rNumerator / this.#amplitudeTotal };
