@@ -60,7 +60,8 @@ export async function launchGrants(args: string[]): Promise<Grants | number> {
  * ranks first.) A rank killed from outside is the job's failure: `error: Rank r was killed by
  * SIGNAL`. A rank that aborted itself (SIGABRT) has already printed why, and is most often a
  * survivor: its MPI library aborts it when a peer that failed first vanished in the middle of a
- * message (UCX does so in a cross-memory copy), so it gets a note, not a second error line.
+ * message (UCX does so in a cross-memory copy), so it gets a note, not a second error line, and
+ * its launcher waits {@link ABORT_GRACE_MS} first (see the entry point).
  */
 export function rankStatus(status: Deno.CommandStatus, mpi: boolean): number {
   if (status.signal === null || !mpi) return status.code;
@@ -73,6 +74,13 @@ export function rankStatus(status: Deno.CommandStatus, mpi: boolean): number {
   }
   return 1;
 }
+
+/**
+ * How long the launcher of an MPI rank that aborted itself waits before it exits: the peer whose
+ * failure made it abort must be first to report and exit, or `mpirun`'s teardown may end that
+ * peer's launcher before it names the rank that really failed.
+ */
+export const ABORT_GRACE_MS = 2000;
 
 /** The Deno executable to re-run: this one when the launcher may start it, else `deno`. */
 function denoExecutable(): string {
@@ -104,6 +112,9 @@ if (import.meta.main) {
     const status = await child.status;
     Deno.removeSignalListener("SIGINT", ignore);
     Deno.removeSignalListener("SIGTERM", terminate);
+    if (grants.ffi && status.signal === "SIGABRT") {
+      await new Promise((resolve) => setTimeout(resolve, ABORT_GRACE_MS));
+    }
     Deno.exitCode = rankStatus(status, grants.ffi);
   }
 }
