@@ -1,0 +1,107 @@
+import type { Binding, Gpu } from "../gpu/mod.ts";
+import code from "../../wgsl/poisson_step.wgsl" with { type: "text" };
+
+const SOURCE = { file: "wgsl/poisson_step.wgsl", code };
+/** Lanes per frame of `wgsl/poisson_step.wgsl`'s `terms` (its `LANES`). */
+const LANES = 64;
+
+/**
+ * The intensity floor of the step, in counts: J = sum_k |Psi_k|^2 + POISSON_STEP_FLOOR. A model
+ * pixel darker than one count under a recorded photon would otherwise be pushed toward d^2 / J,
+ * tens of times the count (with the cost's 0.1): on `bench quality`'s frame-64 set at 1e4
+ * photons (probe estimated, lsqml with `LSQML_WINDOW_RIDGE`) lsqml reached 20.3 dB after 10
+ * iterations and fell to 19.4 dB after 30 with 0.1; with 1, 23.4 and 24.0 dB (the Gaussian
+ * model's modulus projection: 22.0 and 22.4 dB).
+ */
+export const POISSON_STEP_FLOOR = 1;
+
+/**
+ * Newton iterations of a frame's step: from 0, each clamped to [0, 1]. On `bench quality`'s
+ * frames (64 px, 1e4 and 1e8 photons) and on the tests' random ones, the fourth iterate is
+ * within 1e-4 of the minimiser.
+ */
+export const POISSON_STEP_ITERATIONS = 4;
+
+/** One call of {@link PoissonExitStep.apply}: a batch of positions' far fields. */
+export interface PoissonStepCall {
+  /** The batch's measured intensities, count x M x M (stored layout). */
+  frames: Binding;
+  /** Mask weights, M x M (1 good, 0 bad). */
+  weights: GPUBuffer;
+  /** The far fields Psi, count x K x M x M complex, overwritten by G = Psi - Psi'. */
+  far: GPUBuffer;
+  count: number;
+  modes: number;
+  /** Frame pixels M^2. */
+  m2: number;
+}
+
+/**
+ * LSQ-ML's exit-wave update for the Poisson likelihood (Odstrčil et al., Opt. Express 26, 3108,
+ * 2018; see `wgsl/poisson_step.wgsl`): Psi' = Psi (1 - alpha (1 - d / J)) with one step alpha
+ * per frame minimising the frame's Poisson likelihood along it, J = sum_k |Psi_k|^2 + eps. It
+ * leaves G = Psi - Psi' in the far fields, as the Gaussian model's gradient leaves
+ * Psi - Pi_F(Psi): the sweep's exit-wave residual is minus it. Its float64 reference is
+ * `poissonStepReference` of `src/physics/projection_reference.ts`.
+ *
+ * @example
+ * ```ts
+ * const step = await PoissonExitStep.create(gpu, 16);
+ * step.apply({ frames, weights, far, count: 16, modes: 1, m2: 64 * 64 });
+ * step.destroy();
+ * ```
+ */
+export class PoissonExitStep {
+  /** Each frame's step after {@link apply} (count float32). */
+  readonly alpha: GPUBuffer;
+  readonly #sums: GPUBuffer;
+
+  private constructor(
+    private readonly gpu: Gpu,
+    private readonly pipelines: Record<"terms" | "newton" | "apply", GPUComputePipeline>,
+    readonly maxCount: number,
+  ) {
+    this.alpha = gpu.buffer(4 * Math.max(1, maxCount), "poisson step");
+    this.#sums = gpu.buffer(8 * LANES * Math.max(1, maxCount), "poisson step sums");
+  }
+
+  /** Compiles the kernels for batches of up to `maxCount` positions. */
+  static async create(gpu: Gpu, maxCount: number): Promise<PoissonExitStep> {
+    const constants = { EPSILON: POISSON_STEP_FLOOR };
+    const [terms, newton, apply] = await Promise.all(
+      (["terms", "newton", "apply"] as const).map((e) => gpu.pipeline(SOURCE, e, constants)),
+    );
+    return new PoissonExitStep(gpu, { terms, newton, apply }, maxCount);
+  }
+
+  /** Finds each frame's step and overwrites `c.far` with G = w alpha (1 - d / J) Psi. */
+  apply(c: PoissonStepCall): void {
+    if (c.count > this.maxCount) {
+      throw new RangeError(`Cannot step ${c.count} frames: sized for ${this.maxCount}`);
+    }
+    const { gpu, pipelines } = this;
+    const params = gpu.params(new Uint32Array([c.m2, c.modes, c.count]));
+    gpu.encoder.clearBuffer(this.alpha);
+    for (let i = 0; i < POISSON_STEP_ITERATIONS; i++) {
+      gpu.dispatch(
+        pipelines.terms,
+        [params, c.frames, c.weights, c.far, this.alpha, this.#sums],
+        c.count,
+      );
+      gpu.dispatch(
+        pipelines.newton,
+        [params, null, null, null, this.alpha, this.#sums],
+        Math.ceil(c.count / 64),
+      );
+    }
+    gpu.dispatch(
+      pipelines.apply,
+      [params, c.frames, c.weights, c.far, this.alpha],
+      Math.ceil((c.count * c.m2) / 64),
+    );
+  }
+
+  destroy(): void {
+    this.gpu.release(this.alpha, this.#sums);
+  }
+}

@@ -1,0 +1,126 @@
+import { assertLessOrEqual } from "../assert.ts";
+import { requestGpu } from "../../src/gpu/mod.ts";
+import {
+  POISSON_STEP_FLOOR,
+  POISSON_STEP_ITERATIONS,
+  PoissonExitStep,
+} from "../../src/cost/mod.ts";
+import { poissonStepReference } from "../../src/physics/projection_reference.ts";
+import { Random } from "../../src/simulate/random.ts";
+import { maxRelative } from "../kernels/random.ts";
+
+const M = 16, COUNT = 5;
+
+/**
+ * Far fields and counts as LSQ-ML meets them: each frame's counts Poisson draws of the model's
+ * intensity times a factor of its own (0.3 to 3, so some frames are far from the fit and some
+ * close), a tenth of the model's pixels dark (below one count), a few masked pixels.
+ */
+function inputs(rng: Random, modes: number) {
+  const m2 = M * M;
+  const far = new Float32Array(2 * COUNT * modes * m2);
+  const frames = new Float32Array(COUNT * m2);
+  const weights = Float32Array.from(rng.uniformArray(m2, 0, 1), (u) => u < 0.05 ? 0 : 1);
+  for (let b = 0; b < COUNT; b++) {
+    const scale = 0.3 + 2.7 * rng.uniform();
+    for (let q = 0; q < m2; q++) {
+      const bright = rng.uniform() < 0.9 ? 3 * rng.uniform() : 0.2;
+      let intensity = 0;
+      for (let k = 0; k < modes; k++) {
+        const i = 2 * ((b * modes + k) * m2 + q);
+        far[i] = bright * (2 * rng.uniform() - 1);
+        far[i + 1] = bright * (2 * rng.uniform() - 1);
+        intensity += far[i] ** 2 + far[i + 1] ** 2;
+      }
+      frames[b * m2 + q] = rng.poisson(scale * intensity);
+    }
+  }
+  return { far, frames, weights, m2 };
+}
+
+/** Frame b's model intensities, summed over modes. */
+function intensityOf(far: Float32Array, b: number, modes: number, m2: number): Float64Array {
+  const out = new Float64Array(m2);
+  for (let k = 0; k < modes; k++) {
+    for (let q = 0; q < m2; q++) {
+      const i = 2 * ((b * modes + k) * m2 + q);
+      out[q] += far[i] ** 2 + far[i + 1] ** 2;
+    }
+  }
+  return out;
+}
+
+for (const modes of [1, 3]) {
+  Deno.test(`PoissonExitStep matches the float64 step and update for ${modes} mode(s) with a mask`, async () => {
+    const gpu = await requestGpu({ label: "poisson step test" });
+    try {
+      const step = await PoissonExitStep.create(gpu, COUNT);
+      const d = inputs(new Random(71 + modes), modes);
+      // The far fields are overwritten in place: a pixel the kernel skipped keeps Psi and fails.
+      const far = gpu.upload(d.far, "far");
+      step.apply({
+        frames: gpu.upload(d.frames, "frames"),
+        weights: gpu.upload(d.weights, "weights"),
+        far,
+        count: COUNT,
+        modes,
+        m2: d.m2,
+      });
+      const want = new Float64Array(d.far.length);
+      const alphas = new Float64Array(COUNT);
+      for (let b = 0; b < COUNT; b++) {
+        const ref = poissonStepReference({
+          intensity: intensityOf(d.far, b, modes, d.m2),
+          frame: d.frames.subarray(b * d.m2, (b + 1) * d.m2),
+          weights: d.weights,
+          floor: POISSON_STEP_FLOOR,
+          iterations: POISSON_STEP_ITERATIONS,
+        });
+        alphas[b] = ref.alpha;
+        for (let k = 0; k < modes; k++) {
+          for (let q = 0; q < d.m2; q++) {
+            const i = 2 * ((b * modes + k) * d.m2 + q);
+            want[i] = ref.factor[q] * d.far[i];
+            want[i + 1] = ref.factor[q] * d.far[i + 1];
+          }
+        }
+      }
+      assertLessOrEqual(maxRelative(await gpu.readF32(step.alpha, 0, 4 * COUNT), alphas), 1e-5);
+      assertLessOrEqual(maxRelative(await gpu.readF32(far), want), 1e-5);
+      step.destroy();
+    } finally {
+      gpu.destroy();
+    }
+  });
+}
+
+Deno.test("The Poisson step's slope matches central differences of the frame's likelihood, and its Newton iterate is the minimiser", () => {
+  const rng = new Random(5);
+  for (const modes of [1, 3]) {
+    const d = inputs(rng, modes);
+    for (let b = 0; b < COUNT; b++) {
+      const o = {
+        intensity: intensityOf(d.far, b, modes, d.m2),
+        frame: d.frames.subarray(b * d.m2, (b + 1) * d.m2),
+        weights: d.weights,
+        floor: POISSON_STEP_FLOOR,
+      };
+      const exact = poissonStepReference({ ...o, iterations: Infinity });
+      for (const a of [0.1, 0.5, 0.9]) {
+        const h = 1e-5;
+        const difference = (exact.phi(a + h) - exact.phi(a - h)) / (2 * h);
+        assertLessOrEqual(
+          Math.abs(difference - exact.slope(a)),
+          1e-6 * Math.abs(exact.phi(a)),
+          `frame ${b}, alpha ${a}`,
+        );
+      }
+      // The minimiser: no lower likelihood on a grid of steps over [0, 1].
+      for (let a = 0; a <= 1; a += 1 / 64) {
+        assertLessOrEqual(exact.phi(exact.alpha), exact.phi(a), `frame ${b}, alpha ${a}`);
+      }
+      const newton = poissonStepReference({ ...o, iterations: POISSON_STEP_ITERATIONS });
+      assertLessOrEqual(Math.abs(newton.alpha - exact.alpha), 1e-4, `frame ${b}`);
+    }
+  }
+});
