@@ -135,6 +135,11 @@ export class FarFieldCost {
     return new FarFieldCost(gpu, o, pipeline, fused);
   }
 
+  /** The problem's noise model (a call may take another, see {@link CostCall.noise}). */
+  get noise(): NoiseModel {
+    return this.o.noise;
+  }
+
   /** Most partials a call over `count` positions writes (each call returns its own count). */
   partialsFor(count: number): number {
     return Math.ceil(Math.max(this.#runCount(count), this.#fusedRuns(count)) / RUN);

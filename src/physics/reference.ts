@@ -103,6 +103,12 @@ export interface EvaluateOptions {
   positions?: ArrayLike<number>;
   /** When given, dF/dx_j and dF/dy_j (real, object pixels) of each position are added into it. */
   positionGradient?: { x: Float64Array; y: Float64Array };
+  /**
+   * When given, the gradients take these per-pixel factors of position j's far fields instead
+   * of the noise model's (masked pixels stay 0), from its model intensities sum_k |Psi_k|^2 and
+   * its frame (M x M each): LSQ-ML's Poisson exit-wave step. The cost is the noise model's.
+   */
+  factors?: (j: number, intensity: Float64Array, frame: ArrayLike<number>) => Float64Array;
 }
 
 /**
@@ -230,6 +236,11 @@ export class ReferenceModel {
           cost += (r - Math.sqrt(d)) ** 2;
           weight[q] = 1 - Math.sqrt(d) / r;
         }
+      }
+      if (o.factors) {
+        const frame = Float64Array.from({ length: m2 }, (_, q) => o.frames[j * m2 + q]);
+        const factors = o.factors(j, intensity, frame);
+        for (let q = 0; q < m2; q++) if (!mask || mask[q] === 0) weight[q] = factors[q];
       }
       if (o.objectGradient || o.probeGradient || o.positionGradient) {
         this.#backward(j, o, waves, weight);

@@ -108,7 +108,8 @@ async function moveTile(p: TiledPayload, s: TileState): Promise<void> {
   const problem = problemOf(s);
   const reduction = problem.reduction;
   const shifts = await problem.positionGradient();
-  // lsqml's sweep captures the shifts' gradients of the amplitude cost, whatever the noise model.
+  // lsqml's sweep captures the shifts' gradients along its exit-wave update: the amplitude
+  // cost's, or the Poisson step's, alpha (1 - d / J) ~ 1 - sqrt(d / J) near the fit alike.
   const factor = shiftCurvatureFactor(p.algorithm === "lsqml" ? "gaussian" : p.noise);
   const moves = proposedMoves({
     ...shifts,

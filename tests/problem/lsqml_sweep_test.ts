@@ -6,6 +6,9 @@
 import { LsqmlSweep } from "../../src/problem/mod.ts";
 import type { ReferenceModel } from "../../src/physics/reference.ts";
 import { PRECONDITIONER_FLOOR } from "../../src/physics/model.ts";
+import { poissonStepReference } from "../../src/physics/projection_reference.ts";
+import { POISSON_STEP_FLOOR, POISSON_STEP_ITERATIONS } from "../../src/cost/mod.ts";
+import { LSQML_WINDOW_RIDGE } from "../../src/problem/mod.ts";
 import { LSQML_RULE, lsqmlSteps } from "../../src/solvers/mod.ts";
 import { assertEquals, assertLessOrEqual, relativeL2 } from "../assert.ts";
 import { type CaseOptions, withCase } from "./fixture.ts";
@@ -28,13 +31,14 @@ function divided(g: Float64Array, d: Float64Array, f: ArrayLike<number>): Float6
 
 /**
  * The sweep of `LsqmlSweep` in float64: batches of `batchSize` consecutive positions, the
- * amplitude cost's gradient as the exit-wave residual.
+ * amplitude cost's gradient (Gaussian) or the Poisson step's update (Poisson) as the exit-wave
+ * residual, the amplitude cost reported.
  */
 function referenceSweep(
   model: ReferenceModel,
   frames: Float32Array,
   start: { object: Float64Array; probe: Float64Array },
-  o: { batchSize: number; probe: boolean },
+  o: { batchSize: number; probe: boolean; noise: "poisson" | "gaussian" },
 ): { object: Float64Array; probe: Float64Array; cost: number } {
   const { frame: m, modes, objectShape: [, w] } = model.options;
   const m2 = m * m;
@@ -46,12 +50,22 @@ function referenceSweep(
     const positions = Array.from({ length: count }, (_, i) => first + i);
     const gO = new Float64Array(object.length);
     const gP = new Float64Array(probe.length);
-    // The modulus projection as the exit-wave target, whatever the problem's noise model.
+    const mask = model.options.mask;
+    const weights = Float64Array.from({ length: m2 }, (_, q) => mask && mask[q] !== 0 ? 0 : 1);
+    const step = (_: number, intensity: Float64Array, frame: ArrayLike<number>) =>
+      poissonStepReference({
+        intensity,
+        frame,
+        weights,
+        floor: POISSON_STEP_FLOOR,
+        iterations: POISSON_STEP_ITERATIONS,
+      }).factor;
     cost += model.evaluate({
       object,
       probe,
       frames,
       noise: "gaussian",
+      factors: o.noise === "poisson" ? step : undefined,
       objectGradient: gO,
       probeGradient: o.probe ? gP : undefined,
       positions,
@@ -68,7 +82,7 @@ function referenceSweep(
       for (let y = 0; y < m; y++) {
         for (let x = 0; x < m; x++) {
           const p = (top + y) * w + left + x;
-          weight[2 * p] += intensity[y * m + x];
+          weight[2 * p] += intensity[y * m + x] + LSQML_WINDOW_RIDGE;
           probeWeight[2 * (y * m + x)] += object[2 * p] ** 2 + object[2 * p + 1] ** 2;
         }
       }
@@ -103,6 +117,7 @@ for (
         const want = referenceSweep(model, frames, { object, probe }, {
           batchSize: c.batchSize!,
           probe: refine,
+          noise: c.noise,
         });
         const sweep = new LsqmlSweep(problem, problem.scan.batches.length);
         try {

@@ -2,6 +2,8 @@ import { assert, assertEquals, assertLessOrEqual, assertRejects } from "../asser
 import { requestGpu } from "../../src/gpu/mod.ts";
 import { GpuProblem, LsqmlSweep } from "../../src/problem/mod.ts";
 import { type ModelOptions, ReferenceModel } from "../../src/physics/reference.ts";
+import { poissonStepReference } from "../../src/physics/projection_reference.ts";
+import { POISSON_STEP_FLOOR, POISSON_STEP_ITERATIONS } from "../../src/cost/mod.ts";
 import type { NoiseModel } from "../../src/physics/model.ts";
 import { shiftCurvatureFactor } from "../../src/physics/positions.ts";
 import { LSQML_RULE } from "../../src/solvers/mod.ts";
@@ -189,19 +191,27 @@ Deno.test("GpuProblem's cost follows its positions when they move (windows, sub-
   );
 });
 
-Deno.test("LsqmlSweep captures its positions' shift gradients of the amplitude cost at the unknowns the batch sees", async () => {
+Deno.test("LsqmlSweep captures its positions' shift gradients along the Poisson step's exit-wave update at the unknowns the batch sees", async () => {
   const c = { slices: 1, modes: 2, noise: "poisson", seed: 44, batchSize: 7 } as const;
   await withShiftCase(c, async ({ problem, base, object, probe, frames }) => {
     const n = base.positionsX.length;
     const want = { x: new Float64Array(n), y: new Float64Array(n) };
-    // One batch: it sees the starting point. lsqml's target is the amplitude cost's, whatever the
-    // problem's noise model.
+    // One batch: it sees the starting point. lsqml's far-field factors are the Poisson step's.
+    const weights = new Float64Array(base.frame ** 2).fill(1);
     new ReferenceModel(base).evaluate({
       object,
       probe,
       frames,
       noise: "gaussian",
       positionGradient: want,
+      factors: (_, intensity, frame) =>
+        poissonStepReference({
+          intensity,
+          frame,
+          weights,
+          floor: POISSON_STEP_FLOOR,
+          iterations: POISSON_STEP_ITERATIONS,
+        }).factor,
     });
     const x = problem.upload(new Float32Array(object), new Float32Array(probe));
     const sweep = new LsqmlSweep(problem, 1);
