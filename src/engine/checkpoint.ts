@@ -10,9 +10,9 @@
  * resumed run end bit for bit where an uninterrupted one ends.
  */
 import { InputError } from "../data/errors.ts";
-import type { Checkpoint, CheckpointArray } from "../tiled/checkpoint.ts";
+import type { Checkpoint, CheckpointArray } from "./checkpoint_format.ts";
 
-export type { Checkpoint, CheckpointArray } from "../tiled/checkpoint.ts";
+export type { Checkpoint, CheckpointArray } from "./checkpoint_format.ts";
 
 const MAGIC = "TESSERA-CHECKPOINT 1\n";
 const FILE = "state.tsck";

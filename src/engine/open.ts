@@ -6,7 +6,7 @@ import { InputError } from "../data/errors.ts";
 import { POSITION_REFUSALS } from "./options.ts";
 import type { OpenSessionOptions, Session } from "./session.ts";
 import { openPie } from "./pie_open.ts";
-import { openTiled } from "./tiled.ts";
+import { openEngine } from "./engine_open.ts";
 
 /** Starts a session for `options`. */
 export async function openSession(o: OpenSessionOptions): Promise<Session> {
@@ -26,5 +26,5 @@ export async function openSession(o: OpenSessionOptions): Promise<Session> {
     }
     return await openPie({ ...o, variant: algorithm });
   }
-  return await openTiled(o);
+  return await openEngine(o);
 }

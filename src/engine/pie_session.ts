@@ -7,7 +7,7 @@
 import type { Gpu } from "../gpu/device.ts";
 import type { GpuProblem, GpuVariables } from "../problem/gpu_problem.ts";
 import { pieSweep, type PieTarget } from "../solvers/pie.ts";
-import { tiledCheckpoint, tileStatesOf } from "../tiled/checkpoint.ts";
+import { tiledCheckpoint, tileStatesOf } from "./checkpoint_format.ts";
 import type { Checkpoint } from "./checkpoint.ts";
 import type { Session, SessionResult } from "./session.ts";
 

@@ -1,6 +1,6 @@
 /**
- * A {@link Session} is one reconstruction in progress, whatever runs it (one device, or the
- * tiled engine's workers): the run loop drives it iteration by iteration, asks it for
+ * A {@link Session} is one reconstruction in progress, whatever runs it (the engine's
+ * `EngineSession`, or `epie`/`rpie` on one device): the run loop drives it iteration by iteration, asks it for
  * checkpoints and finally for the result.
  */
 import type { ComplexArray } from "../data/dataset.ts";

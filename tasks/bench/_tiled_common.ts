@@ -1,7 +1,7 @@
 /** What the tiled benchmarks share: a simulated raster scan and a start near its truth. */
 import { simulateDataset } from "../../src/simulate/mod.ts";
 import { cpuTicksMs } from "../../src/parallel/mod.ts";
-import type { TiledSessionOptions } from "../../src/tiled/mod.ts";
+import type { EngineSessionOptions } from "../../src/engine/mod.ts";
 
 /**
  * A Siemens star scanned in a raster (every tile of fine grids gets positions), with a start
@@ -11,7 +11,7 @@ export async function benchProblem(
   frame: number,
   positions: number,
   seed = 7,
-): Promise<Omit<TiledSessionOptions, "tiles" | "workers">> {
+): Promise<Omit<EngineSessionOptions, "tiles" | "workers">> {
   const { dataset, truth } = await simulateDataset({
     preset: "siemens",
     frame,

@@ -14,7 +14,7 @@
  * evaluations_per_iteration (null on the engine's path), fft_only_s_per_iteration, fft_calls_per_iteration, device_bytes_peak }] }`. An `epie` iteration
  * is one sweep of single-position updates, all recorded on the device. Rows with `path:
  * "engine"` time the same `cg`, `gd` and `lsqml` as an untiled `reconstruct` runs them: the engine's
- * session on one tile, in process (`openTiledSession` with 1 x 1 tiles and one worker), from the
+ * session on one tile, in process (`openEngineSession` with 1 x 1 tiles and one worker), from the
  * same start; they have no FFT replay (its fields are null). Rows with `path: "problem"` drive
  * `GpuProblem` directly.
  *
@@ -34,7 +34,7 @@ import type { Fft2 } from "../../src/fft/mod.ts";
 import { GpuProblem, type GpuVariables } from "../../src/problem/mod.ts";
 import { gpuUpdates, GradientSolver, pieSweep, ProjectionSolver } from "../../src/solvers/mod.ts";
 import type { SimulatedDataset } from "../../src/simulate/mod.ts";
-import { openTiledSession } from "../../src/tiled/mod.ts";
+import { openEngineSession } from "../../src/engine/mod.ts";
 import { probeStart, qualityData, REFINE_PROBE_FROM } from "./_quality_data.ts";
 
 interface Row {
@@ -222,7 +222,7 @@ async function engineCase(
   const object = new Float32Array(truth.object.length);
   for (let i = 0; i < object.length; i += 2) object[i] = 1;
   const start = await probeStart(sim, "estimated");
-  const session = await openTiledSession({
+  const session = await openEngineSession({
     dataset,
     tiles: [1, 1],
     workers: 1,

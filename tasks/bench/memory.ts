@@ -29,7 +29,7 @@
  * of each rank (`"device_bytes_peak_per_rank"` in each case); grids with fewer than R tiles are
  * left out.
  */
-import { openTiledSession } from "../../src/tiled/mod.ts";
+import { openEngineSession } from "../../src/engine/mod.ts";
 import { benchProblem } from "./_tiled_common.ts";
 import { runRanks } from "./ranks.ts";
 
@@ -112,7 +112,7 @@ export async function run(args: string[]): Promise<void> {
   let untiled = NaN;
   for (const g of options.grids) {
     const workers = Math.min(g * g, options.workers);
-    const session = await openTiledSession({
+    const session = await openEngineSession({
       ...base,
       tiles: [g, g],
       workers,

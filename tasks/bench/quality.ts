@@ -36,7 +36,7 @@ import {
   pieSweep,
   ProjectionSolver,
 } from "../../src/solvers/mod.ts";
-import { SubsetFrames } from "../../src/tiled/payload.ts";
+import { SubsetFrames } from "../../src/engine/payload.ts";
 import { phasePsnr, scannedArea } from "../../src/metrics/mod.ts";
 import type { SimulatedDataset } from "../../src/simulate/mod.ts";
 import { type ProbeStart, probeStart, qualityData } from "./_quality_data.ts";

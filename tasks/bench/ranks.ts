@@ -14,7 +14,7 @@ import {
   type ProfileSnapshot,
   startProfile,
 } from "../../src/parallel/mod.ts";
-import { openTiledSession } from "../../src/tiled/mod.ts";
+import { openEngineSession } from "../../src/engine/mod.ts";
 import { benchProblem, processCpuMs } from "./_tiled_common.ts";
 import { threadInterval, threadTimes } from "./_threads.ts";
 
@@ -93,7 +93,7 @@ async function rank(job: RankJob): Promise<void> {
   }
   const world = MpiWorld.init();
   const base = await benchProblem(job.frame, job.positions);
-  const session = await openTiledSession({
+  const session = await openEngineSession({
     ...base,
     tiles: job.tiles,
     workers: 1,

@@ -42,7 +42,7 @@ import {
   type ProfileSnapshot,
   watchProfiles,
 } from "../../src/parallel/mod.ts";
-import { openTiledSession } from "../../src/tiled/mod.ts";
+import { openEngineSession } from "../../src/engine/mod.ts";
 import { benchProblem, median, processCpuMs } from "./_tiled_common.ts";
 import { scalingRanks } from "./scaling_ranks.ts";
 
@@ -131,7 +131,7 @@ async function child(options: Options & { workers: number }): Promise<void> {
   const stop = options.profile
     ? watchProfiles((rank, snapshot) => latest.set(rank, snapshot))
     : () => {};
-  const session = await openTiledSession({ ...base, tiles: [1, 2], workers: options.workers });
+  const session = await openEngineSession({ ...base, tiles: [1, 2], workers: options.workers });
   try {
     for (let i = 0; i < WARMUP; i++) await session.step();
     console.log("ready");

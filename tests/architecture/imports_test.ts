@@ -37,7 +37,6 @@ const LADDER: Record<string, number> = {
   "simulate": 4,
   "distributed": 5,
   "parallel": 5,
-  "tiled": 5,
   "engine": 6,
   "serve": 7,
   "cli": 7,

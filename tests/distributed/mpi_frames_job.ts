@@ -9,7 +9,7 @@ import type { FrameSource } from "../../src/data/mod.ts";
 import { openSession } from "../../src/engine/open.ts";
 import { DEFAULT_OPTIONS } from "../../src/engine/options.ts";
 import { readCxi } from "../../src/io/cxi_reader.ts";
-import { planDatasetTiling } from "../../src/tiled/mod.ts";
+import { planDatasetTiling } from "../../src/engine/mod.ts";
 
 /** What rank 0 prints. */
 export interface FramesOutcome {

@@ -2,7 +2,7 @@ import { assert, assertEquals, assertLessOrEqual } from "../assert.ts";
 import { orthogonalModes } from "../../src/engine/probe_modes.ts";
 import { initialProbe } from "../../src/engine/probe.ts";
 import { simulateDataset } from "../../src/simulate/mod.ts";
-import { openTiledSession } from "../../src/tiled/mod.ts";
+import { openEngineSession } from "../../src/engine/mod.ts";
 import { Random } from "../../src/simulate/random.ts";
 
 function gram(data: Float32Array, modes: number) {
@@ -103,7 +103,7 @@ Deno.test("on a partially coherent beam, three probe modes started from the file
   for (let i = 0; i < object.length; i += 2) object[i] = 1;
   const rFactor = async (modes: number) => {
     const { probe } = await initialProbe(dataset, modes);
-    const session = await openTiledSession({
+    const session = await openEngineSession({
       dataset,
       tiles: [1, 1],
       workers: 1,

@@ -5,7 +5,7 @@
  */
 import { InputError } from "../../src/data/errors.ts";
 import { simulateDataset } from "../../src/simulate/mod.ts";
-import { openTiledSession, tileStatesOf } from "../../src/tiled/mod.ts";
+import { openEngineSession, tileStatesOf } from "../../src/engine/mod.ts";
 import { assert, assertEquals, assertLessOrEqual, assertThrows, relativeL2 } from "../assert.ts";
 import { nearTruth, type Run } from "./fixture.ts";
 
@@ -36,7 +36,7 @@ for (const [memoryBudget, how] of [[null, "resident"], [64 * 2 ** 20, "streamed"
       workers: 2,
       memoryBudget,
     };
-    const first = await openTiledSession(run);
+    const first = await openEngineSession(run);
     let checkpoint;
     let straight;
     try {
@@ -48,7 +48,7 @@ for (const [memoryBudget, how] of [[null, "resident"], [64 * 2 ** 20, "streamed"
       await first.destroy();
     }
     assertEquals(Object.keys(checkpoint.arrays).length, 4 * 3 * 2, "x, direction, gradient");
-    const second = await openTiledSession({ ...run, resume: checkpoint });
+    const second = await openEngineSession({ ...run, resume: checkpoint });
     try {
       assertEquals(second.iteration, 2);
       for (let i = 2; i < 5; i++) await second.step();
@@ -65,7 +65,7 @@ for (const [memoryBudget, how] of [[null, "resident"], [64 * 2 ** 20, "streamed"
 
 Deno.test("a checkpoint of 2 x 2 tiles on 2 workers resumes on 4 workers with the same bits, and on 1 worker streaming under a budget", async () => {
   const run = { ...await smallRun(), tiles: [2, 2] as [number, number] };
-  const first = await openTiledSession({ ...run, workers: 2 });
+  const first = await openEngineSession({ ...run, workers: 2 });
   let checkpoint;
   let straight;
   try {
@@ -77,7 +77,7 @@ Deno.test("a checkpoint of 2 x 2 tiles on 2 workers resumes on 4 workers with th
     await first.destroy();
   }
   for (const [workers, memoryBudget] of [[4, null], [1, 64 * 2 ** 20]] as const) {
-    const second = await openTiledSession({ ...run, workers, memoryBudget, resume: checkpoint });
+    const second = await openEngineSession({ ...run, workers, memoryBudget, resume: checkpoint });
     try {
       assertEquals(second.iteration, 2);
       for (let i = 2; i < 5; i++) await second.step();
@@ -100,7 +100,7 @@ Deno.test("a checkpoint of 2 x 2 tiles on 2 workers resumes on 4 workers with th
 
 Deno.test("a tiled run refuses a checkpoint of another tile grid or of one device", async () => {
   const run = await smallRun();
-  const session = await openTiledSession({ ...run, tiles: [2, 2], workers: 2 });
+  const session = await openEngineSession({ ...run, tiles: [2, 2], workers: 2 });
   let checkpoint;
   try {
     checkpoint = await session.checkpoint();

@@ -5,9 +5,9 @@
  * streamed tiles report the same shares.
  */
 import { simulateDataset } from "../../src/simulate/mod.ts";
-import { openTiledSession } from "../../src/tiled/mod.ts";
-import { haloMismatch } from "../../src/tiled/figures.ts";
-import { busyFraction, UnionTimer } from "../../src/tiled/busy.ts";
+import { openEngineSession } from "../../src/engine/mod.ts";
+import { haloMismatch } from "../../src/engine/figures.ts";
+import { busyFraction, UnionTimer } from "../../src/engine/busy.ts";
 import { planTiling } from "../../src/tiling/mod.ts";
 import { assert, assertEquals, assertLessOrEqual } from "../assert.ts";
 import { random } from "../tiling/scans.ts";
@@ -40,7 +40,7 @@ async function smallRun(exchange: "sync" | "async"): Promise<Run> {
 Deno.test("each tile's cost term sums in tile order to the run's cost, bit for bit, and R-factor shares to its R-factor (2 x 2 tiles on 2 workers, resident and streamed)", async () => {
   const run = await smallRun("sync");
   for (const memoryBudget of [null, 64 * 2 ** 20]) {
-    const session = await openTiledSession({ ...run, tiles: [2, 2], workers: 2, memoryBudget });
+    const session = await openEngineSession({ ...run, tiles: [2, 2], workers: 2, memoryBudget });
     try {
       assertEquals(session.tileFigures(), null, "nothing before the first step");
       for (let i = 0; i < 3; i++) {
@@ -74,7 +74,12 @@ Deno.test("each tile's cost term sums in tile order to the run's cost, bit for b
 
 Deno.test("lsqml's tiles report their terms of the sweep's cost too: they sum in tile order to the run's cost, bit for bit", async () => {
   const run = await smallRun("sync");
-  const session = await openTiledSession({ ...run, algorithm: "lsqml", tiles: [2, 2], workers: 2 });
+  const session = await openEngineSession({
+    ...run,
+    algorithm: "lsqml",
+    tiles: [2, 2],
+    workers: 2,
+  });
   try {
     for (let i = 0; i < 2; i++) {
       await session.step();
@@ -91,7 +96,7 @@ Deno.test("lsqml's tiles report their terms of the sweep's cost too: they sum in
 Deno.test("dm's and raar's tiles report their terms of the exit-wave update's cost: they sum in tile order to the run's cost, bit for bit", async () => {
   const run = await smallRun("sync");
   for (const algorithm of ["dm", "raar"] as const) {
-    const session = await openTiledSession({ ...run, algorithm, tiles: [2, 2], workers: 2 });
+    const session = await openEngineSession({ ...run, algorithm, tiles: [2, 2], workers: 2 });
     try {
       for (let i = 0; i < 2; i++) {
         await session.step();
@@ -110,7 +115,7 @@ Deno.test("dm's and raar's tiles report their terms of the exit-wave update's co
 
 Deno.test("with async exchange the tiles' copies of their shared bands drift apart, and the halo mismatch says by how much", async () => {
   const run = await smallRun("async");
-  const session = await openTiledSession({ ...run, tiles: [2, 2], workers: 2 });
+  const session = await openEngineSession({ ...run, tiles: [2, 2], workers: 2 });
   try {
     for (let i = 0; i < 3; i++) await session.step();
     await session.result();

@@ -3,11 +3,11 @@ import { requestGpu } from "../../src/gpu/mod.ts";
 import { GpuProblem } from "../../src/problem/mod.ts";
 import { simulateDataset } from "../../src/simulate/mod.ts";
 import { GradientSolver } from "../../src/solvers/mod.ts";
-import { openTiledSession, type TiledSessionOptions } from "../../src/tiled/mod.ts";
+import { type EngineSessionOptions, openEngineSession } from "../../src/engine/mod.ts";
 import type { Rect } from "../../src/tiling/mod.ts";
 
 /** A tiled run's options without its tiles and workers. */
-export type Run = Omit<TiledSessionOptions, "tiles" | "workers">;
+export type Run = Omit<EngineSessionOptions, "tiles" | "workers">;
 
 /** The acceptance data set: siemens star, frame 64, 400 positions on a Fermat spiral. */
 export async function acceptanceSet(): Promise<{ dataset: Dataset; truth: Float64Array[] }> {
@@ -42,7 +42,7 @@ export async function reconstructTiled(
   workers: number,
   iterations: number,
 ) {
-  const session = await openTiledSession({ ...run, tiles, workers });
+  const session = await openEngineSession({ ...run, tiles, workers });
   try {
     for (let i = 0; i < iterations; i++) await session.step();
     return { ...await session.result(), adapter: session.adapter, costs: [...session.costs] };

@@ -7,7 +7,7 @@ import { estimateProbe } from "../../src/engine/probe.ts";
 import { metricsOf } from "../../src/engine/metrics.ts";
 import { alignPhase, scannedArea } from "../../src/metrics/mod.ts";
 import { simulateDataset } from "../../src/simulate/mod.ts";
-import { openTiledSession } from "../../src/tiled/mod.ts";
+import { openEngineSession } from "../../src/engine/mod.ts";
 import { planTiling } from "../../src/tiling/mod.ts";
 import { assert, assertEquals, assertGreaterOrEqual, assertLessOrEqual } from "../assert.ts";
 import { borderErrors, reconstructTiled, type Run } from "./fixture.ts";
@@ -70,7 +70,7 @@ Deno.test("lsqml on 2 x 2 tiles (2 workers) reaches one tile's phase SSIM within
 for (const [tiles, workers] of [[[1, 1], 1], [[2, 2], 2]] as const) {
   Deno.test(`lsqml on ${tiles.join(" x ")} tiles (${workers} workers) resumed from a checkpoint after 3 iterations ends bit for bit like 5 straight`, async () => {
     const run = { ...await smallRun(60), tiles: [...tiles] as [number, number], workers };
-    const first = await openTiledSession(run);
+    const first = await openEngineSession(run);
     let checkpoint;
     let straight;
     try {
@@ -81,7 +81,7 @@ for (const [tiles, workers] of [[[1, 1], 1], [[2, 2], 2]] as const) {
     } finally {
       await first.destroy();
     }
-    const second = await openTiledSession({ ...run, resume: checkpoint });
+    const second = await openEngineSession({ ...run, resume: checkpoint });
     try {
       assertEquals(second.iteration, 3);
       for (let i = 3; i < 5; i++) await second.step();

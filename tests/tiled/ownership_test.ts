@@ -1,5 +1,5 @@
 import { simulateDataset } from "../../src/simulate/mod.ts";
-import { withoutEmptyTiles } from "../../src/tiled/mod.ts";
+import { withoutEmptyTiles } from "../../src/engine/mod.ts";
 import { planTiling, type Rect } from "../../src/tiling/mod.ts";
 import { assert, assertEquals, assertThrows } from "../assert.ts";
 

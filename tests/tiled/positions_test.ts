@@ -5,13 +5,13 @@
  */
 import { positionErrorRms } from "../../src/engine/metrics.ts";
 import { simulateDataset } from "../../src/simulate/mod.ts";
-import { openTiledSession } from "../../src/tiled/mod.ts";
-import type { TiledPayload } from "../../src/tiled/payload.ts";
+import { openEngineSession } from "../../src/engine/mod.ts";
+import type { TiledPayload } from "../../src/engine/payload.ts";
 import {
   correctsPositions,
   POSITION_RESTART_AFTER,
   restartsObject,
-} from "../../src/tiled/positions.ts";
+} from "../../src/engine/positions.ts";
 import { assert, assertEquals, assertLessOrEqual, relativeL2 } from "../assert.ts";
 import { nearTruth, reconstructTiled, type Run } from "./fixture.ts";
 
@@ -82,7 +82,7 @@ Deno.test("a run with position correction on 2 x 2 tiles resumed from a checkpoi
   const run = { ...await shakyRun(), tiles: [2, 2] as [number, number], workers: 2 };
   // Correction from iteration 1: the object restarts at 1 + POSITION_RESTART_AFTER.
   const stop = POSITION_RESTART_AFTER - 1, end = POSITION_RESTART_AFTER + 3;
-  const first = await openTiledSession(run);
+  const first = await openEngineSession(run);
   let checkpoint, straight;
   try {
     for (let i = 0; i < stop; i++) await first.step();
@@ -93,7 +93,7 @@ Deno.test("a run with position correction on 2 x 2 tiles resumed from a checkpoi
     await first.destroy();
   }
   assert(Object.keys(checkpoint.arrays).some((name) => name.endsWith(".positions.y")));
-  const second = await openTiledSession({ ...run, resume: checkpoint });
+  const second = await openEngineSession({ ...run, resume: checkpoint });
   try {
     assertEquals(second.iteration, stop);
     for (let i = stop; i < end; i++) await second.step();

@@ -7,7 +7,7 @@ import { estimateProbe } from "../../src/engine/probe.ts";
 import { metricsOf } from "../../src/engine/metrics.ts";
 import { alignPhase, scannedArea } from "../../src/metrics/mod.ts";
 import { simulateDataset } from "../../src/simulate/mod.ts";
-import { openTiledSession } from "../../src/tiled/mod.ts";
+import { openEngineSession } from "../../src/engine/mod.ts";
 import { planTiling } from "../../src/tiling/mod.ts";
 import { assert, assertEquals, assertLessOrEqual } from "../assert.ts";
 import { borderErrors, reconstructTiled, type Run } from "./fixture.ts";
@@ -81,7 +81,7 @@ Deno.test("dm from an estimated probe on 2 x 2 tiles with 2 workers reaches one 
 
 Deno.test("raar on 2 x 2 tiles (2 workers) resumed from a checkpoint after 3 iterations ends bit for bit like 6 iterations straight", async () => {
   const run = { ...await smallRun("raar"), tiles: [2, 2] as [number, number], workers: 2 };
-  const first = await openTiledSession(run);
+  const first = await openEngineSession(run);
   let checkpoint;
   let straight;
   try {
@@ -94,7 +94,7 @@ Deno.test("raar on 2 x 2 tiles (2 workers) resumed from a checkpoint after 3 ite
   }
   // x and the exit waves of each of the 4 tiles, each as an object and a probe array.
   assertEquals(Object.keys(checkpoint.arrays).length, 4 * 2 * 2);
-  const second = await openTiledSession({ ...run, resume: checkpoint });
+  const second = await openEngineSession({ ...run, resume: checkpoint });
   try {
     assertEquals(second.iteration, 3);
     for (let i = 3; i < 6; i++) await second.step();

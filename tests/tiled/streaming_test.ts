@@ -4,7 +4,7 @@
  */
 import { InputError } from "../../src/data/errors.ts";
 import { simulateDataset } from "../../src/simulate/mod.ts";
-import { openTiledSession } from "../../src/tiled/mod.ts";
+import { openEngineSession } from "../../src/engine/mod.ts";
 import { assert, assertLessOrEqual, assertRejects, relativeL2 } from "../assert.ts";
 import { nearTruth, type Run, twoSliceTwoModeRun } from "./fixture.ts";
 
@@ -34,7 +34,7 @@ async function smallRun(): Promise<Run> {
 }
 
 async function reconstruct(run: Run, memoryBudget: number | null) {
-  const session = await openTiledSession({ ...run, tiles: [3, 3], workers: 2, memoryBudget });
+  const session = await openEngineSession({ ...run, tiles: [3, 3], workers: 2, memoryBudget });
   try {
     for (let i = 0; i < ITERATIONS; i++) await session.step();
     return { ...await session.result(), peaks: session.deviceBytesPeak(), costs: session.costs };
@@ -46,7 +46,7 @@ async function reconstruct(run: Run, memoryBudget: number | null) {
 Deno.test("a memory budget below one tile is an InputError naming the bytes one tile needs; with that many, cg on 3 x 3 tiles (2 workers) streams tiles one at a time, equals the resident run and stays under the budget", async () => {
   const run = await smallRun();
   const error = await assertRejects(
-    () => openTiledSession({ ...run, tiles: [3, 3], workers: 2, memoryBudget: 100_000 }),
+    () => openEngineSession({ ...run, tiles: [3, 3], workers: 2, memoryBudget: 100_000 }),
     InputError,
   );
   const need = /^--memory-budget 100000 cannot hold one tile: a worker needs (\d+) device bytes/
@@ -78,7 +78,7 @@ Deno.test("gd on 2 slices and 2 probe modes with probe refinement, 2 x 2 tiles (
     batchSize: 8,
   };
   const tiled = async (memoryBudget: number | null) => {
-    const session = await openTiledSession({ ...run, tiles: [2, 2], workers: 2, memoryBudget });
+    const session = await openEngineSession({ ...run, tiles: [2, 2], workers: 2, memoryBudget });
     try {
       for (let i = 0; i < 4; i++) await session.step();
       return { ...await session.result(), peaks: session.deviceBytesPeak() };
@@ -97,7 +97,7 @@ Deno.test("gd on 2 slices and 2 probe modes with probe refinement, 2 x 2 tiles (
 Deno.test("the complete tiled gradient (object and probe) of streamed tiles equals the resident tiles'", async () => {
   const run = await smallRun();
   const gradient = async (memoryBudget: number | null) => {
-    const session = await openTiledSession({ ...run, tiles: [3, 3], workers: 2, memoryBudget });
+    const session = await openEngineSession({ ...run, tiles: [3, 3], workers: 2, memoryBudget });
     try {
       return await session.gradient();
     } finally {
@@ -114,7 +114,7 @@ Deno.test("the complete tiled gradient (object and probe) of streamed tiles equa
 Deno.test("one tile on one device (the untiled run, in process) streams under a memory budget and equals the resident run", async () => {
   const run = await smallRun();
   const untiled = async (memoryBudget: number | null) => {
-    const session = await openTiledSession({ ...run, tiles: [1, 1], workers: 1, memoryBudget });
+    const session = await openEngineSession({ ...run, tiles: [1, 1], workers: 1, memoryBudget });
     try {
       for (let i = 0; i < ITERATIONS; i++) await session.step();
       return { ...await session.result(), peaks: session.deviceBytesPeak() };

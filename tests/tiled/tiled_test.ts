@@ -1,18 +1,18 @@
 import { benchProblem } from "../../tasks/bench/_tiled_common.ts";
-import { openTiledSession, type TiledSessionOptions } from "../../src/tiled/mod.ts";
+import { type EngineSessionOptions, openEngineSession } from "../../src/engine/mod.ts";
 import { assertLessOrEqual, relativeL2 } from "../assert.ts";
 
 /** A small simulated set and a start near (not at) its truth. */
-function problem(): Promise<Omit<TiledSessionOptions, "tiles" | "workers">> {
+function problem(): Promise<Omit<EngineSessionOptions, "tiles" | "workers">> {
   return benchProblem(64, 120, 5);
 }
 
 async function gradientOf(
-  base: Omit<TiledSessionOptions, "tiles" | "workers">,
+  base: Omit<EngineSessionOptions, "tiles" | "workers">,
   tiles: [number, number],
   workers: number,
 ) {
-  const session = await openTiledSession({ ...base, tiles, workers });
+  const session = await openEngineSession({ ...base, tiles, workers });
   try {
     return await session.gradient();
   } finally {

@@ -1,5 +1,5 @@
 /**
- * The tiled engine inside a worker: its own device, and for each of its tiles the extended
+ * The engine inside a worker: its own device, and for each of its tiles the extended
  * object, its positions' frames (read here, not through the main thread), a probe copy and a
  * solver (see `tiles.ts`). The tiles' solvers step concurrently; their sums go through
  * `TileReductions`. Small events go out with `progress`; those carrying a tile's arrays with

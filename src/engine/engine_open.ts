@@ -1,16 +1,20 @@
-/** Tiled runs (`--tiles`, `--workers`): hands the run over to the tiled engine of `src/tiled/`. */
+/**
+ * Runs of `cg`, `gd`, `lsqml`, `dm` and `raar`, on one tile or many (`--tiles`, `--workers`,
+ * MPI ranks): checks the options, makes the initial guess and opens the one engine's session.
+ */
 import { InputError } from "../data/errors.ts";
 import { MpiCollectives } from "../distributed/mpi/mod.ts";
 import { combine } from "../parallel/mod.ts";
-import { openTiledSession, planDatasetTiling, positionReach } from "../tiled/mod.ts";
+import { openEngineSession, positionReach } from "./engine_session.ts";
+import { planDatasetTiling } from "./ownership.ts";
 import { EXIT_UPDATE_MAX_MODES } from "../cost/mod.ts";
 import { DEFAULT_PROBE_SUPPORT, DEFAULT_RAAR_BETA } from "../physics/model.ts";
 import { initialGuess } from "./initial.ts";
 import type { FrameGroups } from "./probe.ts";
 import type { OpenSessionOptions, Session } from "./session.ts";
 
-/** Opens a tiled session: one WebGPU device per worker, tiles exchanging overlap gradients. */
-export async function openTiled(o: OpenSessionOptions): Promise<Session> {
+/** Opens the engine's session: one WebGPU device per worker, tiles exchanging overlap gradients. */
+export async function openEngine(o: OpenSessionOptions): Promise<Session> {
   const { options, dataset } = o;
   const { algorithm } = options;
   if (algorithm === "epie" || algorithm === "rpie") {
@@ -30,7 +34,7 @@ export async function openTiled(o: OpenSessionOptions): Promise<Session> {
   }
   checkTiling(o);
   const guess = await initialGuess(o, tileGroups(o));
-  return await openTiledSession({
+  return await openEngineSession({
     dataset,
     tiles: options.tiles,
     workers: options.workers,

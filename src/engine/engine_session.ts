@@ -7,7 +7,7 @@ import { defaultBatchSize, lsqmlBatchCount } from "../problem/mod.ts";
 import type { NoiseModel } from "../physics/model.ts";
 import { POSITION_SHIFT_LIMIT } from "../physics/positions.ts";
 import { type Rect, tilesOf, type Tiling } from "../tiling/mod.ts";
-import { type Checkpoint, tiledCheckpoint, tileStatesOf } from "./checkpoint.ts";
+import { type Checkpoint, tiledCheckpoint, tileStatesOf } from "./checkpoint_format.ts";
 import { InProcessTiles } from "./in_process.ts";
 import { planDatasetTiling } from "./ownership.ts";
 import type { FramesSpec, TiledCommand, TiledEvent, TiledPayload } from "./payload.ts";
@@ -17,8 +17,8 @@ import type { TileFigures } from "../io/tile_panel.ts";
 
 type Stepped = Extract<TiledEvent, { type: "stepped" }>;
 
-/** Options of {@link openTiledSession}. */
-export interface TiledSessionOptions {
+/** Options of {@link openEngineSession}. */
+export interface EngineSessionOptions {
   dataset: Dataset;
   tiles: [number, number];
   workers: number;
@@ -58,12 +58,14 @@ export interface TiledSessionOptions {
 }
 
 /**
- * A reconstruction by `cg`, `gd` or `lsqml` on tiles, whatever their number: one tile is served on the
- * main thread (`in_process.ts`), more by workers, each holding its tiles (see `worker_job.ts`).
+ * The one engine's session: a reconstruction by `cg`, `gd`, `lsqml`, `dm` or `raar` in every
+ * configuration, on tiles whatever their number: one tile (the untiled run) is served on the
+ * main thread (`in_process.ts`), more by workers, each holding its tiles (see `worker_job.ts`),
+ * over the `local`, `workers` or `mpi` transport; tiles resident or streamed (`tiles.ts`).
  * The session only sends commands and collects events: with workers the main thread never
  * touches the frames (workers read their own) and never blocks.
  */
-export class TiledSession {
+export class EngineSession {
   #adapter = { description: "", fallback: false };
   readonly costs: number[] = [];
   readonly rFactors: number[] = [];
@@ -89,7 +91,7 @@ export class TiledSession {
   private constructor(
     readonly tiling: Tiling,
     readonly alsoOwned: Rect[][],
-    readonly options: TiledSessionOptions,
+    readonly options: EngineSessionOptions,
     payload: TiledPayload,
   ) {
     this.#peaks = new Array(options.workers).fill(0);
@@ -139,7 +141,7 @@ export class TiledSession {
   }
 
   /** Plans the tiles, starts the workers and waits until each has set up its tiles. */
-  static async open(options: TiledSessionOptions): Promise<TiledSession> {
+  static async open(options: EngineSessionOptions): Promise<EngineSession> {
     const { dataset } = options;
     const ranks = options.mpi?.size ?? 1;
     const { tiling, alsoOwned } = planDatasetTiling(
@@ -184,7 +186,7 @@ export class TiledSession {
       memoryBudget: options.memoryBudget ?? null,
       mpi: options.mpi && options.workers > 1 ? { workersPerRank: options.workers } : null,
     };
-    const session = new TiledSession(tiling, alsoOwned, options, payload);
+    const session = new EngineSession(tiling, alsoOwned, options, payload);
     if (resumed) {
       session.costs.push(...resumed.costs);
       // Checkpoints keep costs only: the R-factors of iterations before a resume are unknown.
@@ -493,7 +495,7 @@ function framesSpec(dataset: Dataset): FramesSpec {
   };
 }
 
-/** Starts a tiled reconstruction (see {@link TiledSession}). */
-export function openTiledSession(options: TiledSessionOptions): Promise<TiledSession> {
-  return TiledSession.open(options);
+/** Starts a tiled reconstruction (see {@link EngineSession}). */
+export function openEngineSession(options: EngineSessionOptions): Promise<EngineSession> {
+  return EngineSession.open(options);
 }
