@@ -24,6 +24,8 @@ export interface ReductionPayload {
 export interface TileOutcome {
   tile: number;
   sums: number[];
+  /** Per round, `sums` of this round's scalar and the next round's, in one all-reduce. */
+  pairs: number[][];
   maxima: number[];
   objects: Float32Array[];
   weights: Float32Array[];
@@ -60,6 +62,7 @@ export async function run(context: WorkerContext<ReductionPayload>): Promise<Til
     const outcome: TileOutcome = {
       tile,
       sums: [],
+      pairs: [],
       maxima: [],
       objects: [],
       weights: [],
@@ -68,6 +71,7 @@ export async function run(context: WorkerContext<ReductionPayload>): Promise<Til
     for (let round = 0; round < rounds; round++) {
       await pause();
       outcome.sums.push(await reduction.sum(scalarOf(tile, round)));
+      outcome.pairs.push(await reduction.sums([scalarOf(tile, round), scalarOf(tile, round + 1)]));
       outcome.maxima.push(await reduction.max(scalarOf(tile, round)));
       const region = tiling.regions[tile];
       const weight = overlapAdd(scan, tiling.positionsOf[tile], region, planes, round + 100);

@@ -5,7 +5,7 @@ import { cases } from "../tiling/scans.ts";
 import { probeOf, type ReductionPayload, scalarOf, type TileOutcome } from "./reduction_job.ts";
 import { overlapAdd } from "./synthetic_job.ts";
 
-Deno.test("TileReductions sum, max, exchange and probe-sum correctly with several tiles per worker", async () => {
+Deno.test("TileReductions sum (one scalar or several at once), max, exchange and probe-sum correctly with several tiles per worker", async () => {
   const scan = { ...cases(12).find((c) => c.name === "Fermat spiral")!, workers: 2 };
   const rounds = 3;
   const probeLength = 50;
@@ -27,7 +27,11 @@ Deno.test("TileReductions sum, max, exchange and probe-sum correctly with severa
   for (let round = 0; round < rounds; round++) {
     // All tiles in tile order, whichever worker holds them.
     let scalar = 0;
-    tiling.regions.forEach((_, t) => scalar += scalarOf(t, round));
+    let next = 0;
+    tiling.regions.forEach((_, t) => {
+      scalar += scalarOf(t, round);
+      next += scalarOf(t, round + 1);
+    });
     const largest = Math.max(...tiling.regions.map((_, t) => scalarOf(t, round)));
     const probe = new Float32Array(probeLength);
     tiling.regions.forEach((_, t) => {
@@ -38,6 +42,7 @@ Deno.test("TileReductions sum, max, exchange and probe-sum correctly with severa
     const untiledWeight = overlapAdd(scan, all, whole, 1, round + 100);
     for (const o of outcomes) {
       assertEquals(o.sums[round], scalar, `tile ${o.tile}, round ${round}`);
+      assertEquals(o.pairs[round], [scalar, next], `sums of tile ${o.tile}, round ${round}`);
       assertEquals(o.probes[round], probe, `probe of tile ${o.tile}, round ${round}`);
       const region = tiling.regions[o.tile];
       const want = new Float32Array(region.height * region.width * 2);
