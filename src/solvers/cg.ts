@@ -31,7 +31,8 @@ export function cg<V>(problem: Problem<V>, x: V, options: GradientOptions): Prom
 
 /**
  * Preconditioned gradient descent (the halo-exchange papers' solver): direction -M g with the
- * |P|^2 preconditioner, step from the line search or fixed; `x` is updated in place.
+ * |P|^2 preconditioner, step predicted from the last secant (at most 1, see
+ * {@link GradientSolver}) or fixed; `x` is updated in place.
  *
  * @example
  * ```ts

@@ -18,12 +18,30 @@ export interface SolverState<V> {
 }
 
 /**
- * The next trial is this fraction of the step the secant predicts: successive conjugate
+ * `cg`'s next trial is this fraction of the step the secant predicts: successive conjugate
  * directions want steps that vary by tens of percent, and a trial is rejected only when it
  * exceeds twice the new direction's best step, so a little margin avoids most rejections while
  * giving up a few percent of each iteration's decrease (0.91 of it at 0.7 of the best step).
  */
 const SHORTER = 0.7;
+
+/**
+ * `gd`'s fraction instead of {@link SHORTER}: half the predicted step, so that the stiffest
+ * modes, which steepest descent does not remove from the next direction as `cg` does, are
+ * damped rather than carried on (|1 - gamma lambda| < 1 for twice as stiff a mode). Measured
+ * (frame 64, 400 positions, flat start, Poisson cost, probe refined from iteration 10, 20
+ * iterations): 2 x 2 tiles ended 3.2e-6 from one device with 0.5, 1.0e-5 with 0.7, and the cost
+ * ended lower with 0.5.
+ */
+const SHORTER_GD = 0.5;
+
+/**
+ * `gd`'s longest step (see `GradientSolverOptions.maxStep`): 1 is the step to the minimum of a
+ * quadratic whose curvature the diagonal preconditioner holds exactly. Uncapped, steepest
+ * descent's predicted steps alternated between 0.3 and 2 and 2 x 2 tiles drifted to 1.2e-5 from
+ * one device in 20 iterations (3.0e-6 capped; same conditions, probe not refined).
+ */
+const GD_MAX_STEP = 1;
 
 /** Options of {@link GradientSolver}. */
 export interface GradientSolverOptions extends Omit<SolverOptions, "iterations"> {
@@ -34,17 +52,20 @@ export interface GradientSolverOptions extends Omit<SolverOptions, "iterations">
   /** Halvings of the step before the line search gives up and skips the update (default 12). */
   maxHalvings?: number;
   /**
-   * `predicted` (the default of `cg`): the first trial from the last step's secant (see
-   * {@link GradientSolver}), about 1.1 evaluations of F per iteration. `halving` (the default of
-   * `gd`): PtyGer's rule, gamma from twice the last accepted step (at most 1) halved until F does
-   * not rise, about 2.3 to 2.9; also for gradients that are not exact (`--exchange async`), whose
-   * slopes `predicted` would trust. `gd` keeps `halving`: with predicted steps its tiled runs
-   * from a flat object under the Poisson cost (frame 64, 400 positions, probe known) end 1.2e-5
-   * from one device's after 20 iterations (3.1e-6 with halving), over the 1e-5 that tiled ==
-   * untiled allows: its longer steps amplify float32 rounding, mostly in the object's dimly lit
-   * margin.
+   * `predicted` (the default): the first trial from the last step's secant (see
+   * {@link GradientSolver}), about 1.1 evaluations of F per iteration. `halving`: PtyGer's rule,
+   * gamma from twice the last accepted step (at most 1) halved until F does not rise, about 2.3
+   * to 2.9; for gradients that are not exact (`--exchange async`), whose slopes `predicted`
+   * would trust.
    */
   steps?: "predicted" | "halving";
+  /**
+   * The longest step `predicted` tries or takes (default 1 for `gd`, unbounded for `cg`, whose
+   * conjugate directions want steps the preconditioner does not foresee). Longer steps of
+   * steepest descent carry float32 rounding further: tiles then drift from one device, mostly in
+   * the object's dimly lit margin.
+   */
+  maxStep?: number;
   /**
    * `hybrid` (default): max(0, min(beta_HS, beta_DY)) (Dai and Yuan 2001), which keeps
    * `predicted` steps converging (see the class comment); `dai-yuan`: PtyGer's beta.
@@ -87,10 +108,11 @@ export interface StepResult {
  * whose slopes at 0 and gamma_0 are phi'(0) = 2 Re<g, eta> and phi'(gamma_0) = 2 Re<g_0, eta>,
  * g_0 the trial's gradient (one more dot product; the Poisson cost is close to quadratic along a
  * preconditioned direction, bilinear probe-object terms included). Its minimiser promises the
- * decrease Re<g, eta> gamma*; 0.7 of it (kept within twice the trial), divided by the next
- * direction's Re<g, eta>, is the next trial. The trial is accepted when F(x + gamma_0 eta) <= F(x)
- * (PtyGer eq. 7 with t = 0); otherwise the minimiser is tried, also with the gradient, and only
- * if that fails does PtyGer's backtracking (halving, F alone) take over. Every quantity is a cost
+ * decrease Re<g, eta> gamma*; 0.7 of it for `cg`, 0.5 for `gd` (kept within twice the trial),
+ * divided by the next direction's Re<g, eta>, is the next trial, at most `maxStep` (1 for `gd`).
+ * The trial is accepted when F(x + gamma_0 eta) <= F(x) (PtyGer eq. 7 with t = 0); otherwise the
+ * minimiser is tried, also with the gradient, and only if that fails does PtyGer's backtracking
+ * (halving, F alone) take over. Every quantity is a cost
  * or a dot product that the problem all-reduces in a fixed order, so every tile takes the same
  * decisions with the same bits; and no step is computed from a difference of costs, which tiles
  * round differently from one device (see {@link secantMinimum}).
@@ -129,6 +151,10 @@ export class GradientSolver<V> {
   readonly #previous: V | null;
   /** Predicted steps (see `GradientSolverOptions.steps`) rather than halving. */
   readonly #predicted: boolean;
+  /** The fraction of the secant's step that the next trial aims at ({@link SHORTER}). */
+  readonly #shorter: number;
+  /** The longest predicted step (`GradientSolverOptions.maxStep`). */
+  readonly #maxStep: number;
 
   constructor(
     readonly problem: Problem<V>,
@@ -139,8 +165,9 @@ export class GradientSolver<V> {
     this.#work = problem.create("preconditioned gradient and trial point");
     this.#direction = problem.create("direction");
     this.#previous = options.conjugate ? problem.create("previous gradient") : null;
-    this.#predicted = (options.steps ?? (options.conjugate ? "predicted" : "halving")) ===
-      "predicted";
+    this.#predicted = (options.steps ?? "predicted") === "predicted";
+    this.#shorter = options.conjugate ? SHORTER : SHORTER_GD;
+    this.#maxStep = options.maxStep ?? (options.conjugate ? Infinity : GD_MAX_STEP);
   }
 
   get iteration(): number {
@@ -302,27 +329,27 @@ export class GradientSolver<V> {
     this.#everything(() => problem.copy(x, trial), refine);
     const predicted = this.#predicted;
     const first = predicted
-      ? (this.#decrease < 0 ? onGrid(this.#decrease / slope) : 1)
+      ? Math.min(this.#maxStep, this.#decrease < 0 ? onGrid(this.#decrease / slope) : 1)
       : this.#scale;
     problem.axpy(trial, x, first, this.#direction);
     const firstCost = await this.#gradient(trial, this.#g);
     if (!predicted) {
       if (firstCost <= cost) {
-        this.#accept(slope * SHORTER * first, firstCost, first);
+        this.#accept(slope * this.#shorter * first, firstCost, first);
         return { newCost: firstCost, step: first };
       }
       return await this.#halve(cost, slope, first);
     }
     const best = await this.#secant(slope, first);
     if (firstCost <= cost) {
-      this.#accept(slope * Math.min(2 * first, SHORTER * best), firstCost, first);
+      this.#accept(slope * Math.min(2 * first, this.#shorter * best), firstCost, first);
       return { newCost: firstCost, step: first };
     }
     const gamma = onGrid(Math.min(first / 2, Math.max(first / 16, best)));
     problem.axpy(trial, x, gamma, this.#direction);
     const secondCost = await this.#gradient(trial, this.#g);
     if (secondCost <= cost) {
-      const next = SHORTER * await this.#secant(slope, gamma);
+      const next = this.#shorter * await this.#secant(slope, gamma);
       this.#accept(slope * Math.min(2 * gamma, next), secondCost, gamma);
       return { newCost: secondCost, step: gamma };
     }
@@ -353,7 +380,7 @@ export class GradientSolver<V> {
       this.#evaluations++;
       const newCost = await problem.cost(trial);
       if (newCost <= cost) {
-        this.#accept(slope * SHORTER * gamma, null, gamma);
+        this.#accept(slope * this.#shorter * gamma, null, gamma);
         return { newCost, step: gamma };
       }
     }

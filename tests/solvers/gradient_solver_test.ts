@@ -129,14 +129,13 @@ Deno.test("secantMinimum() finds the minimum of a parabola from its slopes at 0 
   assertEquals(secantMinimum(-1, 1, -1), Infinity);
 });
 
-Deno.test("cg() averages at most 1.3 evaluations of F per iteration by default, and gd() with predicted steps too, with and without probe refinement", async () => {
+Deno.test("cg() and gd() average at most 1.3 evaluations of F per iteration by default, with and without probe refinement", async () => {
   for (const conjugate of [true, false]) {
     for (const knownProbe of [true, false]) {
       const { problem, x } = await smallProblem(knownProbe);
       const solver = new GradientSolver(problem, x, {
         conjugate,
         refineProbeFrom: knownProbe ? undefined : 2,
-        ...(conjugate ? {} : { steps: "predicted" } as const),
       });
       let evaluations = 0;
       const iterations = 30;
@@ -196,4 +195,73 @@ Deno.test("the step falls back to the secant's minimum and to halving when the f
   // The first step from 1 is far too long for weights up to 41 at |x| near 3.
   assert(counts[0] >= 3, `evaluations ${counts}`);
   assert(last < 1e-3 * (await problem.cost(Float64Array.from(weights, () => 2.5))), `${last}`);
+});
+
+/**
+ * F(x) = sum_i w_i (x_i - b_i)^2 (gradient w_i (x_i - b_i)) with the preconditioner 1 / (s w_i):
+ * the direction -M g points at b, and F along it is least at the step s, exactly.
+ */
+function quadraticProblem(weights: Float64Array, b: Float64Array, s: number) {
+  const n = weights.length;
+  const cost = (x: Float64Array) => weights.reduce((sum, w, i) => sum + w * (x[i] - b[i]) ** 2, 0);
+  const problem: Problem<Float64Array> = {
+    create: () => new Float64Array(n),
+    destroy: () => {},
+    copy: (src, dst) => dst.set(src),
+    axpy: (dst, x, a, y) => dst.set(x.map((v, i) => v + a * y[i])),
+    scale: (dst, a, x) => dst.set(x.map((v) => a * v)),
+    dot: (a, c) => Promise.resolve(a.reduce((sum, v, i) => sum + v * c[i], 0)),
+    cost: (x) => Promise.resolve(cost(x)),
+    gradient: (x, g) => {
+      g.set(x.map((v, i) => weights[i] * (v - b[i])));
+      return Promise.resolve(cost(x));
+    },
+    precondition: (_x, g, out) => Promise.resolve(out.set(g.map((v, i) => v / (s * weights[i])))),
+    setActive: () => {},
+  };
+  return { problem, cost };
+}
+
+function randomQuadratic(seed: number, s: number) {
+  const rng = new Random(seed);
+  const weights = Float64Array.from({ length: 16 }, () => 0.5 + 10 * rng.uniform());
+  const b = Float64Array.from(weights, () => rng.uniform() - 0.5);
+  const x = Float64Array.from(weights, () => 2 * rng.uniform() - 1);
+  return { ...quadraticProblem(weights, b, s), x };
+}
+
+Deno.test("gd() never steps further than maxStep (1 by default): with the line's minimum at 2, every iteration takes 1 in one evaluation and quarters F", async () => {
+  for (const maxStep of [undefined, 0.5]) {
+    const { problem, cost, x } = randomQuadratic(7, 2);
+    const solver = new GradientSolver(problem, x, { conjugate: false, maxStep });
+    const step = maxStep ?? 1;
+    for (let i = 0; i < 6; i++) {
+      const before = cost(x);
+      const result = await solver.step();
+      assertEquals(result.step, step, `iteration ${i}`);
+      assertEquals(result.evaluations, i === 0 ? 2 : 1, `iteration ${i}`);
+      // The error shrinks by 1 - step / 2 along the line, F by its square.
+      const ratio = cost(x) / before;
+      assert(Math.abs(ratio - (1 - step / 2) ** 2) < 1e-12, `iteration ${i}: ${ratio}`);
+    }
+    solver.destroy();
+  }
+});
+
+Deno.test("gd()'s next trial is half the decrease the last secant promised over the new slope (0.7 for cg), on the 2^(1/4) grid", async () => {
+  // The line's minimum is at 3: the first trial, 1, is accepted and the secant finds 3 exactly.
+  // The promised decrease is Re<g, eta> min(2 * 1, f * 3), and the error falls by 1 - 1/3, so the
+  // next slope is (2/3)^2 of the first: the next trial is min(2, 3 f) * 9 / 4 on the grid.
+  const grid = (v: number) => 2 ** (Math.round(4 * Math.log2(v)) / 4);
+  for (const [conjugate, f] of [[false, 0.5], [true, 0.7]] as const) {
+    const { problem, x } = randomQuadratic(8, 3);
+    const solver = new GradientSolver(problem, x, { conjugate, maxStep: Infinity });
+    const first = await solver.step();
+    assertEquals(first.step, 1);
+    const second = await solver.step();
+    const expected = grid((Math.min(2, 3 * f) * 9) / 4);
+    assert(Math.abs(second.step - expected) < 1e-12, `${second.step} against ${expected}`);
+    assertEquals(second.evaluations, 1);
+    solver.destroy();
+  }
 });
