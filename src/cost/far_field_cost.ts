@@ -6,8 +6,12 @@ import code from "../../wgsl/cost.wgsl" with { type: "text" };
 import storeCode from "../../wgsl/cost_store.wgsl" with { type: "text" };
 
 const SOURCE = { file: "wgsl/cost.wgsl", code };
-/** The per-pixel cost of `wgsl/cost.wgsl`, appended to the cost fused into the FFT. */
-const SHARED = (() => {
+/**
+ * The per-pixel cost of `wgsl/cost.wgsl` (`cost_and_factor`, under an `override EPSILON`),
+ * appended to the cost fused into the FFT and to position correction's search, so that all round
+ * alike.
+ */
+export const PIXEL_COST_WGSL: string = (() => {
   const match = code.match(/\/\/ shared: begin\n([\s\S]*)\/\/ shared: end/);
   if (!match) throw new Error("wgsl/cost.wgsl lost its shared per-pixel cost");
   return match[1];
@@ -128,7 +132,7 @@ export class FarFieldCost {
   static async create(gpu: Gpu, o: FarFieldCostOptions): Promise<FarFieldCost> {
     const constants = { EPSILON: INTENSITY_EPSILON };
     const pipeline = await gpu.pipeline(SOURCE, "main", constants);
-    const fusion = { name: "far-field-cost", code: storeCode + SHARED, constants };
+    const fusion = { name: "far-field-cost", code: storeCode + PIXEL_COST_WGSL, constants };
     const fused = o.fft && o.modes === 1
       ? await o.fft.fuse({ ...fusion, load: false, store: true })
       : null;

@@ -3,7 +3,9 @@
  * step's first gradient evaluation also gives every position's shift gradient (`GpuProblem`),
  * and after the step every tile moves its own positions. A position stays with the tile that
  * owns it; the tiles share only the sums of the proposed moves (the common shift removed) and
- * the longest move (the bound), so tiled moves equal untiled ones.
+ * the longest move (the bound), so tiled moves equal untiled ones. Before the object's restart,
+ * the positions that fit their frames worst are searched over whole-pixel offsets
+ * ({@link searchPositions}).
  */
 import {
   finishMoves,
@@ -13,7 +15,13 @@ import {
   shiftCurvatureFactor,
   withinShiftLimit,
 } from "../physics/positions.ts";
-import type { GpuProblem } from "../problem/mod.ts";
+import type { NoiseModel } from "../physics/model.ts";
+import {
+  type GpuProblem,
+  type GpuVariables,
+  PositionSearch,
+  type SearchCall,
+} from "../problem/mod.ts";
 import type { TiledPayload } from "./payload.ts";
 import { problemOrder, restartObject, type TileState } from "./tiles.ts";
 
@@ -28,6 +36,12 @@ import { problemOrder, restartObject, type TileState } from "./tiles.ts";
  * correction resumes until the end.
  */
 export const POSITION_RESTART_AFTER = 20;
+
+/**
+ * A position is searched (see {@link searchTile}) when its own amplitude R-factor exceeds this
+ * many times the mean over all positions.
+ */
+export const SEARCH_RESIDUAL_FACTOR = 2;
 
 /** Whether iteration `iteration` (from 0) refines positions (see {@link POSITION_RESTART_AFTER}). */
 export function correctsPositions(p: TiledPayload, iteration: number): boolean {
@@ -108,9 +122,7 @@ async function moveTile(p: TiledPayload, s: TileState): Promise<void> {
   const problem = problemOf(s);
   const reduction = problem.reduction;
   const shifts = await problem.positionGradient();
-  // lsqml's sweep captures the shifts' gradients along its exit-wave update: the amplitude
-  // cost's, or the Poisson step's, alpha (1 - d / J) ~ 1 - sqrt(d / J) near the fit alike.
-  const factor = shiftCurvatureFactor(p.algorithm === "lsqml" ? "gaussian" : p.noise);
+  const factor = shiftCurvatureFactor(searchNoise(p));
   const moves = proposedMoves({
     ...shifts,
     curvatureX: shifts.curvatureX.map((c) => c * factor),
@@ -122,7 +134,20 @@ async function moveTile(p: TiledPayload, s: TileState): Promise<void> {
   const longest = finishMoves(moves, { x: sumX / total, y: sumY / total }, 0);
   const largest = reduction.max ? await reduction.max(longest) : longest;
   if (largest > POSITION_STEP_BOUND) finishMoves(moves, { x: 0, y: 0 }, largest);
+  applyMoves(p, s, moves);
+}
+
+/**
+ * Moves the tile's positions by `moves` (the problem's order, object pixels), each kept within
+ * {@link POSITION_SHIFT_LIMIT} of where it was measured and its window inside the object.
+ */
+function applyMoves(
+  p: TiledPayload,
+  s: TileState,
+  moves: { dx: Float64Array; dy: Float64Array },
+): void {
   // In the problem's order (moves, positions) throughout; the measured ones by global index.
+  const problem = problemOf(s);
   const { scan } = problem;
   const region = p.tiling.regions[s.tile];
   const order = problemOrder(p, s.tile);
@@ -138,6 +163,96 @@ async function moveTile(p: TiledPayload, s: TileState): Promise<void> {
     x[i] = Math.min(w - half, Math.max(half, x[i])) - region.x0;
   }
   problem.movePositions(y, x);
+}
+
+/**
+ * The cost position correction follows: `lsqml`'s sweep captures the shifts' gradients along its
+ * exit-wave update, the amplitude cost's, or the Poisson step's, alpha (1 - d / J) ~ 1 - sqrt(d / J)
+ * near the fit alike; the others the run's cost.
+ */
+function searchNoise(p: TiledPayload): NoiseModel {
+  return p.algorithm === "lsqml" ? "gaussian" : p.noise;
+}
+
+/**
+ * Before the object's restart: every tile searches its positions whose own R-factor exceeds
+ * {@link SEARCH_RESIDUAL_FACTOR} times the mean over all positions (see {@link searchTile}).
+ */
+export async function searchPositions(p: TiledPayload, states: TileState[]): Promise<void> {
+  await Promise.all(states.map((s) => searchTile(p, s)));
+}
+
+/**
+ * One tile's search: each of its positions that fits its frame much worse than the rest tries
+ * every whole-pixel offset that keeps it within {@link POSITION_SHIFT_LIMIT} of where it was
+ * measured (so the tile's halo still covers its window) and moves to the one of lowest cost, if
+ * lower than where it stands. The tiles share the positions' R-factor sum and the moves' sums
+ * (the common shift is removed, as after a gradient step), in tile order: the same bits whatever
+ * the ranks and workers.
+ */
+async function searchTile(p: TiledPayload, s: TileState): Promise<void> {
+  const problem = problemOf(s);
+  const { reduction, scan } = problem;
+  const propagation = p.propagation && p.slices > 1
+    ? {
+      wavelength: p.propagation.wavelength,
+      sliceThickness: p.propagation.sliceDistance,
+      pixelSize: p.propagation.pixelSize,
+    }
+    : undefined;
+  const search = await PositionSearch.create(problem, { noise: searchNoise(p), propagation });
+  try {
+    const x = s.x as GpuVariables;
+    const r = await search.rFactors(x);
+    const total = p.positionsY.length;
+    const mean = await reduction.sum(r.reduce((a, v) => a + v, 0)) / total;
+    const region = p.tiling.regions[s.tile];
+    const order = problemOrder(p, s.tile);
+    const [h, w] = p.tiling.objectShape;
+    const calls: SearchCall[] = [];
+    for (let i = 0; i < scan.count; i++) {
+      if (!(r[i] > SEARCH_RESIDUAL_FACTOR * mean)) continue;
+      const dy = offsets(scan.positionsY[i] + region.y0, p.positionsY[order[i]], h, p.tiling.frame);
+      const dx = offsets(scan.positionsX[i] + region.x0, p.positionsX[order[i]], w, p.tiling.frame);
+      // Every pair, y major.
+      const tries = dy.length * dx.length;
+      calls.push({
+        position: i,
+        dy: Int32Array.from({ length: tries }, (_, t) => dy[Math.floor(t / dx.length)]),
+        dx: Int32Array.from({ length: tries }, (_, t) => dx[t % dx.length]),
+      });
+    }
+    const costs = await search.costs(x, calls);
+    const moves = { dx: new Float64Array(scan.count), dy: new Float64Array(scan.count) };
+    for (const [k, c] of calls.entries()) {
+      const here = c.dy.findIndex((v, t) => v === 0 && c.dx[t] === 0);
+      let best = here;
+      for (let t = 0; t < c.dy.length; t++) if (costs[k][t] < costs[k][best]) best = t;
+      moves.dy[c.position] = c.dy[best];
+      moves.dx[c.position] = c.dx[best];
+    }
+    const sumX = await reduction.sum(moves.dx.reduce((a, v) => a + v, 0));
+    const sumY = await reduction.sum(moves.dy.reduce((a, v) => a + v, 0));
+    finishMoves(moves, { x: sumX / total, y: sumY / total }, 0);
+    applyMoves(p, s, moves);
+  } finally {
+    search.destroy();
+  }
+}
+
+/**
+ * The whole-pixel offsets from `at` (one axis, object pixels) that stay within
+ * {@link POSITION_SHIFT_LIMIT} of `measured` and keep a window of `frame` inside the object's
+ * `size` as {@link applyMoves} does: inside the tile's region too, which its halo makes as wide.
+ */
+function offsets(at: number, measured: number, size: number, frame: number): number[] {
+  // Where it stands is always a try (a bound the position sits on may round either way).
+  const low = Math.min(0, Math.ceil(Math.max(measured - POSITION_SHIFT_LIMIT, frame / 2) - at));
+  const high = Math.max(
+    0,
+    Math.floor(Math.min(measured + POSITION_SHIFT_LIMIT, size - frame / 2) - at),
+  );
+  return Array.from({ length: Math.max(0, high - low + 1) }, (_, i) => low + i);
 }
 
 /** The tile's device problem: position correction refuses streamed tiles up front. */

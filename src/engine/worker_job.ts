@@ -22,6 +22,7 @@ import {
   restartObjects,
   restartsObject,
   restorePositions,
+  searchPositions,
   tilePositions,
 } from "./positions.ts";
 import { busyFraction, TimedCollectives, UnionTimer } from "./busy.ts";
@@ -90,7 +91,10 @@ export async function serveTiles(
       if (command.type === "finish") return;
       if (command.type === "step") {
         const next = states[0].solver.iteration;
-        if (restartsObject(p, next)) await restartObjects(p, states);
+        if (restartsObject(p, next)) {
+          await searchPositions(p, states);
+          await restartObjects(p, states);
+        }
         const correct = correctsPositions(p, next);
         if (correct) beforeCorrection(states);
         const t0 = performance.now(), waited0 = waiting.total();

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { NoiseModel } from "./model.ts";
+import { INTENSITY_EPSILON, type NoiseModel } from "./model.ts";
 
 /** Most object pixels a position moves in one iteration (DESIGN section 7). */
 export const POSITION_STEP_BOUND = 0.5;
@@ -135,4 +135,50 @@ function boundOf(bound: number | undefined): number {
   const b = bound ?? POSITION_STEP_BOUND;
   if (!(b > 0)) throw new RangeError(`Expected a positive bound, got ${b}`);
   return b;
+}
+
+/** Arguments of {@link frameCostsReference}. */
+export interface FrameCostsInputs {
+  /** Far fields count x K x M x M, interleaved complex, stored layout. */
+  far: ArrayLike<number>;
+  /** Frames, M x M each: far field c is compared with frame c x stride. */
+  frames: ArrayLike<number>;
+  /** M x M mask weights. */
+  weights: ArrayLike<number>;
+  m2: number;
+  modes: number;
+  count: number;
+  stride: 0 | 1;
+  noise: NoiseModel;
+}
+
+/**
+ * The float64 twin of `FrameCosts` (`wgsl/position_search.wgsl`): per far field c, with
+ * I = sum_k |Psi_k|^2 and d its frame's count, the sums over pixels of weight times the Poisson
+ * cost less its minimum, I - d log(I + e) - (d - d log d) (I where d = 0), or the Gaussian
+ * (sqrt(I + e) - sqrt(d))^2; of weight |sqrt(I) - sqrt(d)|; and of weight sqrt(d); then 0.
+ */
+export function frameCostsReference(o: FrameCostsInputs): Float64Array {
+  const out = new Float64Array(4 * o.count);
+  for (let c = 0; c < o.count; c++) {
+    for (let q = 0; q < o.m2; q++) {
+      let intensity = 0;
+      for (let k = 0; k < o.modes; k++) {
+        const at = 2 * ((c * o.modes + k) * o.m2 + q);
+        intensity += o.far[at] ** 2 + o.far[at + 1] ** 2;
+      }
+      const d = o.frames[c * o.stride * o.m2 + q];
+      const guarded = intensity + INTENSITY_EPSILON;
+      const cost = o.noise === "gaussian"
+        ? (Math.sqrt(guarded) - Math.sqrt(d)) ** 2
+        : d > 0
+        ? intensity - d * Math.log(guarded) - (d - d * Math.log(d))
+        : intensity;
+      const w = o.weights[q];
+      out[4 * c] += w * cost;
+      out[4 * c + 1] += w * Math.abs(Math.sqrt(intensity) - Math.sqrt(d));
+      out[4 * c + 2] += w * Math.sqrt(d);
+    }
+  }
+  return out;
 }

@@ -7,3 +7,4 @@ export * from "./device_store.ts";
 export * from "./position_updates.ts";
 export * from "./lsqml_sweep.ts";
 export * from "./lsqml_steps.ts";
+export * from "./position_search.ts";

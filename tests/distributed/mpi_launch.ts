@@ -65,9 +65,17 @@ export function mpiReconstruct(
   );
 }
 
-/** A simulated data set (siemens star) written to `dir`, its path returned. */
-export async function smallScan(dir: string, frame = 32, positions = 64): Promise<string> {
-  const file = `${dir}/star.cxi`;
+/**
+ * A simulated data set (siemens star) written to `dir`, its path returned; with `positionError`,
+ * its positions recorded that many pixels RMS off (`simulate --position-error`).
+ */
+export async function smallScan(
+  dir: string,
+  frame = 32,
+  positions = 64,
+  positionError?: number,
+): Promise<string> {
+  const file = positionError === undefined ? `${dir}/star.cxi` : `${dir}/shaky_star.cxi`;
   const run = await runTessera([
     "simulate",
     "--preset",
@@ -78,6 +86,7 @@ export async function smallScan(dir: string, frame = 32, positions = 64): Promis
     String(frame),
     "--positions",
     String(positions),
+    ...(positionError === undefined ? [] : ["--position-error", String(positionError)]),
   ]);
   assertEquals(run.code, 0, run.stderr);
   return file;

@@ -66,6 +66,45 @@ Deno.test("lsqml with position correction on 2 x 2 tiles (2 workers) brings the 
   assert(tiled.object.data.every(Number.isFinite));
 });
 
+Deno.test("the search before the object's restart brings back a position recorded 8.5 px off, farther than gradient steps reach (2 x 2 tiles, 2 workers)", async () => {
+  const run = await shakyRun();
+  const { dataset } = run;
+  const truth = dataset.truePositions!;
+  // The position nearest the scan's centre, recorded 6 px off on each axis (8.5 px away).
+  const n = dataset.count;
+  const cy = truth.y.reduce((a, v) => a + v, 0) / n, cx = truth.x.reduce((a, v) => a + v, 0) / n;
+  const j = Array.from({ length: n }, (_, i) => i)
+    .sort((a, b) =>
+      Math.hypot(truth.y[a] - cy, truth.x[a] - cx) - Math.hypot(truth.y[b] - cy, truth.x[b] - cx)
+    )[0];
+  const positionsY = dataset.positionsY.slice(), positionsX = dataset.positionsX.slice();
+  for (const [recorded, exact] of [[positionsY, truth.y], [positionsX, truth.x]]) {
+    recorded[j] = exact[j] + (recorded[j] < exact[j] ? -6 : 6);
+  }
+  const pushed = { ...run, dataset: { ...dataset, positionsY, positionsX } };
+  // The error of position j with the common shift of all positions removed.
+  const errorOf = (p: { y: Float64Array; x: Float64Array }) => {
+    const mean = (v: Float64Array, t: Float64Array) => v.reduce((a, w, i) => a + w - t[i], 0) / n;
+    const [my, mx] = [mean(p.y, truth.y), mean(p.x, truth.x)];
+    return Math.hypot(p.y[j] - truth.y[j] - my, p.x[j] - truth.x[j] - mx);
+  };
+  assert(errorOf({ y: positionsY, x: positionsX }) > 8, "the recorded position's error");
+  // Correction from iteration 1: the search and the restart start iteration 1 + POSITION_RESTART_AFTER.
+  const session = await openEngineSession({ ...pushed, tiles: [2, 2], workers: 2 });
+  try {
+    for (let i = 0; i <= POSITION_RESTART_AFTER; i++) await session.step();
+    const before = errorOf((await session.result()).positions!);
+    await session.step();
+    const after = errorOf((await session.result()).positions!);
+    // A step moves a position 0.5 px at most: from 1.5 px off it would end 1 px off at least.
+    // The search moves by whole pixels, keeping the sub-pixel part: within half a pixel per axis.
+    assert(before > 1.5, `before the search: ${before} px`);
+    assertLessOrEqual(after, 0.75, `after the search: ${after} px (before: ${before} px)`);
+  } finally {
+    await session.destroy();
+  }
+});
+
 Deno.test("position correction runs from N for POSITION_RESTART_AFTER iterations, rests N after the object's restart, then runs to the end", () => {
   const p = { correctPositionsFrom: 10 } as TiledPayload;
   const restart = 10 + POSITION_RESTART_AFTER;
