@@ -9,12 +9,13 @@
 // Entry point and bindings (group 0, in binding order):
 //   position_gradient: 0 params Batch  1 ramps: array<vec2f> (2 M per position)
 //           2 spec: array<vec2f> (K x M x M, the probe spectrum)  3 chi: array<vec2f>
-//           (count x K x M x M, chi^ of the batch)  4 out: array<vec4f> (read_write, one
-//           (dF/dx, dF/dy, curvature x, curvature y) per position of the scan)
-//           out[first + b].xy <- the gradient of position b of the batch (.zw untouched)
-// One workgroup per position of the batch (linear index wid.x + wid.y * nwg.x); a fixed-order
-// tree reduction, so the bits do not depend on anything but the inputs. No override constants.
-// Workgroup size 256.
+//           (count x K x M x M, chi^ of the batch)  4 lanes: array<vec2f> (read_write,
+//           256 per position of the batch)
+//           lanes[256 b + u] <- lane u's share of (dF/dx, dF/dy) of position b of the batch: the
+//           pixels kp = u, u + 256, ... in order; `sum_runs` of `wgsl/reduce.wgsl` then adds each
+//           position's 256 lanes in order (no workgroup barrier, see there)
+// One workgroup per position of the batch (linear index wid.x + wid.y * nwg.x). No override
+// constants. Workgroup size 256.
 
 struct Batch {
   m: u32,
@@ -28,9 +29,7 @@ struct Batch {
 @group(0) @binding(1) var<storage, read> ramps: array<vec2f>;
 @group(0) @binding(2) var<storage, read> spec: array<vec2f>;
 @group(0) @binding(3) var<storage, read> chi: array<vec2f>;
-@group(0) @binding(4) var<storage, read_write> out: array<vec4f>;
-
-var<workgroup> sums: array<vec2f, 256>;
+@group(0) @binding(4) var<storage, read_write> lanes: array<vec2f>;
 
 const TWO_PI: f32 = 6.283185307179586;
 
@@ -66,16 +65,7 @@ fn position_gradient(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
       acc += u.y * vec2f(frequency(col), frequency(row));
     }
   }
-  sums[lid] = acc;
-  workgroupBarrier();
-  for (var half = 128u; half > 0u; half >>= 1u) {
-    if (lid < half) {
-      sums[lid] += sums[lid + half];
-    }
-    workgroupBarrier();
-  }
-  if (lid == 0u && b < batch.count) {
-    out[batch.first + b].x = 2.0 * TWO_PI * sums[0].x;
-    out[batch.first + b].y = 2.0 * TWO_PI * sums[0].y;
+  if (b < batch.count) {
+    lanes[b * 256u + lid] = 2.0 * TWO_PI * acc;
   }
 }

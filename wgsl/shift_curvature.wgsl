@@ -8,10 +8,12 @@
 // Entry point and bindings (group 0, in binding order):
 //   shift_curvature: 0 params Sizes  1 origins: array<vec2i> ((top, left) per position)
 //           2 waves: array<vec2f> (count x K x M x M, the batch's shifted probes psi_0)
-//           3 object: array<vec2f> (H x W, slice 0)  4 out: array<vec4f> (read_write, one per
-//           position of the scan) out[first + b].zw <- (curvature x, curvature y) (.xy untouched)
-// One workgroup per position of the batch (linear index wid.x + wid.y * nwg.x); a fixed-order
-// tree reduction. No override constants. Workgroup size 256.
+//           3 object: array<vec2f> (H x W, slice 0)  4 lanes: array<vec2f> (read_write, 256 per
+//           position of the batch) lanes[256 b + u] <- lane u's share of (curvature x,
+//           curvature y) of position b: the pixels u, u + 256, ... in order; `sum_runs` of
+//           `wgsl/reduce.wgsl` then adds each position's 256 lanes in order
+// One workgroup per position of the batch (linear index wid.x + wid.y * nwg.x), no workgroup
+// barrier. No override constants. Workgroup size 256.
 
 struct Sizes {
   m: u32,
@@ -27,9 +29,7 @@ struct Sizes {
 @group(0) @binding(1) var<storage, read> origins: array<vec2i>;
 @group(0) @binding(2) var<storage, read> waves: array<vec2f>;
 @group(0) @binding(3) var<storage, read> object: array<vec2f>;
-@group(0) @binding(4) var<storage, read_write> out: array<vec4f>;
-
-var<workgroup> sums: array<vec2f, 256>;
+@group(0) @binding(4) var<storage, read_write> lanes: array<vec2f>;
 
 /** Object value at (y, x), both clamped to the object. */
 fn at(y: i32, x: i32) -> vec2f {
@@ -70,16 +70,7 @@ fn shift_curvature(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
       acc += intensity * vec2f(dot(dx, dx), dot(dy, dy));
     }
   }
-  sums[lid] = acc;
-  workgroupBarrier();
-  for (var half = 128u; half > 0u; half >>= 1u) {
-    if (lid < half) {
-      sums[lid] += sums[lid + half];
-    }
-    workgroupBarrier();
-  }
-  if (lid == 0u && b < sizes.count) {
-    out[sizes.first + b].z = sums[0].x;
-    out[sizes.first + b].w = sums[0].y;
+  if (b < sizes.count) {
+    lanes[b * 256u + lid] = acc;
   }
 }

@@ -2,8 +2,10 @@ import type { Gpu } from "../gpu/mod.ts";
 import code from "../../wgsl/reduce.wgsl" with { type: "text" };
 
 const SOURCE = { file: "wgsl/reduce.wgsl", code };
-/** Elements summed by one workgroup of `wgsl/reduce.wgsl` (its `CHUNK`). */
+/** Elements summed into one partial by `wgsl/reduce.wgsl` (its `CHUNK`). */
 export const REDUCE_CHUNK = 2048;
+/** Lanes of one chunk, each summing 32 of its elements into a slot (`LANES` of the WGSL). */
+const LANES = 64;
 
 /**
  * A strided region of a buffer, in elements: `slices` x `height` x `width`, element (s, y, x) at
@@ -31,6 +33,18 @@ export interface Complex {
   im: number;
 }
 
+/** Options of {@link Reductions.sumRuns}. */
+export interface SumRunsOptions {
+  /** Pairs to add. */
+  count: number;
+  /** Pairs per sum. */
+  run: number;
+  /** Pair index of the first sum in the destination. */
+  first: number;
+  /** Pairs between consecutive sums in the destination (default 1). */
+  stride?: number;
+}
+
 /** Options of {@link Reductions.sumBatches}. */
 export interface SumBatchesOptions {
   /** Complex elements of one array. */
@@ -42,9 +56,10 @@ export interface SumBatchesOptions {
 }
 
 /**
- * Deterministic reductions over complex and real device buffers (`wgsl/reduce.wgsl`): fixed
- * per-workgroup partials, summed on the host in float64 in index order. The same inputs give
- * the same bits on every run and every device that rounds float32 the same way.
+ * Deterministic reductions over complex and real device buffers (`wgsl/reduce.wgsl`): per chunk
+ * of 2048 elements, 64 lane sums (slots) added in order into one partial on the device, without
+ * workgroup barriers; the partials summed on the host in float64 in index order. The same inputs
+ * give the same bits on every run and every device that rounds float32 the same way.
  *
  * @example
  * ```ts
@@ -54,26 +69,28 @@ export interface SumBatchesOptions {
  */
 export class Reductions {
   #partials: GPUBuffer | null = null;
+  #slots: GPUBuffer | null = null;
 
   private constructor(
     private readonly gpu: Gpu,
     private readonly pipelines: Record<
-      "dot" | "sum" | "max" | "maxFinish" | "runs" | "batches",
+      "dot" | "sum" | "max" | "maxRuns" | "maxFinish" | "runs" | "batches",
       GPUComputePipeline
     >,
   ) {}
 
   /** Compiles (or takes from the device's cache) the reduction pipelines. */
   static async create(gpu: Gpu): Promise<Reductions> {
-    const [dot, sum, max, maxFinish, runs, batches] = await Promise.all([
-      gpu.pipeline(SOURCE, "dot_partials"),
-      gpu.pipeline(SOURCE, "sum_partials"),
-      gpu.pipeline(SOURCE, "max_partials"),
+    const [dot, sum, max, maxRuns, maxFinish, runs, batches] = await Promise.all([
+      gpu.pipeline(SOURCE, "dot_slots"),
+      gpu.pipeline(SOURCE, "sum_slots"),
+      gpu.pipeline(SOURCE, "max_slots"),
+      gpu.pipeline(SOURCE, "max_runs"),
       gpu.pipeline(SOURCE, "max_finish"),
       gpu.pipeline(SOURCE, "sum_runs"),
       gpu.pipeline(SOURCE, "sum_batches"),
     ]);
-    return new Reductions(gpu, { dot, sum, max, maxFinish, runs, batches });
+    return new Reductions(gpu, { dot, sum, max, maxRuns, maxFinish, runs, batches });
   }
 
   /** sum conj(a) b over every term, one readback for all of them. */
@@ -87,17 +104,18 @@ export class Reductions {
    */
   async dots(groups: DotTerm[][]): Promise<Complex[]> {
     const all = groups.flat();
-    const partials = this.#buffer(all.reduce((n, t) => n + chunks(t.region), 0));
+    const slots = this.#slotBuffer(all.reduce((n, t) => n + chunks(t.region), 0));
     let first = 0;
     const ends: number[] = [];
     for (const terms of groups) {
       for (const t of terms) {
         const params = this.gpu.params(regionParams(t.region, first));
-        this.gpu.dispatch(this.pipelines.dot, [params, t.a, t.b, partials], chunks(t.region));
+        this.gpu.dispatch(this.pipelines.dot, [params, t.a, t.b, slots], chunks(t.region));
         first += chunks(t.region);
       }
       ends.push(first);
     }
+    const partials = this.#fold(slots, first, "runs");
     const values = await this.gpu.readF32(partials, 0, first * 8);
     return ends.map((end, i) => sumPairs(values.subarray(2 * (ends[i - 1] ?? 0), 2 * end)));
   }
@@ -110,21 +128,16 @@ export class Reductions {
   /** Sum of the float32 values of `x` in `region`. */
   async sum(x: GPUBuffer, region: Region): Promise<number> {
     const n = chunks(region);
-    const partials = this.#buffer(n);
-    this.gpu.dispatch(
-      this.pipelines.sum,
-      [this.gpu.params(regionParams(region, 0)), x, partials],
-      n,
-    );
+    const slots = this.#slotBuffer(n);
+    this.gpu.dispatch(this.pipelines.sum, [this.gpu.params(regionParams(region, 0)), x, slots], n);
+    const partials = this.#fold(slots, n, "runs");
     return sumPairs(await this.gpu.readF32(partials, 0, n * 8)).re;
   }
 
   /** Largest real part of the complex elements of `a` in `region`. */
   async maxReal(a: GPUBuffer, region: Region): Promise<number> {
     const n = chunks(region);
-    const partials = this.#buffer(n);
-    const params = this.gpu.params(regionParams(region, 0));
-    this.gpu.dispatch(this.pipelines.max, [params, a, partials], n);
+    const partials = this.#maxima(a, region);
     const values = await this.gpu.readF32(partials, 0, n * 8);
     let peak = -Infinity;
     for (let i = 0; i < values.length; i += 2) peak = Math.max(peak, values[i]);
@@ -137,22 +150,22 @@ export class Reductions {
    */
   scaledMaxReal(a: GPUBuffer, region: Region, out: GPUBuffer, scale: number): void {
     const n = chunks(region);
-    const partials = this.#buffer(n);
-    const params = this.gpu.params(regionParams(region, 0));
-    this.gpu.dispatch(this.pipelines.max, [params, a, partials], n);
-    const words = new Uint32Array([n, 0, 0, 0]);
+    const partials = this.#maxima(a, region);
+    const words = new Uint32Array([n, 0, 0, 0, 0]);
     new Float32Array(words.buffer, 12, 1)[0] = scale;
     this.gpu.dispatch(this.pipelines.maxFinish, [this.gpu.params(words), partials, out], 1);
   }
 
   /**
-   * partials[first + u] <- sum of the (a, b) pairs x[u run .. (u + 1) run), in order, for the
-   * first `count` pairs of x (two float32 each: the cost kernels' term and R-factor numerator),
-   * on the device and without workgroup barriers: ceil(count / run) partials. For the host to
-   * finish with {@link sumPairs}.
+   * partials[first + u stride] <- sum of the (a, b) pairs x[u run .. (u + 1) run), in order, for
+   * the first `count` pairs of x (two float32 each: the cost kernels' term and R-factor numerator,
+   * or the position kernels' lane sums), on the device and without workgroup barriers:
+   * ceil(count / run) sums, pairs `stride` apart in `partials` (default 1). For the host to
+   * finish with {@link sumPairs}, or read as they are.
    */
-  sumRuns(x: GPUBuffer, partials: GPUBuffer, o: { count: number; run: number; first: number }) {
-    const params = this.gpu.params(new Uint32Array([o.count, o.run, o.first, 0]));
+  sumRuns(x: GPUBuffer, partials: GPUBuffer, o: SumRunsOptions) {
+    const words = [o.count, o.run, o.first, 0, o.stride ?? 1];
+    const params = this.gpu.params(new Uint32Array(words));
     const n = Math.ceil(o.count / o.run);
     this.gpu.dispatch(this.pipelines.runs, [params, x, partials], Math.ceil(n / 256));
   }
@@ -163,10 +176,36 @@ export class Reductions {
     this.gpu.dispatch(this.pipelines.batches, [params, src, dst], Math.ceil(o.length / 256));
   }
 
-  /** Frees the partials buffer. */
+  /** Frees the partials and slots buffers. */
   destroy(): void {
-    this.gpu.release(this.#partials);
+    this.gpu.release(this.#partials, this.#slots);
     this.#partials = null;
+    this.#slots = null;
+  }
+
+  /** The chunk maxima of Re a over `region`: slots, then each chunk's 64 folded. */
+  #maxima(a: GPUBuffer, region: Region): GPUBuffer {
+    const n = chunks(region);
+    const slots = this.#slotBuffer(n);
+    this.gpu.dispatch(this.pipelines.max, [this.gpu.params(regionParams(region, 0)), a, slots], n);
+    return this.#fold(slots, n, "maxRuns");
+  }
+
+  /** The partials buffer <- each of `n` chunks' 64 slots added (or maxed) in order. */
+  #fold(slots: GPUBuffer, n: number, pipeline: "runs" | "maxRuns"): GPUBuffer {
+    const partials = this.#buffer(n);
+    const params = this.gpu.params(new Uint32Array([n * LANES, LANES, 0, 0, 1]));
+    this.gpu.dispatch(this.pipelines[pipeline], [params, slots, partials], Math.ceil(n / 256));
+    return partials;
+  }
+
+  #slotBuffer(chunks: number): GPUBuffer {
+    const bytes = Math.max(8, chunks * LANES * 8);
+    if (!this.#slots || this.#slots.size < bytes) {
+      this.gpu.release(this.#slots);
+      this.#slots = this.gpu.buffer(bytes, "reduction slots");
+    }
+    return this.#slots;
   }
 
   #buffer(pairs: number): GPUBuffer {

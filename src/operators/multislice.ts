@@ -237,6 +237,7 @@ export class Multislice {
     gpu.release(this.#noPatch, this.spectrum, this.#probeAccumulator, this.#scratch);
     if (this.#ownsWorkspace) this.workspace.destroy();
     this.placement.destroy();
+    this.shifts.destroy();
     this.fresnel?.destroy();
   }
 

@@ -1,10 +1,13 @@
 import type { Gpu } from "../gpu/mod.ts";
+import { Reductions } from "../kernels/mod.ts";
 import code from "../../wgsl/position_gradient.wgsl" with { type: "text" };
 import curvatureCode from "../../wgsl/shift_curvature.wgsl" with { type: "text" };
 import type { Batch, Scan } from "./scan.ts";
 
 const SOURCE = { file: "wgsl/position_gradient.wgsl", code };
 const CURVATURE = { file: "wgsl/shift_curvature.wgsl", code: curvatureCode };
+/** Lanes (invocations) per position of both kernels, each summing every 256th pixel. */
+const LANES = 256;
 
 /**
  * The cost's gradient with respect to each position's shift, from the first slice's chi in
@@ -14,7 +17,8 @@ const CURVATURE = { file: "wgsl/shift_curvature.wgsl", code: curvatureCode };
  * evaluates and with no FFT of its own (see `wgsl/position_gradient.wgsl`); and the curvature
  * the update divides it by, from the object's derivative under the shifted probe
  * (`wgsl/shift_curvature.wgsl`). Not a linear map of the unknowns, hence no adjoint: reductions
- * over each position's frames.
+ * over each position's frames, each lane's share summed by the kernel and the 256 lanes added in
+ * order by `Reductions.sumRuns` (the one barrier-free fold of every reduction).
  *
  * @example
  * ```ts
@@ -24,21 +28,25 @@ const CURVATURE = { file: "wgsl/shift_curvature.wgsl", code: curvatureCode };
  * ```
  */
 export class PositionGradient {
+  #lanes: GPUBuffer | null = null;
+
   private constructor(
     private readonly gpu: Gpu,
     private readonly scan: Scan,
     private readonly modes: number,
     private readonly pipeline: GPUComputePipeline,
     private readonly curvature: GPUComputePipeline,
+    private readonly reductions: Reductions,
   ) {}
 
   /** Compiles the kernels for a scan and K probe modes. */
   static async create(gpu: Gpu, scan: Scan, modes: number): Promise<PositionGradient> {
-    const [pipeline, curvature] = await Promise.all([
+    const [pipeline, curvature, reductions] = await Promise.all([
       gpu.pipeline(SOURCE, "position_gradient"),
       gpu.pipeline(CURVATURE, "shift_curvature"),
+      Reductions.create(gpu),
     ]);
-    return new PositionGradient(gpu, scan, modes, pipeline, curvature);
+    return new PositionGradient(gpu, scan, modes, pipeline, curvature, reductions);
   }
 
   /**
@@ -50,7 +58,13 @@ export class PositionGradient {
     const params = this.gpu.params(
       new Uint32Array([m, this.modes, batch.count, batch.first, Math.log2(m)]),
     );
-    this.gpu.dispatch(this.pipeline, [params, this.scan.ramps, spectrum, chiHat, out], batch.count);
+    const lanes = this.#lanesFor();
+    this.gpu.dispatch(
+      this.pipeline,
+      [params, this.scan.ramps, spectrum, chiHat, lanes],
+      batch.count,
+    );
+    this.#fold(lanes, batch, out, 0);
   }
 
   /**
@@ -63,10 +77,34 @@ export class PositionGradient {
     const params = this.gpu.params(
       new Uint32Array([m, this.modes, batch.count, batch.first, Math.log2(m), h, w]),
     );
+    const lanes = this.#lanesFor();
     this.gpu.dispatch(
       this.curvature,
-      [params, this.scan.origins, waves, object, out],
+      [params, this.scan.origins, waves, object, lanes],
       batch.count,
     );
+    this.#fold(lanes, batch, out, 1);
+  }
+
+  /** Frees the lanes' buffer. */
+  destroy(): void {
+    this.gpu.release(this.#lanes);
+    this.#lanes = null;
+    this.reductions.destroy();
+  }
+
+  /** out[first + b] component pair `half` (0: .xy, 1: .zw) <- the sum of position b's lanes. */
+  #fold(lanes: GPUBuffer, batch: Batch, out: GPUBuffer, half: 0 | 1): void {
+    this.reductions.sumRuns(lanes, out, {
+      count: batch.count * LANES,
+      run: LANES,
+      first: 2 * batch.first + half,
+      stride: 2,
+    });
+  }
+
+  /** The lanes of the largest batch (recorded kernels and their folds run in queue order). */
+  #lanesFor(): GPUBuffer {
+    return this.#lanes ??= this.gpu.buffer(8 * LANES * this.scan.maxBatch, "position lanes");
   }
 }

@@ -165,3 +165,76 @@ Deno.test("dots() gives each group the bits of its own dot() from one readback",
     assert(separate[0].re !== separate[1].re && separate[1].re !== separate[2].re);
   });
 });
+
+/**
+ * Poisons every slot and partial of `red` for the next call: a sum over `n` NaN elements (large
+ * enough to cover what the next call uses), or for a maximum, whose NaN handling WGSL leaves open,
+ * a maximum over `n` values above any test input. A slot or partial the next call forgets to
+ * write then shows.
+ */
+async function poison(
+  gpu: Awaited<ReturnType<typeof requestGpu>>,
+  red: Reductions,
+  n: number,
+  kind: "sum" | "max" = "sum",
+) {
+  const bad = gpu.upload(
+    kind === "sum" ? nans(2 * n) : new Float32Array(2 * n).fill(3e38),
+    "poison",
+  );
+  const region = { height: 1, width: n };
+  if (kind === "sum") assert(Number.isNaN(await red.norm2(bad, region)));
+  else assertEquals(await red.maxReal(bad, region), Math.fround(3e38));
+  gpu.release(bad);
+}
+
+Deno.test("dot(), sum() and maxReal() match float64 references on odd sizes over poisoned slots", async () => {
+  await withReductions(async (gpu, red) => {
+    // One element, a chunk short of full, one past it, and several chunks with a ragged end.
+    for (const n of [1, 63, 2047, 2049, 5 * 2048 + 77]) {
+      await poison(gpu, red, 6 * 2048);
+      const a = randomF32(2 * n);
+      const b = randomF32(2 * n);
+      let re = 0, im = 0, total = 0, peak = -Infinity;
+      for (let i = 0; i < n; i++) {
+        re += a[2 * i] * b[2 * i] + a[2 * i + 1] * b[2 * i + 1];
+        im += a[2 * i] * b[2 * i + 1] - a[2 * i + 1] * b[2 * i];
+        total += a[2 * i] + a[2 * i + 1];
+        peak = Math.max(peak, a[2 * i]);
+      }
+      const [ga, gb] = [gpu.upload(a, "a"), gpu.upload(b, "b")];
+      const region = { height: 1, width: n };
+      const got = await red.dot([{ a: ga, b: gb, region }]);
+      const scale = Math.sqrt(n);
+      assertLessOrEqual(Math.abs(got.re - re) / scale, 1e-6, `dot re, n = ${n}`);
+      assertLessOrEqual(Math.abs(got.im - im) / scale, 1e-6, `dot im, n = ${n}`);
+      await poison(gpu, red, 6 * 2048);
+      const sum = await red.sum(ga, { height: 1, width: 2 * n });
+      assertLessOrEqual(Math.abs(sum - total) / scale, 1e-6, `sum, n = ${n}`);
+      await poison(gpu, red, 6 * 2048, "max");
+      assertEquals(await red.maxReal(ga, region), peak, `max, n = ${n}`);
+      gpu.release(ga, gb);
+    }
+  });
+});
+
+Deno.test("scaledMaxReal() over more chunks than one fold workgroup takes, slots poisoned", async () => {
+  await withReductions(async (gpu, red) => {
+    // 300 chunks: the fold of the chunks' lanes spans two workgroups. The peak is put in the
+    // first element, in the last lane of a middle chunk and in the ragged last element in turn.
+    const n = 300 * 2048 - 11;
+    const a = randomF32(2 * n);
+    for (const at of [0, 150 * 2048 + 2047, n - 1]) {
+      await poison(gpu, red, n, "max");
+      const x = Float32Array.from(a);
+      x[2 * at] = 1.5;
+      const out = gpu.upload(nans(2), "out");
+      const input = gpu.upload(x, "a");
+      red.scaledMaxReal(input, { height: 1, width: n }, out, 0.5);
+      const got = await gpu.readF32(out);
+      assertEquals(got[0], 0.75, `peak at ${at}`);
+      assertEquals(got[1], 0);
+      gpu.release(out, input);
+    }
+  });
+});
