@@ -4,6 +4,9 @@
 // Entry points and bindings (group 0, in binding order):
 //   extract:  0 params Window  1 origins: array<vec2i>  2 object: array<vec2f>
 //             3 out: array<vec2f> (read_write)          out[b, p] <- O[window b, p]
+//   window_power: 0 params Window  1 origins  2 object  3 out: array<vec2f> (read_write, M x M)
+//             out[p] <- ((flag = 1 ? out[p].x : 0) + sum_b |O[window b, p]|^2, 0), b in
+//             increasing order (one invocation per window pixel)
 //   multiply: 0 params Window  1 origins  2 object  3 work: array<vec2f> (read_write,
 //             count x K x M x M)  4 waves: array<vec2f> (read_write)
 //             waves[wave + (b, k, p)] <- work (when flag = 1); work[b, k, p] <- O[window b, p] work
@@ -97,6 +100,24 @@ fn extract(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
   if (i < win.count * m2) {
     out[i] = object_at(i >> (2u * win.log2_m), i & (m2 - 1u));
   }
+}
+
+@compute @workgroup_size(256)
+fn window_power(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                @builtin(local_invocation_index) lid: u32) {
+  let p = linear(wid, nwg, lid);
+  if (p >= win.m * win.m) {
+    return;
+  }
+  var acc = 0.0;
+  if (win.flag == 1u) {
+    acc = out[p].x;
+  }
+  for (var b = 0u; b < win.count; b++) {
+    let v = object_at(b, p);
+    acc += v.x * v.x + v.y * v.y;
+  }
+  out[p] = vec2f(acc, 0.0);
 }
 
 @compute @workgroup_size(256)

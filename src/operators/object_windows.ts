@@ -29,7 +29,13 @@ export class ObjectWindows {
     private readonly gpu: Gpu,
     readonly scan: Scan,
     private readonly pipelines: Record<
-      "extract" | "multiply" | "backward" | "overlap" | "overlapProduct" | "overlapWhen",
+      | "extract"
+      | "windowPower"
+      | "multiply"
+      | "backward"
+      | "overlap"
+      | "overlapProduct"
+      | "overlapWhen",
       GPUComputePipeline
     >,
   ) {}
@@ -38,6 +44,7 @@ export class ObjectWindows {
   static async create(gpu: Gpu, scan: Scan): Promise<ObjectWindows> {
     const names = [
       "extract",
+      "windowPower",
       "multiply",
       "backward",
       "overlap",
@@ -45,6 +52,7 @@ export class ObjectWindows {
       "overlapWhen",
     ] as const;
     const entries: Record<string, string> = {
+      windowPower: "window_power",
       overlapProduct: "overlap_product",
       overlapWhen: "overlap_shared_when",
     };
@@ -74,6 +82,19 @@ export class ObjectWindows {
       this.pipelines.extract,
       [params, this.scan.origins, object, out],
       Math.ceil((c.batch.count * m2) / 256),
+    );
+  }
+
+  /**
+   * out[p] <- ((accumulate ? Re out[p] : 0) + sum_b |O_s[window b, p]|^2, 0) over the batch's
+   * windows in order, out M x M complex: the windows' intensity summed without storing the
+   * windows (lsqml's probe weight).
+   */
+  windowPower(object: GPUBuffer, out: GPUBuffer, c: WindowCall, accumulate: boolean): void {
+    this.gpu.dispatch(
+      this.pipelines.windowPower,
+      [this.#params(c, accumulate ? 1 : 0), this.scan.origins, object, out],
+      Math.ceil(this.scan.frame ** 2 / 256),
     );
   }
 

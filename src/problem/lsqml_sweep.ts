@@ -300,16 +300,9 @@ export class LsqmlSweep {
 
   /** probe weight += sum over the batch's windows of |O_j|^2. */
   #objectIntensity(x: GpuVariables, b: number): void {
-    const { multislice: ms, scan, work, ew, reductions, fft } = this.problem;
-    const batch = scan.batches[b];
-    const count = batch.count * fft.n ** 2;
-    ms.windows.extract(x.object, ms.patch, { batch, slice: 0, modes: 1, waveOffset: 0 });
-    ew.mul(ms.patch, ms.patch, work, { count, conjA: true });
-    reductions.sumBatches(work, this.#probeWeight, {
-      length: fft.n ** 2,
-      batch: batch.count,
-      accumulate: true,
-    });
+    const { multislice: ms, scan } = this.problem;
+    const window = { batch: scan.batches[b], slice: 0, modes: 1, waveOffset: 0 };
+    ms.windows.windowPower(x.object, this.#probeWeight, window, true);
   }
 
   destroy(): void {

@@ -195,3 +195,33 @@ Deno.test("ObjectWindows.overlapAddWhen adds one shared patch under every window
     scan.destroy();
   });
 });
+
+Deno.test("ObjectWindows.windowPower sums |O|^2 under the batch's windows like float64, overwriting or accumulating", async () => {
+  await withBench(M, async ({ gpu }) => {
+    const shape: [number, number] = [70, 75];
+    const [positions, slices, slice] = [7, 2, 1];
+    const plane = shape[0] * shape[1];
+    const scan = randomScan(gpu, positions, M, shape);
+    const windows = await ObjectWindows.create(gpu, scan);
+    const object = randomF32(2 * slices * plane);
+    const start = randomF32(2 * M * M);
+    const call = { batch: scan.batches[0], slice, modes: 1, waveOffset: 0 };
+    for (const accumulate of [false, true]) {
+      const out = gpu.upload(accumulate ? start : nans(2 * M * M), "out");
+      windows.windowPower(gpu.upload(object, "object"), out, call, accumulate);
+      const got = await gpu.readF32(out);
+      const want = new Float64Array(2 * M * M);
+      for (let p = 0; p < M * M; p++) {
+        want[2 * p] = accumulate ? start[2 * p] : 0;
+        for (let b = 0; b < positions; b++) {
+          const w = windowOf(scan.positionsY[b], scan.positionsX[b], M);
+          const src = 2 *
+            (slice * plane + (w.top + Math.floor(p / M)) * shape[1] + w.left + (p % M));
+          want[2 * p] += object[src] ** 2 + object[src + 1] ** 2;
+        }
+      }
+      assertLessOrEqual(maxRelative(got, want), 1e-6, `accumulate = ${accumulate}`);
+    }
+    scan.destroy();
+  });
+});
