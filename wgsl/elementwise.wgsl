@@ -115,6 +115,12 @@ fn divide_broadcast(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
                     @builtin(local_invocation_index) lid: u32) {
   let i = index(wid, nwg, lid);
   if (i < counts.n) {
-    bc_y[i] = bc_y[i] / (bc_k[i % counts.length].x + floor_[0].x);
+    // No remainder when y and d have one length (the object's case): integer division is slow on
+    // SIMD CPUs, and a workgroup whose lanes all skip a branch skips its work.
+    var k = i;
+    if (k >= counts.length) {
+      k = i % counts.length;
+    }
+    bc_y[i] = bc_y[i] / (bc_k[k].x + floor_[0].x);
   }
 }

@@ -18,7 +18,8 @@
 //             chi[b, k, p] <- conj(O[window b, p]) chi[b, k, p] (when flag bit 1)
 //   overlap:  0 params Window  1 origins  2 start: array<u32>  3 windows: array<u32>
 //             4 patch: array<vec2f>  5 grad: array<vec2f> (read_write)
-//             one 16 x 16 workgroup per block of the batch's region (BlockLists index):
+//             one workgroup of 16 per block of the batch's region (BlockLists index), each
+//             invocation summing one column of it:
 //             grad[pixel] += sum over the block's windows, ascending, of patch[b, pixel - origin b]
 //             for the windows covering the pixel (patch[0, ...] when flag = 1: one shared patch)
 //   overlap_shared_when: 0 params Window  1 origins  2 start  3 windows  4 patch  5 grad
@@ -26,9 +27,8 @@
 //   overlap_product: 0 params Window  1 origins  2 start  3 windows  4 chi: array<vec2f>
 //             (count x K x M x M)  5 grad (read_write)  6 waves: array<vec2f>
 //             like overlap with patch[b, p] = sum_k conj(waves[wave + (b, k, p)]) chi[b, k, p]
-//             computed on the fly (the backward pass's patch, never stored); one workgroup of
-//             16 per block, each invocation summing one column of it
-// No override constants. Workgroup size 256 (16 x 16 for the overlaps but overlap_product, 16),
+//             computed on the fly (the backward pass's patch, never stored)
+// No override constants. Workgroup size 256 (16 for the overlaps),
 // linear workgroup index wid.x + wid.y * nwg.x.
 
 struct Window {
@@ -166,28 +166,30 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
   }
 }
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(16, 1)
 fn overlap(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
            @builtin(local_invocation_id) lid: vec3u) {
-  overlap_block(wid.x + wid.y * nwg.x, lid, select(win.m * win.m, 0u, win.flag == 1u));
+  overlap_block(wid.x + wid.y * nwg.x, lid.x, select(win.m * win.m, 0u, win.flag == 1u));
 }
 
 // The shared-patch overlap-add when a device-side flag asks for it (the preconditioner's
 // illumination, redone only when the probe changed).
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(16, 1)
 fn overlap_shared_when(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                        @builtin(local_invocation_id) lid: vec3u) {
   if (when[0] == 1u) {
-    overlap_block(wid.x + wid.y * nwg.x, lid, 0u);
+    overlap_block(wid.x + wid.y * nwg.x, lid.x, 0u);
   }
 }
 
-// grad[pixel] += sum of patch[b stride + pixel - origin b] over the block's windows covering it.
-fn overlap_block(block: u32, lid: vec3u, stride: u32) {
+// grad[pixel] += sum of patch[b stride + pixel - origin b] over the block's windows covering it,
+// for the 16 pixels of column `column` of the block (as overlap_product: the window list and
+// origins read once for the sixteen).
+fn overlap_block(block: u32, column: u32, stride: u32) {
   let blocks_x = (win.region_width + 15u) / 16u;
-  let ry = (block / blocks_x) * 16u + lid.y;
-  let rx = (block % blocks_x) * 16u + lid.x;
-  if (ry >= win.region_height || rx >= win.region_width) {
+  let ry0 = (block / blocks_x) * 16u;
+  let rx = (block % blocks_x) * 16u + column;
+  if (rx >= win.region_width || ry0 >= win.region_height) {
     return;
   }
   let begin = start[block];
@@ -195,21 +197,30 @@ fn overlap_block(block: u32, lid: vec3u, stride: u32) {
   if (begin == end) {
     return;
   }
-  let y = i32(win.region_y0 + ry);
+  let y0 = i32(win.region_y0 + ry0);
   let x = i32(win.region_x0 + rx);
   let m = i32(win.m);
-  var acc = vec2f(0.0);
+  var acc = array<vec2f, 16>();
   for (var e = begin; e < end; e++) {
     let b = windows[e];
     let o = origins[win.first + b];
-    let dy = y - o.x;
     let dx = x - o.y;
-    if (dy >= 0 && dy < m && dx >= 0 && dx < m) {
-      acc += patches_in[b * stride + u32(dy * m + dx)];
+    if (dx < 0 || dx >= m) {
+      continue;
+    }
+    for (var r = 0; r < 16; r++) {
+      let dy = y0 + r - o.x;
+      if (dy >= 0 && dy < m) {
+        acc[r] += patches_in[b * stride + u32(dy * m + dx)];
+      }
     }
   }
-  let g = win.slice + u32(y) * win.width + u32(x);
-  grad[g] = grad[g] + acc;
+  for (var r = 0u; r < 16u; r++) {
+    if (ry0 + r < win.region_height) {
+      let g = win.slice + u32(y0 + i32(r)) * win.width + u32(x);
+      grad[g] = grad[g] + acc[r];
+    }
+  }
 }
 
 // Each invocation sums the 16 pixels of one column of its block: the window list and origins are

@@ -18,10 +18,12 @@
  * same start; they have no FFT replay (its fields are null). Rows with `path: "problem"` drive
  * `GpuProblem` directly.
  *
- * Timing: medians over `--reps` single iterations (default 3) after warm-up iterations that
+ * Timing: the mean over `--reps` single iterations (default 3) after warm-up iterations that
  * absorb pipeline compilation and reach the regime of a real run (probe refined, step sizes
- * settled; iterations 0 to 3); wall time, each iteration ending in a read-back of its cost. Each
- * iteration's FFT replay runs right after it, so that both meet the same load.
+ * settled; iterations 0 to 3); wall time, each iteration ending in a read-back of its cost. The
+ * mean, as `bench quality` sums an iteration's seconds: an iteration that takes a second
+ * evaluation of F counts with its cost, as it does in a run. Each iteration's FFT replay runs
+ * right after it, so that both meet the same load.
  *
  * Why this data: on a Siemens star started from the true probe (this bench's data until the
  * issue "time to a good image"), every `cg` iteration accepted its first trial step, one
@@ -89,9 +91,8 @@ function parse(
   return out;
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+function mean(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
 /** Makes `fft` log its calls into `calls` (when recording) and pass them on. */
@@ -175,7 +176,7 @@ async function gpuCase(
   const iteration = await iterationOf(algorithm, problem, x, start.refineProbeFrom);
   for (let i = 0; i < WARM_UP; i++) await iteration.step();
   // Each timed iteration is followed by the replay of its own FFT calls, so that both see the
-  // same load on this shared machine; medians of both.
+  // same load on this shared machine; means of both.
   const times: number[] = [];
   const replays: number[] = [];
   let callCount = 0;
@@ -201,9 +202,9 @@ async function gpuCase(
     positions: dataset.count,
     device: "gpu",
     path: "problem",
-    s_per_iteration: median(times),
+    s_per_iteration: mean(times),
     evaluations_per_iteration: evaluations / reps,
-    fft_only_s_per_iteration: median(replays),
+    fft_only_s_per_iteration: mean(replays),
     fft_calls_per_iteration: callCount / reps,
     device_bytes_peak: peak,
   };
@@ -251,7 +252,7 @@ async function engineCase(
     positions: dataset.count,
     device: "gpu",
     path: "engine",
-    s_per_iteration: median(times),
+    s_per_iteration: mean(times),
     evaluations_per_iteration: null,
     fft_only_s_per_iteration: null,
     fft_calls_per_iteration: null,

@@ -102,13 +102,16 @@ Deno.test("mulBroadcast() multiplies every frame of a batch by one kernel or its
 
 Deno.test("divideBroadcast() divides every frame by Re d + Re c[0] read on the device", async () => {
   await withKernels(async (gpu, ew) => {
-    const length = 32 * 32, batch = 3, c = 0.25;
-    const d = randomF32(2 * length).map((v) => Math.abs(v));
-    const y = randomF32(2 * length * batch);
-    const by = gpu.upload(y, "y");
-    const floor = gpu.upload(new Float32Array([c, 123]), "floor");
-    ew.divideBroadcast(gpu.upload(d, "d"), by, { count: length * batch, length, c: floor });
-    const want = Array.from(y, (v, i) => v / (d[2 * (Math.floor(i / 2) % length)] + c));
-    assertLessOrEqual(maxRelative(await gpu.readF32(by), want), 1e-6);
+    // One frame (y and d of one length, the object's case) and three (a broadcast d).
+    for (const batch of [1, 3]) {
+      const length = 32 * 32 + 5, c = 0.25;
+      const d = randomF32(2 * length).map((v) => Math.abs(v));
+      const y = randomF32(2 * length * batch);
+      const by = gpu.upload(y, "y");
+      const floor = gpu.upload(new Float32Array([c, 123]), "floor");
+      ew.divideBroadcast(gpu.upload(d, "d"), by, { count: length * batch, length, c: floor });
+      const want = Array.from(y, (v, i) => v / (d[2 * (Math.floor(i / 2) % length)] + c));
+      assertLessOrEqual(maxRelative(await gpu.readF32(by), want), 1e-6, `batch ${batch}`);
+    }
   });
 });
