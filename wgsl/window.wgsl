@@ -156,7 +156,10 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
   for (var k = 0u; k < win.modes; k++) {
     let j = (b * win.modes + k) * m2 + p;
     let chi = out[j];
-    acc += cmul(conj(waves_in[win.wave + j]), chi);
+    // The stored waves are read only for the patch (the chi-only call is the common one).
+    if ((win.flag & 1u) != 0u) {
+      acc += cmul(conj(waves_in[win.wave + j]), chi);
+    }
     if ((win.flag & 2u) != 0u) {
       out[j] = cmul(o, chi);
     }
