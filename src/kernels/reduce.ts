@@ -4,8 +4,8 @@ import code from "../../wgsl/reduce.wgsl" with { type: "text" };
 const SOURCE = { file: "wgsl/reduce.wgsl", code };
 /** Elements summed into one partial by `wgsl/reduce.wgsl` (its `CHUNK`). */
 export const REDUCE_CHUNK = 2048;
-/** Lanes of one chunk, each summing 32 of its elements into a slot (`LANES` of the WGSL). */
-const LANES = 64;
+/** Lanes of one chunk, each summing 8 of its elements into a slot (`LANES` of the WGSL). */
+const LANES = 256;
 
 /**
  * A strided region of a buffer, in elements: `slices` x `height` x `width`, element (s, y, x) at
@@ -57,7 +57,7 @@ export interface SumBatchesOptions {
 
 /**
  * Deterministic reductions over complex and real device buffers (`wgsl/reduce.wgsl`): per chunk
- * of 2048 elements, 64 lane sums (slots) added in order into one partial on the device, without
+ * of 2048 elements, 256 lane sums (slots) added in order into one partial on the device, without
  * workgroup barriers; the partials summed on the host in float64 in index order. The same inputs
  * give the same bits on every run and every device that rounds float32 the same way.
  *
@@ -183,7 +183,7 @@ export class Reductions {
     this.#slots = null;
   }
 
-  /** The chunk maxima of Re a over `region`: slots, then each chunk's 64 folded. */
+  /** The chunk maxima of Re a over `region`: slots, then each chunk's 256 folded. */
   #maxima(a: GPUBuffer, region: Region): GPUBuffer {
     const n = chunks(region);
     const slots = this.#slotBuffer(n);
@@ -191,7 +191,7 @@ export class Reductions {
     return this.#fold(slots, n, "maxRuns");
   }
 
-  /** The partials buffer <- each of `n` chunks' 64 slots added (or maxed) in order. */
+  /** The partials buffer <- each of `n` chunks' 256 slots added (or maxed) in order. */
   #fold(slots: GPUBuffer, n: number, pipeline: "runs" | "maxRuns"): GPUBuffer {
     const partials = this.#buffer(n);
     const params = this.gpu.params(new Uint32Array([n * LANES, LANES, 0, 0, 1]));

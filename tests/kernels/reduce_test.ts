@@ -191,7 +191,7 @@ async function poison(
 Deno.test("dot(), sum() and maxReal() match float64 references on odd sizes over poisoned slots", async () => {
   await withReductions(async (gpu, red) => {
     // One element, a chunk short of full, one past it, and several chunks with a ragged end.
-    for (const n of [1, 63, 2047, 2049, 5 * 2048 + 77]) {
+    for (const n of [1, 255, 2047, 2049, 5 * 2048 + 77]) {
       await poison(gpu, red, 6 * 2048);
       const a = randomF32(2 * n);
       const b = randomF32(2 * n);
