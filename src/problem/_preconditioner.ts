@@ -144,6 +144,11 @@ export class DeviceWeights {
     const m2 = scan.frame * scan.frame;
     gpu.encoder.clearBuffer(d);
     for (const batch of scan.batches) {
+      if (slices === 1) {
+        // One pass over the windows, none stored (the slices' product needs them).
+        ms.windows.windowPower(x.object, d, { batch, slice: 0, modes: 1, waveOffset: 0 }, true);
+        continue;
+      }
       const count = batch.count * m2;
       for (let s = 0; s < slices; s++) {
         ms.windows.extract(x.object, ms.patch, { batch, slice: s, modes: 1, waveOffset: 0 });

@@ -136,25 +136,27 @@ Deno.test("GpuProblem dot counts only the owned region and the probe when told t
   });
 });
 
-Deno.test("GpuProblem precondition matches the float64 reference problem's", async () => {
-  await withCase({ slices: 2, modes: 2, noise: "poisson" }, async (t) => {
-    const { problem, x, object, probe, frames, model } = t;
-    const reference = new ReferenceProblem({ ...model.options, frames, noise: "poisson" });
-    const { object: no, probe: np } = problem.sizes;
-    const g = { object: randomF32(2 * no), probe: randomF32(2 * np) };
-    for (const p of [problem, reference]) p.setActive({ object: true, probe: true });
-    const out = problem.create("out");
-    await problem.precondition(x, problem.upload(g.object, g.probe, "g"), out);
-    const want = reference.create("want");
-    await reference.precondition({ object, probe }, {
-      object: toF64(g.object),
-      probe: toF64(g.probe),
-    }, want);
-    const got = await problem.download(out);
-    assertLessOrEqual(relativeL2(toF64(got.object), want.object), 1e-5);
-    assertLessOrEqual(relativeL2(toF64(got.probe), want.probe), 1e-5);
+for (const slices of [1, 2]) {
+  Deno.test(`GpuProblem precondition matches the float64 reference problem's for ${slices === 1 ? "one slice" : "two slices"}`, async () => {
+    await withCase({ slices, modes: 2, noise: "poisson" }, async (t) => {
+      const { problem, x, object, probe, frames, model } = t;
+      const reference = new ReferenceProblem({ ...model.options, frames, noise: "poisson" });
+      const { object: no, probe: np } = problem.sizes;
+      const g = { object: randomF32(2 * no), probe: randomF32(2 * np) };
+      for (const p of [problem, reference]) p.setActive({ object: true, probe: true });
+      const out = problem.create("out");
+      await problem.precondition(x, problem.upload(g.object, g.probe, "g"), out);
+      const want = reference.create("want");
+      await reference.precondition({ object, probe }, {
+        object: toF64(g.object),
+        probe: toF64(g.probe),
+      }, want);
+      const got = await problem.download(out);
+      assertLessOrEqual(relativeL2(toF64(got.object), want.object), 1e-5);
+      assertLessOrEqual(relativeL2(toF64(got.probe), want.probe), 1e-5);
+    });
   });
-});
+}
 
 Deno.test("GpuProblems sharing an FFT plan agree, and disposing one keeps the plan", async () => {
   await withCase(
