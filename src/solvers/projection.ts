@@ -313,14 +313,13 @@ export class ProjectionSolver {
    * the support.
    */
   async #divideProbe(): Promise<void> {
-    const { gpu, reductions, reduction, ew, scan, sizes, multislice: ms, work } = this.problem;
+    const { gpu, reductions, reduction, ew, scan, sizes, multislice: ms } = this.problem;
     const m2 = scan.frame ** 2;
     const sum = this.#probeDenominator;
     gpu.encoder.clearBuffer(sum);
     for (const batch of scan.batches) {
-      ms.windows.extract(this.x.object, ms.patch, { batch, slice: 0, modes: 1, waveOffset: 0 });
-      ew.mul(ms.patch, ms.patch, work, { count: batch.count * m2, conjA: true });
-      reductions.sumBatches(work, sum, { length: m2, batch: batch.count, accumulate: true });
+      const window = { batch, slice: 0, modes: 1, waveOffset: 0 };
+      ms.windows.windowPower(this.x.object, sum, window, true);
     }
     await reduction.sumProbe(sum);
     reductions.scaledMaxReal(sum, { height: 1, width: m2 }, this.#floor, OVERLAP_FLOOR);
