@@ -120,7 +120,7 @@ Deno.test("an MPI rank that aborts ends every rank within 10 s, exit status 1, w
   assertEquals(launch.code, 1, launch.stderr);
   assertLessOrEqual(launch.seconds, 10);
   const lines = launch.stderr.split("\n").filter((line) => line.startsWith("error: "));
-  assertEquals(lines, ["error: Rank 2 (worker 0, tile 6) threw: a planned failure"]);
+  assertEquals(lines, ["error: Rank 2 (worker 0, tile 6) threw: a planned failure"], launch.stderr);
   assertEquals(launch.stdout, "");
 });
 
