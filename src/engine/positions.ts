@@ -120,7 +120,7 @@ export function restorePositions(
 
 async function moveTile(p: TiledPayload, s: TileState): Promise<void> {
   const problem = problemOf(s);
-  const reduction = problem.reduction;
+  const { reduced } = problem;
   const shifts = await problem.positionGradient();
   const factor = shiftCurvatureFactor(searchNoise(p));
   const moves = proposedMoves({
@@ -129,12 +129,16 @@ async function moveTile(p: TiledPayload, s: TileState): Promise<void> {
     curvatureY: shifts.curvatureY.map((c) => c * factor),
   });
   const total = p.positionsY.length;
-  const sumX = await reduction.sum(moves.dx.reduce((a, v) => a + v, 0));
-  const sumY = await reduction.sum(moves.dy.reduce((a, v) => a + v, 0));
+  const [sumX, sumY] = await reduced.sums(moveSums(moves));
   const longest = finishMoves(moves, { x: sumX / total, y: sumY / total }, 0);
-  const largest = reduction.max ? await reduction.max(longest) : longest;
+  const largest = await reduced.max(longest);
   if (largest > POSITION_STEP_BOUND) finishMoves(moves, { x: 0, y: 0 }, largest);
   applyMoves(p, s, moves);
+}
+
+/** The tile's sums of its moves along x and y, for one all-reduce. */
+function moveSums(moves: { dx: Float64Array; dy: Float64Array }): number[] {
+  return [moves.dx.reduce((a, v) => a + v, 0), moves.dy.reduce((a, v) => a + v, 0)];
 }
 
 /**
@@ -192,7 +196,7 @@ export async function searchPositions(p: TiledPayload, states: TileState[]): Pro
  */
 async function searchTile(p: TiledPayload, s: TileState): Promise<void> {
   const problem = problemOf(s);
-  const { reduction, scan } = problem;
+  const { reduced, scan } = problem;
   const propagation = p.propagation && p.slices > 1
     ? {
       wavelength: p.propagation.wavelength,
@@ -205,7 +209,8 @@ async function searchTile(p: TiledPayload, s: TileState): Promise<void> {
     const x = s.x as GpuVariables;
     const r = await search.rFactors(x);
     const total = p.positionsY.length;
-    const mean = await reduction.sum(r.reduce((a, v) => a + v, 0)) / total;
+    const [sum] = await reduced.sums([r.reduce((a, v) => a + v, 0)]);
+    const mean = sum / total;
     const region = p.tiling.regions[s.tile];
     const order = problemOrder(p, s.tile);
     const [h, w] = p.tiling.objectShape;
@@ -231,8 +236,7 @@ async function searchTile(p: TiledPayload, s: TileState): Promise<void> {
       moves.dy[c.position] = c.dy[best];
       moves.dx[c.position] = c.dx[best];
     }
-    const sumX = await reduction.sum(moves.dx.reduce((a, v) => a + v, 0));
-    const sumY = await reduction.sum(moves.dy.reduce((a, v) => a + v, 0));
+    const [sumX, sumY] = await reduced.sums(moveSums(moves));
     finishMoves(moves, { x: sumX / total, y: sumY / total }, 0);
     applyMoves(p, s, moves);
   } finally {

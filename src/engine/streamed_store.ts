@@ -166,6 +166,14 @@ export class StreamedStore implements TileStore<Float32Array> {
     this.#floors[part] = value;
   }
 
+  readValues(v: Float32Array, count: number): Promise<Float32Array> {
+    return Promise.resolve(v.slice(0, count));
+  }
+
+  writeValues(v: Float32Array, values: Float32Array): void {
+    v.set(values);
+  }
+
   /** out <- g / (D + floor) on the device, with the weights and floors given. */
   divide(
     parts: Parts,

@@ -89,6 +89,14 @@ export class DeviceStore implements TileStore<GPUBuffer> {
     this.#weights.writeFloor(part, value);
   }
 
+  readValues(v: GPUBuffer, count: number): Promise<Float32Array> {
+    return this.problem.gpu.readF32(v, 0, 4 * count);
+  }
+
+  writeValues(v: GPUBuffer, values: Float32Array): void {
+    this.problem.gpu.write(v, values);
+  }
+
   divide(
     parts: Parts,
     weights: Weights<GPUBuffer>,

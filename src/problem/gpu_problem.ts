@@ -245,9 +245,12 @@ export class GpuProblem implements Problem<GpuVariables> {
     return { object: this.slices * h * w, probe: this.modes * this.fft.n ** 2 };
   }
 
-  /** How this tile's results combine with other tiles' (see `ReducedProblem`). */
-  get reduction(): Reduction {
-    return this.#reduced.reduction;
+  /**
+   * The reduction layer over this tile's store: the one place where the algorithms that run
+   * their own passes over the batches (lsqml, dm, raar, position correction) sum over tiles.
+   */
+  get reduced(): ReducedProblem<GPUBuffer> {
+    return this.#reduced;
   }
 
   /** The parts switched on by {@link setActive}. */
@@ -333,11 +336,6 @@ export class GpuProblem implements Problem<GpuVariables> {
    */
   get residual(): TileResidual {
     return this.#reduced.residual;
-  }
-
-  /** Records the share of an evaluation made with this problem's cost term elsewhere (lsqml, dm, raar). */
-  noteResidual(share: TileResidual): void {
-    this.#reduced.noteResidual(share);
   }
 
   gradient(x: GpuVariables, g: GpuVariables): Promise<number> {

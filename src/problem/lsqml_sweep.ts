@@ -96,7 +96,6 @@ export class LsqmlSweep {
   #solve: LsqmlStepSolve | null = null;
   /** The Poisson model's exit-wave step (null for the Gaussian model's modulus projection). */
   #poisson: PoissonExitStep | null = null;
-  #amplitudeTotal: number | null = null;
 
   /**
    * @param batches batches per sweep on every tile (at least the problem's own; the rest empty).
@@ -145,15 +144,11 @@ export class LsqmlSweep {
     if (shifts) p.endPositionCapture(shifts);
     const sums = sumPairs(await p.gpu.readF32(this.#partials, 0, 8 * partial));
     // The Gaussian calls' partials are the whole amplitude cost (no constant: that is Poisson's).
-    const local = sums.re;
-    p.noteResidual({ cost: local, numerator: sums.im, denominator: p.costTerm.amplitudeSum });
-    // One all-reduce for the scalars (the R-factor's denominator at the first sweep only).
-    const first = this.#amplitudeTotal === null;
-    const [cost, numerator, total] = await p.reduction.sums(
-      first ? [local, sums.im, p.costTerm.amplitudeSum] : [local, sums.im],
-    );
-    this.#amplitudeTotal ??= total;
-    return { cost, rFactor: numerator / this.#amplitudeTotal };
+    return await p.reduced.sumShare({
+      cost: sums.re,
+      numerator: sums.im,
+      denominator: p.costTerm.amplitudeSum,
+    });
   }
 
   /** Batch `b`'s update (an empty one past the problem's batches); returns partials written. */
@@ -165,7 +160,7 @@ export class LsqmlSweep {
     shifts: GPUBuffer | null,
   ): Promise<number> {
     const p = this.problem;
-    const { gpu, multislice: ms, scan, modes, work, ew, reductions, reduction } = p;
+    const { gpu, multislice: ms, scan, modes, work, ew, reductions, reduced } = p;
     const batch = scan.batches[b];
     const [h, w] = scan.objectShape;
     const m2 = p.fft.n ** 2;
@@ -236,8 +231,7 @@ export class LsqmlSweep {
       ms.windows.overlapAdd(this.#intensity, this.#weight, window, true);
       if (o.probe) this.#objectIntensity(x, b);
     }
-    await reduction.exchangeObject(this.#numerator);
-    await reduction.sumOverlaps?.(this.#weight);
+    await reduced.sumQuotient(this.#numerator, this.#weight);
     ew.divideBroadcast(this.#weight, this.#numerator, {
       count: h * w,
       length: h * w,
@@ -246,8 +240,7 @@ export class LsqmlSweep {
     if (o.probe) {
       if (batch) ms.probeGradient(this.#probeNumerator);
       else gpu.encoder.clearBuffer(this.#probeNumerator);
-      await reduction.sumProbe(this.#probeNumerator);
-      await reduction.sumProbe(this.#probeWeight);
+      await reduced.sumProbes(this.#probeNumerator, this.#probeWeight);
       const region = { height: 1, width: m2 };
       reductions.scaledMaxReal(this.#probeWeight, region, this.#floor, PRECONDITIONER_FLOOR);
       ew.divideBroadcast(this.#probeWeight, this.#probeNumerator, {
@@ -259,11 +252,8 @@ export class LsqmlSweep {
     const solve = this.#solve!;
     if (batch) this.#stepSums(x, b, o.probe, solve);
     else gpu.encoder.clearBuffer(solve.sums);
-    if (!reduction.local) {
-      // Tiles: the local sums' readback, one all-reduce in tile order, the totals back.
-      const local = await gpu.readF32(solve.sums, 0, 20);
-      gpu.write(solve.sums, Float32Array.from(await reduction.sums([...local])));
-    }
+    // Tiles: the five local sums read back, all-reduced in tile order, the totals written back.
+    await reduced.sumValues(solve.sums, 5);
     solve.solve(o.probe, o.rule);
     // A zero step leaves x as it is: on a batch empty on every tile, its directions are 0 / 0.
     solve.apply(x.object, this.#numerator, h * w, "object");

@@ -27,6 +27,12 @@ export interface ReducedProblemOptions<H> {
  * An evaluation's scalars (cost, R-factor numerator, and once its denominator) are summed in
  * one all-reduce; so are the dot products of one `dots` call.
  *
+ * The algorithms that run their own passes over the batches (lsqml's sweep, dm's and raar's
+ * projections, position correction) sum over tiles through it too: their evaluations' shares
+ * ({@link sumShare}), overlap quotients ({@link sumQuotient}), probe-sized sums
+ * ({@link sumProbes}), scalars kept on the store ({@link sumValues}, {@link peakValue}) and on
+ * the host ({@link sums}, {@link max}). No algorithm holds the tile's `Reduction` itself.
+ *
  * @example
  * ```ts
  * const problem = new ReducedProblem({ store, reduction, countProbe: true, eps: 1e-2 });
@@ -35,7 +41,7 @@ export interface ReducedProblemOptions<H> {
  */
 export class ReducedProblem<H> implements Problem<Variables<H>> {
   readonly store: TileStore<H>;
-  readonly reduction: Reduction<H>;
+  readonly #reduction: Reduction<H>;
   readonly #countProbe: boolean;
   readonly #eps: number;
   #active: Parts = { object: true, probe: false };
@@ -51,7 +57,7 @@ export class ReducedProblem<H> implements Problem<Variables<H>> {
 
   constructor(o: ReducedProblemOptions<H>) {
     this.store = o.store;
-    this.reduction = o.reduction;
+    this.#reduction = o.reduction;
     this.#countProbe = o.countProbe;
     this.#eps = o.eps;
   }
@@ -100,12 +106,12 @@ export class ReducedProblem<H> implements Problem<Variables<H>> {
 
   /** {@link dot} of every pair, from one read-back and one all-reduce, each with its `dot`'s bits. */
   async dots(pairs: [Variables<H>, Variables<H>][]): Promise<number[]> {
-    const { ownedRegion, alsoOwned = [] } = this.reduction;
+    const { ownedRegion, alsoOwned = [] } = this.#reduction;
     const locals = await this.store.localDots(pairs, {
       object: this.#active.object ? [ownedRegion, ...alsoOwned] : null,
       probe: this.#active.probe && this.#countProbe,
     });
-    return await this.reduction.sums(locals);
+    return await this.#reduction.sums(locals);
   }
 
   cost(x: Variables<H>): Promise<number> {
@@ -133,11 +139,6 @@ export class ReducedProblem<H> implements Problem<Variables<H>> {
     return { ...this.#residual };
   }
 
-  /** Records the share of an evaluation made with this tile's cost term elsewhere (lsqml, dm, raar). */
-  noteResidual(share: TileResidual): void {
-    this.#residual = { ...share };
-  }
-
   /**
    * out <- M g, the diagonal preconditioner of `gd` (as the float64 reference problem's): the
    * object gradient divided by D_O, the probe intensity that reached each pixel, and the probe
@@ -152,7 +153,8 @@ export class ReducedProblem<H> implements Problem<Variables<H>> {
    * tile alone leaves it to the store, which compares the probe's bits on the device.
    */
   async precondition(x: Variables<H>, g: Variables<H>, out: Variables<H>): Promise<void> {
-    const { store, reduction } = this;
+    const { store } = this;
+    const reduction = this.#reduction;
     const active = this.active;
     const local = reduction.local === true;
     const kept = !local && !active.probe && this.#summed?.x === x ? this.#summed : null;
@@ -203,16 +205,73 @@ export class ReducedProblem<H> implements Problem<Variables<H>> {
     share.catch(() => {});
     // The tile's sums are read back while the gradients travel (on a device each read-back
     // waits a poll interval, however little it reads).
-    if (g && active.object) await this.reduction.exchangeObject(g.object);
-    if (g && active.probe) await this.reduction.sumProbe(g.probe);
-    const mine = await share;
-    this.#residual = mine;
+    if (g && active.object) await this.#reduction.exchangeObject(g.object);
+    if (g && active.probe) await this.#reduction.sumProbe(g.probe);
+    return (await this.sumShare(await share)).cost;
+  }
+
+  /**
+   * Sums a tile's share of an evaluation over the tiles, its own or one an algorithm made in its
+   * own passes (lsqml's sweep, dm's and raar's iterations): cost and R-factor numerator, and at
+   * the first evaluation the R-factor's denominator, in one all-reduce. The share becomes
+   * {@link residual}, the R-factor {@link rFactor}.
+   */
+  async sumShare(share: TileResidual): Promise<{ cost: number; rFactor: number }> {
+    this.#residual = { ...share };
     const first = this.#amplitudeTotal === null;
-    const [cost, numerator, denominator] = await this.reduction.sums(
-      first ? [mine.cost, mine.numerator, mine.denominator] : [mine.cost, mine.numerator],
+    const [cost, numerator, denominator] = await this.#reduction.sums(
+      first ? [share.cost, share.numerator, share.denominator] : [share.cost, share.numerator],
     );
     this.#amplitudeTotal ??= denominator;
     this.#rFactor = numerator / this.#amplitudeTotal;
-    return cost;
+    return { cost, rFactor: this.#rFactor };
+  }
+
+  /**
+   * Sums an overlap quotient's parts over the tiles before the division: `numerator` (object
+   * S x H x W) over the halos as gradients are, then `weight` (one H x W plane) over the
+   * overlaps, so that every pixel holds the untiled sums over the positions that reach it
+   * (lsqml's object direction, dm's and raar's overlap projection).
+   */
+  async sumQuotient(numerator: H, weight: H): Promise<void> {
+    await this.#reduction.exchangeObject(numerator);
+    await this.#reduction.sumOverlaps?.(weight);
+  }
+
+  /** All-reduces probe-sized vectors (K x M x M, or one M x M plane) in tile order, in turn. */
+  async sumProbes(...vectors: H[]): Promise<void> {
+    for (const v of vectors) await this.#reduction.sumProbe(v);
+  }
+
+  /**
+   * Replaces the first `count` float32 values of a small vector on the store by their sums over
+   * the tiles, in one all-reduce (each with the bits of its scalar sum). One tile alone keeps
+   * them where they are, without a read-back.
+   */
+  async sumValues(v: H, count: number): Promise<void> {
+    if (this.#reduction.local) return;
+    const local = await this.store.readValues(v, count);
+    this.store.writeValues(v, Float32Array.from(await this.#reduction.sums([...local])));
+  }
+
+  /**
+   * Replaces a floor on the store (a complex (f, 0) at its start) by the largest over the
+   * tiles: eps > 0 rounds monotonically, so that is bitwise the untiled eps max D. One tile
+   * alone keeps it where it is, without a read-back.
+   */
+  async peakValue(v: H): Promise<void> {
+    if (!this.#reduction.max) return;
+    const [local] = await this.store.readValues(v, 1);
+    this.store.writeValues(v, Float32Array.of(await this.#reduction.max(local), 0));
+  }
+
+  /** Sums of host scalars over all tiles in one fixed-order all-reduce (see `Reduction.sums`). */
+  sums(values: number[]): Promise<number[]> {
+    return this.#reduction.sums(values);
+  }
+
+  /** The largest of a host scalar over all tiles (the value itself on one tile alone). */
+  max(value: number): Promise<number> {
+    return this.#reduction.max ? this.#reduction.max(value) : Promise.resolve(value);
   }
 }

@@ -68,6 +68,10 @@ export interface TileStore<H> {
   readFloor(part: keyof Parts): Promise<number>;
   /** Replaces the floor of `part` (by one reduced over tiles). */
   writeFloor(part: keyof Parts, value: number): void;
+  /** The first `count` float32 values of a small vector (a read-back on the device). */
+  readValues(v: H, count: number): Promise<Float32Array>;
+  /** Overwrites the start of a small vector with `values`. */
+  writeValues(v: H, values: Float32Array): void;
   /** out <- g / (D + floor) for each active part (D broadcast over slices and modes). */
   divide(parts: Parts, weights: Weights<H>, g: Variables<H>, out: Variables<H>): Promise<void>;
   /** The positions moved: nothing kept from earlier calls of {@link weights} is used again. */

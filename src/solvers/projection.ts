@@ -85,7 +85,6 @@ export class ProjectionSolver {
   /** sum_j |P_j|^2 over the object (one plane) and its floor (see {@link #divideObject}). */
   readonly #denominator: GPUBuffer;
   readonly #floor: GPUBuffer;
-  #amplitudeTotal: number | null = null;
   /** A batch of object-plane waves for the probe step (allocated when the probe is refined). */
   #scratch: GPUBuffer | null = null;
 
@@ -227,7 +226,7 @@ export class ProjectionSolver {
    */
   async #updateExits(): Promise<{ cost: number; rFactor: number }> {
     const { problem, x } = this;
-    const { multislice: ms, scan, work, costTerm, gpu, reduction, modes } = problem;
+    const { multislice: ms, scan, work, costTerm, gpu, reduced, modes } = problem;
     const detector = problem.detector;
     const m2 = scan.frame ** 2;
     const numerator = this.#numerator.object;
@@ -261,17 +260,13 @@ export class ProjectionSolver {
     }
     this.#started = 1;
     const sums = sumPairs(await gpu.readF32(this.#partials, 0, 8 * partial));
-    const local = costTerm.constant + sums.re;
-    problem.noteResidual({ cost: local, numerator: sums.im, denominator: costTerm.amplitudeSum });
-    // One all-reduce for the scalars (the R-factor's denominator at the first pass only).
-    const first = this.#amplitudeTotal === null;
-    const [cost, rNumerator, total] = await reduction.sums(
-      first ? [local, sums.im, costTerm.amplitudeSum] : [local, sums.im],
-    );
-    this.#amplitudeTotal ??= total;
-    await reduction.exchangeObject(numerator);
-    await reduction.sumOverlaps?.(this.#denominator);
-    return { cost, rFactor: rNumerator / this.#amplitudeTotal };
+    const result = await reduced.sumShare({
+      cost: costTerm.constant + sums.re,
+      numerator: sums.im,
+      denominator: costTerm.amplitudeSum,
+    });
+    await reduced.sumQuotient(numerator, this.#denominator);
+    return result;
   }
 
   /**
@@ -280,7 +275,7 @@ export class ProjectionSolver {
    * untiled one since the scale is positive).
    */
   async #divideObject(): Promise<void> {
-    const { gpu, reductions, reduction, ew, scan, sizes } = this.problem;
+    const { reductions, reduced, ew, scan, sizes } = this.problem;
     const [h, w] = scan.objectShape;
     reductions.scaledMaxReal(
       this.#denominator,
@@ -288,10 +283,7 @@ export class ProjectionSolver {
       this.#floor,
       OVERLAP_FLOOR,
     );
-    if (reduction.max) {
-      const local = (await gpu.readF32(this.#floor, 0, 8))[0];
-      gpu.write(this.#floor, Float32Array.of(await reduction.max(local), 0));
-    }
+    await reduced.peakValue(this.#floor);
     this.#withInertia(this.x.object, this.#numerator.object, sizes.object);
     ew.divideBroadcast(this.#denominator, this.x.object, {
       count: sizes.object,
@@ -313,7 +305,7 @@ export class ProjectionSolver {
    * the support.
    */
   async #divideProbe(): Promise<void> {
-    const { gpu, reductions, reduction, ew, scan, sizes, multislice: ms } = this.problem;
+    const { gpu, reductions, reduced, ew, scan, sizes, multislice: ms } = this.problem;
     const m2 = scan.frame ** 2;
     const sum = this.#probeDenominator;
     gpu.encoder.clearBuffer(sum);
@@ -321,7 +313,7 @@ export class ProjectionSolver {
       const window = { batch, slice: 0, modes: 1, waveOffset: 0 };
       ms.windows.windowPower(this.x.object, sum, window, true);
     }
-    await reduction.sumProbe(sum);
+    await reduced.sumProbes(sum);
     reductions.scaledMaxReal(sum, { height: 1, width: m2 }, this.#floor, OVERLAP_FLOOR);
     const step = this.#numerator.probe;
     ew.divideBroadcast(sum, step, { count: sizes.probe, length: m2, c: this.#floor });
@@ -339,7 +331,7 @@ export class ProjectionSolver {
    */
   async #probeNumerator(): Promise<void> {
     const { problem, x } = this;
-    const { multislice: ms, scan, work, gpu, reduction, modes, ew } = problem;
+    const { multislice: ms, scan, work, gpu, reduced, modes, ew } = problem;
     const m2 = scan.frame ** 2;
     this.#scratch ??= gpu.buffer(8 * scan.maxBatch * modes * m2, "projection scratch");
     ms.clearProbeGradient();
@@ -352,7 +344,7 @@ export class ProjectionSolver {
       ms.backward(x.object, work, batch, { object: null, probe: true });
     }
     ms.probeGradient(this.#numerator.probe);
-    await reduction.sumProbe(this.#numerator.probe);
+    await reduced.sumProbes(this.#numerator.probe);
   }
 }
 
