@@ -1,13 +1,13 @@
 /**
  * The sessions of the sequential `epie` / `rpie` ({@link PieSession}): `GpuProblem` on one WebGPU
- * device, built from the same options, batch rule and checkpoint format as the engine's tiles.
+ * device, built by the engine's tiles' one assembly (`deviceProblem`: the same options, batch
+ * rule and gather), with their checkpoint format.
  */
-import { type Dataset, nearFieldOf } from "../data/dataset.ts";
-import { type Gpu, requestGpu } from "../gpu/device.ts";
-import { GpuProblem } from "../problem/gpu_problem.ts";
+import { requestGpu } from "../gpu/device.ts";
+import type { GpuProblem } from "../problem/gpu_problem.ts";
 import { gpuUpdates } from "../solvers/pie.ts";
-import { type InitialGuess, initialGuess } from "./initial.ts";
-import type { ReconstructOptions } from "./options.ts";
+import { deviceProblem, runSettings } from "./device_problem.ts";
+import { initialGuess } from "./initial.ts";
 import { PieSession } from "./pie_session.ts";
 import type { OpenSessionOptions, Session } from "./session.ts";
 
@@ -20,9 +20,17 @@ export async function openPie(
   const gpu = await requestGpu({ label: "tessera" });
   let problem: GpuProblem | null = null;
   try {
-    problem = await deviceProblem(gpu, dataset, options, guess);
-    const owned = problem;
     const [h, w] = dataset.objectShape;
+    problem = await deviceProblem({
+      gpu,
+      run: runSettings(dataset, options, guess),
+      frame: dataset.frame,
+      frames: dataset.frames,
+      positionsY: dataset.positionsY,
+      positionsX: dataset.positionsX,
+      objectShape: [h, w],
+    });
+    const owned = problem;
     const common = {
       problem: owned,
       x: owned.upload(guess.object, guess.probe.data),
@@ -44,30 +52,4 @@ export async function openPie(
     gpu.destroy();
     throw error;
   }
-}
-
-/** The reconstruction problem of `dataset` on `gpu`, with the run's physics options. */
-function deviceProblem(
-  gpu: Gpu,
-  dataset: Dataset,
-  options: ReconstructOptions,
-  guess: InitialGuess,
-): Promise<GpuProblem> {
-  const [h, w] = dataset.objectShape;
-  return GpuProblem.create({
-    gpu,
-    frames: dataset.frames,
-    positionsY: dataset.positionsY,
-    positionsX: dataset.positionsX,
-    frame: dataset.frame,
-    objectShape: [h, w],
-    slices: options.slices,
-    sliceDistance: guess.sliceDistance ?? undefined,
-    wavelength: dataset.geometry.wavelength,
-    pixelSize: dataset.geometry.objectPixel,
-    modes: options.probeModes,
-    noise: options.noise,
-    mask: dataset.mask,
-    nearField: nearFieldOf(dataset.geometry),
-  });
 }

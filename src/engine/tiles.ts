@@ -31,7 +31,8 @@ import {
   type ProjectionState,
   type StepResult,
 } from "../solvers/mod.ts";
-import { type Rect, wasmKernels } from "../tiling/mod.ts";
+import type { Rect } from "../tiling/mod.ts";
+import { deviceProblem } from "./device_problem.ts";
 import { SubsetFrames, type TiledPayload, type TileSolverState } from "./payload.ts";
 import { extractRegion } from "./stitch.ts";
 import { type HostVariables, StreamedStore } from "./streamed_store.ts";
@@ -210,7 +211,7 @@ function ownedBesides(p: TiledPayload, tile: number): Rect[] {
   return p.alsoOwned[tile].map((r) => ({ ...r, y0: r.y0 - region.y0, x0: r.x0 - region.x0 }));
 }
 
-/** The device problem of one tile over its extended region. */
+/** The device problem of one tile over its extended region (see `deviceProblem`). */
 function tileProblem(o: {
   gpu: Gpu;
   p: TiledPayload;
@@ -224,31 +225,23 @@ function tileProblem(o: {
   const { tiling } = p;
   const region = tiling.regions[tile];
   const mine = problemOrder(p, tile);
-  return GpuProblem.create({
+  return deviceProblem({
     gpu: o.gpu,
+    run: p,
     frames: o.frames,
+    frame: tiling.frame,
     // Window origins stay integers when shifted by the region's corner: the same sub-pixel
     // remainders, the same windows, in region coordinates.
     positionsY: Float64Array.from(mine, (j) => p.positionsY[j] - region.y0),
     positionsX: Float64Array.from(mine, (j) => p.positionsX[j] - region.x0),
-    frame: tiling.frame,
     objectShape: [region.height, region.width],
-    slices: p.slices,
-    modes: p.modes,
-    noise: p.noise,
-    mask: p.mask,
-    sliceDistance: p.propagation?.sliceDistance,
-    wavelength: p.propagation?.wavelength,
-    pixelSize: p.propagation?.pixelSize,
-    nearField: p.nearField,
     // lsqml's batches are its mini-batches, as many on every tile (see `sparseBatchOrder`).
     batchSize: p.algorithm === "lsqml"
       ? Math.ceil(mine.length / Math.min(p.lsqmlBatches, mine.length))
-      : p.batchSize,
+      : undefined,
     reduction: o.reduction,
     // Every tile holds the same all-reduced probe: one of them counts it in dot products.
     countProbe: tile === 0,
-    gather: wasmKernels.gather,
     fft: o.fft,
     workspace: o.workspace,
   });
