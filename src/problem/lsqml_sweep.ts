@@ -321,7 +321,7 @@ export class LsqmlSweep {
  * refined from iteration 2, with the device's step solve and `LSQML_MOMENTUM`): with 16, 33.0 dB
  * after 16 iterations and 35.7 dB after 30 at 2.6 CPU-seconds per iteration; with 8, 33.2 dB
  * after 12 and 36.0 dB after 22 at 3.1 (about 37 against 41 CPU-seconds to 33 dB). 8 stays out
- * for now: on 2 x 2 tiles (tests/tiled/lsqml_test.ts, frame 32, 200 positions, two positions per
+ * for now: on 2 x 2 tiles (tests/engine/tiles/lsqml_test.ts, frame 32, 200 positions, two positions per
  * tile and batch) its border band's error, 0.0106 rad, exceeded the rest's, 0.0104. Earlier, with
  * the Poisson residual as the target and steps up to 2, 8 diverged after 10 iterations at frame
  * 64, and 32 and 64 reached 1.4 and 2.5 dB less than 16 after 20 iterations. A larger floor (0.1

@@ -1,10 +1,10 @@
-import type { Dataset } from "../../src/data/mod.ts";
-import { requestGpu } from "../../src/gpu/mod.ts";
-import { GpuProblem } from "../../src/problem/mod.ts";
-import { simulateDataset } from "../../src/simulate/mod.ts";
-import { GradientSolver } from "../../src/solvers/mod.ts";
-import { type EngineSessionOptions, openEngineSession } from "../../src/engine/mod.ts";
-import type { Rect } from "../../src/tiling/mod.ts";
+import type { Dataset } from "../../../src/data/mod.ts";
+import { requestGpu } from "../../../src/gpu/mod.ts";
+import { GpuProblem } from "../../../src/problem/mod.ts";
+import { simulateDataset } from "../../../src/simulate/mod.ts";
+import { GradientSolver } from "../../../src/solvers/mod.ts";
+import { type EngineSessionOptions, openEngineSession } from "../../../src/engine/mod.ts";
+import type { Rect } from "../../../src/tiling/mod.ts";
 
 /** A tiled run's options without its tiles and workers. */
 export type Run = Omit<EngineSessionOptions, "tiles" | "workers">;

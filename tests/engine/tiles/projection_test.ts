@@ -3,13 +3,13 @@
  * tiles on 2 workers reaching one device's SSIM without seams, and checkpoints that resume to
  * the same bits (exit waves included).
  */
-import { estimateProbe } from "../../src/engine/probe.ts";
-import { metricsOf } from "../../src/engine/metrics.ts";
-import { alignPhase, scannedArea } from "../../src/metrics/mod.ts";
-import { simulateDataset } from "../../src/simulate/mod.ts";
-import { openEngineSession } from "../../src/engine/mod.ts";
-import { planTiling } from "../../src/tiling/mod.ts";
-import { assert, assertEquals, assertLessOrEqual } from "../assert.ts";
+import { estimateProbe } from "../../../src/engine/probe.ts";
+import { metricsOf } from "../../../src/engine/metrics.ts";
+import { alignPhase, scannedArea } from "../../../src/metrics/mod.ts";
+import { simulateDataset } from "../../../src/simulate/mod.ts";
+import { openEngineSession } from "../../../src/engine/mod.ts";
+import { planTiling } from "../../../src/tiling/mod.ts";
+import { assert, assertEquals, assertLessOrEqual } from "../../assert.ts";
 import { borderErrors, reconstructTiled, type Run } from "./fixture.ts";
 
 /**

@@ -1,6 +1,6 @@
-import { benchProblem } from "../../tasks/bench/_tiled_common.ts";
-import { type EngineSessionOptions, openEngineSession } from "../../src/engine/mod.ts";
-import { assertLessOrEqual, relativeL2 } from "../assert.ts";
+import { benchProblem } from "../../../tasks/bench/_tiled_common.ts";
+import { type EngineSessionOptions, openEngineSession } from "../../../src/engine/mod.ts";
+import { assertLessOrEqual, relativeL2 } from "../../assert.ts";
 
 /** A small simulated set and a start near (not at) its truth. */
 function problem(): Promise<Omit<EngineSessionOptions, "tiles" | "workers">> {

@@ -4,13 +4,13 @@
  * tiles' own copies of their shared bands, and busy fractions lie in [0, 1]; resident and
  * streamed tiles report the same shares.
  */
-import { simulateDataset } from "../../src/simulate/mod.ts";
-import { openEngineSession } from "../../src/engine/mod.ts";
-import { haloMismatch } from "../../src/engine/figures.ts";
-import { busyFraction, UnionTimer } from "../../src/engine/busy.ts";
-import { planTiling } from "../../src/tiling/mod.ts";
-import { assert, assertEquals, assertLessOrEqual } from "../assert.ts";
-import { random } from "../tiling/scans.ts";
+import { simulateDataset } from "../../../src/simulate/mod.ts";
+import { openEngineSession } from "../../../src/engine/mod.ts";
+import { haloMismatch } from "../../../src/engine/figures.ts";
+import { busyFraction, UnionTimer } from "../../../src/engine/busy.ts";
+import { planTiling } from "../../../src/tiling/mod.ts";
+import { assert, assertEquals, assertLessOrEqual } from "../../assert.ts";
+import { random } from "../../tiling/scans.ts";
 import { nearTruth, type Run } from "./fixture.ts";
 
 /** |actual - expected| <= tolerance. */

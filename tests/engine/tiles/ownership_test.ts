@@ -1,7 +1,7 @@
-import { simulateDataset } from "../../src/simulate/mod.ts";
-import { withoutEmptyTiles } from "../../src/engine/mod.ts";
-import { planTiling, type Rect } from "../../src/tiling/mod.ts";
-import { assert, assertEquals, assertThrows } from "../assert.ts";
+import { simulateDataset } from "../../../src/simulate/mod.ts";
+import { withoutEmptyTiles } from "../../../src/engine/mod.ts";
+import { planTiling, type Rect } from "../../../src/tiling/mod.ts";
+import { assert, assertEquals, assertThrows } from "../../assert.ts";
 
 /**
  * A 2 x 3 raster: tile cores are balanced by position count, so tiles stay empty only where a

@@ -3,10 +3,10 @@
  * the same bits (tiles resident or streamed, on as many workers or others), and a checkpoint of
  * another tile grid is refused.
  */
-import { InputError } from "../../src/data/errors.ts";
-import { simulateDataset } from "../../src/simulate/mod.ts";
-import { openEngineSession, tileStatesOf } from "../../src/engine/mod.ts";
-import { assert, assertEquals, assertLessOrEqual, assertThrows, relativeL2 } from "../assert.ts";
+import { InputError } from "../../../src/data/errors.ts";
+import { simulateDataset } from "../../../src/simulate/mod.ts";
+import { openEngineSession, tileStatesOf } from "../../../src/engine/mod.ts";
+import { assert, assertEquals, assertLessOrEqual, assertThrows, relativeL2 } from "../../assert.ts";
 import { nearTruth, type Run } from "./fixture.ts";
 
 async function smallRun(): Promise<Run> {

@@ -3,12 +3,12 @@
  * `sync` on the acceptance data: the same quality in the same number of iterations, and no
  * seams along the tile borders.
  */
-import type { Dataset } from "../../src/data/mod.ts";
-import { metricsOf } from "../../src/engine/metrics.ts";
-import { simulateDataset } from "../../src/simulate/mod.ts";
-import { alignPhase, scannedArea } from "../../src/metrics/mod.ts";
-import { planTiling } from "../../src/tiling/mod.ts";
-import { assert, assertLessOrEqual } from "../assert.ts";
+import type { Dataset } from "../../../src/data/mod.ts";
+import { metricsOf } from "../../../src/engine/metrics.ts";
+import { simulateDataset } from "../../../src/simulate/mod.ts";
+import { alignPhase, scannedArea } from "../../../src/metrics/mod.ts";
+import { planTiling } from "../../../src/tiling/mod.ts";
+import { assert, assertLessOrEqual } from "../../assert.ts";
 import { acceptanceSet, borderErrors, reconstructTiled, type Run } from "./fixture.ts";
 
 const ITERATIONS = 20;

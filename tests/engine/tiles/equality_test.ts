@@ -8,9 +8,9 @@
  * iteration (dark detector pixels weigh d / I with I near zero), and one device run with
  * batches of 64 instead of 256 positions already differs by 2.5e-3 after 3 iterations.
  */
-import type { Dataset } from "../../src/data/mod.ts";
-import { simulateDataset } from "../../src/simulate/mod.ts";
-import { assertEquals, assertLessOrEqual, relativeL2 } from "../assert.ts";
+import type { Dataset } from "../../../src/data/mod.ts";
+import { simulateDataset } from "../../../src/simulate/mod.ts";
+import { assertEquals, assertLessOrEqual, relativeL2 } from "../../assert.ts";
 import {
   nearTruth,
   reconstructTiled,

@@ -3,13 +3,13 @@
  * 2 x 2 tiles on 2 workers against one tile (SSIM and seams), and checkpoints resuming with
  * identical bits.
  */
-import { estimateProbe } from "../../src/engine/probe.ts";
-import { metricsOf } from "../../src/engine/metrics.ts";
-import { alignPhase, scannedArea } from "../../src/metrics/mod.ts";
-import { simulateDataset } from "../../src/simulate/mod.ts";
-import { openEngineSession } from "../../src/engine/mod.ts";
-import { planTiling } from "../../src/tiling/mod.ts";
-import { assert, assertEquals, assertGreaterOrEqual, assertLessOrEqual } from "../assert.ts";
+import { estimateProbe } from "../../../src/engine/probe.ts";
+import { metricsOf } from "../../../src/engine/metrics.ts";
+import { alignPhase, scannedArea } from "../../../src/metrics/mod.ts";
+import { simulateDataset } from "../../../src/simulate/mod.ts";
+import { openEngineSession } from "../../../src/engine/mod.ts";
+import { planTiling } from "../../../src/tiling/mod.ts";
+import { assert, assertEquals, assertGreaterOrEqual, assertLessOrEqual } from "../../assert.ts";
 import { borderErrors, reconstructTiled, type Run } from "./fixture.ts";
 
 /** Siemens star, frame 32: a flat object and the probe estimated from the data, refined from 2. */

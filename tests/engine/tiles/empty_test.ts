@@ -1,9 +1,9 @@
-import { openSession } from "../../src/engine/open.ts";
-import { DEFAULT_OPTIONS } from "../../src/engine/options.ts";
-import { requestGpu } from "../../src/gpu/mod.ts";
-import { simulateDataset } from "../../src/simulate/mod.ts";
-import { planTiling } from "../../src/tiling/mod.ts";
-import { assert, assertEquals, assertLessOrEqual, relativeL2 } from "../assert.ts";
+import { openSession } from "../../../src/engine/open.ts";
+import { DEFAULT_OPTIONS } from "../../../src/engine/options.ts";
+import { requestGpu } from "../../../src/gpu/mod.ts";
+import { simulateDataset } from "../../../src/simulate/mod.ts";
+import { planTiling } from "../../../src/tiling/mod.ts";
+import { assert, assertEquals, assertLessOrEqual, relativeL2 } from "../../assert.ts";
 import { nearTruth, reconstructTiled, type Run } from "./fixture.ts";
 
 // Tile cores are balanced by position count, so only a scan with fewer distinct centre rows than

@@ -2,9 +2,9 @@
  * Tiled equals untiled through the command a scientist runs, from its default start (a flat
  * object, the Poisson cost, the file's probe): frame 64, 400 positions, 20 iterations.
  */
-import { assertEquals, assertLessOrEqual, relativeL2 } from "../assert.ts";
-import { readProduct } from "../../src/io/product.ts";
-import { runTessera, taskPermissions } from "../cli/run.ts";
+import { assertEquals, assertLessOrEqual, relativeL2 } from "../../assert.ts";
+import { readProduct } from "../../../src/io/product.ts";
+import { runTessera, taskPermissions } from "../../cli/run.ts";
 
 async function reconstruct(dir: string, name: string, args: string[]): Promise<Float32Array> {
   const out = `${dir}/${name}`;

@@ -2,10 +2,10 @@
  * `--memory-budget`: a worker with more tiles than fit streams them through its device one at a
  * time and computes what the resident run computes, under the budget.
  */
-import { InputError } from "../../src/data/errors.ts";
-import { simulateDataset } from "../../src/simulate/mod.ts";
-import { openEngineSession } from "../../src/engine/mod.ts";
-import { assert, assertLessOrEqual, assertRejects, relativeL2 } from "../assert.ts";
+import { InputError } from "../../../src/data/errors.ts";
+import { simulateDataset } from "../../../src/simulate/mod.ts";
+import { openEngineSession } from "../../../src/engine/mod.ts";
+import { assert, assertLessOrEqual, assertRejects, relativeL2 } from "../../assert.ts";
 import { nearTruth, type Run, twoSliceTwoModeRun } from "./fixture.ts";
 
 const ITERATIONS = 4;

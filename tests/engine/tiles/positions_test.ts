@@ -3,16 +3,16 @@
  * computes with positions moving, the positions' error falls well below its start, and a run
  * resumed from a checkpoint keeps the refined positions and its bits.
  */
-import { positionErrorRms } from "../../src/engine/metrics.ts";
-import { simulateDataset } from "../../src/simulate/mod.ts";
-import { openEngineSession } from "../../src/engine/mod.ts";
-import type { TiledPayload } from "../../src/engine/payload.ts";
+import { positionErrorRms } from "../../../src/engine/metrics.ts";
+import { simulateDataset } from "../../../src/simulate/mod.ts";
+import { openEngineSession } from "../../../src/engine/mod.ts";
+import type { TiledPayload } from "../../../src/engine/payload.ts";
 import {
   correctsPositions,
   POSITION_RESTART_AFTER,
   restartsObject,
-} from "../../src/engine/positions.ts";
-import { assert, assertEquals, assertLessOrEqual, relativeL2 } from "../assert.ts";
+} from "../../../src/engine/positions.ts";
+import { assert, assertEquals, assertLessOrEqual, relativeL2 } from "../../assert.ts";
 import { nearTruth, reconstructTiled, type Run } from "./fixture.ts";
 
 /** Frame 64, 100 positions recorded with 2 px RMS errors; a start near the true object. */
