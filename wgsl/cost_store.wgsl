@@ -4,8 +4,9 @@
 //   fused_store: Psi = the stored value (fftshift applied) of pixel q of frame b (position
 //                first + b); the cost term of (|Psi|^2, frames[first + b, q]) times weights[q]
 //                is added to the invocation's sum, and dst[b, q] <- weight factor Psi when
-//                gradient = 1 (nothing is stored otherwise); weight | |Psi| - sqrt(d) | is added
-//                to the invocation's R-factor numerator
+//                store = 1 (the gradient), dst[b, q] <- Psi when store = 2 (the far field),
+//                nothing when store = 0; weight | |Psi| - sqrt(d) | is added to the
+//                invocation's R-factor numerator
 //   fused_finish: runs[invocation] <- (the invocation's cost sum, its R-factor numerator), for
 //                Reductions.sumRuns
 // Bindings (group 0) after the FFT's 0 - 3: 4 far_cost: CostStore (uniform)  5 frames:
@@ -20,7 +21,7 @@ struct CostStore {
   m2: u32,
   first: u32,
   model: u32,
-  gradient: u32,
+  store: u32,
   log2_m2: u32,
 }
 
@@ -38,8 +39,10 @@ fn fused_store(f: u32, index: u32, value: vec2<f32>) {
   let weight = weights[index];
   cost_sum += weight * term.x;
   residual_sum += weight * abs(length(value) - sqrt(d));
-  if (far_cost.gradient == 1u) {
+  if (far_cost.store == 1u) {
     dst[(f << far_cost.log2_m2) + index] = value * (weight * term.y);
+  } else if (far_cost.store == 2u) {
+    dst[(f << far_cost.log2_m2) + index] = value;
   }
 }
 

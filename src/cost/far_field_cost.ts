@@ -62,6 +62,11 @@ export interface CostCall {
   /** Overwrite the far fields with dF/dconj(Psi). */
   gradient: boolean;
   /**
+   * Without the gradient, {@link FarFieldCost.farFieldAndCost} leaves the far fields Psi in the
+   * buffer (its fused stores write nothing otherwise); {@link FarFieldCost.evaluate} always does.
+   */
+  keepFarFields?: boolean;
+  /**
    * Another noise model for this call (ePIE and rPIE step along the Gaussian amplitude cost).
    * A Poisson call needs a Poisson cost: its constant is computed for that model only.
    */
@@ -152,7 +157,8 @@ export class FarFieldCost {
   /**
    * far <- fftshift(F waves) (in place, like `FarField.forward`) for the count x K waves of the
    * call's positions, then {@link evaluate}; fused into the FFT's stores when the plan allows,
-   * which leaves `far` unwritten unless the gradient is asked for. Returns the partials written.
+   * which leaves `far` unwritten unless the gradient or the far fields (`keepFarFields`) are
+   * asked for. Returns the partials written.
    */
   farFieldAndCost(far: GPUBuffer, c: CostCall): number {
     const fft = this.o.fft;
@@ -163,9 +169,8 @@ export class FarFieldCost {
     }
     const m2 = this.o.frame * this.o.frame;
     const model = (c.noise ?? this.o.noise) === "poisson" ? 0 : 1;
-    const params = this.gpu.params(
-      new Uint32Array([m2, 0, model, c.gradient ? 1 : 0, Math.log2(m2)]),
-    );
+    const store = c.gradient ? 1 : c.keepFarFields ? 2 : 0;
+    const params = this.gpu.params(new Uint32Array([m2, 0, model, store, Math.log2(m2)]));
     const frames = this.framesOf(c.first, c.count);
     fft.forward(far, far, c.count, {
       shiftOutput: true,

@@ -202,9 +202,18 @@ export class LsqmlSweep {
         noise: "gaussian" as const,
       };
       if (this.#poisson) {
-        // The Poisson model's relaxed step needs the far fields themselves.
-        p.detector.forward(work, work, frames);
-        written = p.costTerm.evaluate(work, { ...call, gradient: false });
+        // The Poisson model's relaxed step needs the far fields themselves: in far field the
+        // FFT's stores keep them and sum the cost.
+        if (p.nearField) {
+          p.nearField.forward(work, work, frames);
+          written = p.costTerm.evaluate(work, { ...call, gradient: false });
+        } else {
+          written = p.costTerm.farFieldAndCost(work, {
+            ...call,
+            gradient: false,
+            keepFarFields: true,
+          });
+        }
         this.#poisson.apply({
           frames: p.costTerm.framesOf(batch.first, batch.count),
           weights: p.costTerm.weights,

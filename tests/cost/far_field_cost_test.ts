@@ -85,7 +85,7 @@ for (const noise of ["poisson", "gaussian"] as const) {
 }
 
 for (const design of ["unrolled", "workgroup"] as const) {
-  Deno.test(`FarFieldCost.farFieldAndCost() of one mode matches float64 fftshift(F psi), cost and gradient (${design} FFT)`, async () => {
+  Deno.test(`FarFieldCost.farFieldAndCost() of one mode matches float64 fftshift(F psi), cost and gradient, or keeps the far fields (${design} FFT)`, async () => {
     const gpu = await requestGpu({ label: "cost test" });
     try {
       const fft = await Fft2.create(gpu, M, { design });
@@ -125,6 +125,15 @@ for (const design of ["unrolled", "workgroup"] as const) {
       const total = cost.constant + sumPairs(got).re;
       assertLessOrEqual(Math.abs(total - want.cost) / Math.abs(want.cost), 1e-5);
       assertLessOrEqual(maxRelative(await gpu.readF32(buffer), want.grad), 1e-5);
+      // Without the gradient, keepFarFields stores fftshift(F psi) itself (the waves in the
+      // buffer before differ from it: an unwritten pixel fails), with the same cost.
+      const kept = gpu.upload(waves, "waves kept");
+      const keptPartials = gpu.upload(nans(2 * (cost.partialsFor(COUNT) + 1)), "partials");
+      const keep = { ...call, partials: keptPartials, gradient: false, keepFarFields: true };
+      const keptWritten = cost.farFieldAndCost(kept, keep);
+      const keptCost = sumPairs(await gpu.readF32(keptPartials, 8, 8 * keptWritten)).re;
+      assertLessOrEqual(Math.abs(cost.constant + keptCost - want.cost) / Math.abs(want.cost), 1e-5);
+      assertLessOrEqual(maxRelative(await gpu.readF32(kept), far), 1e-5);
     } finally {
       gpu.destroy();
     }

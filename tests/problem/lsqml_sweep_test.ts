@@ -106,6 +106,8 @@ function referenceSweep(
 for (
   const c of [
     { slices: 1, modes: 2, noise: "poisson", mask: true, positions: 10, batchSize: 4 },
+    // One mode in far field: the FFT's stores keep the far fields and sum the cost.
+    { slices: 1, modes: 1, noise: "poisson", positions: 9, batchSize: 3 },
     { slices: 1, modes: 1, noise: "gaussian", positions: 9, batchSize: 3, nearField: true },
   ] as CaseOptions[]
 ) {
