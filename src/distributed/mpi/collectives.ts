@@ -106,23 +106,8 @@ export class MpiCollectives implements Collectives {
     const mine = new Float64Array(this.tiles.length * length);
     this.tiles.forEach((t, i) => mine.set(parts.get(t)!, i * length));
     const counts = Int32Array.from(this.#tilesOf, (tiles) => tiles.length * length);
-    const offsets = new Int32Array(this.size);
-    for (let r = 1; r < this.size; r++) offsets[r] = offsets[r - 1] + counts[r - 1];
-    const all = new Float64Array(this.#owners.length * length);
     const gathered = async () => {
-      await this.#world.complete("MPI_Iallgatherv", (mpi, request) => {
-        return mpi.MPI_Iallgatherv(
-          mine,
-          mine.length,
-          MPI.DOUBLE,
-          all,
-          counts,
-          offsets,
-          MPI.DOUBLE,
-          MPI.COMM_WORLD,
-          request,
-        );
-      });
+      const { all, offsets } = await this.#world.allGather(mine, counts);
       const at = new Array<number>(this.#owners.length);
       this.#tilesOf.forEach((tiles, r) => tiles.forEach((t, i) => at[t] = offsets[r] + i * length));
       return combine((t) => all.subarray(at[t], at[t] + length), at.length, length, op);
@@ -191,23 +176,10 @@ export class MpiCollectives implements Collectives {
    * that no message is left unmatched, and waits for its own sends to complete.
    */
   async finish(): Promise<void> {
-    const sent = Float64Array.from(this.#sent);
-    const all = new Float64Array(this.size * this.size);
-    const counts = new Int32Array(this.size).fill(this.size);
-    const offsets = Int32Array.from(counts, (_, r) => r * this.size);
-    await this.#world.serial(async (mpi) => {
-      const code = await mpi.MPI_Allgatherv(
-        sent,
-        sent.length,
-        MPI.DOUBLE,
-        all,
-        counts,
-        offsets,
-        MPI.DOUBLE,
-        MPI.COMM_WORLD,
-      );
-      check("MPI_Allgatherv", code);
-    });
+    const { all } = await this.#world.allGather(
+      Float64Array.from(this.#sent),
+      new Int32Array(this.size).fill(this.size),
+    );
     const due = (r: number) => all[r * this.size + this.rank];
     const pending = () => this.#got.some((got, r) => got < due(r));
     while (pending() || await this.#world.serial((mpi) => this.#reap(mpi)) > 0) {

@@ -29,11 +29,6 @@ const symbols = {
   MPI_Query_thread: { parameters: ["buffer"], result: "i32" },
   MPI_Comm_rank: { parameters: ["i32", "buffer"], result: "i32" },
   MPI_Comm_size: { parameters: ["i32", "buffer"], result: "i32" },
-  MPI_Allgatherv: {
-    parameters: ["buffer", "i32", "i32", "buffer", "buffer", "buffer", "i32", "i32"],
-    result: "i32",
-    nonblocking: true,
-  },
   MPI_Gatherv: {
     parameters: ["buffer", "i32", "i32", "buffer", "buffer", "buffer", "i32", "i32", "i32"],
     result: "i32",

@@ -166,23 +166,45 @@ export class MpiWorld {
 
   /** Each rank's `length`, in rank order, on every rank. */
   async #allLengths(length: number): Promise<Int32Array> {
-    const all = new Float64Array(this.size);
-    const counts = new Int32Array(this.size).fill(1);
-    const offsets = Int32Array.from(counts, (_, r) => r);
-    await this.serial(async (mpi) => {
-      const code = await mpi.MPI_Allgatherv(
-        Float64Array.of(length),
-        1,
+    const { all } = await this.allGather(
+      Float64Array.of(length),
+      new Int32Array(this.size).fill(1),
+    );
+    return Int32Array.from(all);
+  }
+
+  /**
+   * Every rank's `values` on every rank, in rank order (`MPI_Iallgatherv`, waited for as
+   * {@link complete} does): rank r gives `counts[r]` values, found in `all` from `offsets[r]`.
+   * Collective: every rank calls it in the same sequence, with the same `counts`.
+   */
+  async allGather(
+    values: Float64Array,
+    counts: Int32Array,
+  ): Promise<{ all: Float64Array; offsets: Int32Array }> {
+    if (counts.length !== this.size || values.length !== counts[this.rank]) {
+      throw new RangeError(
+        `Rank ${this.rank} of ${this.size} gives ${values.length} values: expected ` +
+          `${counts[this.rank]} of counts [${counts}], one per rank`,
+      );
+    }
+    const offsets = new Int32Array(this.size);
+    for (let r = 1; r < this.size; r++) offsets[r] = offsets[r - 1] + counts[r - 1];
+    const all = new Float64Array(offsets[this.size - 1] + counts[this.size - 1]);
+    await this.complete("MPI_Iallgatherv", (mpi, request) => {
+      return mpi.MPI_Iallgatherv(
+        values,
+        values.length,
         MPI.DOUBLE,
         all,
         counts,
         offsets,
         MPI.DOUBLE,
         MPI.COMM_WORLD,
+        request,
       );
-      check("MPI_Allgatherv", code);
     });
-    return Int32Array.from(all);
+    return { all, offsets };
   }
 
   /** Ends the job at once, every rank with status `code`, from whatever state. */
