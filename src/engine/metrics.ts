@@ -8,6 +8,8 @@ export interface PhaseMetrics {
   phaseSsim: number;
   /** With the true positions known: the RMS error of the measured and of the refined ones. */
   positionErrorRmsPx?: { measured: number; refined: number };
+  /** With the true positions known: the largest error of the measured and of the refined ones. */
+  positionErrorMaxPx?: { measured: number; refined: number };
 }
 
 /**
@@ -18,13 +20,28 @@ export function positionErrorRms(
   positions: { y: ArrayLike<number>; x: ArrayLike<number> },
   truth: { y: ArrayLike<number>; x: ArrayLike<number> },
 ): number {
+  const errors = positionErrors(positions, truth);
+  return Math.sqrt(errors.reduce((a, e) => a + e * e, 0) / errors.length);
+}
+
+/** The largest distance (pixels) of a position from its true place, as {@link positionErrorRms}. */
+export function positionErrorMax(
+  positions: { y: ArrayLike<number>; x: ArrayLike<number> },
+  truth: { y: ArrayLike<number>; x: ArrayLike<number> },
+): number {
+  return positionErrors(positions, truth).reduce((a, e) => Math.max(a, e), 0);
+}
+
+/** Each position's distance (pixels) from its true place, the common shift removed. */
+function positionErrors(
+  positions: { y: ArrayLike<number>; x: ArrayLike<number> },
+  truth: { y: ArrayLike<number>; x: ArrayLike<number> },
+): number[] {
   const n = truth.y.length;
   const dy = Array.from({ length: n }, (_, j) => positions.y[j] - truth.y[j]);
   const dx = Array.from({ length: n }, (_, j) => positions.x[j] - truth.x[j]);
   const my = dy.reduce((a, v) => a + v, 0) / n, mx = dx.reduce((a, v) => a + v, 0) / n;
-  let sum = 0;
-  for (let j = 0; j < n; j++) sum += (dy[j] - my) ** 2 + (dx[j] - mx) ** 2;
-  return Math.sqrt(sum / n);
+  return Array.from({ length: n }, (_, j) => Math.hypot(dy[j] - my, dx[j] - mx));
 }
 
 /**
@@ -69,6 +86,10 @@ export function metricsOf(
     metrics.positionErrorRmsPx = {
       measured: positionErrorRms(measured, truePositions),
       refined: positionErrorRms(refined ?? measured, truePositions),
+    };
+    metrics.positionErrorMaxPx = {
+      measured: positionErrorMax(measured, truePositions),
+      refined: positionErrorMax(refined ?? measured, truePositions),
     };
   }
   return metrics;

@@ -73,6 +73,7 @@ export interface ReportInput {
     phasePsnrDb: number;
     phaseSsim: number;
     positionErrorRmsPx?: { measured: number; refined: number };
+    positionErrorMaxPx?: { measured: number; refined: number };
   };
   probeRescale: number;
   /** Refined and measured positions (object pixels) when position correction ran. */
@@ -121,6 +122,8 @@ export function buildReport(r: ReportInput): Report {
     report.metrics = { phase_psnr_db: r.metrics.phasePsnrDb, phase_ssim: r.metrics.phaseSsim };
     const positions = r.metrics.positionErrorRmsPx;
     if (positions) report.metrics.position_error_rms_px = positions;
+    const largest = r.metrics.positionErrorMaxPx;
+    if (largest) report.metrics.position_error_max_px = largest;
   }
   return report;
 }

@@ -22,12 +22,14 @@ export interface Report {
   host_rss_bytes_peak: number;
   /**
    * Present when the data set has a ground truth; with its true scan positions, also the RMS
-   * error (pixels, common shift removed) of the measured and of the refined positions.
+   * and the largest error (pixels, common shift removed) of the measured and of the refined
+   * positions.
    */
   metrics?: {
     phase_psnr_db: number;
     phase_ssim: number;
     position_error_rms_px?: { measured: number; refined: number };
+    position_error_max_px?: { measured: number; refined: number };
   };
   /** Anything else a run wants to record (input file, clipped negatives, options). */
   [extra: string]: unknown;

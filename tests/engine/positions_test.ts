@@ -7,6 +7,7 @@
 import { assert, assertEquals, assertLessOrEqual } from "../assert.ts";
 import { readProduct } from "../../src/io/product.ts";
 import { runTessera, taskPermissions } from "../cli/run.ts";
+import { positionErrorMax, positionErrorRms } from "../../src/engine/metrics.ts";
 
 Deno.test("reconstruct --correct-positions-from writes refined positions to product.h5 and positions.png, and reports their error", async () => {
   const dir = await Deno.makeTempDir();
@@ -37,6 +38,12 @@ Deno.test("reconstruct --correct-positions-from writes refined positions to prod
   const error = report.metrics.position_error_rms_px;
   assertLessOrEqual(Math.abs(error.measured - 2), 1e-9, "the recorded error");
   assertLessOrEqual(error.refined, error.measured / 2, JSON.stringify(error));
+  const largest = report.metrics.position_error_max_px;
+  assert(largest.measured > error.measured, JSON.stringify(largest));
+  assert(
+    largest.refined > error.refined && largest.refined < largest.measured,
+    JSON.stringify(largest),
+  );
   assert(report.position_moves_px.rms > 0.5, JSON.stringify(report.position_moves_px));
   assertLessOrEqual(report.position_moves_px.max, 8 * Math.SQRT2);
   // product.h5 holds the refined positions: each recorded translation moved by its correction.
@@ -58,6 +65,16 @@ Deno.test("reconstruct --correct-positions-from writes refined positions to prod
   assertEquals(Array.from(png.subarray(1, 4)), [0x50, 0x4e, 0x47], "a PNG");
   assert(!(await exists(`${dir}/plain/positions.png`)), "no picture without correction");
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("the positions' RMS and largest errors leave out their common shift", () => {
+  // Three positions 1 px down and 2 px right of the truth, a fourth 3 and 4 px further: the
+  // common shift (1.75, 3) removed, errors of (-0.75, -1) and (2.25, 3), so 1.25 and 3.75 px.
+  const truth = { y: [10, 20, 30, 40], x: [5, 15, 25, 35] };
+  const positions = { y: [11, 21, 31, 44], x: [7, 17, 27, 41] };
+  assertLessOrEqual(Math.abs(positionErrorMax(positions, truth) - 3.75), 1e-12);
+  const rms = Math.sqrt((3 * 1.25 ** 2 + 3.75 ** 2) / 4);
+  assertLessOrEqual(Math.abs(positionErrorRms(positions, truth) - rms), 1e-12);
 });
 
 Deno.test("--correct-positions-from with --memory-budget exits 2 saying why", async () => {
