@@ -9,6 +9,7 @@ import { openEngineSession } from "../../../src/engine/mod.ts";
 import type { TiledPayload } from "../../../src/engine/payload.ts";
 import {
   correctsPositions,
+  POSITION_REST_AFTER_RESTART,
   POSITION_RESTART_AFTER,
   restartsObject,
 } from "../../../src/engine/positions.ts";
@@ -105,11 +106,11 @@ Deno.test("the search before the object's restart brings back a position recorde
   }
 });
 
-Deno.test("position correction runs from N for POSITION_RESTART_AFTER iterations, rests N after the object's restart, then runs to the end", () => {
+Deno.test("position correction runs from N for POSITION_RESTART_AFTER iterations, rests POSITION_REST_AFTER_RESTART after the object's restart, then runs to the end", () => {
   const p = { correctPositionsFrom: 10 } as TiledPayload;
   const restart = 10 + POSITION_RESTART_AFTER;
   for (let i = 0; i < restart + 40; i++) {
-    const expected = (i >= 10 && i < restart) || i >= restart + 10;
+    const expected = (i >= 10 && i < restart) || i >= restart + POSITION_REST_AFTER_RESTART;
     assertEquals(correctsPositions(p, i), expected, `iteration ${i}`);
     assertEquals(restartsObject(p, i), i === restart, `iteration ${i}`);
   }
