@@ -50,6 +50,10 @@ export async function runReconstruct(
     ? await startLiveView(output, progress, () => stop.abort())
     : null;
   Deno.addSignalListener("SIGINT", onSigint);
+  if (output.note) {
+    progress.log(output.note);
+    live?.log(output.note);
+  }
   try {
     const result = await reconstruct(options, {
       onIteration: async (event) => {

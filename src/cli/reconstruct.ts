@@ -2,8 +2,11 @@
 import { type Command, Option } from "commander";
 import {
   ALGORITHMS,
+  DEFAULT_ALGORITHM,
   DEFAULT_OPTIONS as D,
+  defaultAlgorithm,
   EXCHANGES,
+  FALLBACK_ALGORITHM,
   NOISE_MODELS,
   POSITION_REFUSALS,
   type ReconstructOptions,
@@ -34,6 +37,11 @@ export interface OutputOptions {
   serveToken: string | null;
   /** Run as one rank of an MPI job (`--mpi`, the `reconstruct:mpi` task). */
   mpi: boolean;
+  /**
+   * The line the run's log opens with when `--algorithm` was not given and the default's
+   * stand-in runs (`note: --memory-budget: running cg (...)`), or null.
+   */
+  note: string | null;
 }
 
 /** Shortest `--serve-token` accepted: a guessable token would not protect the stop button. */
@@ -63,7 +71,11 @@ export function reconstructCommand(
     .option("-i, --input <FILE>", "CXI file to reconstruct (default: the built-in demo)")
     .option("-o, --out <DIR>", "output directory (default: out/demo or out/<input stem>)")
     .addOption(
-      new Option("-a, --algorithm <NAME>", "solver").choices(ALGORITHMS).default(D.algorithm),
+      new Option("-a, --algorithm <NAME>", "solver").choices(ALGORITHMS).default(
+        D.algorithm,
+        `${DEFAULT_ALGORITHM}; ${FALLBACK_ALGORITHM} where ${DEFAULT_ALGORITHM} does not run ` +
+          "(--memory-budget, --exchange async, --slices > 1)",
+      ),
     )
     .option("-n, --iterations <N>", "iterations to run", int(0), D.iterations)
     .addOption(
@@ -143,19 +155,20 @@ export function reconstructCommand(
     )
     .action(async (o: Record<string, unknown>) => {
       const resumeWith = o.resume ? resumeOverrides(command) : undefined;
+      const { algorithm, note } = algorithmOf(command, o);
       const correctPositionsFrom = (o.correctPositionsFrom as number | null) ?? null;
-      const refusal = POSITION_REFUSALS[String(o.algorithm)];
+      const refusal = POSITION_REFUSALS[algorithm];
       if (correctPositionsFrom !== null && refusal) {
         command.error(
           `error: option '--correct-positions-from' works with --algorithm cg, gd and lsqml, ` +
-            `not ${o.algorithm} (${refusal})`,
+            `not ${algorithm} (${refusal})`,
         );
       }
       const serve = liveViewOptions(command, o);
       await run({
         input: (o.input as string | undefined) ?? null,
         out: (o.out as string | undefined) ?? null,
-        algorithm: o.algorithm as ReconstructOptions["algorithm"],
+        algorithm,
         iterations: o.iterations as number,
         tiles: o.tiles as [number, number],
         workers: o.workers as number,
@@ -180,6 +193,7 @@ export function reconstructCommand(
         config: (o.config as string | undefined) ?? null,
         ...serve,
         mpi: Boolean(o.mpi),
+        note,
       });
     });
   return command;
@@ -203,6 +217,26 @@ const RESUME_COMPANIONS = [
   "serveToken",
   "mpi",
 ];
+
+/**
+ * The solver the run uses: the one `--algorithm` (or the config file) names; without it the
+ * default, or its stand-in where the default refuses an option, with the note saying so. A resumed
+ * run keeps its checkpoint's solver, so it gets no note.
+ */
+function algorithmOf(
+  command: Command,
+  o: Record<string, unknown>,
+): { algorithm: ReconstructOptions["algorithm"]; note: string | null } {
+  const named = o.algorithm as ReconstructOptions["algorithm"];
+  if (command.getOptionValueSource("algorithm") !== "default" || o.resume) {
+    return { algorithm: named, note: null };
+  }
+  return defaultAlgorithm({
+    memoryBudget: (o.memoryBudget as number | null) ?? null,
+    exchange: o.exchange as ReconstructOptions["exchange"],
+    slices: o.slices as number,
+  });
+}
 
 /**
  * `--serve` and `--serve-token`, checked together: a live view reachable from other machines

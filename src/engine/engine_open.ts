@@ -10,6 +10,7 @@ import { planDatasetTiling } from "./ownership.ts";
 import { EXIT_UPDATE_MAX_MODES } from "../cost/mod.ts";
 import { DEFAULT_PROBE_SUPPORT, DEFAULT_RAAR_BETA } from "../physics/model.ts";
 import { initialGuess } from "./initial.ts";
+import { lsqmlRefusals } from "./options.ts";
 import type { FrameGroups } from "./probe.ts";
 import type { OpenSessionOptions, Session } from "./session.ts";
 
@@ -94,19 +95,15 @@ function tileGroups(o: OpenSessionOptions): FrameGroups {
 }
 
 /**
- * lsqml's mini-batches update the object several times per iteration, each update needing its
- * neighbours' sums at once: every tile resident, synchronous exchange, one object slice.
+ * lsqml runs only where {@link lsqmlRefusals} finds nothing to refuse.
  *
- * @throws {InputError} naming the option to change.
+ * @throws {InputError} naming the options to change.
  */
 function checkLsqml(o: OpenSessionOptions): void {
-  const { options } = o;
-  const refuse = (what: string) => {
-    throw new InputError(`--algorithm lsqml does not run with ${what}; use cg or gd for that.`);
-  };
-  if (options.memoryBudget !== null) refuse("--memory-budget (its tiles stay on the device)");
-  if (options.exchange !== "sync") refuse("--exchange async (each batch needs its halo sums)");
-  if (options.slices !== 1) refuse(`--slices ${options.slices} (one object slice only)`);
+  const refusals = lsqmlRefusals(o.options);
+  if (refusals.length === 0) return;
+  const what = refusals.map((r) => `${r.option} (it ${r.reason})`).join(" or ");
+  throw new InputError(`--algorithm lsqml does not run with ${what}; use cg or gd for that.`);
 }
 
 /**

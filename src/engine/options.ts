@@ -67,11 +67,20 @@ export interface ReconstructOptions {
   seed: number;
 }
 
+/**
+ * The solver of a run that names none: `lsqml`, first to a given PSNR in `deno task bench quality`
+ * (33 dB at frame 128, and the best image at 1e4 photons per frame), and it tiles.
+ */
+export const DEFAULT_ALGORITHM: Algorithm = "lsqml";
+
+/** The solver a run that names none uses where the default does not run: `cg`, which runs anywhere. */
+export const FALLBACK_ALGORITHM: Algorithm = "cg";
+
 /** The options a run uses when none are given. */
 export const DEFAULT_OPTIONS: ReconstructOptions = {
   input: null,
   out: null,
-  algorithm: "cg",
+  algorithm: DEFAULT_ALGORITHM,
   iterations: 50,
   tiles: [1, 1],
   workers: 1,
@@ -102,6 +111,61 @@ export const POSITION_REFUSALS: Readonly<Record<string, string>> = {
   dm: "its exit waves, kept from one iteration to the next, belong to the positions they had",
   raar: "its exit waves, kept from one iteration to the next, belong to the positions they had",
 };
+
+/** An option lsqml does not run with, as the user wrote it, and why. */
+export interface Refusal {
+  /** The option and its value: `--slices 3`. */
+  option: string;
+  /** Why, with lsqml as the subject left out: "does not stream tiles". */
+  reason: string;
+}
+
+/**
+ * The options lsqml does not run with (empty when it runs): its mini-batches update the object
+ * several times per iteration, each update needing its neighbours' sums at once, so every tile
+ * stays resident, exchanges synchronously and holds one object slice.
+ */
+export function lsqmlRefusals(
+  options: Pick<ReconstructOptions, "memoryBudget" | "exchange" | "slices">,
+): Refusal[] {
+  const refusals: Refusal[] = [];
+  if (options.memoryBudget !== null) {
+    refusals.push({ option: "--memory-budget", reason: "does not stream tiles" });
+  }
+  if (options.exchange !== "sync") {
+    refusals.push({
+      option: `--exchange ${options.exchange}`,
+      reason: "needs each batch's halo sums at once",
+    });
+  }
+  if (options.slices !== 1) {
+    refusals.push({ option: `--slices ${options.slices}`, reason: "reconstructs one slice" });
+  }
+  return refusals;
+}
+
+/**
+ * The solver of a run that did not name one: the default, or the fallback where the default
+ * refuses an option, with the one line of the log that says so (null when the default runs).
+ *
+ * @example
+ * ```ts
+ * const { algorithm, note } = defaultAlgorithm({ memoryBudget: 2 ** 30, exchange: "sync", slices: 1 });
+ * // algorithm: "cg"; note: "note: --memory-budget: running cg (lsqml does not stream tiles)"
+ * ```
+ */
+export function defaultAlgorithm(
+  options: Pick<ReconstructOptions, "memoryBudget" | "exchange" | "slices">,
+): { algorithm: Algorithm; note: string | null } {
+  const refusals = lsqmlRefusals(options);
+  if (refusals.length === 0) return { algorithm: DEFAULT_ALGORITHM, note: null };
+  const given = refusals.map((r) => r.option).join(", ");
+  const reasons = refusals.map((r) => r.reason).join(" and ");
+  return {
+    algorithm: FALLBACK_ALGORITHM,
+    note: `note: ${given}: running ${FALLBACK_ALGORITHM} (${DEFAULT_ALGORITHM} ${reasons})`,
+  };
+}
 
 /** The output directory of a run: `--out`, else `out/demo` or `out/<input stem>`. */
 export function outputDirectory(options: Pick<ReconstructOptions, "input" | "out">): string {

@@ -140,6 +140,7 @@ async function measure(o: Options, c: Case): Promise<Row> {
   const out = await Deno.makeTempDir({ prefix: "tessera-bench-serve-" });
   const options: ReconstructOptions = {
     ...DEFAULT_OPTIONS,
+    algorithm: "cg",
     out,
     iterations: o.iterations,
     tiles: c.tiles,

@@ -32,6 +32,8 @@ Deno.test("an MPI rank of 2 workers killed mid-run ends every rank within 10 s, 
       input,
       "-o",
       out,
+      "-a",
+      "cg",
       "--tiles",
       "2x2",
       "--workers",
@@ -69,7 +71,7 @@ Deno.test("an MPI rank that throws ends every rank within 10 s, exit status 1, n
   try {
     const input = await smallScan(dir);
     const scenario: FaultScenario = {
-      options: { input, out: `${dir}/run`, tiles: [2, 2], iterations: 10000 },
+      options: { input, out: `${dir}/run`, algorithm: "cg", tiles: [2, 2], iterations: 10000 },
       failRank: 1,
       failAt: 3,
       failedMark: `${dir}/failed`,
@@ -96,6 +98,8 @@ Deno.test("an MPI job killed with SIGKILL resumes on another rank count to the b
       input,
       "-o",
       out,
+      "-a",
+      "cg",
       "--tiles",
       "2x2",
       "-n",

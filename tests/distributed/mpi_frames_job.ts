@@ -42,7 +42,8 @@ if (import.meta.main) {
   const dataset = await readCxi(input, { scan: false });
   const frames = new CountingFrames(dataset.frames);
   dataset.frames = frames;
-  const options = { ...DEFAULT_OPTIONS, input, tiles: [2, 2] as [number, number], workers: 1 };
+  const tiles: [number, number] = [2, 2];
+  const options = { ...DEFAULT_OPTIONS, algorithm: "cg" as const, input, tiles, workers: 1 };
   const session = await openSession({ options, dataset, checkpoint: null, log: () => {}, mpi });
   await session.step();
   const { probe } = await session.result();

@@ -12,11 +12,15 @@ async function simulate(dir: string, name: string, extra: string[] = []): Promis
   return file;
 }
 
-/** Reconstructs `input` in near field and returns its report. */
-async function reconstruct(dir: string, input: string, extra: string[]) {
+/**
+ * Reconstructs `input` in near field with `algorithm` (cg, the solver these floors were set for,
+ * unless named) and returns its report.
+ */
+async function reconstruct(dir: string, input: string, extra: string[], algorithm = "cg") {
   const out = `${input}.out`;
   const run = await runTessera(
-    ["reconstruct", "-i", input, "-o", out, "--propagation", "near", "--json", ...extra],
+    ["reconstruct", "-i", input, "-o", out, "-a", algorithm, "--propagation", "near", "--json"]
+      .concat(extra),
     { permissions: taskPermissions("reconstruct", dir) },
   );
   assertEquals(run.code, 0, run.stderr);
@@ -80,7 +84,7 @@ Deno.test("near field on 2x2 tiles over 2 workers follows the untiled run's cost
     assertLessOrEqual(Math.abs(tiled.r_factor_values[i] - r) / r, 1e-5, `R at ${i}`);
   }
   await Deno.remove(`${input}.out`, { recursive: true });
-  const pie = await reconstruct(dir, input, ["-n", "5", "-a", "rpie"]);
+  const pie = await reconstruct(dir, input, ["-n", "5"], "rpie");
   assertGreaterOrEqual(pie.metrics.phase_psnr_db, 25, "rpie phase PSNR");
   await Deno.remove(dir, { recursive: true });
 });

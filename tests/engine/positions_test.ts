@@ -29,7 +29,8 @@ Deno.test("reconstruct --correct-positions-from writes refined positions to prod
   const out = `${dir}/result`;
   const run = await runTessera(
     // 20 iterations: with cg's predicted steps the error after 15 was 1.009 px, 0.762 after 20.
-    ["reconstruct", "-i", input, "-o", out, "-n", "20", "--correct-positions-from", "3", "--json"],
+    ["reconstruct", "-i", input, "-o", out, "-a", "cg", "-n", "20"]
+      .concat(["--correct-positions-from", "3", "--json"]),
     { permissions: taskPermissions("reconstruct", dir) },
   );
   assertEquals(run.code, 0, run.stderr);
@@ -50,7 +51,7 @@ Deno.test("reconstruct --correct-positions-from writes refined positions to prod
   const product = await readProduct(`${out}/product.h5`);
   const dx = product.objectPixel[0];
   const uncorrected = await runTessera(
-    ["reconstruct", "-i", input, "-o", `${dir}/plain`, "-n", "1", "--json"],
+    ["reconstruct", "-i", input, "-o", `${dir}/plain`, "-a", "cg", "-n", "1", "--json"],
     { permissions: taskPermissions("reconstruct", dir) },
   );
   assertEquals(uncorrected.code, 0, uncorrected.stderr);

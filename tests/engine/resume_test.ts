@@ -10,10 +10,15 @@ import { runTessera } from "../cli/run.ts";
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 const ITERATIONS = 12;
 
-/** The options every run of this test shares (small problem, checkpoint every 2 iterations). */
+/**
+ * The options every run of this test shares (small problem, checkpoint every 2 iterations, cg,
+ * whose checkpoints this test is about).
+ */
 function runArgs(input: string, out: string): string[] {
   return [
     "reconstruct",
+    "--algorithm",
+    "cg",
     "--input",
     input,
     "--out",

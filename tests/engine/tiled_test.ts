@@ -2,7 +2,7 @@ import { assert, assertEquals } from "../assert.ts";
 import { runTessera, taskPermissions } from "../cli/run.ts";
 import { readProduct } from "../../src/io/product.ts";
 
-Deno.test("reconstruct --tiles 2x2 --workers 2 hands over to the tiled engine and reports each worker", async () => {
+Deno.test("reconstruct --tiles 2x2 --workers 2 hands over to the tiled engine and reports each worker and the default algorithm", async () => {
   const dir = await Deno.makeTempDir();
   const input = `${dir}/star.cxi`;
   const simulate = await runTessera(
@@ -29,6 +29,8 @@ Deno.test("reconstruct --tiles 2x2 --workers 2 hands over to the tiled engine an
   );
   assertEquals(run.code, 0, run.stderr);
   const report = JSON.parse(run.stdout);
+  assertEquals(report.algorithm, "lsqml");
+  assert(!run.stderr.includes("note:"), run.stderr);
   assertEquals(report.tiles, [2, 2]);
   assertEquals(report.workers, 2);
   assertEquals(report.device_bytes_peak_per_worker.length, 2);
@@ -67,11 +69,12 @@ Deno.test("a tile grid that does not suit the data exits 2 naming the options to
 
 const TILED_ITERATIONS = 8;
 
-/** A tiled run (2 x 2 tiles, 2 workers, sync exchange) checkpointing every 2 iterations. */
+/** A tiled cg run (2 x 2 tiles, 2 workers, sync exchange) checkpointing every 2 iterations. */
 function tiledArgs(input: string, out: string): string[] {
   return [
     "reconstruct",
-    ...["-i", input, "-o", out, "--tiles", "2x2", "--workers", "2", "--exchange", "sync"],
+    ...["-i", input, "-o", out, "-a", "cg", "--tiles", "2x2", "--workers", "2"],
+    ...["--exchange", "sync"],
     ...["-n", String(TILED_ITERATIONS), "--checkpoint-every", "2", "--refine-probe-from", "3"],
     "--quiet",
   ];
@@ -131,7 +134,7 @@ Deno.test("a tiled run killed between checkpoints, or stopped with Ctrl-C, and r
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("reconstruct --memory-budget below one tile exits 2 with the bytes a tile needs; that many bytes then run under the budget", async () => {
+Deno.test("reconstruct --memory-budget below one tile exits 2 with the bytes a tile needs; that many bytes then run cg (the default's stand-in, noted) under the budget", async () => {
   const dir = await Deno.makeTempDir();
   const input = `${dir}/star.cxi`;
   const simulate = await runTessera(
@@ -148,6 +151,9 @@ Deno.test("reconstruct --memory-budget below one tile exits 2 with the bytes a t
     [...args, "-o", `${dir}/fits`, "--memory-budget", String(budget), "--json"],
   );
   assertEquals(run.code, 0, run.stderr);
+  const note = "note: --memory-budget: running cg (lsqml does not stream tiles)";
+  assertEquals(run.stderr.split("\n")[0], note, run.stderr);
+  assertEquals(JSON.parse(run.stdout).algorithm, "cg");
   const peaks: number[] = JSON.parse(run.stdout).device_bytes_peak_per_worker;
   assertEquals(peaks.length, 2);
   for (const peak of peaks) assert(peak > 0 && peak <= budget, `peak ${peak}, budget ${budget}`);

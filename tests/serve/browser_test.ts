@@ -76,7 +76,7 @@ Deno.test("the live view in headless Chromium shows the run, and its stop button
   let run: ServedRun | null = null;
   let browser: Browser | null = null;
   try {
-    run = await startServedRun(["-i", input, "-o", out, "-n", "100000"], port);
+    run = await startServedRun(["-i", input, "-o", out, "-a", "cg", "-n", "100000"], port);
     const { stderr, stdout, status, exited } = run;
     browser = await launchChromium(`${dir}/profile`);
     const page = await browser.newPage();

@@ -104,7 +104,7 @@ Deno.test("the live view of a 2 x 2 tiled run shows each tile's residual, halo m
   let browser: Browser | null = null;
   try {
     run = await startServedRun(
-      ["-i", input, "-o", out, "-n", "100000", "--tiles", "2x2", "--workers", "2"],
+      ["-i", input, "-o", out, "-a", "cg", "-n", "100000", "--tiles", "2x2", "--workers", "2"],
       port,
     );
     const { stderr, status, exited } = run;

@@ -47,7 +47,7 @@ Deno.test("the engine runs 4 x 3 tiles over a 3 x 4 raster, a band empty, and re
   const expected = gpu.info;
   gpu.destroy();
   const session = await openSession({
-    options: { ...DEFAULT_OPTIONS, tiles: [4, 3], workers: 2, iterations: 2 },
+    options: { ...DEFAULT_OPTIONS, algorithm: "cg", tiles: [4, 3], workers: 2, iterations: 2 },
     dataset,
     checkpoint: null,
     log: () => {},
