@@ -80,14 +80,19 @@ export function runSettings(
     modes: options.probeModes,
     noise: options.noise,
     mask: dataset.mask,
-    propagation: guess.sliceDistance
-      ? {
-        sliceDistance: guess.sliceDistance,
-        wavelength: dataset.geometry.wavelength,
-        pixelSize: dataset.geometry.objectPixel,
-      }
-      : null,
+    propagation: propagationOf(dataset, guess),
     nearField: nearFieldOf(dataset.geometry),
     batchSize: defaultBatchSize(dataset.frame, options.probeModes),
   };
+}
+
+/** The multislice propagation between a run's slices, or null for one slice. */
+export function propagationOf(dataset: Dataset, guess: InitialGuess): RunSettings["propagation"] {
+  return guess.sliceDistance
+    ? {
+      sliceDistance: guess.sliceDistance,
+      wavelength: dataset.geometry.wavelength,
+      pixelSize: dataset.geometry.objectPixel,
+    }
+    : null;
 }

@@ -9,6 +9,7 @@ import { openEngineSession, positionReach } from "./engine_session.ts";
 import { planDatasetTiling } from "./ownership.ts";
 import { EXIT_UPDATE_MAX_MODES } from "../cost/mod.ts";
 import { DEFAULT_PROBE_SUPPORT, DEFAULT_RAAR_BETA } from "../physics/model.ts";
+import { propagationOf } from "./device_problem.ts";
 import { initialGuess } from "./initial.ts";
 import { lsqmlRefusals } from "./options.ts";
 import type { FrameGroups } from "./probe.ts";
@@ -50,13 +51,7 @@ export async function openEngine(o: OpenSessionOptions): Promise<Session> {
     modes: options.probeModes,
     noise: options.noise,
     initial: { object: guess.object, probe: guess.probe.data },
-    propagation: guess.sliceDistance
-      ? {
-        sliceDistance: guess.sliceDistance,
-        wavelength: dataset.geometry.wavelength,
-        pixelSize: dataset.geometry.objectPixel,
-      }
-      : null,
+    propagation: propagationOf(dataset, guess),
     resume: o.checkpoint,
     memoryBudget: options.memoryBudget,
     mpi: o.mpi ?? null,
