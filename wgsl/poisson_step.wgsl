@@ -4,12 +4,13 @@
 // with one step alpha per position (frame), the minimiser over [0, 1] of the frame's Poisson
 // likelihood along it,
 //   phi(alpha) = sum_q w_q (J_q s_q^2 - d_q log(J_q s_q^2)),  s_q = 1 - alpha xi_q,
-// by Newton's method from alpha = 0 (phi is convex there: phi'' = 2 sum w xi^2 (J + d / s^2) > 0,
-// and s >= min(1, d / J) > 0 for d > 0), each iterate clamped to [0, 1]:
+// by Newton's method from the alpha the caller wrote (POISSON_STEP_START of
+// src/cost/poisson_step.ts; phi is convex on [0, 1]: phi'' = 2 sum w xi^2 (J + d / s^2) > 0, and
+// s >= min(1, d / J) > 0 for d > 0), each iterate clamped to [0, 1]:
 //   terms:  per frame and lane, the lane's sums of phi' / 2 = sum w xi (d / s - J s) and of
 //           phi'' / 2 = sum w xi^2 (J + d / s^2) at the frame's current alpha;
 //   newton: per frame, the lanes' sums in lane order, then alpha <- clamp(alpha - phi' / phi'')
-//           (alpha starts at 0: the caller clears the buffer);
+//           (alpha starts where the caller put it);
 //           alpha <- 0 where phi'' = 0 (a frame whose model fits its every pixel);
 //   apply:  Psi_k <- w alpha xi Psi_k, the update's G = Psi - Psi' (masked pixels 0).
 // Near the fit (J ~ d) alpha ~ 1/2 and alpha xi ~ 1 - sqrt(d / J): the modulus projection of the

@@ -16,15 +16,22 @@ const LANES = 64;
 export const POISSON_STEP_FLOOR = 1;
 
 /**
- * Newton iterations of a frame's step: from 0, each clamped to [0, 1]. The fourth iterate is
- * within 1e-4 of the minimiser on the tests' random frames, the second within about 1e-2 on
- * frames whose counts are 0.3 to 3 times the model's (1e-4 near the fit), keeping all but 1e-3
- * of the likelihood's decrease along the step. Two: the `terms` pass over a batch's far fields
- * cost 10 % of `lsqml`'s device time at frame 128 with four (a timestamp profile), and on
- * `bench quality`'s frame-64 set at 1e4 photons (probe estimated) two gave the phase PSNRs of four
- * to 0.1 dB over 20 iterations (23.9 dB after 20 with both).
+ * Where Newton's method starts on a frame's step: the step near the fit (J ~ d, where alpha xi ~
+ * 1 - sqrt(d / J) and xi ~ 2 (1 - sqrt(d / J))), and a point where s = 1 - alpha xi >= 1/2 on
+ * every pixel (xi <= 1). From 0, one iterate kept as little as 92 % of the likelihood's decrease
+ * along the step on the tests' frames (counts 0.3 to 3 times the model's); from 1/2, all but
+ * 7e-4 of it (two from 0: all but 4e-4).
  */
-export const POISSON_STEP_ITERATIONS = 2;
+export const POISSON_STEP_START = 0.5;
+
+/**
+ * Newton iterations of a frame's step from {@link POISSON_STEP_START}, each clamped to [0, 1].
+ * From 0 the fourth iterate is within 1e-4 of the minimiser on the tests' random frames. Each
+ * iterate is a `terms` pass over the batch's far fields: with four they cost 10 % of `lsqml`'s
+ * device time at frame 128 (a timestamp profile); session 7 took two from 0, one from 1/2 keeps
+ * as much of the decrease for one pass.
+ */
+export const POISSON_STEP_ITERATIONS = 1;
 
 /** One call of {@link PoissonExitStep.apply}: a batch of positions' far fields. */
 export interface PoissonStepCall {
@@ -59,6 +66,8 @@ export class PoissonExitStep {
   /** Each frame's step after {@link apply} (count float32). */
   readonly alpha: GPUBuffer;
   readonly #sums: GPUBuffer;
+  /** {@link POISSON_STEP_START} for every frame, copied into `alpha` before the iterations. */
+  readonly #start: GPUBuffer;
 
   private constructor(
     private readonly gpu: Gpu,
@@ -67,6 +76,8 @@ export class PoissonExitStep {
   ) {
     this.alpha = gpu.buffer(4 * Math.max(1, maxCount), "poisson step");
     this.#sums = gpu.buffer(8 * LANES * Math.max(1, maxCount), "poisson step sums");
+    const start = new Float32Array(Math.max(1, maxCount)).fill(POISSON_STEP_START);
+    this.#start = gpu.upload(start, "poisson step start");
   }
 
   /** Compiles the kernels for batches of up to `maxCount` positions. */
@@ -85,7 +96,7 @@ export class PoissonExitStep {
     }
     const { gpu, pipelines } = this;
     const params = gpu.params(new Uint32Array([c.m2, c.modes, c.count]));
-    gpu.encoder.clearBuffer(this.alpha);
+    gpu.copy(this.#start, 0, this.alpha, 0, 4 * c.count);
     for (let i = 0; i < POISSON_STEP_ITERATIONS; i++) {
       gpu.dispatch(
         pipelines.terms,
@@ -106,6 +117,6 @@ export class PoissonExitStep {
   }
 
   destroy(): void {
-    this.gpu.release(this.alpha, this.#sums);
+    this.gpu.release(this.alpha, this.#sums, this.#start);
   }
 }

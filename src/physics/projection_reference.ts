@@ -64,15 +64,17 @@ export interface PoissonStepReferenceOptions {
   weights: ArrayLike<number>;
   /** The intensity floor added to the model (`POISSON_STEP_FLOOR`). */
   floor: number;
-  /** Newton iterations from 0 (`POISSON_STEP_ITERATIONS`); Infinity for the minimiser. */
+  /** Newton iterations (`POISSON_STEP_ITERATIONS`); Infinity for the minimiser. */
   iterations: number;
+  /** Where Newton's method starts, in [0, 1] (`POISSON_STEP_START`). */
+  start: number;
 }
 
 /**
  * LSQ-ML's Poisson exit-wave step of one frame (Odstrčil et al., Opt. Express 26, 3108, 2018):
  * with J = I + floor and xi = 1 - d / J, alpha minimises
  * phi(alpha) = sum w (J s^2 - d log(J s^2)), s = 1 - alpha xi, over [0, 1] by Newton's method
- * from 0, each iterate clamped (or, with Infinity iterations, by bisection on phi' to float64
+ * from `start`, each iterate clamped (or, with Infinity iterations, by bisection on phi' to float64
  * precision). Returns alpha and the per-pixel factors w alpha xi, so that G = factor Psi_k;
  * `phi` and `slope` (phi') evaluate the frame's objective for the tests' checks.
  */
@@ -98,7 +100,7 @@ export function poissonStepReference(o: PoissonStepReferenceOptions): {
     }
     return { phi, slope, curvature };
   };
-  let alpha = 0;
+  let alpha = o.start;
   if (Number.isFinite(o.iterations)) {
     for (let i = 0; i < o.iterations; i++) {
       const t = terms(alpha);

@@ -3,6 +3,7 @@ import { requestGpu } from "../../src/gpu/mod.ts";
 import {
   POISSON_STEP_FLOOR,
   POISSON_STEP_ITERATIONS,
+  POISSON_STEP_START,
   PoissonExitStep,
 } from "../../src/cost/mod.ts";
 import { poissonStepReference } from "../../src/physics/projection_reference.ts";
@@ -75,6 +76,7 @@ for (const modes of [1, 3]) {
           weights: d.weights,
           floor: POISSON_STEP_FLOOR,
           iterations: POISSON_STEP_ITERATIONS,
+          start: POISSON_STEP_START,
         });
         alphas[b] = ref.alpha;
         for (let k = 0; k < modes; k++) {
@@ -105,7 +107,7 @@ Deno.test("The Poisson step's slope matches central differences of the frame's l
         weights: d.weights,
         floor: POISSON_STEP_FLOOR,
       };
-      const exact = poissonStepReference({ ...o, iterations: Infinity });
+      const exact = poissonStepReference({ ...o, iterations: Infinity, start: 0 });
       for (const a of [0.1, 0.5, 0.9]) {
         const h = 1e-5;
         const difference = (exact.phi(a + h) - exact.phi(a - h)) / (2 * h);
@@ -120,10 +122,14 @@ Deno.test("The Poisson step's slope matches central differences of the frame's l
         assertLessOrEqual(exact.phi(exact.alpha), exact.phi(a), `frame ${b}, alpha ${a}`);
       }
       // Newton from 0 reaches the minimiser: its fourth iterate within 1e-4.
-      const fourth = poissonStepReference({ ...o, iterations: 4 });
+      const fourth = poissonStepReference({ ...o, iterations: 4, start: 0 });
       assertLessOrEqual(Math.abs(fourth.alpha - exact.alpha), 1e-4, `frame ${b}`);
       // The step's iterates keep all but 1e-3 of the likelihood's decrease along the line.
-      const step = poissonStepReference({ ...o, iterations: POISSON_STEP_ITERATIONS });
+      const step = poissonStepReference({
+        ...o,
+        iterations: POISSON_STEP_ITERATIONS,
+        start: POISSON_STEP_START,
+      });
       const decrease = exact.phi(0) - exact.phi(exact.alpha);
       const shortfall = exact.phi(step.alpha) - exact.phi(exact.alpha);
       assertLessOrEqual(shortfall, 1e-3 * decrease, `frame ${b}`);

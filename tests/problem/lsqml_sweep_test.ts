@@ -7,7 +7,11 @@ import { LsqmlSweep } from "../../src/problem/mod.ts";
 import type { ReferenceModel } from "../../src/physics/reference.ts";
 import { PRECONDITIONER_FLOOR } from "../../src/physics/model.ts";
 import { poissonStepReference } from "../../src/physics/projection_reference.ts";
-import { POISSON_STEP_FLOOR, POISSON_STEP_ITERATIONS } from "../../src/cost/mod.ts";
+import {
+  POISSON_STEP_FLOOR,
+  POISSON_STEP_ITERATIONS,
+  POISSON_STEP_START,
+} from "../../src/cost/mod.ts";
 import { LSQML_WINDOW_RIDGE } from "../../src/problem/mod.ts";
 import { LSQML_RULE, lsqmlSteps } from "../../src/solvers/mod.ts";
 import { assertEquals, assertLessOrEqual, relativeL2 } from "../assert.ts";
@@ -59,6 +63,7 @@ function referenceSweep(
         weights,
         floor: POISSON_STEP_FLOOR,
         iterations: POISSON_STEP_ITERATIONS,
+        start: POISSON_STEP_START,
       }).factor;
     cost += model.evaluate({
       object,

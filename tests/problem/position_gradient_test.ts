@@ -3,7 +3,11 @@ import { requestGpu } from "../../src/gpu/mod.ts";
 import { GpuProblem, LsqmlSweep } from "../../src/problem/mod.ts";
 import { type ModelOptions, ReferenceModel } from "../../src/physics/reference.ts";
 import { poissonStepReference } from "../../src/physics/projection_reference.ts";
-import { POISSON_STEP_FLOOR, POISSON_STEP_ITERATIONS } from "../../src/cost/mod.ts";
+import {
+  POISSON_STEP_FLOOR,
+  POISSON_STEP_ITERATIONS,
+  POISSON_STEP_START,
+} from "../../src/cost/mod.ts";
 import type { NoiseModel } from "../../src/physics/model.ts";
 import { shiftCurvatureFactor } from "../../src/physics/positions.ts";
 import { LSQML_RULE } from "../../src/solvers/mod.ts";
@@ -211,6 +215,7 @@ Deno.test("LsqmlSweep captures its positions' shift gradients along the Poisson 
           weights,
           floor: POISSON_STEP_FLOOR,
           iterations: POISSON_STEP_ITERATIONS,
+          start: POISSON_STEP_START,
         }).factor,
     });
     const x = problem.upload(new Float32Array(object), new Float32Array(probe));
