@@ -83,7 +83,14 @@ export type ChannelMessage =
 
 /** What a worker sends on its port: that it listens, reports, then its last word. */
 export type WorkerMessage =
-  | { type: "listening" }
+  | {
+    type: "listening";
+    /**
+     * The worker's kernel thread id, whose end a pool that does not keep threads awaits; null
+     * when the pool keeps it, or where /proc/thread-self cannot be read.
+     */
+    thread: number | null;
+  }
   | {
     type: "report";
     /** Its place among all the worker's events, channel and port together. */

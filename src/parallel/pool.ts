@@ -60,6 +60,10 @@ const idleThreads: Worker[] = [];
  * holds one pool's devices at a time, not all of them, and their teardown overlaps the new
  * pool's run, which the program awaits before exiting. Idle workers keep the event loop alive,
  * so a program that calls this ends with `Deno.exit`; `src/main.ts` and `tasks/bench.ts` do.
+ * Without it (tests, programs that end by themselves), a pool's run ends only once its workers'
+ * threads have ended, teardown included (see {@link threadsEnded}): `deno test` cannot end with
+ * `Deno.exit`, and it tears down the workers still alive when a test file ends, just before it
+ * may exit.
  */
 export function keepWorkerThreadsUntilExit(): void {
   keepThreads = true;
@@ -67,6 +71,12 @@ export function keepWorkerThreadsUntilExit(): void {
 
 /** How long a failed run with kept threads waits for every worker's last word. */
 const LAST_WORDS_MS = 3_000;
+/**
+ * How long a pool that does not keep threads waits for its workers' threads to end. Measured
+ * here: a few tens of ms after a run; a thread whose job is stuck ends when it is terminated.
+ */
+const THREAD_END_MS = 10_000;
+const THREAD_POLL_MS = 5;
 const HEARTBEAT_MS = 100;
 const DEFAULT_SILENCE_MS = 60_000;
 const DEFAULT_STARTUP_MS = 300_000;
@@ -108,6 +118,8 @@ export class WorkerPool<P, R> {
   /** Workers that have said their last word (done or failed): their silence is expected. */
   readonly #ended: boolean[];
   readonly #keep = keepThreads;
+  /** Each worker's kernel thread id, once it listens (null: unknown, or kept). */
+  readonly #threads: Array<number | null>;
 
   constructor(options: WorkerPoolOptions<P>) {
     if (!Number.isInteger(options.workers) || options.workers < 1) {
@@ -119,6 +131,7 @@ export class WorkerPool<P, R> {
     this.#monitor = new FabricMonitor(this.buffers);
     this.#inboxes = Array.from({ length: options.workers }, () => new Inbox());
     this.#ended = this.#inboxes.map(() => false);
+    this.#threads = this.#inboxes.map(() => null);
   }
 
   /** Starts the workers and resolves with each worker's result, in rank order. */
@@ -137,6 +150,7 @@ export class WorkerPool<P, R> {
         const send = (message: PortMessage) => worker.postMessage(message);
         worker.onmessage = ({ data }: MessageEvent<WorkerMessage>) => {
           if (data.type === "listening") {
+            this.#threads[rank] = data.thread;
             if (++listening === workers) this.#flushEarly();
           } else if (data.type === "report") {
             this.#inboxes[rank].fromPort(data.order, () => this.#deliver(rank, data));
@@ -167,6 +181,7 @@ export class WorkerPool<P, R> {
       stopListening();
       if (this.#failure) await this.#stopWorkers(finished);
       if (this.#keep) idleThreads.push(...this.#workers);
+      else await threadsEnded(this.#threads, THREAD_END_MS);
     }
     if (this.#failure) throw this.#failure;
     return results;
@@ -303,5 +318,31 @@ export class WorkerPool<P, R> {
 
   #terminateWorkers(): void {
     for (const worker of this.#workers) worker.terminate();
+  }
+}
+
+/**
+ * Resolves once none of `threads` (kernel thread ids of this process; nulls are skipped) is
+ * alive, or after `limitMs`. A worker thread that ends tears its GPU device down; if the process
+ * exits meanwhile, the native heap is corrupted (glibc aborts with `corrupted size vs. prev_size`
+ * or `double free`, or a segmentation fault, after a run that succeeded). Deno's `Worker` says
+ * nothing when its thread is gone (a closing worker's last message reaches the host before its
+ * runtime is torn down), so the pool watches /proc/self/task, where a thread stays listed until
+ * it has finished, teardown included.
+ */
+async function threadsEnded(threads: Array<number | null>, limitMs: number): Promise<void> {
+  const until = Date.now() + limitMs;
+  const alive = (thread: number | null) => thread !== null && taskExists(thread);
+  while (threads.some(alive) && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, THREAD_POLL_MS));
+  }
+}
+
+function taskExists(thread: number): boolean {
+  try {
+    Deno.statSync(`/proc/self/task/${thread}`);
+    return true;
+  } catch {
+    return false;
   }
 }

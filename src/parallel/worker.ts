@@ -102,6 +102,16 @@ scope.onmessage = ({ data }) => {
   if ("rank" in data) void start(data);
 };
 
+/** This thread's kernel thread id (Linux), or null when /proc/thread-self cannot be read. */
+function threadId(): number | null {
+  try {
+    const match = /\/task\/(\d+)$/.exec(Deno.readLinkSync("/proc/thread-self"));
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
 async function start(start: StartMessage): Promise<void> {
   if (start.profile) {
     startProfile();
@@ -111,7 +121,7 @@ async function start(start: StartMessage): Promise<void> {
   const channel = new WorkerChannel(start, (message) => {
     scope.postMessage({ type: "failed", message, aborted: false });
   });
-  scope.postMessage({ type: "listening" });
+  scope.postMessage({ type: "listening", thread: start.keep ? null : threadId() });
   // The first heartbeat comes once the job's modules are loaded: loading can block this thread
   // for longer than the silence limit on a loaded machine, and the pool judges a worker that
   // has not beaten yet by its separate startup limit.
@@ -169,8 +179,8 @@ async function start(start: StartMessage): Promise<void> {
     clearInterval(timer);
     channel.close();
     scope.onmessage = null;
-    // Ending its thread tears its GPU device down; a program that exits with `Deno.exit` keeps
-    // the thread idle instead, so that no teardown can overlap the process's exit.
+    // Ending its thread tears its GPU device down, which the pool awaits; a program that exits
+    // with `Deno.exit` keeps the thread idle instead (see `keepWorkerThreadsUntilExit`).
     if (!start.keep) self.close();
   }
 }
