@@ -328,7 +328,9 @@ export class WorkerPool<P, R> {
  * or `double free`, or a segmentation fault, after a run that succeeded). Deno's `Worker` says
  * nothing when its thread is gone (a closing worker's last message reaches the host before its
  * runtime is torn down), so the pool watches /proc/self/task, where a thread stays listed until
- * it has finished, teardown included.
+ * it has finished, teardown included. Deno lets only a process with every grant (`--allow-all`,
+ * as `deno task test` has) read it; without, the workers' thread ids are null, and the run ends
+ * without waiting.
  */
 async function threadsEnded(threads: Array<number | null>, limitMs: number): Promise<void> {
   const until = Date.now() + limitMs;

@@ -102,7 +102,10 @@ scope.onmessage = ({ data }) => {
   if ("rank" in data) void start(data);
 };
 
-/** This thread's kernel thread id (Linux), or null when /proc/thread-self cannot be read. */
+/**
+ * This thread's kernel thread id (Linux), or null when /proc/thread-self cannot be read (Deno lets
+ * only a process with every grant, `--allow-all`, read /proc/self and /proc/thread-self).
+ */
 function threadId(): number | null {
   try {
     const match = /\/task\/(\d+)$/.exec(Deno.readLinkSync("/proc/thread-self"));

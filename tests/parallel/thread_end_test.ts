@@ -2,6 +2,7 @@
  * A pool that does not keep its threads ends its run only once they have ended: a worker thread
  * that ends tears its GPU device down, and a process that exits meanwhile aborts (see
  * `WorkerPool`). `deno test` ends with no `Deno.exit`, so every test that runs a pool relies on it.
+ * The pool watches /proc/self/task, which Deno opens only to `--allow-all` (`deno task test`).
  */
 import { WorkerPool } from "../../src/parallel/mod.ts";
 import { assert, assertEquals } from "../assert.ts";
