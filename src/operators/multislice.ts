@@ -166,7 +166,7 @@ export class Multislice {
    * gradients (from the same transform of the first slice's chi).
    */
   backward(object: GPUBuffer, chi: GPUBuffer, batch: Batch, g: MultisliceGradients): void {
-    const { fft, slices, modes } = this.o;
+    const { slices, modes } = this.o;
     const frames = batch.count * modes;
     const first = g.probe || !!g.positions;
     for (let s = slices - 1; s >= 0; s--) {
@@ -174,14 +174,15 @@ export class Multislice {
       // The object gradient straight from chi and the stored waves (no patch pass), before chi
       // moves on to the slice's input.
       if (g.object) this.windows.overlapProduct(chi, this.waves, g.object, call);
-      if (s > 0 || first) {
+      if (s > 0) {
         const want = { patch: false, chi: true };
         this.windows.backward(object, chi, this.waves, this.#noPatch, call, want);
+        this.fresnel!.adjoint(chi, chi, frames);
       }
-      if (s > 0) this.fresnel!.adjoint(chi, chi, frames);
     }
     if (first) {
-      fft.forward(chi, chi, frames);
+      // conj(O_0) chi and its FFT, fused where the plan allows.
+      this.exitWave.adjoint({ object, chi, waves: this.waves, out: chi, batch });
       if (g.probe) this.placement.gather(chi, this.probeAccumulator, batch);
       if (g.positions) this.shifts.record(chi, this.spectrum, batch, g.positions);
     }
@@ -237,6 +238,7 @@ export class Multislice {
     gpu.release(this.#noPatch, this.spectrum, this.#probeAccumulator, this.#scratch);
     if (this.#ownsWorkspace) this.workspace.destroy();
     this.placement.destroy();
+    this.exitWave.destroy();
     this.shifts.destroy();
     this.fresnel?.destroy();
   }

@@ -1,4 +1,4 @@
-import { assert, assertLessOrEqual } from "../assert.ts";
+import { assert, assertEquals, assertLessOrEqual } from "../assert.ts";
 import { requestGpu } from "../../src/gpu/mod.ts";
 import { Fft2 } from "../../src/fft/mod.ts";
 import { fft2Reference } from "../../src/fft/reference.ts";
@@ -86,6 +86,80 @@ for (const design of ["unrolled", "workgroup"] as const) {
         if (!store) assert(gotWaves.every(Number.isNaN));
         gpu.release(waves, out);
       }
+      exitWave.destroy();
+      placement.destroy();
+      scan.destroy();
+      fft.destroy();
+    } finally {
+      gpu.destroy();
+    }
+  });
+}
+
+/** float64 F(conj(O[window b]) chi[b, k]) of every frame of a batch (count x K x M x M). */
+function adjointReference(
+  chi: Float32Array,
+  object: Float32Array,
+  shape: [number, number],
+  windows: { top: number; left: number }[],
+  modes: number,
+): Float64Array {
+  const m2 = M * M;
+  const frames = windows.length * modes;
+  const re = new Float64Array(frames * m2);
+  const im = new Float64Array(frames * m2);
+  for (let i = 0; i < frames * m2; i++) {
+    const w = windows[Math.floor(i / (modes * m2))];
+    const p = i % m2;
+    const o = 2 * ((w.top + Math.floor(p / M)) * shape[1] + w.left + (p % M));
+    const [a, b, c, d] = [object[o], -object[o + 1], chi[2 * i], chi[2 * i + 1]];
+    re[i] = a * c - b * d;
+    im[i] = a * d + b * c;
+  }
+  fft2Reference(re, im, M, frames, false);
+  const out = new Float64Array(2 * frames * m2);
+  for (let i = 0; i < frames * m2; i++) [out[2 * i], out[2 * i + 1]] = [re[i], im[i]];
+  return out;
+}
+
+for (const design of ["unrolled", "workgroup"] as const) {
+  Deno.test(`ExitWave.adjoint makes F(conj(O[window]) chi) like float64, apart or in place (${design} FFT)`, async () => {
+    const gpu = await requestGpu({ label: "exit wave adjoint test" });
+    try {
+      const fft = await Fft2.create(gpu, M, { design });
+      const [positions, modes] = [6, 2];
+      const shape: [number, number] = [75, 80];
+      const scan = randomScan(gpu, positions, M, shape);
+      const placement = await ProbePlacement.create(gpu, fft, scan, modes);
+      const windows = await ObjectWindows.create(gpu, scan);
+      const exitWave = await ExitWave.create({ gpu, fft, placement, windows });
+      const n = 2 * positions * modes * M * M;
+      const chi = randomF32(n);
+      const objectValues = randomF32(2 * shape[0] * shape[1]);
+      const object = gpu.upload(objectValues, "object");
+      const waves = gpu.upload(randomF32(n), "waves");
+      const batch = scan.batches[0];
+      const want = adjointReference(
+        chi,
+        objectValues,
+        shape,
+        Array.from(
+          { length: positions },
+          (_, b) => windowOf(scan.positionsY[b], scan.positionsX[b], M),
+        ),
+        modes,
+      );
+      const chiApart = gpu.upload(chi, "chi");
+      const out = gpu.upload(nans(n), "out");
+      exitWave.adjoint({ object, chi: chiApart, waves, out, batch });
+      const got = await gpu.readF32(out);
+      assertLessOrEqual(maxRelative(got, want), 1e-5, "out apart");
+      // Apart, chi is only read.
+      assertEquals(await gpu.readF32(chiApart), chi);
+      const inPlace = gpu.upload(chi, "chi in place");
+      exitWave.adjoint({ object, chi: inPlace, waves, out: inPlace, batch });
+      assertEquals(await gpu.readF32(inPlace), got);
+      exitWave.destroy();
       placement.destroy();
       scan.destroy();
       fft.destroy();
