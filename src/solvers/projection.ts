@@ -237,9 +237,15 @@ export class ProjectionSolver {
     for (const [i, batch] of scan.batches.entries()) {
       const frames = batch.count * modes;
       ms.forward(x.object, work, batch, true);
-      detector.forward(work, work, frames);
       const call = { first: batch.first, count: batch.count, partials: this.#partials, partial };
-      partial += costTerm.evaluate(work, { ...call, gradient: false });
+      if (problem.nearField) {
+        detector.forward(work, work, frames);
+        partial += costTerm.evaluate(work, { ...call, gradient: false });
+      } else {
+        // The far field's FFT keeps the far fields and sums the cost in its stores.
+        const keep = { ...call, gradient: false, keepFarFields: true };
+        partial += costTerm.farFieldAndCost(work, keep);
+      }
       this.update.apply({
         frames: costTerm.framesOf(batch.first, batch.count),
         weights: costTerm.weights,
