@@ -82,15 +82,21 @@ export class PositionUpdates {
     ], 1);
     const far = this.p.detector;
     ms.forward(x.object, work, batch, true);
-    far.forward(work, work, modes);
-    costTerm.evaluate(work, {
+    const call = {
       first: j,
       count: 1,
       partials: this.#partials,
       partial: 0,
       gradient: true,
-      noise: "gaussian",
-    });
+      noise: "gaussian" as const,
+    };
+    if (this.p.nearField) {
+      far.forward(work, work, modes);
+      costTerm.evaluate(work, call);
+    } else {
+      // The far field's FFT fuses the cost and its gradient into its stores.
+      costTerm.farFieldAndCost(work, call);
+    }
     far.adjoint(work, work, modes);
     for (let s = slices - 1; s >= 0; s--) {
       const call = { batch, slice: s, modes, waveOffset: s * scan.maxBatch * modes * m2 };
