@@ -14,7 +14,8 @@ import type {
   StripStore,
 } from "../collectives.ts";
 import { check, MPI, type MpiSymbols, statusIgnore } from "./library.ts";
-import { type MpiWorld, POLL_MS } from "./world.ts";
+import { pauses, POLL_MS } from "./polling.ts";
+import type { MpiWorld } from "./world.ts";
 
 /** Tag of strip messages (collectives never match point-to-point messages). */
 export const STRIP_TAG = 17;
@@ -209,12 +210,13 @@ export class MpiCollectives implements Collectives {
   ): Promise<Received[]> {
     const key = `${o.stream},${o.from},${o.to}`;
     await profile.time("mailbox wait", async () => {
-      let wait = 0;
+      let pause = pauses();
       for (;;) {
         const got = await this.#world.serial((mpi) => this.#drain(mpi));
         if ((this.#latest.get(key) ?? 0) >= o.until) break;
-        wait = got ? 0 : Math.min(POLL_MS, wait + 0.5);
-        await pause(wait);
+        // A message for another link: the one awaited may follow at once.
+        if (got) pause = pauses();
+        await pause();
       }
     });
     const all = (this.#inbox.get(key) ?? []).sort((a, b) => a.round - b.round);

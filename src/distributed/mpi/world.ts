@@ -7,9 +7,7 @@ import {
   openMpiLibrary,
   statusIgnore,
 } from "./library.ts";
-
-/** Longest pause between two polls of a pending request, in ms. */
-export const POLL_MS = 2;
+import { pauses } from "./polling.ts";
 
 /**
  * How long an aborting rank waits, in ms, before `MPI_Abort`, so that mpirun forwards what it
@@ -146,9 +144,10 @@ export class MpiWorld {
 
   /**
    * Starts a nonblocking call (`start` gets the request to fill and returns its error code) and
-   * waits for it: `MPI_Test` after every queued call, then at growing pauses of up to
-   * {@link POLL_MS}, so that other MPI calls of the process (strip messages) go on meanwhile and
-   * the waiting thread sleeps instead of spinning. The caller keeps the call's buffers alive.
+   * waits for it: `MPI_Test` after every queued call, at the pauses of `pauses()` (every turn of
+   * the event loop at first, then sleeps of up to `POLL_MS`), so that other MPI calls of the
+   * process (strip messages) go on meanwhile and a long wait sleeps instead of spinning. The
+   * caller keeps the call's buffers alive.
    */
   async complete(
     call: string,
@@ -157,10 +156,11 @@ export class MpiWorld {
     const request = new Int32Array(1);
     const flag = new Int32Array(1);
     await this.serial((mpi) => check(call, start(mpi, request)));
-    for (let wait = 0;; wait = Math.min(POLL_MS, wait + 0.5)) {
+    const pause = pauses();
+    for (;;) {
       await this.serial((mpi) => check("MPI_Test", mpi.MPI_Test(request, flag, statusIgnore())));
       if (flag[0]) return;
-      await new Promise((resolve) => setTimeout(resolve, wait));
+      await pause();
     }
   }
 

@@ -1,0 +1,55 @@
+/**
+ * How a rank waits on MPI: it polls (`MPI_Test`, `MPI_Iprobe`) between turns of Deno's event
+ * loop, so that its other calls (strip messages, the device's read-backs) go on meanwhile.
+ *
+ * @module
+ */
+
+/** Longest pause between two polls of a pending request, in ms. */
+export const POLL_MS = 2;
+
+/**
+ * How long a wait polls on every turn of the event loop before it starts to sleep between polls,
+ * in ms. A timer of Deno's fires 1 to 4 ms late (timers nested in timers are clamped to 4 ms), and
+ * an all-reduce of a few scalars between two ranks needs several polls on each: polled by timers
+ * it took about 4.5 ms of a `gd` iteration's idle device, three times per iteration; a turn of
+ * the loop takes about 0.1 ms. A rank's device work runs inside its own submits (llvmpipe
+ * computes in the submitting thread), so a rank that polls has no device work of its own in
+ * flight: the turns cost a core only while the rank would otherwise sleep, for at most this long
+ * per wait.
+ */
+export const SPIN_MS = 5;
+
+/** Resolves on the next turn of the event loop, after the tasks already queued (no timer). */
+export function nextTurn(): Promise<void> {
+  const { port1, port2 } = new MessageChannel();
+  return new Promise((resolve) => {
+    port1.onmessage = () => {
+      port1.close();
+      port2.close();
+      resolve();
+    };
+    port2.postMessage(null);
+  });
+}
+
+/**
+ * The pauses of one wait, one call per poll that found nothing: the next turn of the event loop
+ * for the first {@link SPIN_MS}, then sleeps growing by 0.5 ms up to {@link POLL_MS}.
+ *
+ * @example
+ * ```ts
+ * const pause = pauses();
+ * let polls = 0;
+ * while (++polls < 3) await pause();
+ * ```
+ */
+export function pauses(): () => Promise<void> {
+  const start = performance.now();
+  let wait = 0;
+  return () => {
+    if (performance.now() - start < SPIN_MS) return nextTurn();
+    wait = Math.min(POLL_MS, wait + 0.5);
+    return new Promise((resolve) => setTimeout(resolve, wait));
+  };
+}
