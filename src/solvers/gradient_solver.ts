@@ -146,6 +146,12 @@ export class GradientSolver<V> {
   readonly #g: V;
   /** F(x) when #g already holds the gradient at x (the first trial was accepted), else null. */
   #known: number | null = null;
+  /**
+   * With #known, when the accepted trial's secant already opened the next iteration (see
+   * {@link acceptAhead}): #work holds M g and these are the opening's dot products, in the order of
+   * {@link openingPairs}. Ignored whenever #known is null.
+   */
+  #ahead: number[] | null = null;
   readonly #work: V;
   readonly #direction: V;
   readonly #previous: V | null;
@@ -193,20 +199,20 @@ export class GradientSolver<V> {
     const z = this.#work;
     const eta = this.#direction;
     this.#evaluations = 0;
+    const ahead = this.#known === null ? null : this.#ahead;
     const cost = this.#known ?? await this.#gradient(x, g);
     // The problem's latest evaluation is at x: just now, or the accepted trial of the last step.
     const rFactor = problem.rFactor;
     this.#known = null;
-    await problem.precondition(x, g, z);
+    this.#ahead = null;
+    if (!ahead) await problem.precondition(x, g, z);
     const search = options.fixedStep === undefined;
     let beta = 0;
     // Re<g, eta>, half the slope of F along eta at x: eta = beta eta_{m-1} - M g.
     let slope = 0;
     if (this.#previous && this.#hasDirection) {
       const hybridBeta = options.direction !== "dai-yuan";
-      const pairs: [V, V][] = [[g, z], [eta, g], [eta, this.#previous]];
-      if (hybridBeta) pairs.push([this.#previous, z]);
-      const [gz, etaG, etaPrevious, previousZ] = await this.#dots(pairs);
+      const [etaG, gz, etaPrevious, previousZ] = ahead ?? await this.#dots(this.#openingPairs());
       const denominator = etaG - etaPrevious;
       // The hybrid of Dai and Yuan (2001): max(0, min(beta_HS, beta_DY)). Dai-Yuan alone keeps
       // too much of the last direction when steps stop short of the line's minimum (its
@@ -226,7 +232,7 @@ export class GradientSolver<V> {
       if (!(beta * etaG - gz < 0)) beta = 0;
       slope = beta * etaG - gz;
     } else if (search && this.#predicted) {
-      slope = -(await this.#dots([[g, z]]))[0];
+      slope = -(ahead ? ahead[1] : (await this.#dots([[g, z]]))[0]);
     }
     if (beta !== 0) {
       problem.scale(eta, beta, eta);
@@ -340,17 +346,18 @@ export class GradientSolver<V> {
       }
       return await this.#halve(cost, slope, first);
     }
-    const best = await this.#secant(slope, first);
     if (firstCost <= cost) {
-      this.#accept(slope * Math.min(2 * first, this.#shorter * best), firstCost, first);
+      const best = await this.#acceptAhead(slope, first);
+      this.#accept(slope * Math.min(2 * first, this.#shorter * best), firstCost, first, true);
       return { newCost: firstCost, step: first };
     }
+    const best = await this.#secant(slope, first);
     const gamma = onGrid(Math.min(first / 2, Math.max(first / 16, best)));
     problem.axpy(trial, x, gamma, this.#direction);
     const secondCost = await this.#gradient(trial, this.#g);
     if (secondCost <= cost) {
-      const next = this.#shorter * await this.#secant(slope, gamma);
-      this.#accept(slope * Math.min(2 * gamma, next), secondCost, gamma);
+      const next = this.#shorter * await this.#acceptAhead(slope, gamma);
+      this.#accept(slope * Math.min(2 * gamma, next), secondCost, gamma, true);
       return { newCost: secondCost, step: gamma };
     }
     return await this.#halve(cost, slope, gamma);
@@ -388,11 +395,47 @@ export class GradientSolver<V> {
   }
 
   /**
-   * x <- the trial point; `decrease`: Re<g, eta> gamma at the next trial's gamma; `known`: F at
-   * the trial when #g holds its gradient; `gamma`: the step taken.
+   * The trial at `gamma`, whose gradient #g holds, is accepted with predicted steps: x <- the
+   * trial, and the next iteration is opened at once, its M g into #work and its dot products
+   * (#ahead) read back and all-reduced in one call of `dots` with the secant's Re<eta, g>, which
+   * is the first of them. One synchronisation instead of two: each costs the device a read-back's
+   * wait (about 10 ms on llvmpipe, whatever the size) and, on tiles, an all-reduce. The values
+   * and their bits are those the next iteration would compute, from the same vectors; it takes
+   * them only if it starts from this gradient (#known), else computes them anew. Returns the
+   * secant's minimiser (see {@link secant}).
    */
-  #accept(decrease: number, known: number | null, gamma: number): void {
+  async #acceptAhead(slope: number, gamma: number): Promise<number> {
     this.problem.copy(this.#work, this.x);
+    await this.problem.precondition(this.x, this.#g, this.#work);
+    const dots = await this.#dots(this.#openingPairs());
+    this.#ahead = dots;
+    return secantMinimum(slope, gamma, dots[0]);
+  }
+
+  /**
+   * The dot products that open an iteration from x, its gradient g and z = M g (in #work), each
+   * with the bits of its `dot`: Re<eta, g> of the last direction first (the secant's), then
+   * Re<g, z>, and for `cg` Re<eta, g_{m-1}> and, for the hybrid beta, Re<g_{m-1}, z>.
+   */
+  #openingPairs(): [V, V][] {
+    const g = this.#g;
+    const z = this.#work;
+    const eta = this.#direction;
+    const pairs: [V, V][] = [[eta, g], [g, z]];
+    if (this.#previous) {
+      pairs.push([eta, this.#previous]);
+      if (this.options.direction !== "dai-yuan") pairs.push([this.#previous, z]);
+    }
+    return pairs;
+  }
+
+  /**
+   * x <- the trial point (`ahead`: {@link acceptAhead} did it and opened the next iteration);
+   * `decrease`: Re<g, eta> gamma at the next trial's gamma; `known`: F at the trial when #g holds
+   * its gradient; `gamma`: the step taken.
+   */
+  #accept(decrease: number, known: number | null, gamma: number, ahead = false): void {
+    if (!ahead) this.problem.copy(this.#work, this.x);
     this.#known = known;
     this.#decrease = decrease;
     this.#scale = Math.min(1, 2 * gamma);
