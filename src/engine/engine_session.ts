@@ -69,6 +69,8 @@ export class EngineSession {
   #adapter = { description: "", fallback: false };
   readonly costs: number[] = [];
   readonly rFactors: number[] = [];
+  /** Evaluations of F each iteration of this session made (not those before a resume). */
+  readonly evaluations: number[] = [];
   #lastRFactor: number | null = null;
   readonly #runner: { command(command: TiledCommand): void };
   readonly #run: Promise<void>;
@@ -223,13 +225,9 @@ export class EngineSession {
     this.#stepped = events.flatMap((e) => e.type === "stepped" ? [e] : []);
     this.#setFigures(this.#stepped);
     this.#figuresGathered = !this.options.mpi;
-    const { cost, newCost, rFactor, newRFactor } = events[0] as {
-      cost: number;
-      newCost: number | null;
-      rFactor: number | null;
-      newRFactor: number | null;
-    };
+    const { cost, newCost, rFactor, newRFactor, evaluations } = events[0] as Stepped;
     this.costs.push(cost);
+    this.evaluations.push(evaluations);
     this.rFactors.push(rFactor ?? NaN);
     this.#lastCost = newCost ?? cost;
     this.#lastRFactor = newCost === null ? rFactor : newRFactor;

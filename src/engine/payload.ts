@@ -109,6 +109,8 @@ export type TiledEvent =
     newRFactor: number | null;
     /** The cost at the updated unknowns, when the step's line search computed it. */
     newCost: number | null;
+    /** Evaluations of F the step made (the same on every tile). */
+    evaluations: number;
     peak: number;
     /** What the device's peak is made of: bytes by buffer label. */
     peakLabels: Array<[string, number]>;

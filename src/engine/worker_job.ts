@@ -107,6 +107,7 @@ export async function serveTiles(
           iteration,
           cost: steps[0].cost,
           newCost: steps[0].newCost ?? null,
+          evaluations: steps[0].evaluations,
           rFactor: steps[0].rFactor ?? null,
           newRFactor: steps[0].newRFactor ?? null,
           peak: gpu.memory.peak,

@@ -1,55 +1,55 @@
 /**
- * `deno task bench iteration [--json] [--reps N] [--cases 64x1600,128x400] [--photons P]`:
- * seconds and evaluations of F per iteration of `cg`, `gd`, `epie`, `dm` and `raar` (and `lsqml` on the
- * engine's path) on the data of
- * `bench quality` (a smooth random object, neighbours 0.2 frame apart, 1e8 photons per frame by
- * default, the probe estimated from the data and refined from iteration 2), and, in the same
- * run, the time of the FFTs alone: the very FFT calls (directions and batch sizes) that the
- * measured iterations made through `Fft2`, replayed on one buffer. Their ratio says how far the
- * iteration is from its FFT bound (target: at most 2 for cg and gd). Calls that carry elementwise
- * work in their loads and stores (`FftOptions.fusion`) are replayed as plain transforms, so the
- * fused work counts in the iteration's time, not in the FFTs'.
+ * `deno task bench iteration [--json] [--iterations N] [--cases 64x1600,128x400] [--photons P]`:
+ * seconds and evaluations of F per iteration of `cg`, `gd`, `lsqml`, `dm`, `raar` and `epie` as
+ * `reconstruct` runs them, on the data of `bench quality` (a smooth random object, neighbours 0.2
+ * frame apart, 1e8 photons per frame by default, the probe estimated from the data and refined
+ * from iteration 2), and, in the same run, the time of the FFTs alone: the very FFT calls
+ * (directions and batch sizes) that the measured iterations made through `Fft2`, replayed on one
+ * buffer. Their ratio says how far the iteration is from its FFT bound (target: at most 2 for cg
+ * and gd). Calls that carry elementwise work in their loads and stores (`FftOptions.fusion`) are
+ * replayed as plain transforms, so the fused work counts in the iteration's time, not in the FFTs'.
  *
- * JSON: `{ adapter, cases: [{ algorithm, frame, positions, device, path, s_per_iteration,
- * evaluations_per_iteration (null on the engine's path), fft_only_s_per_iteration, fft_calls_per_iteration, device_bytes_peak }] }`. An `epie` iteration
- * is one sweep of single-position updates, all recorded on the device. Rows with `path:
- * "engine"` time the same `cg`, `gd` and `lsqml` as an untiled `reconstruct` runs them: the engine's
- * session on one tile, in process (`openEngineSession` with 1 x 1 tiles and one worker), from the
- * same start; they have no FFT replay (its fields are null). Rows with `path: "problem"` drive
- * `GpuProblem` directly.
+ * What runs: the algorithms of the engine through its session on one tile, in process
+ * (`openEngineSession` with 1 x 1 tiles and one worker: `path: "engine"`), as an untiled
+ * `reconstruct` runs them; `epie` on `GpuProblem` (`path: "problem"`), as its session does (the
+ * cost for the progress line, then one sweep).
  *
- * Timing: the mean over `--reps` single iterations (default 3) after warm-up iterations that
- * absorb pipeline compilation and reach the regime of a real run (probe refined, step sizes
- * settled; iterations 0 to 3); wall time, each iteration ending in a read-back of its cost. The
- * mean, as `bench quality` sums an iteration's seconds: an iteration that takes a second
- * evaluation of F counts with its cost, as it does in a run. Each iteration's FFT replay runs
- * right after it, so that both meet the same load.
+ * Timing: the first `--iterations` (default 20) iterations of a run from the default start (flat
+ * object, estimated probe), each up to its cost's read-back, their mean; pipelines are compiled
+ * first by one iteration, the probe refined, on a spare start (for the engine, a session of its
+ * own, whose compiled shaders Mesa's disk cache keeps for the timed one). The same iterations and
+ * statistic as `bench quality`'s seconds per iteration, so that the two agree on the same data:
+ * early iterations take more evaluations of F than later ones (the probe joins at iteration 2),
+ * and timing a few settled ones (iterations 4 to 6, as this bench did) missed them. Each timed
+ * iteration's FFT replay runs right after it, so that both meet the same load.
  *
- * Why this data: on a Siemens star started from the true probe (this bench's data until the
- * issue "time to a good image"), every `cg` iteration accepted its first trial step, one
- * evaluation of F; on PtyPy's test case (larger object, probe refined) the old line search
- * (gamma from 1, halved) needed three per iteration, and the bench underestimated a real run
- * threefold.
+ * JSON: `{ adapter, cases: [{ algorithm, frame, positions, device, path, iterations,
+ * s_per_iteration, evaluations_per_iteration, fft_only_s_per_iteration, fft_calls_per_iteration,
+ * device_bytes_peak }] }`.
  */
 import { type Gpu, requestGpu } from "../../src/gpu/mod.ts";
-import type { Fft2 } from "../../src/fft/mod.ts";
+import { Fft2 } from "../../src/fft/mod.ts";
 import { GpuProblem, type GpuVariables } from "../../src/problem/mod.ts";
-import { gpuUpdates, GradientSolver, pieSweep, ProjectionSolver } from "../../src/solvers/mod.ts";
+import { gpuUpdates, pieSweep } from "../../src/solvers/mod.ts";
 import type { SimulatedDataset } from "../../src/simulate/mod.ts";
 import { openEngineSession } from "../../src/engine/mod.ts";
-import { probeStart, qualityData, REFINE_PROBE_FROM } from "./_quality_data.ts";
+import { probeStart, qualityData } from "./_quality_data.ts";
+
+/** What the engine runs (`path: "engine"`); `epie` runs on `GpuProblem`. */
+const ENGINE_ALGORITHMS = ["cg", "gd", "lsqml", "dm", "raar"] as const;
+type EngineAlgorithm = typeof ENGINE_ALGORITHMS[number];
 
 interface Row {
-  algorithm: "cg" | "gd" | "lsqml" | ProblemAlgorithm;
+  algorithm: EngineAlgorithm | "epie";
   frame: number;
   positions: number;
   device: "gpu";
   path: "problem" | "engine";
+  iterations: number;
   s_per_iteration: number;
-  /** Mean over the timed iterations; null on the engine's path, which does not count them. */
-  evaluations_per_iteration: number | null;
-  fft_only_s_per_iteration: number | null;
-  fft_calls_per_iteration: number | null;
+  evaluations_per_iteration: number;
+  fft_only_s_per_iteration: number;
+  fft_calls_per_iteration: number;
   device_bytes_peak: number;
 }
 
@@ -59,21 +59,18 @@ interface Call {
   batch: number;
 }
 
-/** Iterations before the timed ones: probe refinement starts, the step settles. */
-const WARM_UP = REFINE_PROBE_FROM + 2;
-
 function parse(
   args: string[],
-): { json: boolean; reps: number; photons: number; cases: [number, number][] } {
+): { json: boolean; iterations: number; photons: number; cases: [number, number][] } {
   const out = {
     json: false,
-    reps: 3,
+    iterations: 20,
     photons: 1e8,
     cases: [[64, 1600], [128, 400]] as [number, number][],
   };
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--json") out.json = true;
-    else if (args[i] === "--reps") out.reps = Number(args[++i]);
+    else if (args[i] === "--iterations") out.iterations = Number(args[++i]);
     else if (args[i] === "--photons") out.photons = Number(args[++i]);
     else if (args[i] === "--cases") {
       out.cases = (args[++i] ?? "").split(",").map((c) =>
@@ -81,12 +78,17 @@ function parse(
       );
     } else {
       throw new RangeError(
-        `Unknown option ${args[i]}: expected --json, --reps, --cases or --photons`,
+        `Unknown option ${args[i]}: expected --json, --iterations, --cases or --photons`,
       );
     }
   }
-  if (!(out.reps >= 1) || !(out.photons > 0) || out.cases.some(([m, n]) => !(m >= 16 && n >= 1))) {
-    throw new RangeError(`Expected --reps >= 1 and cases FRAMExPOSITIONS, got ${args.join(" ")}`);
+  if (
+    !Number.isInteger(out.iterations) || out.iterations < 1 || !(out.photons > 0) ||
+    out.cases.some(([m, n]) => !(m >= 16 && n >= 1))
+  ) {
+    throw new RangeError(
+      `Expected --iterations >= 1 and cases FRAMExPOSITIONS, got ${args.join(" ")}`,
+    );
   }
   return out;
 }
@@ -95,136 +97,50 @@ function mean(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
-/** Makes `fft` log its calls into `calls` (when recording) and pass them on. */
-function recordCalls(fft: Fft2, calls: Call[], recording: () => boolean): void {
-  for (const inverse of [false, true]) {
-    const name = inverse ? "inverse" : "forward";
-    const original = fft[name].bind(fft);
-    fft[name] = (src, dst, batch, options) => {
-      if (recording()) calls.push({ inverse, batch });
-      original(src, dst, batch, options);
-    };
-  }
-}
-
-/** The algorithms timed on `GpuProblem` directly, with their FFT replay. */
-const PROBLEM_ALGORITHMS = ["cg", "gd", "epie", "dm", "raar"] as const;
-type ProblemAlgorithm = typeof PROBLEM_ALGORITHMS[number];
-
-/** One iteration of an algorithm (returning its evaluations of F), and cleanup. */
-async function iterationOf(
-  algorithm: ProblemAlgorithm,
-  problem: GpuProblem,
-  x: GpuVariables,
-  refineProbeFrom: number | undefined,
-): Promise<{ step(): Promise<number>; destroy(): void }> {
-  if (algorithm === "epie") {
-    const target = await gpuUpdates(problem);
-    let iteration = 0;
-    return {
-      // As the engine's ePIE session: the cost for the progress line, then one sweep.
-      step: async () => {
-        const refine = refineProbeFrom !== undefined && iteration >= refineProbeFrom;
-        problem.setActive({ object: true, probe: refine });
-        await target.cost(x);
-        await pieSweep(target, x, { variant: "epie", refine, seed: iteration++ });
-        return 1;
-      },
-      destroy: () => target.destroy(),
-    };
-  }
-  if (algorithm === "dm" || algorithm === "raar") {
-    const projection = await ProjectionSolver.create(problem, x, { algorithm, refineProbeFrom });
-    return {
-      step: async () => (await projection.step()).evaluations,
-      destroy: () => projection.destroy(),
-    };
-  }
-  const solver = new GradientSolver(problem, x, { conjugate: algorithm === "cg", refineProbeFrom });
-  return {
-    step: async () => (await solver.step()).evaluations,
-    destroy: () => solver.destroy(),
+/**
+ * Makes every `Fft2` log its calls into `calls` while `recording()` (the engine's plans are its
+ * own, made inside its session); returns the function that puts the methods back.
+ */
+function recordCalls(calls: Call[], recording: () => boolean): () => void {
+  const proto = Fft2.prototype;
+  const { forward, inverse } = proto;
+  proto.forward = function (this: Fft2, src, dst, batch, options) {
+    if (recording()) calls.push({ inverse: false, batch });
+    forward.call(this, src, dst, batch, options);
   };
+  proto.inverse = function (this: Fft2, src, dst, batch, options) {
+    if (recording()) calls.push({ inverse: true, batch });
+    inverse.call(this, src, dst, batch, options);
+  };
+  return () => Object.assign(proto, { forward, inverse });
 }
 
-async function gpuCase(
-  gpu: Gpu,
-  sim: SimulatedDataset,
-  algorithm: ProblemAlgorithm,
-  reps: number,
-): Promise<Row> {
-  const { dataset, truth, model } = sim;
-  gpu.memory.resetPeak();
-  // Uploaded here and released below: the problem frees only what it allocated itself.
-  const all = await dataset.frames.read(Array.from({ length: dataset.count }, (_, j) => j));
-  const frames = gpu.upload(all, "frames");
-  const problem = await GpuProblem.create({
-    gpu,
-    frames,
-    positionsX: model.positionsX,
-    positionsY: model.positionsY,
-    frame: model.frame,
-    objectShape: model.objectShape,
-  });
-  const object = new Float32Array(truth.object.length);
+/** One iteration of a run (returning its evaluations of F), and the run's peak and cleanup. */
+interface Run {
+  step(): Promise<number>;
+  peak(): number;
+  destroy(): Promise<void>;
+}
+
+/** The flat object every run starts from (as `reconstruct`'s default start). */
+function flatObject(sim: SimulatedDataset): Float32Array {
+  const object = new Float32Array(sim.truth.object.length);
   for (let i = 0; i < object.length; i += 2) object[i] = 1;
-  const start = await probeStart(sim, "estimated");
-  const x = problem.upload(object, start.probe);
-  const calls: Call[] = [];
-  let recording = false;
-  recordCalls(problem.fft, calls, () => recording);
-  const iteration = await iterationOf(algorithm, problem, x, start.refineProbeFrom);
-  for (let i = 0; i < WARM_UP; i++) await iteration.step();
-  // Each timed iteration is followed by the replay of its own FFT calls, so that both see the
-  // same load on this shared machine; means of both.
-  const times: number[] = [];
-  const replays: number[] = [];
-  let callCount = 0;
-  let evaluations = 0;
-  for (let r = 0; r < reps; r++) {
-    calls.length = 0;
-    recording = true;
-    const t0 = performance.now();
-    evaluations += await iteration.step();
-    times.push((performance.now() - t0) / 1000);
-    recording = false;
-    callCount += calls.length;
-    replays.push(await replay(gpu, problem.fft, calls, model.frame));
-  }
-  const peak = gpu.memory.peak;
-  iteration.destroy();
-  problem.destroy(x);
-  problem.dispose();
-  gpu.release(frames);
-  return {
-    algorithm,
-    frame: model.frame,
-    positions: dataset.count,
-    device: "gpu",
-    path: "problem",
-    s_per_iteration: mean(times),
-    evaluations_per_iteration: evaluations / reps,
-    fft_only_s_per_iteration: mean(replays),
-    fft_calls_per_iteration: callCount / reps,
-    device_bytes_peak: peak,
-  };
+  return object;
 }
 
 /**
- * `cg`, `gd` or `lsqml` as an untiled run computes it: the engine's session on one tile, in
- * process.
+ * An algorithm of the engine as an untiled `reconstruct` runs it: the engine's session on one
+ * tile, in process, refining the probe from `refineProbeFrom`.
  */
-async function engineCase(
+async function engineRun(
   sim: SimulatedDataset,
-  algorithm: "cg" | "gd" | "lsqml",
-  reps: number,
-): Promise<Row> {
-  const { dataset, truth } = sim;
-  const object = new Float32Array(truth.object.length);
-  for (let i = 0; i < object.length; i += 2) object[i] = 1;
+  algorithm: EngineAlgorithm,
+  refineProbeFrom: number | undefined,
+): Promise<Run> {
   const start = await probeStart(sim, "estimated");
   const session = await openEngineSession({
-    dataset,
+    dataset: sim.dataset,
     tiles: [1, 1],
     workers: 1,
     exchange: "sync",
@@ -232,38 +148,127 @@ async function engineCase(
     slices: 1,
     modes: 1,
     noise: "poisson",
-    initial: { object, probe: start.probe },
-    refineProbeFrom: start.refineProbeFrom,
+    initial: { object: flatObject(sim), probe: start.probe },
+    refineProbeFrom,
   });
-  const times: number[] = [];
-  try {
-    for (let i = 0; i < WARM_UP; i++) await session.step();
-    for (let r = 0; r < reps; r++) {
-      const t0 = performance.now();
+  return {
+    step: async () => {
       await session.step();
-      times.push((performance.now() - t0) / 1000);
-    }
+      return session.evaluations[session.evaluations.length - 1];
+    },
+    peak: () => session.deviceBytesPeak()[0],
+    destroy: () => session.destroy(),
+  };
+}
+
+/**
+ * `epie` as its session runs it (`pie_session.ts`): the cost for the progress line, then one
+ * sweep, on `GpuProblem` over the data set's frames.
+ */
+async function pieRun(
+  gpu: Gpu,
+  sim: SimulatedDataset,
+  refineProbeFrom: number | undefined,
+): Promise<Run> {
+  const { dataset, model } = sim;
+  const problem = await GpuProblem.create({
+    gpu,
+    frames: dataset.frames,
+    positionsX: model.positionsX,
+    positionsY: model.positionsY,
+    frame: model.frame,
+    objectShape: model.objectShape,
+  });
+  const start = await probeStart(sim, "estimated");
+  const x: GpuVariables = problem.upload(flatObject(sim), start.probe);
+  const target = await gpuUpdates(problem);
+  let iteration = 0;
+  return {
+    step: async () => {
+      const refine = refineProbeFrom !== undefined && iteration >= refineProbeFrom;
+      problem.setActive({ object: true, probe: refine });
+      await target.cost(x);
+      await pieSweep(target, x, { variant: "epie", refine, seed: iteration++ });
+      return 1;
+    },
+    peak: () => gpu.memory.peak,
+    destroy: () => {
+      target.destroy();
+      problem.destroy(x);
+      problem.dispose();
+      return Promise.resolve();
+    },
+  };
+}
+
+/**
+ * Times the first `iterations` iterations of a run of `algorithm`, after one iteration that
+ * compiles its pipelines (the probe refined) on a spare run, each followed by the replay of its
+ * own FFT calls on `fft` (the bench's device), so that both see the same load; means of both.
+ */
+async function timeCase(
+  gpu: Gpu,
+  fft: Fft2,
+  sim: SimulatedDataset,
+  algorithm: EngineAlgorithm | "epie",
+  iterations: number,
+): Promise<Row> {
+  const open = (refineProbeFrom: number | undefined) =>
+    algorithm === "epie"
+      ? pieRun(gpu, sim, refineProbeFrom)
+      : engineRun(sim, algorithm, refineProbeFrom);
+  const spare = await open(0);
+  try {
+    await spare.step();
   } finally {
-    await session.destroy();
+    await spare.destroy();
+  }
+  gpu.memory.resetPeak();
+  const { refineProbeFrom } = await probeStart(sim, "estimated");
+  const run = await open(refineProbeFrom);
+  const calls: Call[] = [];
+  let recording = false;
+  const restore = recordCalls(calls, () => recording);
+  const times: number[] = [];
+  const replays: number[] = [];
+  let callCount = 0;
+  let evaluations = 0;
+  let peak: number;
+  try {
+    for (let i = 0; i < iterations; i++) {
+      calls.length = 0;
+      recording = true;
+      const t0 = performance.now();
+      evaluations += await run.step();
+      times.push((performance.now() - t0) / 1000);
+      recording = false;
+      callCount += calls.length;
+      replays.push(await replay(gpu, fft, calls));
+    }
+    peak = run.peak();
+  } finally {
+    restore();
+    await run.destroy();
   }
   return {
     algorithm,
-    frame: dataset.frame,
-    positions: dataset.count,
+    frame: sim.model.frame,
+    positions: sim.dataset.count,
     device: "gpu",
-    path: "engine",
+    path: algorithm === "epie" ? "problem" : "engine",
+    iterations,
     s_per_iteration: mean(times),
-    evaluations_per_iteration: null,
-    fft_only_s_per_iteration: null,
-    fft_calls_per_iteration: null,
-    device_bytes_peak: session.deviceBytesPeak()[0],
+    evaluations_per_iteration: evaluations / iterations,
+    fft_only_s_per_iteration: mean(replays),
+    fft_calls_per_iteration: callCount / iterations,
+    device_bytes_peak: peak,
   };
 }
 
 /** Seconds to run `calls` on one buffer of the largest batch, after a warm-up of each kind. */
-async function replay(gpu: Gpu, fft: Fft2, calls: Call[], frame: number): Promise<number> {
+async function replay(gpu: Gpu, fft: Fft2, calls: Call[]): Promise<number> {
   const largest = Math.max(...calls.map((c) => c.batch));
-  const buffer = gpu.buffer(8 * largest * frame * frame, "fft replay");
+  const buffer = gpu.buffer(8 * largest * fft.n * fft.n, "fft replay");
   try {
     fft.forward(buffer, buffer, largest);
     fft.inverse(buffer, buffer, largest);
@@ -288,11 +293,13 @@ export async function run(args: string[]): Promise<void> {
   try {
     for (const [frame, positions] of options.cases) {
       const sim = await qualityData({ frame, positions, photons: options.photons });
-      for (const algorithm of PROBLEM_ALGORITHMS) {
-        rows.push(await gpuCase(gpu, sim, algorithm, options.reps));
-      }
-      for (const algorithm of ["cg", "gd", "lsqml"] as const) {
-        rows.push(await engineCase(sim, algorithm, options.reps));
+      const fft = await Fft2.create(gpu, frame);
+      try {
+        for (const algorithm of [...ENGINE_ALGORITHMS, "epie"] as const) {
+          rows.push(await timeCase(gpu, fft, sim, algorithm, options.iterations));
+        }
+      } finally {
+        fft.destroy();
       }
     }
   } finally {
@@ -304,8 +311,8 @@ export async function run(args: string[]): Promise<void> {
   }
   console.log(`adapter: ${gpu.info.description} (fallback ${gpu.info.fallback})`);
   console.log(
-    "algorithm  frame  positions  device  path      s/iter  evals/iter   fft-only s/iter  ratio  " +
-      "peak MB",
+    "algorithm  frame  positions  device  path     its    s/iter  evals/iter   fft-only s/iter  " +
+      "ratio  peak MB",
   );
   for (const r of rows) {
     const fft = r.fft_only_s_per_iteration;
@@ -316,10 +323,11 @@ export async function run(args: string[]): Promise<void> {
         String(r.positions).padStart(10),
         r.device.padStart(6),
         r.path.padEnd(7),
+        String(r.iterations).padStart(3),
         r.s_per_iteration.toFixed(3).padStart(8),
-        (r.evaluations_per_iteration?.toFixed(2) ?? "-").padStart(10),
-        (fft === null ? "-" : fft.toFixed(3)).padStart(16),
-        (fft === null ? "-" : (r.s_per_iteration / fft).toFixed(2)).padStart(6),
+        r.evaluations_per_iteration.toFixed(2).padStart(10),
+        fft.toFixed(3).padStart(16),
+        (r.s_per_iteration / fft).toFixed(2).padStart(6),
         (r.device_bytes_peak / 2 ** 20).toFixed(1).padStart(8),
       ].join("  "),
     );
