@@ -9,6 +9,7 @@ import { PoissonExitStep } from "../cost/mod.ts";
 import { sumPairs } from "../kernels/mod.ts";
 import { PRECONDITIONER_FLOOR } from "../physics/model.ts";
 import type { GpuProblem, GpuVariables } from "./gpu_problem.ts";
+import { LsqmlObjectUpdate } from "./lsqml_object.ts";
 import { LsqmlStepSolve, type StepRule } from "./lsqml_steps.ts";
 
 /**
@@ -94,6 +95,8 @@ export class LsqmlSweep {
   readonly #ridge: GPUBuffer;
   readonly #partials: GPUBuffer;
   #solve: LsqmlStepSolve | null = null;
+  /** The object's divide and update in the batch's blocks (null on tiles, see `#batch`). */
+  #object: LsqmlObjectUpdate | null = null;
   /** The Poisson model's exit-wave step (null for the Gaussian model's modulus projection). */
   #poisson: PoissonExitStep | null = null;
 
@@ -131,6 +134,9 @@ export class LsqmlSweep {
     const p = this.problem;
     const elements = p.scan.maxBatch * p.modes * p.fft.n ** 2;
     this.#solve ??= await LsqmlStepSolve.create(p.gpu, elements);
+    if (p.reduced.alone) {
+      this.#object ??= await LsqmlObjectUpdate.create(p.gpu, p.scan.objectShape[1]);
+    }
     if (p.costTerm.noise === "poisson") {
       this.#poisson ??= await PoissonExitStep.create(p.gpu, p.scan.maxBatch);
     }
@@ -164,8 +170,15 @@ export class LsqmlSweep {
     const batch = scan.batches[b];
     const [h, w] = scan.objectShape;
     const m2 = p.fft.n ** 2;
-    gpu.encoder.clearBuffer(this.#numerator);
-    gpu.encoder.clearBuffer(this.#weight);
+    // A tile alone works on the object direction only in the blocks the batch's windows reach,
+    // and leaves it zero there (it starts zero): on tiles the halo sums also write where the
+    // tile's own windows do not reach, so its passes take the whole object.
+    const blocks = this.#object !== null && batch ? this.#object : null;
+    const direction = { numerator: this.#numerator, weight: this.#weight };
+    if (!blocks) {
+      gpu.encoder.clearBuffer(this.#numerator);
+      gpu.encoder.clearBuffer(this.#weight);
+    }
     if (o.probe) {
       gpu.encoder.clearBuffer(this.#probeWeight);
       ms.clearProbeGradient();
@@ -241,11 +254,14 @@ export class LsqmlSweep {
       if (o.probe) this.#objectIntensity(x, b);
     }
     await reduced.sumQuotient(this.#numerator, this.#weight);
-    ew.divideBroadcast(this.#weight, this.#numerator, {
-      count: h * w,
-      length: h * w,
-      c: this.#floor,
-    });
+    if (blocks && batch) blocks.divide(batch, direction, this.#floor);
+    else {
+      ew.divideBroadcast(this.#weight, this.#numerator, {
+        count: h * w,
+        length: h * w,
+        c: this.#floor,
+      });
+    }
     if (o.probe) {
       if (batch) ms.probeGradient(this.#probeNumerator);
       else gpu.encoder.clearBuffer(this.#probeNumerator);
@@ -265,7 +281,8 @@ export class LsqmlSweep {
     await reduced.sumValues(solve.sums, 5);
     solve.solve(o.probe, o.rule);
     // A zero step leaves x as it is: on a batch empty on every tile, its directions are 0 / 0.
-    solve.apply(x.object, this.#numerator, h * w, "object");
+    if (blocks && batch) blocks.apply(batch, direction, x.object, solve.steps);
+    else solve.apply(x.object, this.#numerator, h * w, "object");
     if (o.probe) solve.apply(x.probe, this.#probeNumerator, modes * m2, "probe");
     // Submitted batch by batch, so the device computes one while the next is recorded.
     gpu.flush();

@@ -238,6 +238,11 @@ export class ReducedProblem<H> implements Problem<Variables<H>> {
     await this.#reduction.sumOverlaps?.(weight);
   }
 
+  /** True for one tile alone: every sum over tiles is the tile's own, with no halos to share. */
+  get alone(): boolean {
+    return this.#reduction.local === true;
+  }
+
   /** All-reduces probe-sized vectors (K x M x M, or one M x M plane) in tile order, in turn. */
   async sumProbes(...vectors: H[]): Promise<void> {
     for (const v of vectors) await this.#reduction.sumProbe(v);
