@@ -351,7 +351,14 @@ export class LsqmlSweep {
  * tile and batch) its border band's error, 0.0106 rad, exceeded the rest's, 0.0104. Earlier, with
  * the Poisson residual as the target and steps up to 2, 8 diverged after 10 iterations at frame
  * 64, and 32 and 64 reached 1.4 and 2.5 dB less than 16 after 20 iterations. A larger floor (0.1
- * instead of 1e-2) gave 27.0 dB after 50 iterations against 32.3 dB.
+ * instead of 1e-2) gave 27.0 dB after 50 iterations against 32.3 dB. Session 8 (one Newton
+ * iteration in the Poisson step), frame 128 at 1e8 photons, 13 iterations each, CPU-seconds per
+ * iteration of the whole process in two rounds (load 17 to 25): 16 took 2.51 and 2.52 and
+ * reached 33 dB after 15 iterations, 8 took 2.76 and 2.57 and reached it after 12 (about 15 %
+ * less CPU time), 4 took 4.04 and reached it after 10; on 2 x 2 tiles 8 then passed the border
+ * test. But 8 ended lower: 32.1, 35.5 and 35.3 dB after 10, 20 and 50 iterations (16: 36.6 after
+ * 50), and at frame 64 with 1e4 photons 22.9, 23.6 and 23.8 dB against 16's 23.3, 23.9 and 24.1.
+ * So 16 stays.
  */
 export const LSQML_BATCH = 16;
 
