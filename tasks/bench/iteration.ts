@@ -1,5 +1,6 @@
 /**
- * `deno task bench iteration [--json] [--iterations N] [--cases 64x1600,128x400] [--photons P]`:
+ * `deno task bench iteration [--json] [--iterations N] [--cases 64x1600,128x400] [--photons P]
+ * [--algorithms cg,gd,lsqml,dm,raar,epie]`:
  * seconds and evaluations of F per iteration of `cg`, `gd`, `lsqml`, `dm`, `raar` and `epie` as
  * `reconstruct` runs them, on the data of `bench quality` (a smooth random object, neighbours 0.2
  * frame apart, 1e8 photons per frame by default, the probe estimated from the data and refined
@@ -38,9 +39,11 @@ import { probeStart, qualityData } from "./_quality_data.ts";
 /** What the engine runs (`path: "engine"`); `epie` runs on `GpuProblem`. */
 const ENGINE_ALGORITHMS = ["cg", "gd", "lsqml", "dm", "raar"] as const;
 type EngineAlgorithm = typeof ENGINE_ALGORITHMS[number];
+const ALGORITHMS = [...ENGINE_ALGORITHMS, "epie"] as const;
+type Algorithm = typeof ALGORITHMS[number];
 
 interface Row {
-  algorithm: EngineAlgorithm | "epie";
+  algorithm: Algorithm;
   frame: number;
   positions: number;
   device: "gpu";
@@ -59,35 +62,47 @@ interface Call {
   batch: number;
 }
 
-function parse(
-  args: string[],
-): { json: boolean; iterations: number; photons: number; cases: [number, number][] } {
-  const out = {
+interface Options {
+  json: boolean;
+  iterations: number;
+  photons: number;
+  cases: [number, number][];
+  algorithms: Algorithm[];
+}
+
+function parse(args: string[]): Options {
+  const out: Options = {
     json: false,
     iterations: 20,
     photons: 1e8,
-    cases: [[64, 1600], [128, 400]] as [number, number][],
+    cases: [[64, 1600], [128, 400]],
+    algorithms: [...ALGORITHMS],
   };
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--json") out.json = true;
     else if (args[i] === "--iterations") out.iterations = Number(args[++i]);
     else if (args[i] === "--photons") out.photons = Number(args[++i]);
-    else if (args[i] === "--cases") {
+    else if (args[i] === "--algorithms") {
+      out.algorithms = (args[++i] ?? "").split(",") as Algorithm[];
+    } else if (args[i] === "--cases") {
       out.cases = (args[++i] ?? "").split(",").map((c) =>
         c.split("x").map(Number) as [number, number]
       );
     } else {
       throw new RangeError(
-        `Unknown option ${args[i]}: expected --json, --iterations, --cases or --photons`,
+        `Unknown option ${args[i]}: expected --json, --iterations, --cases, --photons or ` +
+          "--algorithms",
       );
     }
   }
   if (
     !Number.isInteger(out.iterations) || out.iterations < 1 || !(out.photons > 0) ||
-    out.cases.some(([m, n]) => !(m >= 16 && n >= 1))
+    out.cases.some(([m, n]) => !(m >= 16 && n >= 1)) ||
+    out.algorithms.some((a) => !ALGORITHMS.includes(a))
   ) {
     throw new RangeError(
-      `Expected --iterations >= 1 and cases FRAMExPOSITIONS, got ${args.join(" ")}`,
+      `Expected --iterations >= 1, cases FRAMExPOSITIONS and algorithms of ${ALGORITHMS}, ` +
+        `got ${args.join(" ")}`,
     );
   }
   return out;
@@ -210,7 +225,7 @@ async function timeCase(
   gpu: Gpu,
   fft: Fft2,
   sim: SimulatedDataset,
-  algorithm: EngineAlgorithm | "epie",
+  algorithm: Algorithm,
   iterations: number,
 ): Promise<Row> {
   const open = (refineProbeFrom: number | undefined) =>
@@ -295,7 +310,7 @@ export async function run(args: string[]): Promise<void> {
       const sim = await qualityData({ frame, positions, photons: options.photons });
       const fft = await Fft2.create(gpu, frame);
       try {
-        for (const algorithm of [...ENGINE_ALGORITHMS, "epie"] as const) {
+        for (const algorithm of options.algorithms) {
           rows.push(await timeCase(gpu, fft, sim, algorithm, options.iterations));
         }
       } finally {
