@@ -1,9 +1,16 @@
 import code from "../../wgsl/angular_spectrum.wgsl" with { type: "text" };
+import loadCode from "../../wgsl/angular_spectrum_load.wgsl" with { type: "text" };
 import type { Gpu } from "../gpu/mod.ts";
-import type { Fft2 } from "../fft/mod.ts";
+import type { Fft2, FusedPasses } from "../fft/mod.ts";
 import { angularSpectrumScales, type NearFieldPropagation } from "../physics/fourier.ts";
 
 const SOURCE = { file: "wgsl/angular_spectrum.wgsl", code };
+/** The shared block of `wgsl/angular_spectrum.wgsl` (frequency, transfer), for the fusion. */
+const TRANSFER_WGSL = (() => {
+  const match = code.match(/\/\/ shared: begin[^\n]*\n([\s\S]*)\/\/ shared: end/);
+  if (!match) throw new Error("wgsl/angular_spectrum.wgsl lost its shared transfer function");
+  return match[1];
+})();
 
 /**
  * Near-field propagation from the exit plane to the detector: Psi = F^-1 [ H F psi ] with the
@@ -11,6 +18,8 @@ const SOURCE = { file: "wgsl/angular_spectrum.wgsl", code };
  * evanescent components zeroed. Frames are not fftshifted: the detector plane is a real-space
  * image of the same M x M grid. Unitary on the propagating band (every frequency when
  * lambda < 2 dx, as for X-rays); the adjoint applies conj(H). `x` and `out` may coincide.
+ * Where the FFT plan allows (the unrolled design) H multiplies inside the inverse FFT's first
+ * loads, which saves a pass over the spectra.
  *
  * @example
  * ```ts
@@ -23,6 +32,7 @@ export class NearField {
     private readonly gpu: Gpu,
     private readonly fft: Fft2,
     private readonly pipeline: GPUComputePipeline,
+    private readonly fused: FusedPasses | null,
     readonly propagation: NearFieldPropagation,
   ) {}
 
@@ -33,7 +43,16 @@ export class NearField {
         throw new RangeError(`Cannot propagate to a near-field detector: ${name} is ${value}`);
       }
     }
-    return new NearField(gpu, fft, await gpu.pipeline(SOURCE, "main"), p);
+    const [pipeline, fused] = await Promise.all([
+      gpu.pipeline(SOURCE, "main"),
+      fft.fuse({ name: "near-field", code: loadCode + TRANSFER_WGSL, load: true, store: false }),
+    ]);
+    return new NearField(gpu, fft, pipeline, fused, p);
+  }
+
+  /** Whether H multiplies inside the inverse FFT. */
+  get isFused(): boolean {
+    return this.fused !== null;
   }
 
   /** out <- F^-1 H F x for `count` frames. */
@@ -52,10 +71,17 @@ export class NearField {
   #apply(x: GPUBuffer, out: GPUBuffer, count: number, conj: boolean): void {
     const m = this.fft.n;
     this.fft.forward(x, out, count);
+    const { a, b } = angularSpectrumScales(this.propagation);
+    if (this.fused) {
+      const words = new Uint32Array([Math.log2(m), conj ? 1 : 0, 0, 0]);
+      new Float32Array(words.buffer, 8, 2).set([a, b]);
+      const load = [this.gpu.params(words)];
+      this.fft.inverse(out, out, count, { fusion: { passes: this.fused, load } });
+      return;
+    }
     const words = new Uint32Array(5);
     const n = count * m * m;
     words.set([n, Math.log2(m), conj ? 1 : 0]);
-    const { a, b } = angularSpectrumScales(this.propagation);
     new Float32Array(words.buffer, 12, 2).set([a, b]);
     this.gpu.dispatch(this.pipeline, [this.gpu.params(words), out], Math.ceil(n / 256));
     this.fft.inverse(out, out, count);

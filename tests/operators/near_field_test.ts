@@ -1,4 +1,5 @@
 import { assert, assertLessOrEqual } from "../assert.ts";
+import { Fft2 } from "../../src/fft/mod.ts";
 import { fft2Reference } from "../../src/fft/reference.ts";
 import {
   angularSpectrumKernel,
@@ -24,9 +25,12 @@ const XRAY: NearFieldPropagation = { wavelength: 1e-10, distance: 3.6e-3, pixelS
 /** lambda = 3 dx: frequencies beyond 1/lambda (a third of the band) are evanescent. */
 const EVANESCENT: NearFieldPropagation = { wavelength: 3e-9, distance: 4e-8, pixelSize: 1e-9 };
 
-async function matchesReference(p: NearFieldPropagation, label: string) {
-  await withBench(M, async ({ gpu, fft }) => {
+async function matchesReference(p: NearFieldPropagation, label: string, design = "unrolled") {
+  await withBench(M, async ({ gpu }) => {
+    const fft = await Fft2.create(gpu, M, { design: design as "unrolled" | "workgroup" });
     const near = await NearField.create(gpu, fft, p);
+    // The unrolled design takes H into the inverse FFT's loads; the workgroup design runs it apart.
+    assert(near.isFused === (design === "unrolled"));
     const batch = 3;
     const n = batch * M * M;
     const kernel = angularSpectrumKernel(M, p);
@@ -46,6 +50,7 @@ async function matchesReference(p: NearFieldPropagation, label: string) {
       gpu.release(out, input);
     }
     near.destroy();
+    fft.destroy();
   });
 }
 
@@ -59,6 +64,10 @@ Deno.test("NearField matches float64 where a third of the band is evanescent, wh
   for (let i = 0; i < kernel.length; i += 2) if (kernel[i] === 0 && kernel[i + 1] === 0) zeros++;
   assert(zeros > M * M / 4, `expected evanescent frequencies, got ${zeros} zeros`);
   await matchesReference(EVANESCENT, "evanescent near field");
+});
+
+Deno.test("NearField matches float64 with H in a pass of its own (workgroup FFT), evanescent band included", async () => {
+  await matchesReference(EVANESCENT, "evanescent near field, H apart", "workgroup");
 });
 
 Deno.test("NearField passes the adjoint test and, with every wave propagating, keeps the norm", async () => {
