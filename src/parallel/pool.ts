@@ -62,8 +62,9 @@ const idleThreads: Worker[] = [];
  * so a program that calls this ends with `Deno.exit`; `src/main.ts` and `tasks/bench.ts` do.
  * Without it (tests, programs that end by themselves), a pool's run ends only once its workers'
  * threads have ended, teardown included (see {@link threadsEnded}): `deno test` cannot end with
- * `Deno.exit`, and it tears down the workers still alive when a test file ends, just before it
- * may exit.
+ * `Deno.exit`, and with its pools' threads kept idle a test process still crashed at exit (1 of
+ * 13 runs of a test whose 4 workers each ran an FFT on a device; 8 of 56 with the threads ended
+ * unawaited, none of 71 with the wait).
  */
 export function keepWorkerThreadsUntilExit(): void {
   keepThreads = true;
