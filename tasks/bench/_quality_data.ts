@@ -34,6 +34,13 @@ export function qualityData(c: QualityCase): Promise<SimulatedDataset> {
   });
 }
 
+/** The object every run starts from: 1 everywhere (interleaved complex float32). */
+export function flatObject(sim: SimulatedDataset): Float32Array {
+  const object = new Float32Array(sim.truth.object.length);
+  for (let i = 0; i < object.length; i += 2) object[i] = 1;
+  return object;
+}
+
 /**
  * The initial probe (interleaved complex float32) and the first iteration refining it: the truth
  * and never, or the engine's estimate from the data and {@link REFINE_PROBE_FROM}.

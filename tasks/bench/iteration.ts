@@ -34,7 +34,7 @@ import { GpuProblem, type GpuVariables } from "../../src/problem/mod.ts";
 import { gpuUpdates, pieSweep } from "../../src/solvers/mod.ts";
 import type { SimulatedDataset } from "../../src/simulate/mod.ts";
 import { openEngineSession } from "../../src/engine/mod.ts";
-import { probeStart, qualityData } from "./_quality_data.ts";
+import { flatObject, probeStart, qualityData } from "./_quality_data.ts";
 
 /** What the engine runs (`path: "engine"`); `epie` runs on `GpuProblem`. */
 const ENGINE_ALGORITHMS = ["cg", "gd", "lsqml", "dm", "raar"] as const;
@@ -135,13 +135,6 @@ interface Run {
   step(): Promise<number>;
   peak(): number;
   destroy(): Promise<void>;
-}
-
-/** The flat object every run starts from (as `reconstruct`'s default start). */
-function flatObject(sim: SimulatedDataset): Float32Array {
-  const object = new Float32Array(sim.truth.object.length);
-  for (let i = 0; i < object.length; i += 2) object[i] = 1;
-  return object;
 }
 
 /**

@@ -15,31 +15,23 @@
  * seconds_to_db: { "30", "33" }, final_psnr_db }] }`; a PSNR after more iterations than were run,
  * or a level never reached, is null.
  *
+ * Runs: `cg`, `gd`, `lsqml`, `dm` and `raar` (and their `-gaussian` versions) run through the
+ * engine's session on one tile, in process, as an untiled `reconstruct` runs them and as
+ * `bench iteration` times them; `epie` and `rpie` on `GpuProblem`, as their session does.
+ *
  * Timing: wall time of each iteration up to its cost's read-back (as the progress line measures
- * it), summed, after one iteration on a copy of the start that compiles the pipelines; the object is read back and scored between iterations, outside the timing. PSNR is
+ * it), summed, after one iteration of a spare run that compiles the pipelines; the object is read
+ * back and scored between iterations, outside the timing. PSNR is
  * the phase PSNR of `reconstruct`'s report (global phase and ramp removed) over the pixels the
  * true probe illuminates.
  */
 import { type Gpu, requestGpu } from "../../src/gpu/mod.ts";
-import {
-  defaultBatchSize,
-  GpuProblem,
-  type GpuVariables,
-  lsqmlBatchCount,
-  LsqmlSweep,
-  sparseBatchOrder,
-} from "../../src/problem/mod.ts";
-import {
-  gpuUpdates,
-  GradientSolver,
-  LsqmlSolver,
-  pieSweep,
-  ProjectionSolver,
-} from "../../src/solvers/mod.ts";
-import { SubsetFrames } from "../../src/engine/payload.ts";
+import { GpuProblem, type GpuVariables } from "../../src/problem/mod.ts";
+import { gpuUpdates, pieSweep } from "../../src/solvers/mod.ts";
+import { openEngineSession } from "../../src/engine/mod.ts";
 import { phasePsnr, scannedArea } from "../../src/metrics/mod.ts";
 import type { SimulatedDataset } from "../../src/simulate/mod.ts";
-import { type ProbeStart, probeStart, qualityData } from "./_quality_data.ts";
+import { flatObject, type ProbeStart, probeStart, qualityData } from "./_quality_data.ts";
 
 const ALGORITHMS = [
   "cg",
@@ -141,73 +133,76 @@ function parse(args: string[]): Options {
   return o;
 }
 
-/** One iteration of an algorithm and its evaluations of F. */
+/** One iteration of an algorithm and its evaluations of F; the object, read back between them. */
 interface Iteration {
   step(): Promise<number>;
-  destroy(): void;
+  object(): Promise<Float32Array>;
+  destroy(): Promise<void>;
 }
 
-async function iterationOf(
+/**
+ * A run of `algorithm` from `start`, as an untiled `reconstruct` runs it: `cg`, `gd`, `lsqml`,
+ * `dm` and `raar` through the engine's session on one tile, in process (`bench iteration` times
+ * the same); `epie` and `rpie` on `GpuProblem` over the data set's frames, as their session
+ * (`pie_session.ts`): the cost for the progress line, then one sweep.
+ */
+async function runOf(
+  gpu: Gpu,
+  sim: SimulatedDataset,
   algorithm: Algorithm,
-  problem: GpuProblem,
-  x: GpuVariables,
-  refineProbeFrom: number | undefined,
+  start: { probe: Float32Array; refineProbeFrom: number | undefined },
 ): Promise<Iteration> {
+  const { dataset, model } = sim;
+  const noise = algorithm.endsWith("-gaussian") ? "gaussian" : "poisson";
   if (algorithm === "epie" || algorithm === "rpie") {
+    const problem = await GpuProblem.create({
+      gpu,
+      frames: dataset.frames,
+      positionsY: model.positionsY,
+      positionsX: model.positionsX,
+      frame: model.frame,
+      objectShape: model.objectShape,
+      noise,
+    });
+    const x: GpuVariables = problem.upload(flatObject(sim), start.probe);
     const target = await gpuUpdates(problem);
     let iteration = 0;
     return {
-      // As the engine's ePIE session: the cost for the progress line, then one sweep.
       step: async () => {
-        const refine = refineProbeFrom !== undefined && iteration >= refineProbeFrom;
+        const refine = start.refineProbeFrom !== undefined && iteration >= start.refineProbeFrom;
         problem.setActive({ object: true, probe: refine });
         await target.cost(x);
         await pieSweep(target, x, { variant: algorithm, refine, seed: iteration++ });
         return 1;
       },
-      destroy: () => target.destroy(),
+      object: async () => (await problem.download(x)).object,
+      destroy: () => {
+        target.destroy();
+        problem.destroy(x);
+        problem.dispose();
+        return Promise.resolve();
+      },
     };
   }
-  if (algorithm.startsWith("lsqml")) {
-    const solver = new LsqmlSolver(new LsqmlSweep(problem, problem.scan.batches.length), x, {
-      refineProbeFrom,
-    });
-    return {
-      step: async () => (await solver.step()).evaluations,
-      destroy: () => solver.destroy(),
-    };
-  }
-  if (algorithm === "dm" || algorithm === "raar") {
-    // One evaluation of F per iteration: the cost rides on the exit-wave update's pass.
-    const projection = await ProjectionSolver.create(problem, x, { algorithm, refineProbeFrom });
-    return {
-      step: async () => (await projection.step()).evaluations,
-      destroy: () => projection.destroy(),
-    };
-  }
-  const solver = new GradientSolver(problem, x, {
-    conjugate: algorithm.startsWith("cg"),
-    refineProbeFrom,
+  const session = await openEngineSession({
+    dataset,
+    tiles: [1, 1],
+    workers: 1,
+    exchange: "sync",
+    algorithm: algorithm.replace("-gaussian", "") as "cg" | "gd" | "lsqml" | "dm" | "raar",
+    slices: 1,
+    modes: 1,
+    noise,
+    initial: { object: flatObject(sim), probe: start.probe },
+    refineProbeFrom: start.refineProbeFrom,
   });
   return {
-    step: async () => (await solver.step()).evaluations,
-    destroy: () => solver.destroy(),
-  };
-}
-
-/** The positions and frames as the engine orders them: for lsqml, in sparse mini-batches. */
-function scanOf(algorithm: Algorithm, sim: SimulatedDataset) {
-  const { dataset, model } = sim;
-  if (!algorithm.startsWith("lsqml")) {
-    return { frames: dataset.frames, positionsY: model.positionsY, positionsX: model.positionsX };
-  }
-  const batches = lsqmlBatchCount(dataset.count, defaultBatchSize(model.frame, model.modes));
-  const order = sparseBatchOrder(model.positionsY, model.positionsX, batches);
-  return {
-    frames: new SubsetFrames(dataset.frames, order),
-    positionsY: Float64Array.from(order, (j) => model.positionsY[j]),
-    positionsX: Float64Array.from(order, (j) => model.positionsX[j]),
-    batchSize: Math.ceil(dataset.count / batches),
+    step: async () => {
+      await session.step();
+      return session.evaluations[session.evaluations.length - 1];
+    },
+    object: async () => (await session.result()).object.data,
+    destroy: () => session.destroy(),
   };
 }
 
@@ -219,28 +214,16 @@ async function runCase(
 ): Promise<QualityRow> {
   const { dataset, truth, model } = sim;
   const noise = c.algorithm.endsWith("-gaussian") ? "gaussian" : "poisson";
-  const problem = await GpuProblem.create({
-    gpu,
-    ...scanOf(c.algorithm, sim),
-    frame: model.frame,
-    objectShape: model.objectShape,
-    noise,
-  });
   const start = await probeStart(sim, c.probe);
-  const object = new Float32Array(2 * problem.sizes.object);
-  for (let i = 0; i < object.length; i += 2) object[i] = 1;
-  // One iteration on a copy first, probe refined, compiles every pipeline outside the timing.
-  const spare = problem.upload(object, start.probe, "warm-up");
-  const warmUp = await iterationOf(c.algorithm, problem, spare, 0);
+  // One iteration of a spare run first, probe refined, compiles every pipeline outside the timing.
+  const spare = await runOf(gpu, sim, c.algorithm, { probe: start.probe, refineProbeFrom: 0 });
   try {
-    await warmUp.step();
+    await spare.step();
   } finally {
-    warmUp.destroy();
-    problem.destroy(spare);
+    await spare.destroy();
   }
-  const x = problem.upload(object, start.probe);
   const mask = scannedArea({ ...model, probe: truth.probe });
-  const iteration = await iterationOf(c.algorithm, problem, x, start.refineProbeFrom);
+  const iteration = await runOf(gpu, sim, c.algorithm, start);
   const psnrs: number[] = [];
   let seconds = 0;
   let evaluations = 0;
@@ -252,9 +235,8 @@ async function runCase(
       const t0 = performance.now();
       evaluations += await iteration.step();
       seconds += (performance.now() - t0) / 1000;
-      const { object } = await problem.download(x);
       const psnr = phasePsnr({
-        reconstruction: object,
+        reconstruction: await iteration.object(),
         truth: truth.object,
         shape: model.objectShape,
         mask,
@@ -265,9 +247,7 @@ async function runCase(
       }
     }
   } finally {
-    iteration.destroy();
-    problem.destroy(x);
-    problem.dispose();
+    await iteration.destroy();
   }
   return {
     algorithm: c.algorithm,
