@@ -41,25 +41,29 @@ struct Blocks {
 
 const BLOCK: u32 = 16u;
 
-// Whether a window reaches block (wid.x, wid.y) of the region. In both kernels invocation `lid`
-// then takes column lid of the block, down its rows.
-fn block_reached(wid: vec3u) -> bool {
+// The column invocation `lid` walks in block (wid.x, wid.y) of the region, down its rows: its first
+// object index and its row count, 0 where no window reaches the block or the column is outside
+// the region.
+struct Column {
+  index: u32,
+  rows: u32,
+}
+
+fn column(wid: vec3u, lid: u32) -> Column {
   let block = wid.y * ((params.region_width + BLOCK - 1u) / BLOCK) + wid.x;
-  return start[block] != start[block + 1u];
+  let x = wid.x * BLOCK + lid;
+  if (start[block] == start[block + 1u] || x >= params.region_width) {
+    return Column(0u, 0u);
+  }
+  let index = (params.region_y0 + wid.y * BLOCK) * params.width + params.region_x0 + x;
+  return Column(index, min(BLOCK, params.region_height - wid.y * BLOCK));
 }
 
 @compute @workgroup_size(16)
 fn divide(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  if (!block_reached(wid)) {
-    return;
-  }
-  let x = wid.x * BLOCK + lid;
-  if (x >= params.region_width) {
-    return;
-  }
-  let rows = min(BLOCK, params.region_height - wid.y * BLOCK);
-  var i = (params.region_y0 + wid.y * BLOCK) * params.width + params.region_x0 + x;
-  for (var r = 0u; r < rows; r++) {
+  let c = column(wid, lid);
+  var i = c.index;
+  for (var r = 0u; r < c.rows; r++) {
     numerator[i] = numerator[i] / (weight[i].x + floor_[0].x);
     i += params.width;
   }
@@ -67,17 +71,10 @@ fn divide(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li
 
 @compute @workgroup_size(16)
 fn apply(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  if (!block_reached(wid)) {
-    return;
-  }
-  let x = wid.x * BLOCK + lid;
-  if (x >= params.region_width) {
-    return;
-  }
-  let rows = min(BLOCK, params.region_height - wid.y * BLOCK);
+  let c = column(wid, lid);
   let step = steps[0];
-  var i = (params.region_y0 + wid.y * BLOCK) * params.width + params.region_x0 + x;
-  for (var r = 0u; r < rows; r++) {
+  var i = c.index;
+  for (var r = 0u; r < c.rows; r++) {
     if (step != 0.0) {
       object[i] = object[i] - step * numerator[i];
     }

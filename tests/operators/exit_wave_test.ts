@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertLessOrEqual } from "../assert.ts";
-import { requestGpu } from "../../src/gpu/mod.ts";
+import { type Gpu, requestGpu } from "../../src/gpu/mod.ts";
 import { Fft2 } from "../../src/fft/mod.ts";
 import { fft2Reference } from "../../src/fft/reference.ts";
 import { shiftKernel, windowOf } from "../../src/physics/reference.ts";
@@ -44,17 +44,29 @@ function reference(
   return { waves, out };
 }
 
+/** An exit wave of 6 positions and 2 modes on a 75 x 80 object, on an FFT of `design`. */
+async function openExitWave(gpu: Gpu, design: "unrolled" | "workgroup") {
+  const fft = await Fft2.create(gpu, M, { design });
+  const [positions, modes] = [6, 2];
+  const shape: [number, number] = [75, 80];
+  const scan = randomScan(gpu, positions, M, shape);
+  const placement = await ProbePlacement.create(gpu, fft, scan, modes);
+  const windows = await ObjectWindows.create(gpu, scan);
+  const exitWave = await ExitWave.create({ gpu, fft, placement, windows });
+  const destroy = () => {
+    exitWave.destroy();
+    placement.destroy();
+    scan.destroy();
+    fft.destroy();
+  };
+  return { scan, exitWave, positions, modes, shape, destroy };
+}
+
 for (const design of ["unrolled", "workgroup"] as const) {
   Deno.test(`ExitWave makes O[window] F^-1(ramp spec) like float64, kept waves or not (${design} FFT)`, async () => {
     const gpu = await requestGpu({ label: "exit wave test" });
     try {
-      const fft = await Fft2.create(gpu, M, { design });
-      const [positions, modes] = [6, 2];
-      const shape: [number, number] = [75, 80];
-      const scan = randomScan(gpu, positions, M, shape);
-      const placement = await ProbePlacement.create(gpu, fft, scan, modes);
-      const windows = await ObjectWindows.create(gpu, scan);
-      const exitWave = await ExitWave.create({ gpu, fft, placement, windows });
+      const { scan, exitWave, positions, modes, shape, destroy } = await openExitWave(gpu, design);
       // The unrolled design fuses the work into the FFT; the workgroup design runs it apart.
       assert(exitWave.isFused === (design === "unrolled"));
       const spectrum = randomF32(2 * modes * M * M);
@@ -86,10 +98,7 @@ for (const design of ["unrolled", "workgroup"] as const) {
         if (!store) assert(gotWaves.every(Number.isNaN));
         gpu.release(waves, out);
       }
-      exitWave.destroy();
-      placement.destroy();
-      scan.destroy();
-      fft.destroy();
+      destroy();
     } finally {
       gpu.destroy();
     }
@@ -126,13 +135,7 @@ for (const design of ["unrolled", "workgroup"] as const) {
   Deno.test(`ExitWave.adjoint makes F(conj(O[window]) chi) like float64, apart or in place (${design} FFT)`, async () => {
     const gpu = await requestGpu({ label: "exit wave adjoint test" });
     try {
-      const fft = await Fft2.create(gpu, M, { design });
-      const [positions, modes] = [6, 2];
-      const shape: [number, number] = [75, 80];
-      const scan = randomScan(gpu, positions, M, shape);
-      const placement = await ProbePlacement.create(gpu, fft, scan, modes);
-      const windows = await ObjectWindows.create(gpu, scan);
-      const exitWave = await ExitWave.create({ gpu, fft, placement, windows });
+      const { scan, exitWave, positions, modes, shape, destroy } = await openExitWave(gpu, design);
       const n = 2 * positions * modes * M * M;
       const chi = randomF32(n);
       const objectValues = randomF32(2 * shape[0] * shape[1]);
@@ -159,10 +162,7 @@ for (const design of ["unrolled", "workgroup"] as const) {
       const inPlace = gpu.upload(chi, "chi in place");
       exitWave.adjoint({ object, chi: inPlace, waves, out: inPlace, batch });
       assertEquals(await gpu.readF32(inPlace), got);
-      exitWave.destroy();
-      placement.destroy();
-      scan.destroy();
-      fft.destroy();
+      destroy();
     } finally {
       gpu.destroy();
     }
