@@ -57,26 +57,60 @@ export function tiledCheckpoint(o: {
 }
 
 /**
- * The tiles' states (indexed by tile) and the costs of a checkpoint written by
- * {@link tiledCheckpoint}, for a run over `tiles` computed tiles.
- *
- * @throws {InputError} when the checkpoint is not of a tiled run with the same tiles.
+ * The vectors a tile's state must hold to be resumed, by algorithm (each solver's `state()`
+ * writes them; `cg` alone keeps its direction and last gradient). A checkpoint written before a
+ * solver gained a vector (`lsqml`'s last sweep, for its momentum) lacks it and cannot resume.
  */
-export function tileStatesOf(checkpoint: Checkpoint, tiles: number): {
+const STATE_VECTORS: Record<string, readonly string[]> = {
+  cg: ["x", "direction", "previousGradient"],
+  gd: ["x"],
+  lsqml: ["x", "previous"],
+  dm: ["x", "exits"],
+  raar: ["x", "exits"],
+  epie: ["x"],
+  rpie: ["x"],
+};
+
+/**
+ * The tiles' states (indexed by tile) and the costs of a checkpoint written by
+ * {@link tiledCheckpoint}, for a run over `tiles` computed tiles (errors name the checkpoint's
+ * directory when `loadCheckpoint` gave one).
+ *
+ * @throws {InputError} when the checkpoint is not of a tiled run with the same tiles, or a tile's
+ * state lacks a vector its algorithm needs (a checkpoint of an older Tessera, or a damaged one).
+ */
+export function tileStatesOf(checkpoint: Checkpoint & { dir?: string }, tiles: number): {
   states: TileSolverState[];
   costs: number[];
   lastCost: number | null;
 } {
   const meta = checkpoint.meta as Partial<TiledMeta>;
+  const file = checkpoint.dir;
   if (!meta.tiled || meta.tiled.tiles !== tiles) {
     const had = meta.tiled ? `${meta.tiled.tiles} tiles` : "one device";
     throw new InputError(
       `Cannot resume this tiled run (${tiles} tiles with positions) from a checkpoint of ` +
         `${had}: resume with the options the checkpoint was written with.`,
+      file,
     );
   }
   const states = new Array<TileSolverState>(tiles);
   for (const s of meta.tiled.states) {
+    const needed = STATE_VECTORS[s.algorithm] ?? ["x"];
+    const arrays = s.vectors.flatMap((name) => [`${name}.object`, `${name}.probe`]);
+    const missing = [
+      ...needed.filter((name) => !s.vectors.includes(name)),
+      ...arrays.filter((a) => !(checkpoint.arrays[`tile ${s.tile}.${a}`] instanceof Float32Array)),
+    ];
+    if (missing.length > 0) {
+      throw new InputError(
+        `Cannot resume from ${file ?? "this checkpoint"}: tile ${s.tile}'s ${s.algorithm} state ` +
+          `lacks ${missing.join(", ")} (expected ${needed.join(", ")}, each with float32 object ` +
+          "and probe arrays). It was written by an older Tessera or is damaged: start the run " +
+          "again without --resume.",
+        file,
+      );
+    }
     const vectors: TileSolverState["vectors"] = {};
     for (const name of s.vectors) {
       vectors[name] = {

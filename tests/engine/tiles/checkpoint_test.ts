@@ -6,6 +6,7 @@
 import { InputError } from "../../../src/data/errors.ts";
 import { simulateDataset } from "../../../src/simulate/mod.ts";
 import { openEngineSession, tileStatesOf } from "../../../src/engine/mod.ts";
+import { tiledCheckpoint } from "../../../src/engine/checkpoint_format.ts";
 import { assert, assertEquals, assertLessOrEqual, assertThrows, relativeL2 } from "../../assert.ts";
 import { nearTruth, type Run } from "./fixture.ts";
 
@@ -111,4 +112,35 @@ Deno.test("a tiled run refuses a checkpoint of another tile grid or of one devic
   assert(error.message.includes("from a checkpoint of 4 tiles"), error.message);
   const single = assertThrows(() => tileStatesOf({ meta: {}, arrays: {} }, 4), InputError);
   assert(single.message.includes("from a checkpoint of one device"), single.message);
+});
+
+Deno.test("a checkpoint whose state lacks a vector its algorithm needs is refused by name", () => {
+  const vector = (n: number) => ({ object: new Float32Array(2 * n), probe: new Float32Array(8) });
+  const state = (vectors: string[]) => ({
+    tile: 0,
+    algorithm: "lsqml" as const,
+    iteration: 3,
+    scalars: {},
+    vectors: Object.fromEntries(vectors.map((name) => [name, vector(5)])),
+  });
+  const whole = tiledCheckpoint({ states: [state(["x", "previous"])], costs: [2], lastCost: 1 });
+  assertEquals(tileStatesOf(whole, 1).states[0].vectors.previous.object.length, 10);
+  // lsqml's state before its momentum held x alone.
+  const older = tiledCheckpoint({ states: [state(["x"])], costs: [], lastCost: null });
+  const error = assertThrows(
+    () => tileStatesOf({ ...older, dir: "run/checkpoint" }, 1),
+    InputError,
+  );
+  assert(error.message.includes("Cannot resume from run/checkpoint"), error.message);
+  assert(error.message.includes("tile 0's lsqml state lacks previous"), error.message);
+  assertEquals(error.file, "run/checkpoint");
+  // A vector listed in the metadata whose array is gone.
+  const damaged = tiledCheckpoint({
+    states: [state(["x", "previous"])],
+    costs: [],
+    lastCost: null,
+  });
+  delete damaged.arrays["tile 0.previous.probe"];
+  const lost = assertThrows(() => tileStatesOf(damaged, 1), InputError);
+  assert(lost.message.includes("lacks previous.probe"), lost.message);
 });
