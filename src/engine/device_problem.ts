@@ -34,6 +34,8 @@ export interface DeviceProblemOptions {
   /** Positions per batch when not the run's (lsqml's mini-batches). */
   batchSize?: number;
   reduction?: Reduction;
+  /** See `GpuProblemOptions.haloPositions`. */
+  haloPositions?: number;
   countProbe?: boolean;
   fft?: Fft2;
   workspace?: BatchWorkspace;
@@ -59,6 +61,7 @@ export function deviceProblem(o: DeviceProblemOptions): Promise<GpuProblem> {
     nearField: run.nearField,
     batchSize: o.batchSize ?? run.batchSize,
     reduction: o.reduction,
+    haloPositions: o.haloPositions,
     countProbe: o.countProbe,
     gather: wasmKernels.gather,
     fft: o.fft,

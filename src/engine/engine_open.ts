@@ -5,8 +5,8 @@
 import { InputError } from "../data/errors.ts";
 import { MpiCollectives } from "../distributed/mpi/mod.ts";
 import { combine } from "../parallel/mod.ts";
-import { openEngineSession, positionReach } from "./engine_session.ts";
-import { planDatasetTiling } from "./ownership.ts";
+import { openEngineSession } from "./engine_session.ts";
+import { planDatasetTiling, positionReach } from "./ownership.ts";
 import { EXIT_UPDATE_MAX_MODES } from "../cost/mod.ts";
 import { DEFAULT_PROBE_SUPPORT, DEFAULT_RAAR_BETA } from "../physics/model.ts";
 import { propagationOf } from "./device_problem.ts";

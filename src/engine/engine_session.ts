@@ -5,11 +5,10 @@ import { type ComplexArray, type Dataset, MemoryFrames, nearFieldOf } from "../d
 import { type ExchangeMode, mailboxLengths, WorkerPool } from "../parallel/mod.ts";
 import { defaultBatchSize, lsqmlBatchCount } from "../problem/mod.ts";
 import type { NoiseModel } from "../physics/model.ts";
-import { POSITION_SHIFT_LIMIT } from "../physics/positions.ts";
 import { type Rect, tilesOf, type Tiling } from "../tiling/mod.ts";
 import { type Checkpoint, tiledCheckpoint, tileStatesOf } from "./checkpoint_format.ts";
 import { InProcessTiles } from "./in_process.ts";
-import { planDatasetTiling } from "./ownership.ts";
+import { planDatasetTiling, positionReach } from "./ownership.ts";
 import type { FramesSpec, TiledCommand, TiledEvent, TiledPayload } from "./payload.ts";
 import { stitchCore } from "./stitch.ts";
 import { haloMismatch, stepFigures } from "./figures.ts";
@@ -429,13 +428,6 @@ export class EngineSession {
       ]);
     }
   }
-}
-
-/** How far a tile's positions may move: its regions' extra halo (0 without correction). */
-export function positionReach(correctPositionsFrom: number | null | undefined): number {
-  return correctPositionsFrom === null || correctPositionsFrom === undefined
-    ? 0
-    : POSITION_SHIFT_LIMIT;
 }
 
 /** Whether the run is the one-tile, one-worker case, served in process. */

@@ -1,4 +1,5 @@
 import type { Dataset } from "../data/mod.ts";
+import { POSITION_SHIFT_LIMIT } from "../physics/positions.ts";
 import { planTiling, type Rect, type Tiling, wasmKernels } from "../tiling/mod.ts";
 
 /**
@@ -111,4 +112,11 @@ function minus(a: Rect, b: Rect): Rect[] {
   if (b.x0 > a.x0) out.push({ y0: b.y0, x0: a.x0, height: b.height, width: b.x0 - a.x0 });
   if (bx1 < ax1) out.push({ y0: b.y0, x0: bx1, height: b.height, width: ax1 - bx1 });
   return out;
+}
+
+/** How far a tile's positions may move: its regions' extra halo (0 without correction). */
+export function positionReach(correctPositionsFrom: number | null | undefined): number {
+  return correctPositionsFrom === null || correctPositionsFrom === undefined
+    ? 0
+    : POSITION_SHIFT_LIMIT;
 }

@@ -123,18 +123,19 @@ export class StreamedStore implements TileStore<Float32Array> {
     x: HostVariables,
     g: HostVariables | null,
     parts: Parts,
-  ): Promise<{ share: Promise<TileResidual> }> {
+    exchange?: () => Promise<void>,
+  ): Promise<{ share: () => Promise<TileResidual>; exchanged: Promise<void> }> {
     const share = await this.#passAt(x, async (p, dx) => {
       const dg = g ? p.create("streamed gradient") : null;
       try {
-        const share = await p.evaluateTile(dx, dg, parts);
+        const share = await p.evaluateTile(dx, dg, parts)();
         if (dg) take(await p.download(dg), g!, parts);
         return share;
       } finally {
         if (dg) p.destroy(dg);
       }
     });
-    return { share: Promise.resolve(share) };
+    return { share: () => Promise.resolve(share), exchanged: exchange?.() ?? Promise.resolve() };
   }
 
   /** The tile's own D_O and D_P, as the device computes them, read back. */

@@ -31,7 +31,8 @@ import {
   type ProjectionState,
   type StepResult,
 } from "../solvers/mod.ts";
-import type { Rect } from "../tiling/mod.ts";
+import { type Rect, windowStart } from "../tiling/mod.ts";
+import { positionReach } from "./ownership.ts";
 import { deviceProblem } from "./device_problem.ts";
 import { SubsetFrames, type TiledPayload, type TileSolverState } from "./payload.ts";
 import { extractRegion } from "./stitch.ts";
@@ -194,15 +195,45 @@ function ownFrames(p: TiledPayload, tile: number, source: FrameSource): FrameSou
 }
 
 /**
- * The tile's positions (global indices) in the order its problem takes them: as planned, or for
- * `lsqml` dealt into sparse mini-batches (`sparseBatchOrder`), `p.lsqmlBatches` of them.
+ * The tile's positions (global indices) in the order its problem takes them: for `lsqml` dealt
+ * into sparse mini-batches (`sparseBatchOrder`), `p.lsqmlBatches` of them; for `cg` and `gd` those
+ * reaching a neighbour first ({@link haloOrder}); else as planned.
  */
 export function problemOrder(p: TiledPayload, tile: number): Int32Array {
   const mine = p.tiling.positionsOf[tile];
+  if (p.algorithm === "cg" || p.algorithm === "gd") return haloOrder(p, tile).order;
   if (p.algorithm !== "lsqml") return mine;
   const y = Array.from(mine, (j) => p.positionsY[j]);
   const x = Array.from(mine, (j) => p.positionsX[j]);
   return Int32Array.from(sparseBatchOrder(y, x, p.lsqmlBatches), (i) => mine[i]);
+}
+
+/**
+ * A tile's positions with first the `halo` whose windows (grown by the reach of position
+ * correction) touch a pixel the tile shares with a neighbour, then the rest, each in planned
+ * order. Once the batches holding the first `halo` positions have run, the gradient over every
+ * shared pixel is complete and no later batch writes there: the strips then travel while the
+ * device computes the rest (`GpuProblem`'s `haloPositions`). A function of the tiling alone, so
+ * the same on every rank and worker count.
+ */
+export function haloOrder(p: TiledPayload, tile: number): { order: Int32Array; halo: number } {
+  const { tiling } = p;
+  const mine = tiling.positionsOf[tile];
+  const shared = tiling.overlaps.filter((o) => o.from === tile || o.to === tile).map((o) => o.rect);
+  const reach = positionReach(p.correctPositionsFrom);
+  const size = tiling.frame + 2 * reach;
+  const touches = (j: number) => {
+    const y = windowStart(p.positionsY[j], tiling.frame) - reach;
+    const x = windowStart(p.positionsX[j], tiling.frame) - reach;
+    return shared.some((r) =>
+      y < r.y0 + r.height && r.y0 < y + size && x < r.x0 + r.width && r.x0 < x + size
+    );
+  };
+  const halo = mine.filter(touches);
+  const order = new Int32Array(mine.length);
+  order.set(halo);
+  order.set(mine.filter((j) => !touches(j)), halo.length);
+  return { order, halo: halo.length };
 }
 
 /** Pixels of empty tiles' cores this tile computes (see `withoutEmptyTiles`), in its region. */
@@ -238,6 +269,11 @@ function tileProblem(o: {
     // lsqml's batches are its mini-batches, as many on every tile (see `sparseBatchOrder`).
     batchSize: p.algorithm === "lsqml"
       ? Math.ceil(mine.length / Math.min(p.lsqmlBatches, mine.length))
+      : undefined,
+    // Batches break after the positions reaching a neighbour: resident tiles exchange their
+    // strips there; streamed ones take the same batches, hence the same bits.
+    haloPositions: tiling.overlaps.length > 0 && (p.algorithm === "cg" || p.algorithm === "gd")
+      ? haloOrder(p, tile).halo
       : undefined,
     reduction: o.reduction,
     // Every tile holds the same all-reduced probe: one of them counts it in dot products.

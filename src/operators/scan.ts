@@ -22,6 +22,8 @@ export interface ScanOptions {
   batchSize: number;
   /** Builder of the overlap-add gather index (default {@link buildGatherIndex}). */
   gather?: GatherBuilder;
+  /** A position index no batch straddles: batches end there and start again (default none). */
+  breakAt?: number;
 }
 
 /** Positions first .. first + count - 1 with the overlap index of their windows on the device. */
@@ -36,7 +38,7 @@ export interface Batch {
 
 /**
  * A scan on the device: window origins (integer part of each position, floor) and the Fourier
- * ramps of the sub-pixel shifts (the remainder in [0, 1)), cut into batches of at most `batchSize` positions, each with
+ * ramps of the sub-pixel shifts (the remainder in [0, 1)), cut into batches of at most `batchSize` positions (none across `breakAt`), each with
  * the gather index its overlap-add uses. Shared by the operators of one problem; position
  * correction moves it in place ({@link move}).
  */
@@ -79,8 +81,14 @@ export class Scan {
     const gather = o.gather ?? buildGatherIndex;
     const batchSize = Math.max(1, Math.min(o.batchSize, n));
     const batches: Batch[] = [];
-    for (let first = 0; first < n; first += batchSize) {
-      batches.push(batchOf(gpu, gather, positionsY, positionsX, frame, first, batchSize));
+    const ends = o.breakAt !== undefined && o.breakAt > 0 && o.breakAt < n ? [o.breakAt, n] : [n];
+    let first = 0;
+    for (const end of ends) {
+      while (first < end) {
+        const size = Math.min(batchSize, end - first);
+        batches.push(batchOf(gpu, gather, positionsY, positionsX, frame, first, size));
+        first += size;
+      }
     }
     return new Scan(
       gpu,
@@ -117,7 +125,7 @@ export class Scan {
     this.gpu.write(this.ramps, ramps);
     for (const [i, old] of this.batches.entries()) {
       this.gpu.release(old.blockStart, old.blockWindows);
-      const { first } = old;
+      const { first, count } = old;
       this.batches[i] = batchOf(
         this.gpu,
         this.gather,
@@ -125,7 +133,7 @@ export class Scan {
         this.positionsX,
         this.frame,
         first,
-        this.maxBatch,
+        count,
       );
     }
   }

@@ -109,8 +109,11 @@ export class ReferenceProblem implements Problem<ReferenceVector> {
   }
 
   precondition(x: ReferenceVector, g: ReferenceVector, out: ReferenceVector): Promise<void> {
-    if (this.#active.object) divide(out.object, g.object, this.#probeIllumination(x.probe), 2);
-    if (this.#active.probe) divide(out.probe, g.probe, this.#objectIllumination(x.object), 2);
+    // Both illuminations before either division: `out` may be `x`.
+    const object = this.#active.object ? this.#probeIllumination(x.probe) : null;
+    const probe = this.#active.probe ? this.#objectIllumination(x.object) : null;
+    if (object) divide(out.object, g.object, object, 2);
+    if (probe) divide(out.probe, g.probe, probe, 2);
     return Promise.resolve();
   }
 

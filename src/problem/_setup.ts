@@ -21,6 +21,8 @@ export interface ProblemParts {
   multislice: Multislice;
   nearField: NearField | null;
   eps: number;
+  /** See `GpuProblemOptions.haloPositions` (null: the exchange starts after every batch). */
+  halo: number | null;
 }
 
 /**

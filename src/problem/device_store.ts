@@ -68,9 +68,14 @@ export class DeviceStore implements TileStore<GPUBuffer> {
     x: GpuVariables,
     g: GpuVariables | null,
     parts: Parts,
-  ): Promise<{ share: Promise<TileResidual> }> {
+    exchange?: () => Promise<void>,
+  ): Promise<{ share: () => Promise<TileResidual>; exchanged: Promise<void> }> {
     // The passes are queued at once: `g` is in place for whatever the device runs next.
-    return Promise.resolve({ share: this.problem.evaluateTile(x, g, parts) });
+    let exchanged = Promise.resolve();
+    const share = this.problem.evaluateTile(x, g, parts, () => {
+      if (exchange) exchanged = exchange();
+    });
+    return Promise.resolve({ share, exchanged });
   }
 
   weights(x: GpuVariables, parts: Parts, reuse: boolean): Promise<Weights<GPUBuffer>> {

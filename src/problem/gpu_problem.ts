@@ -83,6 +83,12 @@ export interface GpuProblemOptions {
   /** Combination with other workers (default {@link localReduction}). */
   reduction?: Reduction;
   /**
+   * On a tile: the leading positions whose windows may reach a pixel a neighbour shares (the
+   * others reach none). Batches then break after them, and {@link GpuProblem.evaluateTile}
+   * starts the overlap exchange there, while the device computes the rest (default: after all).
+   */
+  haloPositions?: number;
+  /**
    * Whether this worker counts the probe in {@link GpuProblem.dot} (default true). Every worker
    * holds the same all-reduced probe, so a tiled engine sets it on exactly one worker.
    */
@@ -192,6 +198,7 @@ export class GpuProblem implements Problem<GpuVariables> {
       objectShape: o.objectShape,
       batchSize: o.batchSize ?? defaultBatchSize(frame, modes),
       gather: o.gather,
+      breakAt: o.haloPositions,
     });
     const propagation = slices > 1
       ? { wavelength: o.wavelength!, sliceThickness: o.sliceDistance!, pixelSize: o.pixelSize! }
@@ -236,6 +243,7 @@ export class GpuProblem implements Problem<GpuVariables> {
       multislice,
       nearField,
       eps: o.preconditionerEpsilon ?? PRECONDITIONER_FLOOR,
+      halo: o.haloPositions ?? null,
     });
   }
 
@@ -342,6 +350,16 @@ export class GpuProblem implements Problem<GpuVariables> {
     return this.#reduced.gradient(x, g);
   }
 
+  /** gradient, precondition and dots with one read-back (see `ReducedProblem.gradientThenDots`). */
+  gradientThenDots(
+    x: GpuVariables,
+    g: GpuVariables,
+    out: GpuVariables,
+    pairs: [GpuVariables, GpuVariables][],
+  ): Promise<{ cost: number; dots: number[] }> {
+    return this.#reduced.gradientThenDots(x, g, out, pairs);
+  }
+
   /** out <- M g, the diagonal preconditioner of `gd` (see `ReducedProblem.precondition`). */
   precondition(x: GpuVariables, g: GpuVariables, out: GpuVariables): Promise<void> {
     return this.#reduced.precondition(x, g, out);
@@ -426,10 +444,20 @@ export class GpuProblem implements Problem<GpuVariables> {
 
   /**
    * This tile's own evaluation (no sum over tiles): the cost of its positions and, into `g`
-   * (the active parts), its gradient, all queued on the device at once. The promise resolves to
-   * the tile's sums once they are read back.
+   * (the active parts), its gradient, all queued on the device at once. The function returned
+   * reads the tile's sums back (call it before the next evaluation, which reuses their buffer).
+   *
+   * `exchange` is called once the batches of the first `haloPositions` positions are recorded
+   * (after all of them by default), before the rest: it starts the overlap exchange, whose
+   * read-back of the strips then waits for those batches alone, and the rest (submitted at once
+   * after it) runs while the strips travel. No later batch writes a pixel a neighbour shares.
    */
-  evaluateTile(x: GpuVariables, g: GpuVariables | null, parts: Parts): Promise<TileResidual> {
+  evaluateTile(
+    x: GpuVariables,
+    g: GpuVariables | null,
+    parts: Parts,
+    exchange?: () => void,
+  ): () => Promise<TileResidual> {
     const ms = this.multislice;
     const objectGradient = g && parts.object ? g.object : null;
     const probeGradient = g !== null && parts.probe;
@@ -442,6 +470,13 @@ export class GpuProblem implements Problem<GpuVariables> {
     ms.setProbe(x.probe);
     const detector = this.detector;
     let partial = 0;
+    let started = false;
+    const start = () => {
+      if (!started) exchange?.();
+      started = true;
+    };
+    const halo = this.#setup.halo;
+    if (halo === 0) start();
     for (const batch of this.scan.batches) {
       const frames = batch.count * this.modes;
       ms.forward(x.object, this.work, batch, g !== null);
@@ -466,18 +501,22 @@ export class GpuProblem implements Problem<GpuVariables> {
         const want = { object: objectGradient, probe: probeGradient, positions };
         ms.backward(x.object, this.work, batch, want);
       }
+      if (batch.first + batch.count === halo) start();
     }
     if (probeGradient) ms.probeGradient(g!.probe);
+    start();
+    // The device starts on the rest while the caller waits for the strips.
+    this.gpu.flush();
     if (positions) {
       this.#shiftsRead = this.gpu.readF32(positions);
       this.#shiftsRead.catch(() => {});
     }
     // The R-factor rides on the cost's pass: its numerator is the partials' second component.
-    return this.gpu.readF32(this.#partials, 0, 8 * partial).then((values) => {
-      const sums = sumPairs(values);
+    return async () => {
+      const sums = sumPairs(await this.gpu.readF32(this.#partials, 0, 8 * partial));
       const cost = this.costTerm.constant + sums.re;
       return { cost, numerator: sums.im, denominator: this.costTerm.amplitudeSum };
-    });
+    };
   }
 
   /** The propagation from exit waves to the detector: near field, or far field (unitary FFT). */

@@ -48,14 +48,21 @@ export interface TileStore<H> {
   ): Promise<number[]>;
   /**
    * The tile's cost and, into `g`, its own gradient (no neighbour's overlap, no other tile's
-   * probe gradient). Resolves once `g` holds the gradient; `share` resolves to the tile's sums,
-   * whose read-back may still be in flight while the caller reduces `g`.
+   * probe gradient). Resolves once `g` holds the gradient (queued, on a device); `share` reads
+   * the tile's sums back when called (once, before the next evaluation), so that the caller
+   * chooses when to wait for it: on a device, a read-back waits for all queued work and then a
+   * poll interval, and several read-backs issued together wait once.
+   *
+   * `exchange` (with `g`) adds the neighbours' overlaps into `g.object`: the store starts it once
+   * `g` is complete over the pixels a neighbour shares (on a device with a halo split, while the
+   * batches reaching no neighbour still run), and `exchanged` settles with it.
    */
   evaluate(
     x: Variables<H>,
     g: Variables<H> | null,
     parts: Parts,
-  ): Promise<{ share: Promise<TileResidual> }>;
+    exchange?: () => Promise<void>,
+  ): Promise<{ share: () => Promise<TileResidual>; exchanged: Promise<void> }>;
   /**
    * The tile's own D_O (object active: sum_k |P_k|^2 over its windows) and D_P (probe active:
    * sum_j prod_s |O_s[window j]|^2). With `reuse`, the caller will not sum them over tiles in

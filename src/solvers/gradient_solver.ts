@@ -152,6 +152,8 @@ export class GradientSolver<V> {
    * {@link openingPairs}. Ignored whenever #known is null.
    */
   #ahead: number[] | null = null;
+  /** The dot products of the latest {@link gradientAhead}, in the order of {@link openingPairs}. */
+  #opening: number[] = [];
   readonly #work: V;
   readonly #direction: V;
   readonly #previous: V | null;
@@ -338,25 +340,26 @@ export class GradientSolver<V> {
       ? Math.min(this.#maxStep, this.#decrease < 0 ? onGrid(this.#decrease / slope) : 1)
       : this.#scale;
     problem.axpy(trial, x, first, this.#direction);
-    const firstCost = await this.#gradient(trial, this.#g);
     if (!predicted) {
+      const firstCost = await this.#gradient(trial, this.#g);
       if (firstCost <= cost) {
         this.#accept(slope * this.#shorter * first, firstCost, first);
         return { newCost: firstCost, step: first };
       }
       return await this.#halve(cost, slope, first);
     }
+    const firstCost = await this.#gradientAhead(trial);
     if (firstCost <= cost) {
-      const best = await this.#acceptAhead(slope, first);
+      const best = this.#acceptAhead(slope, first);
       this.#accept(slope * Math.min(2 * first, this.#shorter * best), firstCost, first, true);
       return { newCost: firstCost, step: first };
     }
-    const best = await this.#secant(slope, first);
+    const best = secantMinimum(slope, first, this.#opening[0]);
     const gamma = onGrid(Math.min(first / 2, Math.max(first / 16, best)));
     problem.axpy(trial, x, gamma, this.#direction);
-    const secondCost = await this.#gradient(trial, this.#g);
+    const secondCost = await this.#gradientAhead(trial);
     if (secondCost <= cost) {
-      const next = this.#shorter * await this.#acceptAhead(slope, gamma);
+      const next = this.#shorter * this.#acceptAhead(slope, gamma);
       this.#accept(slope * Math.min(2 * gamma, next), secondCost, gamma, true);
       return { newCost: secondCost, step: gamma };
     }
@@ -364,12 +367,29 @@ export class GradientSolver<V> {
   }
 
   /**
-   * The minimiser along eta of the parabola with slopes phi'(0) = 2 `slope` and phi'(gamma) =
-   * 2 Re<g, eta>, g the gradient just evaluated at x + gamma eta (see {@link secantMinimum}).
+   * F at the trial point (in #work) and its gradient into #g, then, before F says whether the
+   * trial is accepted, what the next iteration opens with if it is: M g into #work (the trial
+   * point, which an accepted step rebuilds in x, see {@link acceptAhead}) and the opening's dot
+   * products into #opening, whose first, Re<eta, g>, is the secant's either way. With
+   * `gradientThenDots` the cost and the dot products come back in one read-back and one
+   * all-reduce: each costs the device a read-back's wait (about 10 ms on llvmpipe, whatever the
+   * size) and, on tiles, a synchronisation. A rejected trial wastes one division and the dot
+   * products.
    */
-  async #secant(slope: number, gamma: number): Promise<number> {
-    const [end] = await this.#dots([[this.#direction, this.#g]]);
-    return secantMinimum(slope, gamma, end);
+  async #gradientAhead(trial: V): Promise<number> {
+    const { problem } = this;
+    const g = this.#g;
+    const pairs = this.#openingPairs();
+    this.#evaluations++;
+    if (problem.gradientThenDots) {
+      const { cost, dots } = await problem.gradientThenDots(trial, g, trial, pairs);
+      this.#opening = dots;
+      return cost;
+    }
+    const cost = await problem.gradient(trial, g);
+    await problem.precondition(trial, g, trial);
+    this.#opening = await this.#dots(pairs);
+    return cost;
   }
 
   /** PtyGer Algorithm 1's backtracking from `gamma`: halved until F does not rise, F alone. */
@@ -395,21 +415,17 @@ export class GradientSolver<V> {
   }
 
   /**
-   * The trial at `gamma`, whose gradient #g holds, is accepted with predicted steps: x <- the
-   * trial, and the next iteration is opened at once, its M g into #work and its dot products
-   * (#ahead) read back and all-reduced in one call of `dots` with the secant's Re<eta, g>, which
-   * is the first of them. One synchronisation instead of two: each costs the device a read-back's
-   * wait (about 10 ms on llvmpipe, whatever the size) and, on tiles, an all-reduce. The values
-   * and their bits are those the next iteration would compute, from the same vectors; it takes
-   * them only if it starts from this gradient (#known), else computes them anew. Returns the
-   * secant's minimiser (see {@link secant}).
+   * The trial at `gamma`, evaluated by {@link gradientAhead}, is accepted with predicted steps:
+   * x <- x + gamma eta, which has the trial point's bits (the same kernel on the same operands;
+   * #work holds M g now), and the next iteration opens with #work and #opening (#ahead). The
+   * values and their bits are those the next iteration would compute, from the same vectors; it
+   * takes them only if it starts from this gradient (#known), else computes them anew. Returns
+   * the secant's minimiser along eta (see {@link secantMinimum}).
    */
-  async #acceptAhead(slope: number, gamma: number): Promise<number> {
-    this.problem.copy(this.#work, this.x);
-    await this.problem.precondition(this.x, this.#g, this.#work);
-    const dots = await this.#dots(this.#openingPairs());
-    this.#ahead = dots;
-    return secantMinimum(slope, gamma, dots[0]);
+  #acceptAhead(slope: number, gamma: number): number {
+    this.problem.axpy(this.x, this.x, gamma, this.#direction);
+    this.#ahead = this.#opening;
+    return secantMinimum(slope, gamma, this.#opening[0]);
   }
 
   /**

@@ -39,8 +39,21 @@ export interface Problem<V> {
   /**
    * out <- M g, the diagonal preconditioner of `gd` (for the object, 1 / (sum_j |P_j|^2 + eps)
    * over the positions covering each pixel; for the probe, the analogous object intensity).
+   * `out` may be `x`: x is read before out is written.
    */
   precondition(x: V, g: V, out: V): Promise<void>;
+  /**
+   * Optional: {@link gradient} at x into g, {@link precondition} at x into `out` (which may be x),
+   * then {@link dots} of `pairs`, equal to those calls in turn, but allowed to read the cost back
+   * with the dot products and to sum them over workers together (each read-back costs a wait for
+   * the device's queue).
+   */
+  gradientThenDots?(
+    x: V,
+    g: V,
+    out: V,
+    pairs: [V, V][],
+  ): Promise<{ cost: number; dots: number[] }>;
   /** Chooses the unknowns: the object always, the probe once probe refinement starts. */
   setActive(parts: { object: boolean; probe: boolean }): void;
   /**

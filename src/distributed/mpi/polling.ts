@@ -13,10 +13,10 @@ export const POLL_MS = 2;
  * in ms. A timer of Deno's fires 1 to 4 ms late (timers nested in timers are clamped to 4 ms), and
  * an all-reduce of a few scalars between two ranks needs several polls on each: polled by timers
  * it took about 4.5 ms of a `gd` iteration's idle device, three times per iteration; a turn of
- * the loop takes about 0.1 ms. A rank's device work runs inside its own submits (llvmpipe
- * computes in the submitting thread), so a rank that polls has no device work of its own in
- * flight: the turns cost a core only while the rank would otherwise sleep, for at most this long
- * per wait.
+ * the loop takes about 0.1 ms. The turns take a core for at most this long per wait: llvmpipe
+ * computes beside the JS thread once work is submitted, and a tile's strips are awaited while its
+ * device computes the batches that reach no neighbour (DESIGN section 3), but both ranks' strips
+ * come from batches of about the same length; the all-reduce's waits find the device idle.
  */
 export const SPIN_MS = 5;
 
