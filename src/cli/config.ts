@@ -18,7 +18,10 @@ export async function applyConfig(command: Command): Promise<void> {
     }
     const name = option.attributeName();
     if (command.getOptionValueSource(name) === "cli") continue;
-    command.setOptionValueWithSource(name, convert(command, option, raw, file), "config");
+    // `no-defocus-search: true` says what `--no-defocus-search` does: the attribute is false.
+    const negated = option.negate && option.long === `--${key}`;
+    const value = convert(command, option, raw, file);
+    command.setOptionValueWithSource(name, negated ? !value : value, "config");
   }
 }
 
@@ -58,7 +61,7 @@ function findOption(command: Command, key: string): Option | undefined {
 
 function convert(command: Command, option: Option, raw: unknown, file: string): unknown {
   const where = `option '${option.long?.slice(2)}' in config file ${file}`;
-  if (option.isBoolean()) {
+  if (option.isBoolean() || option.negate) {
     if (raw !== true && raw !== false && raw !== "true" && raw !== "false") {
       command.error(`error: ${where} must be true or false, got ${JSON.stringify(raw)}`, usage);
     }

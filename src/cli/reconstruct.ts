@@ -96,6 +96,10 @@ export function reconstructCommand(
       new Option("--refine-probe-from <N>", "first iteration that also refines the probe")
         .argParser(int(0)).default(null, "never, or 10 when the probe is estimated from the data"),
     )
+    .option(
+      "--no-defocus-search",
+      "start an estimated far-field probe from the flat phase, without the defocus search",
+    )
     .addOption(
       new Option(
         "--correct-positions-from <N>",
@@ -176,6 +180,7 @@ export function reconstructCommand(
         noise: o.noise as ReconstructOptions["noise"],
         probeModes: o.probeModes as number,
         refineProbeFrom: o.refineProbeFrom as number | null,
+        defocusSearch: o.defocusSearch as boolean,
         correctPositionsFrom,
         raarBeta: o.raarBeta as number,
         probeSupport: o.probeSupport as number | null,

@@ -3,6 +3,8 @@ import type { ComplexArray } from "../data/dataset.ts";
 import { InputError } from "../data/errors.ts";
 import type { OpenSessionOptions } from "./session.ts";
 import { type FrameGroups, initialProbe } from "./probe.ts";
+import { type DefocusChoice, SEARCH_GAIN } from "./probe_search.ts";
+import type { Dataset } from "../data/dataset.ts";
 
 /** Iteration from which an estimated probe (no illumination in the file) is refined. */
 export const ESTIMATED_PROBE_REFINEMENT = 10;
@@ -45,7 +47,11 @@ export async function initialGuess(
   const [h, w] = dataset.objectShape;
   const object = new Float32Array(2 * slices * h * w);
   for (let i = 0; i < object.length; i += 2) object[i] = 1;
-  const { probe, rescale } = await initialProbe(dataset, options.probeModes, groups);
+  const started = performance.now();
+  const { probe, rescale, defocus } = await initialProbe(dataset, options.probeModes, groups, {
+    defocusSearch: options.defocusSearch ?? true,
+  });
+  if (defocus) o.log(defocusLine(defocus, dataset, (performance.now() - started) / 1000));
   if (o.facts) o.facts.probeRescale = rescale;
   const given = dataset.illumination?.shape.length === 3 ? dataset.illumination.shape[0] : 0;
   const estimated = given < options.probeModes;
@@ -61,4 +67,23 @@ export async function initialGuess(
     sliceDistance: slices > 1 ? sliceDistance : null,
     probeRescale: rescale,
   };
+}
+
+/** The log's line on what the defocus search kept, with its trial costs and time. */
+export function defocusLine(choice: DefocusChoice, dataset: Dataset, seconds: number): string {
+  const flat = choice.trials.find((t) => t.curvature === 0)!.cost;
+  const best = choice.trials.reduce((a, b) => (b.cost < a.cost ? b : a));
+  const { objectPixel, wavelength } = dataset.geometry;
+  const metres = (a: number) => (a * objectPixel ** 2) / wavelength;
+  const done = `${choice.trials.length} trials on ${choice.crop} x ${choice.crop} px in ${
+    seconds.toFixed(1)
+  } s`;
+  if (choice.curvature === 0) {
+    return `Defocus search: kept the flat phase (the best curvature, ${
+      metres(best.curvature).toExponential(2)
+    } m, gave ${(best.cost / flat).toFixed(2)} of its trial cost, above ${SEARCH_GAIN}; ${done})`;
+  }
+  return `Defocus search: the probe propagated ${
+    metres(choice.curvature).toExponential(2)
+  } m from its focus (trial cost ${(best.cost / flat).toFixed(2)} of the flat phase's; ${done})`;
 }

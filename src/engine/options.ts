@@ -28,6 +28,11 @@ export interface ReconstructOptions {
   probeModes: number;
   /** First iteration that refines the probe; null: never, or 10 when the probe is estimated. */
   refineProbeFrom: number | null;
+  /**
+   * Whether a far-field probe estimated from the data takes the curvature of the defocus search
+   * (`probe_search.ts`). Checkpoints written before it existed lack it: read as true.
+   */
+  defocusSearch?: boolean;
   /** RAAR's relaxation beta (`raar`; DESIGN section 7). */
   raarBeta: number;
   /**
@@ -88,6 +93,7 @@ export const DEFAULT_OPTIONS: ReconstructOptions = {
   noise: "poisson",
   probeModes: 1,
   refineProbeFrom: null,
+  defocusSearch: true,
   raarBeta: DEFAULT_RAAR_BETA,
   probeSupport: DEFAULT_PROBE_SUPPORT,
   slices: 1,

@@ -2,6 +2,13 @@
 import { type ComplexArray, type Dataset, nearFieldOf } from "../data/dataset.ts";
 import { fft2Reference, fftshift2 } from "../fft/reference.ts";
 import { angularSpectrumKernel } from "../physics/fourier.ts";
+import {
+  type CentralFrames,
+  type DefocusChoice,
+  searchDefocus,
+  searchFrames,
+  searchPositions,
+} from "./probe_search.ts";
 
 /** Frames read per batch while averaging, bounding host memory for large files. */
 const BATCH = 256;
@@ -15,6 +22,8 @@ export interface InitialProbe {
    * mean frame sum (1 when no illumination was given: the estimate is made at that scale).
    */
   rescale: number;
+  /** What the defocus search chose for an estimated far-field probe; null where none ran. */
+  defocus: DefocusChoice | null;
 }
 
 /**
@@ -56,19 +65,22 @@ export function oneGroup(dataset: Pick<Dataset, "count">): FrameGroups {
  * {@link InitialProbe.rescale}; another program's FFT normalisation or units change only the
  * overall scale), or with none {@link estimateProbe}'s, and modes beyond those given from
  * {@link addedModes}. The added modes take their power from the given ones, so the total still
- * matches the data.
+ * matches the data. An estimate in far field takes the curvature `searchDefocus` finds, unless
+ * `defocusSearch` is false.
  */
 export async function initialProbe(
   dataset: Dataset,
   modes: number,
   groups: FrameGroups = oneGroup(dataset),
+  { defocusSearch = true }: { defocusSearch?: boolean } = {},
 ): Promise<InitialProbe> {
   const m = dataset.frame;
   const size = 2 * m * m;
   const given = dataset.illumination;
   const have = given ? Math.min(modes, given.shape.length === 3 ? given.shape[0] : 1) : 0;
   const out = new Float32Array(modes * size);
-  const mean = await meanFrame(dataset, groups);
+  const search = have === 0 && defocusSearch && !nearFieldOf(dataset.geometry);
+  const mean = await meanFrame(dataset, groups, search);
   let rescale = 1;
   if (given) {
     const kept = given.data.subarray(0, have * size);
@@ -77,9 +89,16 @@ export async function initialProbe(
     rescale = power > 0 ? Math.sqrt(mean.sum / power) : 1;
     for (let i = 0; i < kept.length; i++) out[i] = kept[i] * rescale;
   }
-  if (have === 0) out.set(probeFromMean(dataset, mean));
+  let defocus: DefocusChoice | null = null;
+  if (have === 0) {
+    const estimate = probeFromMean(dataset, mean);
+    if (search) {
+      defocus = await searchDefocus(dataset, estimate, mean.central!);
+      out.set(defocus.probe);
+    } else out.set(estimate);
+  }
   if (modes > Math.max(have, 1)) addedModes(out, Math.max(have, 1), modes, m);
-  return { probe: { shape: [modes, m, m], data: out }, rescale };
+  return { probe: { shape: [modes, m, m], data: out }, rescale, defocus };
 }
 
 /**
@@ -173,22 +192,49 @@ interface MeanFrame {
   amplitude: Float64Array;
   /** Mean over frames of the counts summed over unmasked pixels. */
   sum: number;
+  /** The defocus search's frames, when asked for (null otherwise). */
+  central: CentralFrames | null;
 }
 
-/** The mean frame from its groups' sums: per pixel the amplitude, then the counts (see FrameGroups). */
-async function meanFrame(dataset: Dataset, groups: FrameGroups): Promise<MeanFrame> {
-  const pixels = dataset.frame ** 2;
+/**
+ * The mean frame from its groups' sums: per pixel the amplitude, then the counts (see
+ * FrameGroups); with `central`, the defocus search's frames too, cut where their group's frames
+ * are read (each in its own slot, zero in every other group's part, so the sum is exact and every
+ * process gets them without reading frames of other groups).
+ */
+async function meanFrame(
+  dataset: Dataset,
+  groups: FrameGroups,
+  central = false,
+): Promise<MeanFrame> {
+  const m = dataset.frame;
+  const pixels = m * m;
+  const slots = central ? new Map(searchPositions(dataset).map((j, k) => [j, k])) : null;
   const parts = new Map<number, Float64Array>();
-  for (const g of groups.local) parts.set(g, await groupSums(dataset, groups.groups[g]));
+  for (const g of groups.local) parts.set(g, await groupSums(dataset, groups.groups[g], slots));
   const sums = await groups.reduce(parts);
   const amplitude = sums.subarray(0, pixels).map((a) => a / dataset.count);
-  return { amplitude, sum: sums[pixels] / dataset.count };
+  return {
+    amplitude,
+    sum: sums[pixels] / dataset.count,
+    central: slots ? searchFrames.of(m, sums.slice(pixels + 1)) : null,
+  };
 }
 
-/** Sums over `positions`' frames, in their order: each pixel's amplitude, then all counts. */
-async function groupSums(dataset: Dataset, positions: ArrayLike<number>): Promise<Float64Array> {
-  const pixels = dataset.frame ** 2;
-  const sums = new Float64Array(pixels + 1);
+/**
+ * Sums over `positions`' frames, in their order: each pixel's amplitude, then all counts; then
+ * the defocus search's frames among them in their `slots` (none without).
+ */
+async function groupSums(
+  dataset: Dataset,
+  positions: ArrayLike<number>,
+  slots: Map<number, number> | null,
+): Promise<Float64Array> {
+  const m = dataset.frame;
+  const pixels = m * m;
+  const extra = slots ? searchFrames.length(m, dataset.count) : 0;
+  const sums = new Float64Array(pixels + 1 + extra);
+  const cut = sums.subarray(pixels + 1);
   let total = 0;
   for (let start = 0; start < positions.length; start += BATCH) {
     const indices = Array.from(
@@ -196,6 +242,12 @@ async function groupSums(dataset: Dataset, positions: ArrayLike<number>): Promis
       (_, i) => positions[start + i],
     );
     const frames = await dataset.frames.read(indices);
+    for (const [i, j] of indices.entries()) {
+      const slot = slots?.get(j);
+      if (slot !== undefined) {
+        searchFrames.cut(frames.subarray(i * pixels, (i + 1) * pixels), m, cut, slot);
+      }
+    }
     for (let i = 0; i < frames.length; i++) {
       const q = i % pixels;
       if (dataset.mask?.[q]) continue;

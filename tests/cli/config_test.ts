@@ -82,3 +82,15 @@ Deno.test("exitStatus() keeps the stack trace of a bug and exits 1", () => {
   }
   assert(errors[0] instanceof TypeError, "the error itself (with its stack) is printed");
 });
+
+Deno.test("a config's no-defocus-search: true and defocusSearch: false both skip the defocus search", async () => {
+  for (const text of ["no-defocus-search: true\n", "defocusSearch: false\n"]) {
+    const o = await parse(["--config", await configFile("run.yaml", text)]);
+    assertEquals(o.defocusSearch, false, text);
+  }
+  for (const text of ["no-defocus-search: false\n", "defocusSearch: true\n", "iterations: 3\n"]) {
+    const o = await parse(["--config", await configFile("run.yaml", text)]);
+    assertEquals(o.defocusSearch, true, text);
+  }
+  assertEquals((await parse(["--no-defocus-search"])).defocusSearch, false);
+});

@@ -40,6 +40,9 @@ if (import.meta.main) {
   const input = Deno.args[0];
   const mpi = MpiWorld.init();
   const dataset = await readCxi(input, { scan: false });
+  // Estimated from the data, as without an illumination in the file: the mean frame and the
+  // defocus search's frames are read where their tiles' frames are.
+  dataset.illumination = null;
   const frames = new CountingFrames(dataset.frames);
   dataset.frames = frames;
   const tiles: [number, number] = [2, 2];

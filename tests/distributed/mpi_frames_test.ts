@@ -2,7 +2,8 @@
  * What an MPI rank reads: on 2 and 4 ranks over the same 2 x 2 tiles, each rank reads its own
  * tiles' frames and no other (twice each: once for the mean frame the initial probe is estimated
  * from, once onto its device), and the estimated probe has the same bits whatever the rank count
- * (the mean frame's sums are taken per tile and added in tile order).
+ * (the mean frame's sums are taken per tile and added in tile order, and so are the defocus
+ * search's frames, each in its own slot).
  */
 import { assertEquals } from "../assert.ts";
 import { mpirun, smallScan } from "./mpi_launch.ts";
