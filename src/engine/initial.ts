@@ -81,7 +81,9 @@ export function defocusLine(choice: DefocusChoice, dataset: Dataset, seconds: nu
   if (choice.curvature === 0) {
     return `Defocus search: kept the flat phase (the best curvature, ${
       metres(best.curvature).toExponential(2)
-    } m, gave ${(best.cost / flat).toFixed(2)} of its trial cost, above ${SEARCH_GAIN}; ${done})`;
+    } m, had ${
+      (best.cost / flat).toFixed(2)
+    } of its trial cost, not below ${SEARCH_GAIN}; ${done})`;
   }
   return `Defocus search: the probe propagated ${
     metres(choice.curvature).toExponential(2)
