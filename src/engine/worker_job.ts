@@ -100,6 +100,11 @@ export async function serveTiles(
         const t0 = performance.now(), waited0 = waiting.total();
         const steps = await Promise.all(states.map((s) => s.solver.step()));
         if (correct) await correctPositions(p, states);
+        // An iteration ends with the device idle: a solver may leave work queued after its
+        // last read-back (dm and raar their whole probe pass, lsqml its momentum), which would
+        // otherwise run inside whatever comes next (the next step, a read-back of the object)
+        // and leave this step's time short of what it cost.
+        await gpu.finish();
         const busy = busyFraction(performance.now() - t0, waiting.total() - waited0);
         const iteration = states[0].solver.iteration - 1;
         context.progress({

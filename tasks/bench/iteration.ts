@@ -16,13 +16,17 @@
  * cost for the progress line, then one sweep).
  *
  * Timing: the first `--iterations` (default 20) iterations of a run from the default start (flat
- * object, estimated probe), each up to its cost's read-back, their mean; pipelines are compiled
- * first by one iteration, the probe refined, on a spare start (for the engine, a session of its
- * own, whose compiled shaders Mesa's disk cache keeps for the timed one). The same iterations and
- * statistic as `bench quality`'s seconds per iteration, so that the two agree on the same data:
- * early iterations take more evaluations of F than later ones (the probe joins at iteration 2),
- * and timing a few settled ones (iterations 4 to 6, as this bench did) missed them. Each timed
- * iteration's FFT replay runs right after it, so that both meet the same load.
+ * object, estimated probe), each up to the end of the session's step, which returns with the
+ * engine's device idle (as in `reconstruct`; `epie`'s sweep ends so too), their mean; pipelines
+ * are compiled first by one iteration, the probe refined, on a spare start (for the engine, a
+ * session of its own, whose compiled shaders Mesa's disk cache keeps for the timed one). The
+ * same iterations and statistic as `bench quality`'s seconds per iteration, so that the two
+ * agree on the same data: early iterations take more evaluations of F than later ones (the probe
+ * joins at iteration 2), and timing a few settled ones (iterations 4 to 6, as this bench did)
+ * missed them. Each timed iteration's FFT replay runs right after it, so that both meet the same
+ * load; before the step ended idle, `dm`'s and `raar`'s probe pass (queued after their cost's
+ * read-back) ran under the replay and the next iteration here, and outside the timing in
+ * `bench quality` (docs/DESIGN.md, Measuring).
  *
  * JSON: `{ adapter, cases: [{ algorithm, frame, positions, device, path, iterations,
  * s_per_iteration, evaluations_per_iteration, fft_only_s_per_iteration, fft_calls_per_iteration,

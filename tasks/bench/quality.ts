@@ -19,9 +19,11 @@
  * engine's session on one tile, in process, as an untiled `reconstruct` runs them and as
  * `bench iteration` times them; `epie` and `rpie` on `GpuProblem`, as their session does.
  *
- * Timing: wall time of each iteration up to its cost's read-back (as the progress line measures
- * it), summed, after one iteration of a spare run that compiles the pipelines; the object is read
- * back and scored between iterations, outside the timing. PSNR is
+ * Timing: wall time of each iteration up to the end of the session's step, which returns with
+ * the device idle (as the progress line measures it; `epie`'s and `rpie`'s sweeps end so too),
+ * summed, after one iteration of a spare run that compiles the pipelines; the object is read
+ * back and scored between iterations, outside the timing, and finds no work of the iteration
+ * left to wait for (`bench iteration` times the same). PSNR is
  * the phase PSNR of `reconstruct`'s report (global phase and ramp removed) over the pixels the
  * true probe illuminates.
  */
