@@ -135,7 +135,7 @@ export class LsqmlSweep {
     const elements = p.scan.maxBatch * p.modes * p.fft.n ** 2;
     this.#solve ??= await LsqmlStepSolve.create(p.gpu, elements);
     if (p.reduced.alone) {
-      this.#object ??= await LsqmlObjectUpdate.create(p.gpu, p.scan.objectShape[1]);
+      this.#object ??= await LsqmlObjectUpdate.create(p.gpu, p.scan, p.modes);
     }
     if (p.costTerm.noise === "poisson") {
       this.#poisson ??= await PoissonExitStep.create(p.gpu, p.scan.maxBatch);
@@ -170,11 +170,11 @@ export class LsqmlSweep {
     const batch = scan.batches[b];
     const [h, w] = scan.objectShape;
     const m2 = p.fft.n ** 2;
-    // A tile alone works on the object direction only in the blocks the batch's windows reach,
-    // and leaves it zero there (it starts zero): on tiles the halo sums also write where the
-    // tile's own windows do not reach, so its passes take the whole object.
+    // A tile alone forms, divides and applies the object direction only in the blocks the
+    // batch's windows reach, in one pass from chi (LsqmlObjectUpdate): on tiles the halo sums
+    // also write where the tile's own windows do not reach, so the numerator and weight are
+    // overlap-added over the whole object, exchanged, and divided there.
     const blocks = this.#object !== null && batch ? this.#object : null;
-    const direction = { numerator: this.#numerator, weight: this.#weight };
     if (!blocks) {
       gpu.encoder.clearBuffer(this.#numerator);
       gpu.encoder.clearBuffer(this.#weight);
@@ -244,18 +244,23 @@ export class LsqmlSweep {
       }
       p.detector.adjoint(work, work, frames);
       gpu.copy(work, 0, this.#chi, 0, waves);
+      if (blocks) {
+        const inputs = { chi: this.#chi, waves: ms.waves, weight: this.#intensity };
+        blocks.direction(batch, { ...inputs, floor: this.#floor }, this.#numerator);
+      }
       ms.backward(x.object, work, batch, {
-        object: this.#numerator,
+        object: blocks ? null : this.#numerator,
         probe: o.probe,
         positions: shifts,
       });
-      const window = { batch, slice: 0, modes: 1, waveOffset: 0 };
-      ms.windows.overlapAdd(this.#intensity, this.#weight, window, true);
+      if (!blocks) {
+        const window = { batch, slice: 0, modes: 1, waveOffset: 0 };
+        ms.windows.overlapAdd(this.#intensity, this.#weight, window, true);
+      }
       if (o.probe) this.#objectIntensity(x, b);
     }
-    await reduced.sumQuotient(this.#numerator, this.#weight);
-    if (blocks && batch) blocks.divide(batch, direction, this.#floor);
-    else {
+    if (!blocks) {
+      await reduced.sumQuotient(this.#numerator, this.#weight);
       ew.divideBroadcast(this.#weight, this.#numerator, {
         count: h * w,
         length: h * w,
@@ -281,7 +286,7 @@ export class LsqmlSweep {
     await reduced.sumValues(solve.sums, 5);
     solve.solve(o.probe, o.rule);
     // A zero step leaves x as it is: on a batch empty on every tile, its directions are 0 / 0.
-    if (blocks && batch) blocks.apply(batch, direction, x.object, solve.steps);
+    if (blocks) blocks.apply(batch!, this.#numerator, x.object, solve.steps);
     else solve.apply(x.object, this.#numerator, h * w, "object");
     if (o.probe) solve.apply(x.probe, this.#probeNumerator, modes * m2, "probe");
     // Submitted batch by batch, so the device computes one while the next is recorded.
