@@ -202,8 +202,9 @@ export class LsqmlSweep {
       ms.setProbe(x.probe);
       ms.forward(x.object, work, batch, true);
       // The batch's shifted probes (the stored slice input), kept for the object direction's
-      // exit-wave change: the stored waves may be another tile's by then.
-      gpu.copy(ms.waves, 0, this.#alongObject, 0, waves);
+      // exit-wave change: on tiles the stored waves may be another tile's by then; a tile
+      // alone reads them where they are (nothing overwrites them before the step sums).
+      if (!blocks) gpu.copy(ms.waves, 0, this.#alongObject, 0, waves);
       // The stored first-slice waves are the shifted probes until the backward pass.
       if (shifts) ms.shifts.recordCurvature(ms.waves, x.object, batch, shifts);
       // The amplitude cost is reported whatever the noise model (see the class comment).
@@ -307,7 +308,7 @@ export class LsqmlSweep {
       a,
       ms.waves,
       { batch, slice: 0, modes, waveOffset: 0 },
-      "input",
+      this.#object ? "stored" : "input",
     );
     if (!probe) {
       solve.sum({ a, b: null, g, count });
