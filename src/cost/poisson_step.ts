@@ -1,5 +1,7 @@
 import type { Binding, Gpu } from "../gpu/mod.ts";
+import type { Fft2, FusedPasses, FusionCall } from "../fft/mod.ts";
 import code from "../../wgsl/poisson_step.wgsl" with { type: "text" };
+import loadCode from "../../wgsl/poisson_step_load.wgsl" with { type: "text" };
 
 const SOURCE = { file: "wgsl/poisson_step.wgsl", code };
 /** Lanes per frame of `wgsl/poisson_step.wgsl`'s `terms` (its `LANES`). */
@@ -73,6 +75,8 @@ export class PoissonExitStep {
     private readonly gpu: Gpu,
     private readonly pipelines: Record<"terms" | "newton" | "apply", GPUComputePipeline>,
     readonly maxCount: number,
+    /** The update in the first loads of an inverse FFT (null: the plan does not fuse). */
+    private readonly fusedLoad: FusedPasses | null,
   ) {
     this.alpha = gpu.buffer(4 * Math.max(1, maxCount), "poisson step");
     this.#sums = gpu.buffer(8 * LANES * Math.max(1, maxCount), "poisson step sums");
@@ -80,17 +84,50 @@ export class PoissonExitStep {
     this.#start = gpu.upload(start, "poisson step start");
   }
 
-  /** Compiles the kernels for batches of up to `maxCount` positions. */
-  static async create(gpu: Gpu, maxCount: number): Promise<PoissonExitStep> {
+  /**
+   * Compiles the kernels for batches of up to `maxCount` positions, and with `fft` the update
+   * fused into the first loads of its inverse transforms (see {@link fused}).
+   */
+  static async create(gpu: Gpu, maxCount: number, fft?: Fft2): Promise<PoissonExitStep> {
     const constants = { EPSILON: POISSON_STEP_FLOOR };
     const [terms, newton, apply] = await Promise.all(
       (["terms", "newton", "apply"] as const).map((e) => gpu.pipeline(SOURCE, e, constants)),
     );
-    return new PoissonExitStep(gpu, { terms, newton, apply }, maxCount);
+    const fusion = { name: "poisson-step", code: loadCode, load: true, store: false, constants };
+    const fused = fft ? await fft.fuse(fusion) : null;
+    return new PoissonExitStep(gpu, { terms, newton, apply }, maxCount, fused);
   }
 
   /** Finds each frame's step and overwrites `c.far` with G = w alpha (1 - d / J) Psi. */
   apply(c: PoissonStepCall): void {
+    const { gpu, pipelines } = this;
+    const params = this.#steps(c);
+    gpu.dispatch(
+      pipelines.apply,
+      [params, c.frames, c.weights, c.far, this.alpha],
+      Math.ceil((c.count * c.m2) / 64),
+    );
+  }
+
+  /**
+   * Finds each frame's step and returns the fusion that forms G = w alpha (1 - d / J) Psi in the
+   * first loads of an inverse FFT of `c.far` (with its input shift, as the far field's adjoint
+   * takes it): G is never stored and `c.far` is only read, one pass fewer than {@link apply}
+   * with the same bits. Null (nothing recorded) when the FFT given to {@link create} does not
+   * fuse: {@link apply} then.
+   */
+  fused(c: PoissonStepCall): FusionCall | null {
+    if (!this.fusedLoad) return null;
+    this.#steps(c);
+    const params = this.gpu.params(new Uint32Array([c.modes, Math.log2(c.m2) / 2]));
+    return {
+      passes: this.fusedLoad,
+      load: [params, c.frames, c.weights, this.alpha],
+    };
+  }
+
+  /** Records the frames' steps into {@link alpha}; returns the kernels' parameters. */
+  #steps(c: PoissonStepCall): GPUBuffer {
     if (c.count > this.maxCount) {
       throw new RangeError(`Cannot step ${c.count} frames: sized for ${this.maxCount}`);
     }
@@ -109,11 +146,7 @@ export class PoissonExitStep {
         Math.ceil(c.count / 64),
       );
     }
-    gpu.dispatch(
-      pipelines.apply,
-      [params, c.frames, c.weights, c.far, this.alpha],
-      Math.ceil((c.count * c.m2) / 64),
-    );
+    return params;
   }
 
   destroy(): void {

@@ -1,4 +1,4 @@
-import type { Fft2 } from "../fft/mod.ts";
+import type { Fft2, FusionCall } from "../fft/mod.ts";
 
 /**
  * Far-field propagation with the centring shift: Psi = fftshift(F psi) (unitary F), so the zero
@@ -13,9 +13,12 @@ export class FarField {
     this.fft.forward(x, out, count, { shiftOutput: true });
   }
 
-  /** out <- F^H ifftshift(y) for `count` frames. */
-  adjoint(y: GPUBuffer, out: GPUBuffer, count: number): void {
-    this.fft.inverse(y, out, count, { shiftInput: true });
+  /**
+   * out <- F^H ifftshift(y) for `count` frames; with `fusion`, of what its loads make of y
+   * (see `FftOptions.fusion`).
+   */
+  adjoint(y: GPUBuffer, out: GPUBuffer, count: number, fusion?: FusionCall): void {
+    this.fft.inverse(y, out, count, { shiftInput: true, ...(fusion ? { fusion } : {}) });
   }
 
   /** Nothing to free: the FFT plan belongs to its creator. */

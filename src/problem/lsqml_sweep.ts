@@ -6,6 +6,8 @@
  * @module
  */
 import { PoissonExitStep } from "../cost/mod.ts";
+import type { FusionCall } from "../fft/mod.ts";
+import { FarField } from "../operators/mod.ts";
 import { sumPairs } from "../kernels/mod.ts";
 import { PRECONDITIONER_FLOOR } from "../physics/model.ts";
 import type { GpuProblem, GpuVariables } from "./gpu_problem.ts";
@@ -138,7 +140,9 @@ export class LsqmlSweep {
       this.#object ??= await LsqmlObjectUpdate.create(p.gpu, p.scan, p.modes);
     }
     if (p.costTerm.noise === "poisson") {
-      this.#poisson ??= await PoissonExitStep.create(p.gpu, p.scan.maxBatch);
+      // In far field the update rides on the detector adjoint's loads (PoissonExitStep.fused).
+      const fft = p.nearField ? undefined : p.fft;
+      this.#poisson ??= await PoissonExitStep.create(p.gpu, p.scan.maxBatch, fft);
     }
     let partial = 0;
     // Position correction: each batch records its positions' shift gradients of the amplitude
@@ -199,6 +203,8 @@ export class LsqmlSweep {
     const waves = batch ? 8 * batch.count * modes * m2 : 0;
     if (batch) {
       const frames = batch.count * modes;
+      // The Poisson update when the detector adjoint's loads make it (then never stored).
+      let update: FusionCall | null = null;
       ms.setProbe(x.probe);
       ms.forward(x.object, work, batch, true);
       // The batch's shifted probes (the stored slice input), kept for the object direction's
@@ -228,14 +234,16 @@ export class LsqmlSweep {
             keepFarFields: true,
           });
         }
-        this.#poisson.apply({
+        const step = {
           frames: p.costTerm.framesOf(batch.first, batch.count),
           weights: p.costTerm.weights,
           far: work,
           count: batch.count,
           modes,
           m2,
-        });
+        };
+        update = p.nearField ? null : this.#poisson.fused(step);
+        if (!update) this.#poisson.apply(step);
       } else if (p.nearField) {
         p.nearField.forward(work, work, frames);
         written = p.costTerm.evaluate(work, { ...call, gradient: true });
@@ -243,7 +251,8 @@ export class LsqmlSweep {
         // The far field's FFT fuses the cost (and G) into its stores.
         written = p.costTerm.farFieldAndCost(work, { ...call, gradient: true });
       }
-      p.detector.adjoint(work, work, frames);
+      if (update) new FarField(p.fft).adjoint(work, work, frames, update);
+      else p.detector.adjoint(work, work, frames);
       gpu.copy(work, 0, this.#chi, 0, waves);
       if (blocks) {
         const inputs = { chi: this.#chi, waves: ms.waves, weight: this.#intensity };

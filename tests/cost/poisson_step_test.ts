@@ -1,5 +1,7 @@
-import { assertLessOrEqual } from "../assert.ts";
+import { assertEquals, assertLessOrEqual } from "../assert.ts";
 import { requestGpu } from "../../src/gpu/mod.ts";
+import { Fft2 } from "../../src/fft/mod.ts";
+import { FarField } from "../../src/operators/mod.ts";
 import {
   POISSON_STEP_FLOOR,
   POISSON_STEP_ITERATIONS,
@@ -8,7 +10,7 @@ import {
 } from "../../src/cost/mod.ts";
 import { poissonStepReference } from "../../src/physics/projection_reference.ts";
 import { Random } from "../../src/simulate/random.ts";
-import { maxRelative } from "../kernels/random.ts";
+import { maxRelative, nans } from "../kernels/random.ts";
 
 const M = 16, COUNT = 5;
 
@@ -136,3 +138,61 @@ Deno.test("The Poisson step's slope matches central differences of the frame's l
     }
   }
 });
+
+for (const design of ["unrolled", "workgroup"] as const) {
+  Deno.test(`PoissonExitStep's update in the far field adjoint's loads gives F^H of the float64 update, with the bits of apply then the adjoint (${design} FFT)`, async () => {
+    const gpu = await requestGpu({ label: "poisson step fusion test" });
+    try {
+      const fft = await Fft2.create(gpu, M, { design });
+      const step = await PoissonExitStep.create(gpu, COUNT, fft);
+      const farField = new FarField(fft);
+      const modes = 2;
+      const d = inputs(new Random(83), modes);
+      const frames = COUNT * modes;
+      const call = {
+        frames: gpu.upload(d.frames, "frames"),
+        weights: gpu.upload(d.weights, "weights"),
+        count: COUNT,
+        modes,
+        m2: d.m2,
+      };
+      // The update in float64, then the same adjoint: the fusion's reference.
+      const g = new Float32Array(d.far.length);
+      for (let b = 0; b < COUNT; b++) {
+        const { factor } = poissonStepReference({
+          intensity: intensityOf(d.far, b, modes, d.m2),
+          frame: d.frames.subarray(b * d.m2, (b + 1) * d.m2),
+          weights: d.weights,
+          floor: POISSON_STEP_FLOOR,
+          iterations: POISSON_STEP_ITERATIONS,
+          start: POISSON_STEP_START,
+        });
+        for (let i = 2 * b * modes * d.m2; i < 2 * (b + 1) * modes * d.m2; i++) {
+          g[i] = factor[(i >> 1) % d.m2] * d.far[i];
+        }
+      }
+      const want = gpu.upload(g, "G");
+      farField.adjoint(want, want, frames);
+      const far = gpu.upload(d.far, "far");
+      const out = gpu.upload(nans(d.far.length), "out");
+      const fused = step.fused({ ...call, far });
+      assertEquals(fused !== null, design === "unrolled", "fused on the unrolled design only");
+      if (fused) farField.adjoint(far, out, frames, fused);
+      else {
+        step.apply({ ...call, far });
+        farField.adjoint(far, out, frames);
+      }
+      const got = await gpu.readF32(out);
+      assertLessOrEqual(maxRelative(got, await gpu.readF32(want)), 1e-5);
+      // Apart: apply, then the plain adjoint, in place as the sweep ran them before.
+      const apart = gpu.upload(d.far, "far apart");
+      step.apply({ ...call, far: apart });
+      farField.adjoint(apart, apart, frames);
+      assertEquals(got, await gpu.readF32(apart));
+      if (fused) assertEquals(await gpu.readF32(far), d.far, "the far fields only read");
+      step.destroy();
+    } finally {
+      gpu.destroy();
+    }
+  });
+}
