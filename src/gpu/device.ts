@@ -20,6 +20,15 @@ export interface RequestGpuOptions {
   powerPreference?: GPUPowerPreference;
 }
 
+/**
+ * Read-backs of at most this many bytes go through kept staging buffers and are read as soon as
+ * the device has done the work (see `Gpu.read`).
+ */
+export const QUICK_READ_BYTES = 65536;
+
+/** The allocator's label of the staging buffers a device keeps for small read-backs. */
+export const KEPT_READBACK = "kept readback";
+
 /** Workgroups per dimension that every WebGPU device accepts. */
 export const MAX_WORKGROUPS_PER_DIMENSION = 65535;
 
@@ -50,6 +59,8 @@ export class Gpu {
   readonly timestamps: boolean;
   #encoder: GPUCommandEncoder | null = null;
   #params = new Map<string, GPUBuffer>();
+  /** Staging buffers of small read-backs not in use, by size (each mapped once already). */
+  #staging = new Map<number, GPUBuffer[]>();
   #lost: GPUDeviceLostInfo | null = null;
   #uncaptured: GPUError | null = null;
   #destroyed = false;
@@ -182,8 +193,20 @@ export class Gpu {
     this.#throwIfInvalid();
   }
 
-  /** Reads `bytes` bytes of `buffer` from `offset` back to the host, after the recorded work. */
+  /**
+   * Reads `bytes` bytes of `buffer` from `offset` back to the host, after the recorded work.
+   *
+   * Deno 2.9's `mapAsync` waits for the device within its call, then sleeps 10 ms before its
+   * promise resolves, however little it reads (`ext/webgpu/buffer.rs`). A small read-back (at most
+   * {@link QUICK_READ_BYTES}) takes its values once the call has returned, the buffer being mapped
+   * by then, and skips the sleep; it falls back to the promise when they cannot be had. Reading a
+   * buffer before its promise resolves needs its map mode, which Deno records at the end of a
+   * buffer's first mapping and keeps: such buffers are mapped once when made, and kept.
+   */
   async read(buffer: GPUBuffer, offset = 0, bytes = buffer.size - offset): Promise<ArrayBuffer> {
+    if (bytes > 0 && bytes <= QUICK_READ_BYTES && bytes % 4 === 0) {
+      return await this.#quickRead(buffer, offset, bytes);
+    }
     const staging = this.memory.create(
       bytes,
       GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
@@ -197,6 +220,46 @@ export class Gpu {
       return staging.getMappedRange().slice(0);
     } finally {
       this.memory.release(staging);
+    }
+  }
+
+  /** {@link read} through a kept staging buffer, without the poll interval's sleep. */
+  async #quickRead(buffer: GPUBuffer, offset: number, bytes: number): Promise<ArrayBuffer> {
+    const size = Math.max(256, 2 ** Math.ceil(Math.log2(bytes)));
+    const free = this.#staging.get(size) ?? [];
+    this.#staging.set(size, free);
+    let staging = free.pop();
+    if (!staging) {
+      staging = this.memory.create(
+        size,
+        GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+        KEPT_READBACK,
+      );
+      await this.#raceLost(staging.mapAsync(GPUMapMode.READ));
+      staging.unmap();
+    }
+    let kept = false;
+    try {
+      this.encoder.copyBufferToBuffer(buffer, offset, staging, 0, bytes);
+      this.flush();
+      const mapped = this.#raceLost(staging.mapAsync(GPUMapMode.READ));
+      mapped.catch(() => {});
+      let data: ArrayBuffer;
+      try {
+        data = staging.getMappedRange(0, bytes).slice(0);
+      } catch {
+        await mapped;
+        data = staging.getMappedRange(0, bytes).slice(0);
+      }
+      staging.unmap();
+      kept = true;
+      // A validation error of the work just read is dispatched as an event on a later turn.
+      await nextTurn();
+      this.#throwIfInvalid();
+      return data;
+    } finally {
+      if (kept) free.push(staging);
+      else this.memory.release(staging);
     }
   }
 
@@ -220,6 +283,7 @@ export class Gpu {
     this.#destroyed = true;
     this.memory.releaseAll();
     this.#params.clear();
+    this.#staging.clear();
     this.device.destroy();
   }
 
@@ -265,6 +329,19 @@ export class Gpu {
     });
     return await Promise.race([work, lost]);
   }
+}
+
+/** Resolves on the next turn of the event loop, after the tasks already queued (no timer). */
+export function nextTurn(): Promise<void> {
+  const { port1, port2 } = new MessageChannel();
+  return new Promise((resolve) => {
+    port1.onmessage = () => {
+      port1.close();
+      port2.close();
+      resolve();
+    };
+    port2.postMessage(null);
+  });
 }
 
 /** Splits a workgroup count over x and y so that neither exceeds the per-dimension limit. */

@@ -136,12 +136,26 @@ export function startProfile(): PhaseProfile {
 
 /**
  * Counts this thread's time waiting for mapped readbacks in its profile's "readback" phase,
- * without touching the callers' code. Call once per thread, after {@link startProfile}.
+ * without touching the callers' code. Call once per thread, after {@link startProfile}. A wait
+ * ends when the mapping's promise settles or, if sooner, when the caller takes the values
+ * (`Gpu.read` takes a small read-back's values once the call of `mapAsync` has returned).
  */
 export function profileReadbacks(): void {
-  const mapAsync = GPUBuffer.prototype.mapAsync;
+  const { mapAsync, getMappedRange } = GPUBuffer.prototype;
+  const taking = new WeakMap<GPUBuffer, () => void>();
   GPUBuffer.prototype.mapAsync = function (this: GPUBuffer, ...args) {
-    return profile.time("readback", () => mapAsync.apply(this, args));
+    let mapped!: Promise<undefined>;
+    const taken = new Promise<void>((resolve) => taking.set(this, resolve));
+    profile.time("readback", () => {
+      mapped = mapAsync.apply(this, args);
+      return Promise.race([mapped.then(() => {}, () => {}), taken]);
+    });
+    return mapped;
+  };
+  GPUBuffer.prototype.getMappedRange = function (this: GPUBuffer, ...args) {
+    taking.get(this)?.();
+    taking.delete(this);
+    return getMappedRange.apply(this, args);
   };
 }
 

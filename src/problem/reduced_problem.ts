@@ -130,9 +130,9 @@ export class ReducedProblem<H> implements Problem<Variables<H>> {
    * {@link gradient} at x into g, then {@link precondition} at x into `out` (which may be x: x is
    * read before out is written), then {@link dots} of `pairs`, with the bits of those calls made
    * in turn; but the tile's sums are read back with its dot products, and summed over the tiles
-   * with them, in one all-reduce. On a device every read-back waits for the queue and then a poll
-   * interval (about 10 ms on llvmpipe however little it reads), so this waits once where the
-   * calls in turn wait twice, and synchronises the tiles once instead of twice.
+   * with them, in one all-reduce. On a device every read-back waits until the queue has run (and
+   * the device idles until the host submits again), so this waits once where the calls in turn
+   * wait twice, and synchronises the tiles once instead of twice.
    */
   async gradientThenDots(
     x: Variables<H>,

@@ -50,8 +50,8 @@ export interface TileStore<H> {
    * The tile's cost and, into `g`, its own gradient (no neighbour's overlap, no other tile's
    * probe gradient). Resolves once `g` holds the gradient (queued, on a device); `share` reads
    * the tile's sums back when called (once, before the next evaluation), so that the caller
-   * chooses when to wait for it: on a device, a read-back waits for all queued work and then a
-   * poll interval, and several read-backs issued together wait once.
+   * chooses when to wait for it: on a device, a read-back waits for all queued work (a large one
+   * a poll interval more, see `Gpu.read`), and several read-backs issued together wait once.
    *
    * `exchange` (with `g`) adds the neighbours' overlaps into `g.object`: the store starts it once
    * `g` is complete over the pixels a neighbour shares (on a device with a halo split, while the

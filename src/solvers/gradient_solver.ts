@@ -372,9 +372,9 @@ export class GradientSolver<V> {
    * point, which an accepted step rebuilds in x, see {@link acceptAhead}) and the opening's dot
    * products into #opening, whose first, Re<eta, g>, is the secant's either way. With
    * `gradientThenDots` the cost and the dot products come back in one read-back and one
-   * all-reduce: each costs the device a read-back's wait (about 10 ms on llvmpipe, whatever the
-   * size) and, on tiles, a synchronisation. A rejected trial wastes one division and the dot
-   * products.
+   * all-reduce: each read-back waits until the device has run all its queue, idle then until the
+   * host submits again, and on tiles each all-reduce synchronises the tiles. A rejected trial
+   * wastes one division and the dot products.
    */
   async #gradientAhead(trial: V): Promise<number> {
     const { problem } = this;

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { nextTurn } from "../../gpu/mod.ts";
 
 /** Longest pause between two polls of a pending request, in ms. */
 export const POLL_MS = 2;
@@ -19,19 +20,6 @@ export const POLL_MS = 2;
  * come from batches of about the same length; the all-reduce's waits find the device idle.
  */
 export const SPIN_MS = 5;
-
-/** Resolves on the next turn of the event loop, after the tasks already queued (no timer). */
-export function nextTurn(): Promise<void> {
-  const { port1, port2 } = new MessageChannel();
-  return new Promise((resolve) => {
-    port1.onmessage = () => {
-      port1.close();
-      port2.close();
-      resolve();
-    };
-    port2.postMessage(null);
-  });
-}
 
 /**
  * The pauses of one wait, one call per poll that found nothing: the next turn of the event loop
