@@ -1,8 +1,10 @@
 // Cost of a batch of far fields and, optionally, its gradient with respect to conj(far field).
-// For each detector pixel q of position first + b: I = sum_k |Psi_k|^2, and with e = EPSILON
-//   Poisson (model 0):  f = I - d log(I + e)             dF/dconj(Psi_k) = (1 - d / (I + e)) Psi_k
-//                       summed as d (r - log(1 + r)) - e with r = (I + e - d) / d: the
-//                       constant d - d log d is added on the host (FarFieldCost.constant)
+// For each detector pixel q of position first + b: I = sum_k |Psi_k|^2, and with e = EPSILON,
+// c = FLOOR
+//   Poisson (model 0):  f = I - d L(I)                   dF/dconj(Psi_k) = (1 - d L'(I)) Psi_k
+//                       L = log at and above c, log c + t - t^2 / 2 with t = (I - c) / c below
+//                       (poissonPixel of src/physics/model.ts); summed less the constant
+//                       d - d log d, which the host adds (FarFieldCost.constant)
 //   Gaussian (model 1): f = (sqrt(I + e) - sqrt(d))^2    dF/dconj(Psi_k) = (1 - sqrt(d / (I + e))) Psi_k
 // times the mask weight (0 for bad pixels). The d log I term is dropped where d = 0. Beside each
 // cost term, the numerator of the amplitude R-factor: weight | sqrt(I) - sqrt(d) |.
@@ -13,10 +15,9 @@
 // 4 runs: array<vec2f> (read_write): runs[w 256 + lid] <- (sum of f, sum of the R-factor
 // numerator) over the pixels w 4096 + j 256 + lid, j = 0 .. PIXELS - 1, that exist (0 when none
 // do); ceil(pixels / 4096) workgroups.
-// Override constant: EPSILON (the intensity guard, INTENSITY_EPSILON of src/physics/reference.ts).
+// Override constants (declared in the shared part): EPSILON (the Gaussian cost's intensity guard,
+// INTENSITY_EPSILON of src/physics/model.ts), FLOOR (the Poisson cost's floor, POISSON_FLOOR).
 // Workgroup size 256, linear workgroup index wid.x + wid.y * nwg.x.
-
-override EPSILON: f32;
 
 struct Costs {
   m2: u32,
@@ -40,13 +41,16 @@ const PIXELS: u32 = 16u;
 // Shared with the cost fused into the far-field FFT (src/cost/far_field_cost.ts copies the text
 // from "shared: begin" to "shared: end" into it), so both round alike.
 // shared: begin
-// r - log(1 + r) for r = (guarded - d) / d, by its Taylor series
+override EPSILON: f32;
+override FLOOR: f32;
+
+// r - log(1 + r) for r = (i - d) / d (i >= FLOOR > 0), by its Taylor series
 // r^2 (1/2 - r (1/3 - r (1/4 - ...))) for small |r|. Far from 1 the log takes the ratio itself:
-// for a dark model pixel under a bright count, 1 + r rounds to 0 and log(1 + r) would be -inf.
-fn r_minus_log1p(guarded: f32, d: f32) -> f32 {
-  let r = (guarded - d) / d;
+// for a dim model pixel under a bright count, 1 + r rounds to 0 and log(1 + r) would be -inf.
+fn r_minus_log1p(i: f32, d: f32) -> f32 {
+  let r = (i - d) / d;
   if (abs(r) > 0.25) {
-    return r - log(guarded / d);
+    return r - log(i / d);
   }
   // Horner form of 1/2 - r/3 + r^2/4 - ... - r^11/13 (truncation below 3e-8 relative).
   var acc = 1.0 / 13.0;
@@ -66,20 +70,28 @@ fn r_minus_log1p(guarded: f32, d: f32) -> f32 {
 
 // (cost term, gradient factor) of a pixel of model intensity I and count d under `model`.
 fn cost_and_factor(intensity: f32, d: f32, model: u32) -> vec2<f32> {
-  let guarded = intensity + EPSILON;
   var f: f32;
   var factor: f32;
   if (model == 0u) {
-    // Minus the per-pixel minimum d - d log d (added back in float64 on the host): with
-    // r = (I + e - d) / d the term is d (r - log(1 + r)) - e, which a series keeps accurate
-    // near the solution, where a line search compares nearby costs.
+    // Minus d - d log d (added back in float64 on the host). At and above the floor, with
+    // r = (I - d) / d the term is d (r - log(1 + r)), which a series keeps accurate near the
+    // solution, where a line search compares nearby costs. Below it the term is the same at c
+    // plus the polynomial's rise from c: t (c - d) + d t^2 / 2.
     f = intensity;
+    factor = 1.0;
     if (d > 0.0) {
-      f = d * r_minus_log1p(guarded, d) - EPSILON;
+      if (intensity >= FLOOR) {
+        f = d * r_minus_log1p(intensity, d);
+        factor = 1.0 - d / intensity;
+      } else {
+        let t = (intensity - FLOOR) / FLOOR;
+        f = d * r_minus_log1p(FLOOR, d) + t * (FLOOR - d) + 0.5 * d * t * t;
+        factor = 1.0 - d * (1.0 - t) / FLOOR;
+      }
     }
-    factor = 1.0 - d / guarded;
   } else {
     // (sqrt(I + e) - sqrt(d))^2 without the cancellation of the difference of square roots.
+    let guarded = intensity + EPSILON;
     let r = sqrt(guarded);
     let s = (guarded - d) / (r + sqrt(d));
     f = s * s;

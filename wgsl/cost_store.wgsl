@@ -1,5 +1,5 @@
 // The far-field cost of one-mode waves fused into the stores of the forward FFT that makes the
-// far fields (src/cost/far_field_cost.ts appends cost_and_factor and r_minus_log1p, copied from
+// far fields (src/cost/far_field_cost.ts appends cost_and_factor, r_minus_log1p and their constants, copied from
 // wgsl/cost.wgsl, and the FFT pass comes from src/fft/_codegen.ts):
 //   fused_store: Psi = the stored value (fftshift applied) of pixel q of frame b (position
 //                first + b); the cost term of (|Psi|^2, frames[first + b, q]) times weights[q]
@@ -12,10 +12,8 @@
 // Bindings (group 0) after the FFT's 0 - 3: 4 far_cost: CostStore (uniform)  5 frames:
 // array<f32> (N x M x M, stored layout)  6 weights: array<f32> (M x M)  7 runs: array<vec2f>
 // (read_write, one per invocation of the pass).
-// Override constant: EPSILON (INTENSITY_EPSILON of src/physics/reference.ts). Workgroup size that
-// of the FFT pass.
-
-override EPSILON: f32;
+// Override constants (declared in cost.wgsl's shared part): EPSILON and FLOOR, as there.
+// Workgroup size that of the FFT pass.
 
 struct CostStore {
   m2: u32,

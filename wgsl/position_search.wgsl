@@ -3,8 +3,8 @@
 // candidate. Candidate c compares with frame c x stride of the bound frames: stride 1 gives each
 // position of a batch its own frame, stride 0 every candidate the same frame (one position tried
 // at several shifts). The per-pixel cost is cost.wgsl's (its "shared" part is appended by the
-// loader, so the two round alike): I = sum_k |Psi_k|^2, Poisson (model 0) I - d log(I + e) less
-// the pixel's minimum d - d log d, or Gaussian (model 1) (sqrt(I + e) - sqrt(d))^2, times the
+// loader, so the two round alike): I = sum_k |Psi_k|^2, Poisson (model 0) I - d L(I) under the floor
+// less d - d log d, or Gaussian (model 1) (sqrt(I + e) - sqrt(d))^2, times the
 // mask weight.
 //
 // Entry point and bindings (group 0, in binding order):
@@ -14,10 +14,8 @@
 //           out[first + c] <- (sum of the cost, sum of weight |sqrt(I) - sqrt(d)|,
 //           sum of weight sqrt(d), 0) over candidate c's pixels
 // One workgroup per candidate (linear index wid.x + wid.y * nwg.x); a fixed-order tree
-// reduction, so the bits depend on the inputs alone. Override constant: EPSILON (the intensity
-// guard, as in cost.wgsl). Workgroup size 256.
-
-override EPSILON: f32;
+// reduction, so the bits depend on the inputs alone. Override constants (declared in cost.wgsl's
+// shared part): EPSILON and FLOOR, as there. Workgroup size 256.
 
 struct Search {
   m2: u32,

@@ -1,21 +1,26 @@
 import type { Gpu } from "../gpu/mod.ts";
 import type { Reductions } from "../kernels/mod.ts";
-import { INTENSITY_EPSILON, type NoiseModel } from "../physics/model.ts";
+import { INTENSITY_EPSILON, type NoiseModel, POISSON_FLOOR } from "../physics/model.ts";
 import type { Fft2, FusedPasses } from "../fft/mod.ts";
 import code from "../../wgsl/cost.wgsl" with { type: "text" };
 import storeCode from "../../wgsl/cost_store.wgsl" with { type: "text" };
 
 const SOURCE = { file: "wgsl/cost.wgsl", code };
 /**
- * The per-pixel cost of `wgsl/cost.wgsl` (`cost_and_factor`, under an `override EPSILON`),
- * appended to the cost fused into the FFT and to position correction's search, so that all round
- * alike.
+ * The per-pixel cost of `wgsl/cost.wgsl` (`cost_and_factor` and its override constants, which
+ * {@link PIXEL_COST_CONSTANTS} sets), appended to the cost fused into the FFT and to position
+ * correction's search, so that all round alike.
  */
 export const PIXEL_COST_WGSL: string = (() => {
   const match = code.match(/\/\/ shared: begin\n([\s\S]*)\/\/ shared: end/);
   if (!match) throw new Error("wgsl/cost.wgsl lost its shared per-pixel cost");
   return match[1];
 })();
+/** The override constants of {@link PIXEL_COST_WGSL}: the Gaussian guard and the Poisson floor. */
+export const PIXEL_COST_CONSTANTS: Record<string, number> = {
+  EPSILON: INTENSITY_EPSILON,
+  FLOOR: POISSON_FLOOR,
+};
 /** Detector pixels one invocation of `wgsl/cost.wgsl` sums (its `PIXELS`). */
 const PIXELS = 16;
 /** Invocation sums added into one partial by {@link Reductions.sumRuns}. */
@@ -75,10 +80,11 @@ export interface CostCall {
 
 /**
  * The data term on far fields Psi (count x K x M x M, stored layout) with I = sum_k |Psi_k|^2:
- * Poisson F = sum (I - d log(I + eps)) (PtyGer eq. 2) with gradient (1 - d / (I + eps)) Psi_k,
- * or Gaussian on amplitudes F = sum (sqrt(I + eps) - sqrt(d))^2 with gradient
- * (1 - sqrt(d / (I + eps))) Psi_k. eps = INTENSITY_EPSILON (0.1 counts, below one count)
- * keeps log and the division finite on dark pixels. Gradients are Wirtinger derivatives
+ * Poisson F = sum (I - d log I) (PtyGer eq. 2) with gradient (1 - d / I) Psi_k at and above the
+ * floor of POISSON_FLOOR counts, log continued below it by its second-order Taylor polynomial
+ * (`poissonPixel`), or Gaussian on amplitudes F = sum (sqrt(I + eps) - sqrt(d))^2 with gradient
+ * (1 - sqrt(d / (I + eps))) Psi_k, eps = INTENSITY_EPSILON (0.1 counts, below one count). The
+ * floor and the guard keep the cost and its gradient finite on dark pixels. Gradients are Wirtinger derivatives
  * dF/dconj(Psi_k), so dF = 2 Re <g, dPsi>. Masked pixels contribute neither cost nor gradient.
  *
  * The cost is returned as per-workgroup partials (see {@link partialsFor}); summing them in
@@ -135,7 +141,7 @@ export class FarFieldCost {
 
   /** Compiles the cost kernel and, with one mode and an FFT plan given, the fused one. */
   static async create(gpu: Gpu, o: FarFieldCostOptions): Promise<FarFieldCost> {
-    const constants = { EPSILON: INTENSITY_EPSILON };
+    const constants = PIXEL_COST_CONSTANTS;
     const pipeline = await gpu.pipeline(SOURCE, "main", constants);
     const fusion = { name: "far-field-cost", code: storeCode + PIXEL_COST_WGSL, constants };
     const fused = o.fft && o.modes === 1

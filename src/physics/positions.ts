@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { INTENSITY_EPSILON, type NoiseModel } from "./model.ts";
+import { INTENSITY_EPSILON, type NoiseModel, poissonPixel } from "./model.ts";
 
 /** Most object pixels a position moves in one iteration (DESIGN section 7). */
 export const POSITION_STEP_BOUND = 0.5;
@@ -155,7 +155,7 @@ export interface FrameCostsInputs {
 /**
  * The float64 twin of `FrameCosts` (`wgsl/position_search.wgsl`): per far field c, with
  * I = sum_k |Psi_k|^2 and d its frame's count, the sums over pixels of weight times the Poisson
- * cost less its minimum, I - d log(I + e) - (d - d log d) (I where d = 0), or the Gaussian
+ * cost under its floor ({@link poissonPixel}) less d - d log d (I where d = 0), or the Gaussian
  * (sqrt(I + e) - sqrt(d))^2; of weight |sqrt(I) - sqrt(d)|; and of weight sqrt(d); then 0.
  */
 export function frameCostsReference(o: FrameCostsInputs): Float64Array {
@@ -168,12 +168,9 @@ export function frameCostsReference(o: FrameCostsInputs): Float64Array {
         intensity += o.far[at] ** 2 + o.far[at + 1] ** 2;
       }
       const d = o.frames[c * o.stride * o.m2 + q];
-      const guarded = intensity + INTENSITY_EPSILON;
       const cost = o.noise === "gaussian"
-        ? (Math.sqrt(guarded) - Math.sqrt(d)) ** 2
-        : d > 0
-        ? intensity - d * Math.log(guarded) - (d - d * Math.log(d))
-        : intensity;
+        ? (Math.sqrt(intensity + INTENSITY_EPSILON) - Math.sqrt(d)) ** 2
+        : poissonPixel(intensity, d)[0] - (d > 0 ? d - d * Math.log(d) : 0);
       const w = o.weights[q];
       out[4 * c] += w * cost;
       out[4 * c + 1] += w * Math.abs(Math.sqrt(intensity) - Math.sqrt(d));

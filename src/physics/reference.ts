@@ -20,9 +20,9 @@ import {
   type Window,
   windowOf,
 } from "./fourier.ts";
-import { INTENSITY_EPSILON, type NoiseModel } from "./model.ts";
+import { INTENSITY_EPSILON, type NoiseModel, poissonPixel } from "./model.ts";
 
-export { INTENSITY_EPSILON, type NoiseModel } from "./model.ts";
+export { INTENSITY_EPSILON, type NoiseModel, POISSON_FLOOR, poissonPixel } from "./model.ts";
 
 export {
   angularSpectrumKernel,
@@ -227,12 +227,12 @@ export class ReferenceModel {
           continue;
         }
         const d = o.frames[j * m2 + q];
-        const i = intensity[q] + INTENSITY_EPSILON;
         if (o.noise === "poisson") {
-          cost += i - INTENSITY_EPSILON - (d > 0 ? d * Math.log(i) : 0);
-          weight[q] = 1 - d / i;
+          const [f, factor] = poissonPixel(intensity[q], d);
+          cost += f;
+          weight[q] = factor;
         } else {
-          const r = Math.sqrt(i);
+          const r = Math.sqrt(intensity[q] + INTENSITY_EPSILON);
           cost += (r - Math.sqrt(d)) ** 2;
           weight[q] = 1 - Math.sqrt(d) / r;
         }

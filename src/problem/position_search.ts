@@ -1,8 +1,8 @@
 import code from "../../wgsl/position_search.wgsl" with { type: "text" };
-import { PIXEL_COST_WGSL } from "../cost/mod.ts";
+import { PIXEL_COST_CONSTANTS, PIXEL_COST_WGSL } from "../cost/mod.ts";
 import { Multislice, Scan } from "../operators/mod.ts";
 import type { Propagation } from "../physics/fourier.ts";
-import { INTENSITY_EPSILON, type NoiseModel } from "../physics/model.ts";
+import type { NoiseModel } from "../physics/model.ts";
 import type { Binding, Gpu } from "../gpu/mod.ts";
 import type { GpuProblem, GpuVariables } from "./gpu_problem.ts";
 
@@ -207,7 +207,7 @@ export class FrameCosts {
   ) {}
 
   static async create(gpu: Gpu): Promise<FrameCosts> {
-    const pipeline = await gpu.pipeline(SOURCE, "frame_costs", { EPSILON: INTENSITY_EPSILON });
+    const pipeline = await gpu.pipeline(SOURCE, "frame_costs", PIXEL_COST_CONSTANTS);
     return new FrameCosts(gpu, pipeline);
   }
 

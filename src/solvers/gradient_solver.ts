@@ -36,12 +36,18 @@ const SHORTER = 0.7;
 const SHORTER_GD = 0.5;
 
 /**
- * `gd`'s longest step (see `GradientSolverOptions.maxStep`): 1 is the step to the minimum of a
- * quadratic whose curvature the diagonal preconditioner holds exactly. Uncapped, steepest
- * descent's predicted steps alternated between 0.3 and 2 and 2 x 2 tiles drifted to 1.2e-5 from
- * one device in 20 iterations (3.0e-6 capped; same conditions, probe not refined).
+ * The longest predicted step of `gd` and `cg` (see `GradientSolverOptions.maxStep`): 1 is the
+ * step to the minimum of a quadratic whose curvature the diagonal preconditioner holds exactly.
+ * Longer steps carry the float32 rounding in which tiles differ from one device further.
+ * Uncapped, steepest descent's predicted steps alternated between 0.3 and 2 and 2 x 2 tiles
+ * drifted to 1.2e-5 from one device in 20 iterations (3.0e-6 capped; same conditions, probe not
+ * refined). `cg` uncapped, under floors of the Poisson cost near the one it has now, took steps
+ * of 1.68: at 3 counts two of them carried the rounding until a predicted step fell on either
+ * side of a boundary of the step grid on tiles and on one device, which parted them by 1.65e-3;
+ * at 2.5 the probe drifted a pixel with the object from a blurred-disk start (a translation the
+ * cost does not see) where capped steps held it (DESIGN section 6, "The Poisson cost's floor").
  */
-const GD_MAX_STEP = 1;
+const MAX_STEP = 1;
 
 /** Options of {@link GradientSolver}. */
 export interface GradientSolverOptions extends Omit<SolverOptions, "iterations"> {
@@ -60,10 +66,8 @@ export interface GradientSolverOptions extends Omit<SolverOptions, "iterations">
    */
   steps?: "predicted" | "halving";
   /**
-   * The longest step `predicted` tries or takes (default 1 for `gd`, unbounded for `cg`, whose
-   * conjugate directions want steps the preconditioner does not foresee). Longer steps of
-   * steepest descent carry float32 rounding further: tiles then drift from one device, mostly in
-   * the object's dimly lit margin.
+   * The longest step `predicted` tries or takes (default 1). Longer steps carry float32 rounding
+   * further: tiles then drift from one device, mostly in the object's dimly lit margin.
    */
   maxStep?: number;
   /**
@@ -109,7 +113,7 @@ export interface StepResult {
  * g_0 the trial's gradient (one more dot product; the Poisson cost is close to quadratic along a
  * preconditioned direction, bilinear probe-object terms included). Its minimiser promises the
  * decrease Re<g, eta> gamma*; 0.7 of it for `cg`, 0.5 for `gd` (kept within twice the trial),
- * divided by the next direction's Re<g, eta>, is the next trial, at most `maxStep` (1 for `gd`).
+ * divided by the next direction's Re<g, eta>, is the next trial, at most `maxStep` (1).
  * The trial is accepted when F(x + gamma_0 eta) <= F(x) (PtyGer eq. 7 with t = 0); otherwise the
  * minimiser is tried, also with the gradient, and only if that fails does PtyGer's backtracking
  * (halving, F alone) take over. Every quantity is a cost
@@ -175,7 +179,7 @@ export class GradientSolver<V> {
     this.#previous = options.conjugate ? problem.create("previous gradient") : null;
     this.#predicted = (options.steps ?? "predicted") === "predicted";
     this.#shorter = options.conjugate ? SHORTER : SHORTER_GD;
-    this.#maxStep = options.maxStep ?? (options.conjugate ? Infinity : GD_MAX_STEP);
+    this.#maxStep = options.maxStep ?? MAX_STEP;
   }
 
   get iteration(): number {

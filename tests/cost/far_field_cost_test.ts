@@ -3,7 +3,7 @@ import { requestGpu } from "../../src/gpu/mod.ts";
 import { Fft2, fft2Reference, fftshift2 } from "../../src/fft/mod.ts";
 import { FarFieldCost } from "../../src/cost/mod.ts";
 import { Reductions, sumPairs } from "../../src/kernels/mod.ts";
-import { INTENSITY_EPSILON, type NoiseModel } from "../../src/physics/reference.ts";
+import { INTENSITY_EPSILON, type NoiseModel, poissonPixel } from "../../src/physics/reference.ts";
 import { maxRelative, nans, randomF32, testRandom } from "../kernels/random.ts";
 
 const M = 16, MODES = 2, COUNT = 3;
@@ -27,12 +27,11 @@ function reference(
         intensity += far[i] ** 2 + far[i + 1] ** 2;
       }
       const d = frames[b * m2 + q];
-      const g = intensity + INTENSITY_EPSILON;
       let f: number, factor: number;
       if (noise === "poisson") {
-        f = intensity - (d > 0 ? d * Math.log(g) : 0);
-        factor = 1 - d / g;
+        [f, factor] = poissonPixel(intensity, d);
       } else {
+        const g = intensity + INTENSITY_EPSILON;
         f = (Math.sqrt(g) - Math.sqrt(d)) ** 2;
         factor = 1 - Math.sqrt(d / g);
       }

@@ -1,6 +1,11 @@
 import { assert, assertLessOrEqual, relativeL2 } from "../assert.ts";
 import { fft2Reference } from "../../src/fft/reference.ts";
-import { type ModelOptions, type NoiseModel, ReferenceModel } from "../../src/physics/reference.ts";
+import {
+  type ModelOptions,
+  type NoiseModel,
+  poissonPixel,
+  ReferenceModel,
+} from "../../src/physics/reference.ts";
 import { Random } from "../../src/simulate/random.ts";
 
 /** A small model: 4 x 4 overlapping positions with sub-pixel offsets. */
@@ -94,6 +99,33 @@ Deno.test("the Gaussian gradient matches central differences with a near-field d
   const nearField = { wavelength: 1e-10, distance: 2e-6, pixelSize: 1e-8 };
   const propagation = { wavelength: 1e-10, sliceThickness: 2e-6, pixelSize: 1e-8 };
   checkGradient(smallModel(new Random(6), { slices: 2, nearField, propagation }), "gaussian", 16);
+});
+
+Deno.test("poissonPixel()'s floor keeps value, slope and curvature continuous at c, its factor the cost's derivative on either side", () => {
+  const rng = new Random(7);
+  for (let n = 0; n < 200; n++) {
+    const c = 0.5 + 4 * rng.uniform();
+    const d = rng.poisson(3 * rng.uniform() + 0.1);
+    const f = (i: number) => poissonPixel(i, d, c)[0];
+    // Continuity at c: a jump in value, slope or curvature would leave f(c + h) - f(c - h) off
+    // the logarithm's 2 h f'(c) by order 1, h or h^2; smooth, the difference is of order h^3.
+    const h = 1e-3 * c;
+    const straddle = f(c + h) - f(c - h) - 2 * h * (1 - d / c);
+    assertLessOrEqual(Math.abs(straddle), 1e-2 * h * h * d / (c * c) + 1e-12, "continuity at c");
+    const curvature = (i: number) => (f(i + h) - 2 * f(i) + f(i - h)) / (h * h);
+    const log = d / (c * c);
+    assertLessOrEqual(Math.abs(curvature(c - 2 * h) - log), 1e-2 * log + 1e-6, "curvature below");
+    assertLessOrEqual(Math.abs(curvature(c + 2 * h) - log), 1e-2 * log + 1e-6, "curvature above");
+    // The factor is dF/dI (the Wirtinger gradient is it times Psi) on either side of the floor.
+    for (const i of [c * rng.uniform(), c * (1 + 3 * rng.uniform())]) {
+      const e = 1e-5 * c;
+      const numeric = (f(i + e) - f(i - e)) / (2 * e);
+      assertLessOrEqual(Math.abs(numeric - poissonPixel(i, d, c)[1]), 1e-6 * (1 + d / c), "dF/dI");
+    }
+  }
+  // Without counts the cost is the intensity; the floor's pull toward 0 below: minimiser 2c - c^2 / d.
+  assert(poissonPixel(0.7, 0, 2)[0] === 0.7 && poissonPixel(0.7, 0, 2)[1] === 1);
+  assertLessOrEqual(Math.abs(poissonPixel(2 * 2 - 4 / 1.5, 1.5, 2)[1]), 1e-12, "minimiser below c");
 });
 
 Deno.test("masked pixels carry no weight in the cost", () => {

@@ -230,10 +230,12 @@ function randomQuadratic(seed: number, s: number) {
   return { ...quadraticProblem(weights, b, s), x };
 }
 
-Deno.test("gd() never steps further than maxStep (1 by default): with the line's minimum at 2, every iteration takes 1 in one evaluation and quarters F", async () => {
-  for (const maxStep of [undefined, 0.5]) {
+Deno.test("gd() and cg() never step further than maxStep (1 by default): with the line's minimum at 2, every iteration takes 1 in one evaluation and quarters F", async () => {
+  for (
+    const [conjugate, maxStep] of [[false, undefined], [false, 0.5], [true, undefined]] as const
+  ) {
     const { problem, cost, x } = randomQuadratic(7, 2);
-    const solver = new GradientSolver(problem, x, { conjugate: false, maxStep });
+    const solver = new GradientSolver(problem, x, { conjugate, maxStep });
     const step = maxStep ?? 1;
     for (let i = 0; i < 6; i++) {
       const before = cost(x);
