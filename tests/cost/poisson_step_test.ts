@@ -53,6 +53,18 @@ function intensityOf(far: Float32Array, b: number, modes: number, m2: number): F
   return out;
 }
 
+/** The float64 step of frame b of `d` as the kernels take it (their floor, iterations and start). */
+function stepOf(d: ReturnType<typeof inputs>, b: number, modes: number) {
+  return poissonStepReference({
+    intensity: intensityOf(d.far, b, modes, d.m2),
+    frame: d.frames.subarray(b * d.m2, (b + 1) * d.m2),
+    weights: d.weights,
+    floor: POISSON_STEP_FLOOR,
+    iterations: POISSON_STEP_ITERATIONS,
+    start: POISSON_STEP_START,
+  });
+}
+
 for (const modes of [1, 3]) {
   Deno.test(`PoissonExitStep matches the float64 step and update for ${modes} mode(s) with a mask`, async () => {
     const gpu = await requestGpu({ label: "poisson step test" });
@@ -72,14 +84,7 @@ for (const modes of [1, 3]) {
       const want = new Float64Array(d.far.length);
       const alphas = new Float64Array(COUNT);
       for (let b = 0; b < COUNT; b++) {
-        const ref = poissonStepReference({
-          intensity: intensityOf(d.far, b, modes, d.m2),
-          frame: d.frames.subarray(b * d.m2, (b + 1) * d.m2),
-          weights: d.weights,
-          floor: POISSON_STEP_FLOOR,
-          iterations: POISSON_STEP_ITERATIONS,
-          start: POISSON_STEP_START,
-        });
+        const ref = stepOf(d, b, modes);
         alphas[b] = ref.alpha;
         for (let k = 0; k < modes; k++) {
           for (let q = 0; q < d.m2; q++) {
@@ -159,14 +164,7 @@ for (const design of ["unrolled", "workgroup"] as const) {
       // The update in float64, then the same adjoint: the fusion's reference.
       const g = new Float32Array(d.far.length);
       for (let b = 0; b < COUNT; b++) {
-        const { factor } = poissonStepReference({
-          intensity: intensityOf(d.far, b, modes, d.m2),
-          frame: d.frames.subarray(b * d.m2, (b + 1) * d.m2),
-          weights: d.weights,
-          floor: POISSON_STEP_FLOOR,
-          iterations: POISSON_STEP_ITERATIONS,
-          start: POISSON_STEP_START,
-        });
+        const { factor } = stepOf(d, b, modes);
         for (let i = 2 * b * modes * d.m2; i < 2 * (b + 1) * modes * d.m2; i++) {
           g[i] = factor[(i >> 1) % d.m2] * d.far[i];
         }
