@@ -12,8 +12,9 @@
  *
  * JSON: `{ adapter, load_average, cases: [{ algorithm, noise, frame, positions, photons, probe,
  * iterations, start_seconds, s_per_iteration, evaluations_per_iteration, psnr_db: { "10", "20", "50" },
- * seconds_to_db: { "30", "33" }, final_psnr_db }] }`; a PSNR after more iterations than were run,
- * or a level never reached, is null.
+ * seconds_to_db: { "30", "33" }, iterations_to_db: { "30", "33" }, final_psnr_db }] }`
+ * (`iterations_to_db`: the iterations run when the level was first reached, the table's
+ * `it->33dB`); a PSNR after more iterations than were run, or a level never reached, is null.
  *
  * Runs: `cg`, `gd`, `lsqml`, `dm` and `raar` (and their `-gaussian` versions) run through the
  * engine's session on one tile, in process, as an untiled `reconstruct` runs them and as
@@ -77,6 +78,8 @@ export interface QualityRow {
   evaluations_per_iteration: number;
   psnr_db: Record<string, number | null>;
   seconds_to_db: Record<string, number | null>;
+  /** The iterations run when each level was first reached (null if never). */
+  iterations_to_db: Record<string, number | null>;
   final_psnr_db: number;
 }
 
@@ -236,6 +239,7 @@ async function runCase(
   const secondsTo: Record<string, number | null> = Object.fromEntries(
     LEVELS.map((l) => [String(l), null]),
   );
+  const iterationsTo: Record<string, number | null> = { ...secondsTo };
   try {
     for (let i = 0; i < c.iterations; i++) {
       const t0 = performance.now();
@@ -249,7 +253,10 @@ async function runCase(
       });
       psnrs.push(psnr);
       for (const level of LEVELS) {
-        if (psnr >= level && secondsTo[level] === null) secondsTo[level] = seconds;
+        if (psnr >= level && secondsTo[level] === null) {
+          secondsTo[level] = seconds;
+          iterationsTo[level] = i + 1;
+        }
       }
     }
   } finally {
@@ -268,6 +275,7 @@ async function runCase(
     evaluations_per_iteration: evaluations / c.iterations,
     psnr_db: Object.fromEntries(PSNR_AFTER.map((n) => [String(n), psnrs[n - 1] ?? null])),
     seconds_to_db: secondsTo,
+    iterations_to_db: iterationsTo,
     final_psnr_db: psnrs[psnrs.length - 1],
   };
 }
@@ -337,7 +345,7 @@ export async function run(args: string[]): Promise<void> {
 
 const HEADER =
   "algorithm     frame  photons  probe      start s  s/iter  evals/iter  PSNR@10  PSNR@20  PSNR@50  " +
-  "PSNR@end  s->30dB  s->33dB";
+  "PSNR@end  s->30dB  s->33dB  it->33dB";
 
 function format(r: QualityRow): string {
   const db = (v: number | null) => (v === null ? "-" : v.toFixed(1)).padStart(7);
@@ -356,5 +364,6 @@ function format(r: QualityRow): string {
     r.final_psnr_db.toFixed(1).padStart(8),
     s(r.seconds_to_db["30"]),
     s(r.seconds_to_db["33"]),
+    String(r.iterations_to_db["33"] ?? "-").padStart(8),
   ].join("  ");
 }

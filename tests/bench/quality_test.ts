@@ -29,6 +29,9 @@ Deno.test("bench quality --quick runs every algorithm and reports its figures, n
     for (const level of ["30", "33"]) {
       const s = c.seconds_to_db[level];
       assert(s === null || s > 0, `${c.algorithm} to ${level} dB: ${s}`);
+      const n = c.iterations_to_db[level];
+      assertEquals(n === null, s === null, `${c.algorithm} to ${level} dB: ${n} iterations`);
+      assert(n === null || (Number.isInteger(n) && n >= 1 && n <= 3), `${c.algorithm}: ${n}`);
     }
   }
 });
