@@ -61,6 +61,8 @@ export class Gpu {
   #params = new Map<string, GPUBuffer>();
   /** Staging buffers of small read-backs not in use, by size (each mapped once already). */
   #staging = new Map<number, GPUBuffer[]>();
+  /** The source of {@link finish}'s read (kept, as the staging buffers are). */
+  #marker: GPUBuffer | null = null;
   #lost: GPUDeviceLostInfo | null = null;
   #uncaptured: GPUError | null = null;
   #destroyed = false;
@@ -186,11 +188,15 @@ export class Gpu {
     this.#throwIfInvalid();
   }
 
-  /** Waits until the device has finished all submitted work. */
+  /**
+   * Waits until the device has finished all submitted work: a {@link read} of 4 bytes copied
+   * after it, which ends as soon as the work is done. `onSubmittedWorkDone` sleeps Deno's 10 ms
+   * after the work as `mapAsync` does (see {@link read}), and a step of every solver ends here:
+   * measured on `gd` at two MPI ranks, 10 to 13 ms of idle device per iteration.
+   */
   async finish(): Promise<void> {
-    this.flush();
-    await this.#raceLost(this.device.queue.onSubmittedWorkDone());
-    this.#throwIfInvalid();
+    this.#marker ??= this.memory.create(4, GPUBufferUsage.COPY_SRC, KEPT_READBACK);
+    await this.#quickRead(this.#marker, 0, 4);
   }
 
   /**
@@ -284,6 +290,7 @@ export class Gpu {
     this.memory.releaseAll();
     this.#params.clear();
     this.#staging.clear();
+    this.#marker = null;
     this.device.destroy();
   }
 

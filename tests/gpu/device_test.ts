@@ -55,7 +55,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   }
 });
 
-Deno.test("a dispatch the device rejects is reported at the next read, not ignored", async () => {
+Deno.test("a dispatch the device rejects is reported at the next read or finish(), not ignored", async () => {
   const gpu = await requestGpu({ label: "test" });
   try {
     const code = `@group(0) @binding(0) var<storage, read_write> a: array<f32>;
@@ -64,6 +64,12 @@ Deno.test("a dispatch the device rejects is reported at the next read, not ignor
     const buffer = gpu.buffer(16, "x");
     gpu.dispatch(pipeline, [buffer], [70000, 1, 1]);
     await assertRejects(() => gpu.read(buffer), GpuValidationError);
+    gpu.dispatch(pipeline, [buffer], [70000, 1, 1]);
+    await assertRejects(() => gpu.finish(), GpuValidationError);
+    // finish() goes on working after an error, and returns once the work is done.
+    gpu.dispatch(pipeline, [buffer], 1);
+    await gpu.finish();
+    assertEquals(new Float32Array(await gpu.read(buffer))[0], 1);
   } finally {
     gpu.destroy();
   }
