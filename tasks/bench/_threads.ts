@@ -32,6 +32,13 @@ export interface ThreadInterval {
   queuedCores: number;
   /** Wall time in which the busiest thread neither ran nor waited to run (ms). */
   busiestIdleMs: number;
+  /**
+   * CPU ms of all threads, of the busiest (a software device's compute thread) and of the main
+   * thread (JavaScript), the last two apart unless the main thread is the busiest.
+   */
+  cpuMs: number;
+  busiestCpuMs: number;
+  mainCpuMs: number;
 }
 
 export function threadInterval(
@@ -39,17 +46,21 @@ export function threadInterval(
   after: ThreadTimes,
   wallMs: number,
 ): ThreadInterval {
-  let run = 0, queued = 0, busiest = { run: 0, queued: 0 };
+  let run = 0, queued = 0, main = 0, busiest = { run: 0, queued: 0 };
   for (const [id, now] of after) {
     const then = before.get(id) ?? { run: 0, queued: 0 };
     const d = { run: now.run - then.run, queued: now.queued - then.queued };
     run += d.run;
     queued += d.queued;
+    if (id === String(Deno.pid)) main = d.run;
     if (d.run > busiest.run) busiest = d;
   }
   return {
     cores: run / wallMs,
     queuedCores: queued / wallMs,
     busiestIdleMs: Math.max(0, wallMs - busiest.run - busiest.queued),
+    cpuMs: run,
+    busiestCpuMs: busiest.run,
+    mainCpuMs: main,
   };
 }

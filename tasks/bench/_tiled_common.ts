@@ -47,3 +47,16 @@ export function median(values: number[]): number {
 export function processCpuMs(): number {
   return cpuTicksMs(Deno.readTextFileSync("/proc/self/stat"));
 }
+
+/** The lines of a byte stream, one `next()` at a time. */
+export async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for await (const chunk of stream) {
+    buffered += decoder.decode(chunk, { stream: true });
+    for (let at = buffered.indexOf("\n"); at >= 0; at = buffered.indexOf("\n")) {
+      yield buffered.slice(0, at);
+      buffered = buffered.slice(at + 1);
+    }
+  }
+}

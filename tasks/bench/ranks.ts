@@ -2,9 +2,16 @@
  * The benches' MPI jobs: `mpirun -n R` ranks of this file, each opening the tiled session over
  * the `mpi` transport on the bench problem (`_tiled_common.ts`, simulated identically on every
  * rank), one worker per rank, every rank at `LP_NUM_THREADS=1` (one core's worth of device per
- * rank). Rank 0 prints one JSON line per timed iteration, `{ "seconds", "cores" }` (`cores`:
- * every rank's CPU time over the iteration's wall time, summed: the cores the job kept busy;
- * `ranks`: each rank's {@link RankIteration}), then `{ "device_bytes_peak_per_rank": [...] }`.
+ * rank).
+ *
+ * A started job ({@link startRanks}) runs its untimed iterations, then one timed iteration per
+ * {@link RankJobHandle.step}: each rank reads `step` (or `end`) from a named pipe of its own, so
+ * that a job waiting for its next command takes no CPU time at all (a rank polling MPI would),
+ * and jobs of several rank counts can take turns on the machine iteration by iteration. Rank 0
+ * prints `ready`, then one JSON line per timed iteration, `{ "seconds", "cores", "ranks" }`
+ * (`cores`: every rank's CPU time over the iteration's wall time, summed: the cores the job kept
+ * busy; `ranks`: each rank's {@link RankIteration}), and at the end
+ * `{ "device_bytes_peak_per_rank": [...] }`.
  */
 import { MpiWorld } from "../../src/distributed/mpi/mod.ts";
 import {
@@ -15,7 +22,7 @@ import {
   startProfile,
 } from "../../src/parallel/mod.ts";
 import { openEngineSession } from "../../src/engine/mod.ts";
-import { benchProblem, processCpuMs } from "./_tiled_common.ts";
+import { benchProblem, lines, processCpuMs } from "./_tiled_common.ts";
 import { threadInterval, threadTimes } from "./_threads.ts";
 
 /** What one job computes. */
@@ -25,9 +32,8 @@ export interface RankJob {
   tiles: [number, number];
   /** Positions per batch (default: the engine's rule). */
   batch?: number;
-  /** Untimed iterations first (pipeline compilation), then timed ones. */
+  /** Untimed iterations first (pipeline compilation), then timed ones on command. */
   warmup: number;
-  reps: number;
   /** Time each rank's readbacks and waits on its peers (the `Phase`s of `profile.ts`). */
   profile?: boolean;
 }
@@ -39,22 +45,42 @@ export interface RankIteration {
   queuedCores: number;
   /** Time its device thread (the busiest) had nothing to do, in ms (see `_threads.ts`). */
   deviceIdleMs: number;
+  /** CPU ms of all its threads, of its device thread and of its JavaScript thread. */
+  cpuMs: number;
+  deviceCpuMs: number;
+  jsCpuMs: number;
   /** With `profile`: ms in each phase (readback, all-reduce wait, mailbox wait: strips). */
   phases?: Record<Phase, number>;
 }
 
-/** What rank 0 reported. */
-export interface RankJobResult {
-  seconds: number[];
-  cores: number[];
-  /** Per timed iteration, each rank's figures in rank order. */
-  ranks: RankIteration[][];
-  device_bytes_peak_per_rank: number[];
+/** One timed iteration of a job, as rank 0 reports it. */
+export interface JobIteration {
+  seconds: number;
+  cores: number;
+  /** Each rank's figures, in rank order. */
+  ranks: RankIteration[];
 }
 
-/** Runs `job` on `ranks` MPI ranks (loopback `mpirun`) and returns rank 0's figures. */
-export async function runRanks(ranks: number, job: RankJob): Promise<RankJobResult> {
-  const output = await new Deno.Command("mpirun", {
+/** A started job: one timed iteration per {@link step}, then {@link end}. */
+export interface RankJobHandle {
+  readonly ranks: number;
+  step(): Promise<JobIteration>;
+  /** Ends the job; resolves to each rank's peak device bytes. */
+  end(): Promise<number[]>;
+  /** Ends the job at once (after a failure). */
+  kill(): Promise<void>;
+}
+
+/**
+ * Starts `job` on `ranks` MPI ranks (loopback `mpirun`) and resolves once every rank has run its
+ * untimed iterations. The caller must {@link RankJobHandle.end} it.
+ */
+export async function startRanks(ranks: number, job: RankJob): Promise<RankJobHandle> {
+  const dir = await Deno.makeTempDir({ prefix: "tessera-ranks-" });
+  const pipes = Array.from({ length: ranks }, (_, r) => `${dir}/rank-${r}`);
+  const made = await new Deno.Command("mkfifo", { args: pipes }).output();
+  if (!made.success) throw new Error(`mkfifo failed: ${new TextDecoder().decode(made.stderr)}`);
+  const process = new Deno.Command("mpirun", {
     args: [
       "-n",
       String(ranks),
@@ -62,36 +88,98 @@ export async function runRanks(ranks: number, job: RankJob): Promise<RankJobResu
       "run",
       "-A",
       new URL(import.meta.url).pathname,
-      JSON.stringify(job),
+      JSON.stringify({ ...job, commands: `${dir}/rank-` }),
     ],
     env: { LP_NUM_THREADS: "1" },
+    stdin: "null",
     stdout: "piped",
     stderr: "inherit",
-  }).output();
-  if (!output.success) throw new Error(`mpirun -n ${ranks} of the bench failed (${output.code})`);
-  const result: RankJobResult = {
-    seconds: [],
-    cores: [],
-    ranks: [],
-    device_bytes_peak_per_rank: [],
+  }).spawn();
+  const failed = process.status.then(({ code }) => {
+    throw new Error(`mpirun -n ${ranks} of the bench ended (status ${code})`);
+  });
+  failed.catch(() => {});
+  const replies = lines(process.stdout);
+  const next = async () => {
+    const { value, done } = await Promise.race([replies.next(), failed]);
+    if (done) await failed;
+    return value as string;
   };
-  for (const line of new TextDecoder().decode(output.stdout).trim().split("\n")) {
-    const r = JSON.parse(line);
-    if ("seconds" in r) {
-      result.seconds.push(r.seconds);
-      result.cores.push(r.cores);
-      result.ranks.push(r.ranks);
-    } else result.device_bytes_peak_per_rank = r.device_bytes_peak_per_rank;
+  const cleanUp = () => Deno.remove(dir, { recursive: true }).catch(() => {});
+  let writers: Deno.FsFile[] = [];
+  const kill = async () => {
+    writers.forEach((w) => w.close());
+    writers = [];
+    try {
+      process.kill();
+    } catch {
+      // It has ended already.
+    }
+    await process.status;
+    await cleanUp();
+  };
+  try {
+    // Opening a pipe's writing end waits for its reader: the rank opens it before anything else.
+    writers = await Promise.race([
+      Promise.all(pipes.map((p) => Deno.open(p, { write: true }))),
+      failed,
+    ]);
+    const ready = await next();
+    if (ready !== "ready") throw new Error(`mpirun -n ${ranks} of the bench said "${ready}"`);
+  } catch (error) {
+    await kill();
+    throw error;
   }
-  return result;
+  const tell = async (command: string) => {
+    const bytes = new TextEncoder().encode(command + "\n");
+    for (const w of writers) await w.write(bytes);
+  };
+  return {
+    ranks,
+    async step() {
+      await tell("step");
+      return JSON.parse(await next());
+    },
+    async end() {
+      try {
+        await tell("end");
+        const last = JSON.parse(await next());
+        const { success, code } = await process.status;
+        if (!success) throw new Error(`mpirun -n ${ranks} of the bench failed (${code})`);
+        return last.device_bytes_peak_per_rank;
+      } finally {
+        writers.forEach((w) => w.close());
+        writers = [];
+        await cleanUp();
+      }
+    },
+    kill,
+  };
 }
 
-async function rank(job: RankJob): Promise<void> {
+/** Runs `job` on `ranks` MPI ranks for `reps` timed iterations: each iteration, then the peaks. */
+export async function runRanks(
+  ranks: number,
+  job: RankJob & { reps: number },
+): Promise<{ iterations: JobIteration[]; device_bytes_peak_per_rank: number[] }> {
+  const started = await startRanks(ranks, job);
+  const iterations: JobIteration[] = [];
+  try {
+    for (let i = 0; i < job.reps; i++) iterations.push(await started.step());
+  } catch (error) {
+    await started.kill();
+    throw error;
+  }
+  return { iterations, device_bytes_peak_per_rank: await started.end() };
+}
+
+async function rank(job: RankJob & { commands: string }): Promise<void> {
   if (job.profile) {
     startProfile();
     profileReadbacks();
   }
   const world = MpiWorld.init();
+  const commands = lines((await Deno.open(`${job.commands}${world.rank}`)).readable);
   const base = await benchProblem(job.frame, job.positions);
   const session = await openEngineSession({
     ...base,
@@ -101,11 +189,15 @@ async function rank(job: RankJob): Promise<void> {
     mpi: world,
   });
   const print = (value: unknown) => {
-    if (world.rank === 0) console.log(JSON.stringify(value));
+    if (world.rank === 0) console.log(typeof value === "string" ? value : JSON.stringify(value));
   };
   try {
     for (let i = 0; i < job.warmup; i++) await session.step();
-    for (let i = 0; i < job.reps; i++) {
+    await world.barrier();
+    print("ready");
+    for (;;) {
+      const { value } = await commands.next();
+      if (value !== "step") break;
       await world.barrier();
       const cpu0 = processCpuMs();
       const threads0 = threadTimes();
@@ -119,6 +211,9 @@ async function rank(job: RankJob): Promise<void> {
         cores: threads.cores,
         queuedCores: threads.queuedCores,
         deviceIdleMs: threads.busiestIdleMs,
+        cpuMs: threads.cpuMs,
+        deviceCpuMs: threads.busiestCpuMs,
+        jsCpuMs: threads.mainCpuMs,
         ...(job.profile ? { phases: since(phases0, profile.snapshot()) } : {}),
       };
       const all = await world.gather(mine);

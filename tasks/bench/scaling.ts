@@ -35,7 +35,8 @@
  * core, and the speed-up then says nothing about the engine (the table says so too).
  *
  * `--ranks 1,2` measures MPI ranks instead (`scaling_ranks.ts`): the same problem as one job per
- * rank count, one rank per core, each at `LP_NUM_THREADS=1`.
+ * rank count, one rank per core, each at `LP_NUM_THREADS=1`, the jobs taking turns as the
+ * children here do.
  */
 import {
   keepWorkerThreadsUntilExit,
@@ -43,7 +44,7 @@ import {
   watchProfiles,
 } from "../../src/parallel/mod.ts";
 import { openEngineSession } from "../../src/engine/mod.ts";
-import { benchProblem, median, processCpuMs } from "./_tiled_common.ts";
+import { benchProblem, lines, median, processCpuMs } from "./_tiled_common.ts";
 import { scalingRanks } from "./scaling_ranks.ts";
 
 const CHILD = "--child";
@@ -106,19 +107,6 @@ function parse(args: string[]): Options & { workers: number; ranks: number[] | n
     throw new RangeError(`Expected --positions >= 2 and --reps >= 1, got ${args.join(" ")}`);
   }
   return out;
-}
-
-/** The lines of a byte stream, one `next()` at a time. */
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffered = "";
-  for await (const chunk of stream) {
-    buffered += decoder.decode(chunk, { stream: true });
-    for (let at = buffered.indexOf("\n"); at >= 0; at = buffered.indexOf("\n")) {
-      yield buffered.slice(0, at);
-      buffered = buffered.slice(at + 1);
-    }
-  }
 }
 
 /**

@@ -1,26 +1,33 @@
 /**
- * `deno task bench scaling --ranks 1,2 [--json] [--positions N] [--reps N]`: seconds per `gd`
- * iteration of the scaling problem (frame 64, 800 positions by default, 1 x 2 tiles) as an MPI
- * job of one rank holding both tiles and of two ranks holding one each (`ranks.ts`), one rank per
- * core, each at `LP_NUM_THREADS=1`; the speed-up of two over one (target >= 1.7) and the cores each
- * job kept busy (every rank's CPU time over the iteration's wall time, summed; median).
+ * `deno task bench scaling --ranks 1,2 [--json] [--positions N] [--reps N] [--profile]`: seconds
+ * per `gd` iteration of the scaling problem (frame 64, 800 positions by default, 1 x 2 tiles) as
+ * an MPI job of one rank holding both tiles and of two ranks holding one each (`ranks.ts`), one
+ * rank per core, each at `LP_NUM_THREADS=1`; the speed-up of two over one (target >= 1.7) and the
+ * cores each job kept busy (every rank's CPU time over the iteration's wall time, summed; median).
  *
- * The jobs run one after the other (an MPI job's ranks cannot take turns with another job's), each
- * with two untimed iterations first, so the machine's other load may differ between them: the load
- * average before and after is printed beside the figures.
+ * Both jobs are started (and run their two untimed iterations) before any timing; then they take
+ * turns, one timed iteration each, `--reps` times (the job that goes first alternates), the
+ * waiting job reading its next command from a pipe without any CPU time (`ranks.ts`). So a change
+ * in the machine's other load hits both alike, as `bench scaling`'s workers do; the medians are
+ * compared, and the load average before and after is printed beside them.
  *
- * Per rank, the medians of its device thread's idle time (neither running nor waiting for a core:
- * the device had no work, whatever the machine's load) and of the cores its threads waited for in
- * the run queue (the machine's other load); `--profile` adds each rank's time in readbacks, in
- * all-reduces and waiting for its neighbours' strips.
+ * Per rank, the medians of its CPU milliseconds per iteration (all threads; its device thread,
+ * llvmpipe's compute thread; its JavaScript thread), of its device thread's idle time (neither
+ * running nor waiting for a core: the device had no work, whatever the machine's load) and of
+ * the cores its threads waited for in the run queue (the machine's other load); `--profile` adds
+ * each rank's time in readbacks, in all-reduces and waiting for its neighbours' strips. CPU time
+ * per iteration depends far less on the other load than wall time does: its sum over the ranks
+ * is the job's cost of an iteration.
  *
  * JSON: `{ "positions", "tiles": [1, 2], "load_average": [before, after], "runs": [ { "ranks",
- * "s_per_iteration", "cores_busy", "device_bytes_peak_per_rank", "per_rank": [ {
+ * "s_per_iteration", "s_per_iteration_range": [min, max], "cores_busy", "cpu_ms",
+ * "device_bytes_peak_per_rank", "per_rank": [ { "cpu_ms", "device_cpu_ms", "js_cpu_ms",
  * "device_idle_ms", "cores", "queued_cores", "readback_ms"?, "all_reduce_wait_ms"?,
- * "strip_wait_ms"? } ] } ], "speedup" }`.
+ * "strip_wait_ms"? } ] } ], "speedup" }`, `cpu_ms` of a run being the median over iterations of
+ * its ranks' CPU ms summed.
  */
 import { median } from "./_tiled_common.ts";
-import { type RankIteration, runRanks } from "./ranks.ts";
+import { type JobIteration, type RankIteration, type RankJobHandle, startRanks } from "./ranks.ts";
 
 /** Medians of one rank's iterations, rounded. */
 function perRank(iterations: RankIteration[]): Record<string, number> {
@@ -29,6 +36,9 @@ function perRank(iterations: RankIteration[]): Record<string, number> {
     return Math.round(scale * median(iterations.map(f))) / scale;
   };
   const figures: Record<string, number> = {
+    cpu_ms: of((i) => i.cpuMs),
+    device_cpu_ms: of((i) => i.deviceCpuMs),
+    js_cpu_ms: of((i) => i.jsCpuMs),
     device_idle_ms: of((i) => i.deviceIdleMs),
     cores: of((i) => i.cores, 2),
     queued_cores: of((i) => i.queuedCores, 2),
@@ -43,29 +53,52 @@ function perRank(iterations: RankIteration[]): Record<string, number> {
 /** Cores the two-rank job must keep busy for its speed-up to mean anything. */
 const MIN_CORES_BUSY = 1.5;
 
+/** The figures of one job's timed iterations. */
+function summary(ranks: number, iterations: JobIteration[], peaks: number[]) {
+  const seconds = iterations.map((i) => i.seconds);
+  return {
+    ranks,
+    s_per_iteration: median(seconds),
+    s_per_iteration_range: [Math.min(...seconds), Math.max(...seconds)],
+    cores_busy: Math.round(100 * median(iterations.map((i) => i.cores))) / 100,
+    cpu_ms: Math.round(
+      10 * median(iterations.map((i) => {
+        return i.ranks.reduce((sum, r) => sum + r.cpuMs, 0);
+      })),
+    ) / 10,
+    device_bytes_peak_per_rank: peaks,
+    per_rank: Array.from({ length: ranks }, (_, r) => perRank(iterations.map((i) => i.ranks[r]))),
+  };
+}
+
 export async function scalingRanks(
   options: { json: boolean; positions: number; reps: number; ranks: number[]; profile: boolean },
 ): Promise<void> {
   const load = [Deno.loadavg()[0]];
-  const runs = [];
-  for (const ranks of options.ranks) {
-    const result = await runRanks(ranks, {
-      frame: 64,
-      positions: options.positions,
-      tiles: [1, 2],
-      warmup: 2,
-      reps: options.reps,
-      profile: options.profile,
-    });
-    runs.push({
-      ranks,
-      s_per_iteration: median(result.seconds),
-      cores_busy: Math.round(100 * median(result.cores)) / 100,
-      device_bytes_peak_per_rank: result.device_bytes_peak_per_rank,
-      per_rank: Array.from({ length: ranks }, (_, r) => perRank(result.ranks.map((i) => i[r]))),
-    });
+  const job = {
+    frame: 64,
+    positions: options.positions,
+    tiles: [1, 2] as [number, number],
+    warmup: 2,
+    profile: options.profile,
+  };
+  const jobs: RankJobHandle[] = [];
+  const iterations: JobIteration[][] = options.ranks.map(() => []);
+  const peaks: number[][] = [];
+  try {
+    for (const ranks of options.ranks) jobs.push(await startRanks(ranks, job));
+    for (let rep = 0; rep < options.reps; rep++) {
+      const order = jobs.map((_, i) => i);
+      if (rep % 2 === 1) order.reverse();
+      for (const i of order) iterations[i].push(await jobs[i].step());
+    }
+    for (const started of jobs) peaks.push(await started.end());
+  } catch (error) {
+    await Promise.all(jobs.map((j) => j.kill()));
+    throw error;
   }
   load.push(Deno.loadavg()[0]);
+  const runs = options.ranks.map((ranks, i) => summary(ranks, iterations[i], peaks[i]));
   const one = runs.find((r) => r.ranks === 1);
   const two = runs.find((r) => r.ranks === 2);
   const speedup = one && two ? one.s_per_iteration / two.s_per_iteration : null;
@@ -79,15 +112,15 @@ export async function scalingRanks(
   }
   console.log(
     `${options.positions} positions, 1 x 2 tiles, MPI ranks at LP_NUM_THREADS=1, ` +
-      `${options.reps} timed iterations per job; load average ` +
+      `${options.reps} timed iterations per job, the jobs in turn; load average ` +
       load.map((l) => l.toFixed(2)).join(" -> "),
   );
   for (const r of runs) {
+    const [low, high] = r.s_per_iteration_range.map((s) => s.toFixed(3));
     console.log(
-      `${r.ranks} rank(s): ${r.s_per_iteration.toFixed(3)} s per iteration, ` +
-        `${r.cores_busy} cores busy, device bytes per rank ${
-          r.device_bytes_peak_per_rank.join(", ")
-        }`,
+      `${r.ranks} rank(s): ${r.s_per_iteration.toFixed(3)} s per iteration (${low} to ${high}), ` +
+        `${r.cores_busy} cores busy, ${r.cpu_ms} CPU ms per iteration, device bytes per rank ` +
+        r.device_bytes_peak_per_rank.join(", "),
     );
     for (const [i, p] of r.per_rank.entries()) {
       const phases = "readback_ms" in p
@@ -95,7 +128,8 @@ export async function scalingRanks(
           `for strips ${p.strip_wait_ms} ms`
         : "";
       console.log(
-        `  rank ${i}: device idle ${p.device_idle_ms} ms per iteration, ${p.cores} cores busy, ` +
+        `  rank ${i}: CPU ${p.cpu_ms} ms per iteration (device ${p.device_cpu_ms}, JS ` +
+          `${p.js_cpu_ms}), device idle ${p.device_idle_ms} ms, ${p.cores} cores busy, ` +
           `${p.queued_cores} cores waited for${phases}`,
       );
     }
