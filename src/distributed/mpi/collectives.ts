@@ -14,7 +14,7 @@ import type {
   StripStore,
 } from "../collectives.ts";
 import { check, MPI, type MpiSymbols, statusIgnore } from "./library.ts";
-import { pauses, POLL_MS } from "./polling.ts";
+import { pauses, POLL_MS, STRIP_SPIN_MS } from "./polling.ts";
 import type { MpiWorld } from "./world.ts";
 
 /** Tag of strip messages (collectives never match point-to-point messages). */
@@ -210,12 +210,12 @@ export class MpiCollectives implements Collectives {
   ): Promise<Received[]> {
     const key = `${o.stream},${o.from},${o.to}`;
     await profile.time("mailbox wait", async () => {
-      let pause = pauses();
+      let pause = pauses(STRIP_SPIN_MS);
       for (;;) {
         const got = await this.#world.serial((mpi) => this.#drain(mpi));
         if ((this.#latest.get(key) ?? 0) >= o.until) break;
         // A message for another link: the one awaited may follow at once.
-        if (got) pause = pauses();
+        if (got) pause = pauses(STRIP_SPIN_MS);
         await pause();
       }
     });
