@@ -13,6 +13,7 @@ import { PRECONDITIONER_FLOOR } from "../physics/model.ts";
 import type { GpuProblem, GpuVariables } from "./gpu_problem.ts";
 import { LsqmlObjectUpdate } from "./lsqml_object.ts";
 import { LsqmlStepSolve, type StepRule } from "./lsqml_steps.ts";
+import { LsqmlStepTerms } from "./lsqml_terms.ts";
 
 /**
  * The normal equations of one batch's step lengths (Odstrčil et al. eq. 23), summed over the
@@ -20,7 +21,9 @@ import { LsqmlStepSolve, type StepRule } from "./lsqml_steps.ts";
  * A = P dO, B = dP O the exit-wave changes along the object and probe directions,
  * minimising || chi + aO A + aP B ||^2 over the step lengths aO and aP (the directions being
  * gradients, steps of -aO dO and -aP dP) gives
- * [AA AB; AB BB] [aO; aP] = [-Re<A, chi>; -Re<B, chi>] = [AG; BG] with G = -chi.
+ * [AA AB; AB BB] [aO; aP] = [-Re<A, chi>; -Re<B, chi>] = [AG; BG] with G = -chi. In AB and BB,
+ * B is O_j dP on each window, without the probe's sub-pixel shift (`LsqmlStepTerms`: no
+ * transform per position); BG is the exact Re<dP, N>, N the probe direction's numerator.
  */
 export interface StepSums {
   /** sum |A|^2 */
@@ -74,8 +77,9 @@ export interface SweepResult {
  *   windows ({@link LSQML_WINDOW_RIDGE}), probe direction
  *   dP = sum_j conj(O_j) G_j / (sum_j |O_j|^2 + delta) (eq. 17-18), delta the preconditioner's
  *   floor times the denominator's peak;
- * - the step sums of {@link StepSums} and, from the solver's rule, O -= aO dO, P -= aP dP, all
- *   on the device ({@link LsqmlStepSolve}): on one device a sweep reads back only its cost.
+ * - the step sums of {@link StepSums} from per-pixel terms ({@link LsqmlStepTerms}) and, from the
+ *   solver's rule, O -= aO dO, P -= aP dP, all on the device ({@link LsqmlStepSolve}): on one
+ *   device a sweep reads back only its cost.
  *
  * On tiles the batches run in lock step (batch b of every tile at once; a tile with fewer
  * batches takes part with empty ones): the object direction's numerator and denominator are
@@ -88,15 +92,19 @@ export class LsqmlSweep {
   readonly #numerator: GPUBuffer;
   readonly #weight: GPUBuffer;
   readonly #chi: GPUBuffer;
-  readonly #alongObject: GPUBuffer;
-  readonly #alongProbe: GPUBuffer;
+  /** A tile's copy of the batch's shifted probes (null alone: they are read where they are). */
+  #probes: GPUBuffer | null = null;
   readonly #probeNumerator: GPUBuffer;
+  /** The tile's own probe numerator and windows' power, kept for the step sums. */
+  readonly #localNumerator: GPUBuffer;
+  readonly #localWeight: GPUBuffer;
   readonly #probeWeight: GPUBuffer;
   readonly #intensity: GPUBuffer;
   readonly #floor: GPUBuffer;
   readonly #ridge: GPUBuffer;
   readonly #partials: GPUBuffer;
   #solve: LsqmlStepSolve | null = null;
+  #terms: LsqmlStepTerms | null = null;
   /** The object's divide and update in the batch's blocks (null on tiles, see `#batch`). */
   #object: LsqmlObjectUpdate | null = null;
   /** The Poisson model's exit-wave step (null for the Gaussian model's modulus projection). */
@@ -118,9 +126,9 @@ export class LsqmlSweep {
     this.#numerator = gpu.buffer(8 * h * w, "lsqml object direction");
     this.#weight = gpu.buffer(8 * h * w, "lsqml object weight");
     this.#chi = gpu.buffer(waves, "lsqml exit-wave gradient");
-    this.#alongObject = gpu.buffer(waves, "lsqml waves along the object direction");
-    this.#alongProbe = gpu.buffer(waves, "lsqml waves along the probe direction");
     this.#probeNumerator = gpu.buffer(8 * modes * m2, "lsqml probe direction");
+    this.#localNumerator = gpu.buffer(8 * modes * m2, "lsqml tile's probe numerator");
+    this.#localWeight = gpu.buffer(8 * m2, "lsqml tile's probe weight");
     this.#probeWeight = gpu.buffer(8 * m2, "lsqml probe weight");
     this.#intensity = gpu.buffer(8 * m2, "lsqml probe intensity");
     this.#floor = gpu.buffer(8, "lsqml floor");
@@ -134,10 +142,13 @@ export class LsqmlSweep {
   /** One pass over every batch, updating `x` in place. */
   async sweep(x: GpuVariables, o: SweepOptions): Promise<SweepResult> {
     const p = this.problem;
-    const elements = p.scan.maxBatch * p.modes * p.fft.n ** 2;
-    this.#solve ??= await LsqmlStepSolve.create(p.gpu, elements);
+    this.#solve ??= await LsqmlStepSolve.create(p.gpu, p.modes * p.fft.n ** 2);
+    this.#terms ??= await LsqmlStepTerms.create(p.gpu, p.scan, p.modes);
     if (p.reduced.alone) {
       this.#object ??= await LsqmlObjectUpdate.create(p.gpu, p.scan, p.modes);
+    } else {
+      const waves = 8 * p.scan.maxBatch * p.modes * p.fft.n ** 2;
+      this.#probes ??= p.gpu.buffer(waves, "lsqml tile's shifted probes");
     }
     if (p.costTerm.noise === "poisson") {
       // In far field the update rides on the detector adjoint's loads (PoissonExitStep.fused).
@@ -209,8 +220,8 @@ export class LsqmlSweep {
       ms.forward(x.object, work, batch, true);
       // The batch's shifted probes (the stored slice input), kept for the object direction's
       // exit-wave change: on tiles the stored waves may be another tile's by then; a tile
-      // alone reads them where they are (nothing overwrites them before the step sums).
-      if (!blocks) gpu.copy(ms.waves, 0, this.#alongObject, 0, waves);
+      // alone reads them where they are (nothing overwrites them before the step terms).
+      if (this.#probes) gpu.copy(ms.waves, 0, this.#probes, 0, waves);
       // The stored first-slice waves are the shifted probes until the backward pass.
       if (shifts) ms.shifts.recordCurvature(ms.waves, x.object, batch, shifts);
       // The amplitude cost is reported whatever the noise model (see the class comment).
@@ -267,7 +278,6 @@ export class LsqmlSweep {
         const window = { batch, slice: 0, modes: 1, waveOffset: 0 };
         ms.windows.overlapAdd(this.#intensity, this.#weight, window, true);
       }
-      if (o.probe) this.#objectIntensity(x, b);
     }
     if (!blocks) {
       await reduced.sumQuotient(this.#numerator, this.#weight);
@@ -277,9 +287,21 @@ export class LsqmlSweep {
         c: this.#floor,
       });
     }
+    // The step sums' terms, and the probe weight from the windows they read (dO is final here).
+    if (batch) {
+      this.#terms!.record(batch, {
+        object: x.object,
+        direction: this.#numerator,
+        waves: this.#probes ?? ms.waves,
+        chi: this.#chi,
+        weight: o.probe ? this.#probeWeight : null,
+      });
+    }
     if (o.probe) {
       if (batch) ms.probeGradient(this.#probeNumerator);
       else gpu.encoder.clearBuffer(this.#probeNumerator);
+      gpu.copy(this.#probeNumerator, 0, this.#localNumerator, 0, 8 * modes * m2);
+      gpu.copy(this.#probeWeight, 0, this.#localWeight, 0, 8 * m2);
       await reduced.sumProbes(this.#probeNumerator, this.#probeWeight);
       const region = { height: 1, width: m2 };
       reductions.scaledMaxReal(this.#probeWeight, region, this.#floor, PRECONDITIONER_FLOOR);
@@ -290,8 +312,16 @@ export class LsqmlSweep {
       });
     }
     const solve = this.#solve!;
-    if (batch) this.#stepSums(x, b, o.probe, solve);
-    else gpu.encoder.clearBuffer(solve.sums);
+    if (batch) {
+      const probe = o.probe
+        ? {
+          direction: this.#probeNumerator,
+          numerator: this.#localNumerator,
+          weight: this.#localWeight,
+        }
+        : null;
+      solve.sumTerms({ terms: this.#terms!.terms, count: modes * m2, m2, probe });
+    } else gpu.encoder.clearBuffer(solve.sums);
     // Tiles: the five local sums read back, all-reduced in tile order, the totals written back.
     await reduced.sumValues(solve.sums, 5);
     solve.solve(o.probe, o.rule);
@@ -304,48 +334,18 @@ export class LsqmlSweep {
     return written;
   }
 
-  /** The batch's sums of {@link StepSums} on this tile, into `solve.sums` on the device. */
-  #stepSums(x: GpuVariables, b: number, probe: boolean, solve: LsqmlStepSolve): void {
-    const { multislice: ms, scan, modes, fft } = this.problem;
-    const batch = scan.batches[b];
-    const count = batch.count * modes * fft.n ** 2;
-    const a = this.#alongObject;
-    const g = this.#chi;
-    // A = P_j dO on the batch's shifted probes, kept since its forward pass: no transform.
-    ms.windows.multiply(
-      this.#numerator,
-      a,
-      ms.waves,
-      { batch, slice: 0, modes, waveOffset: 0 },
-      this.#object ? "stored" : "input",
-    );
-    if (!probe) {
-      solve.sum({ a, b: null, g, count });
-      return;
-    }
-    const c = this.#alongProbe;
-    ms.setProbe(this.#probeNumerator);
-    ms.forward(x.object, c, batch, false);
-    solve.sum({ a, b: c, g, count });
-  }
-
-  /** probe weight += sum over the batch's windows of |O_j|^2. */
-  #objectIntensity(x: GpuVariables, b: number): void {
-    const { multislice: ms, scan } = this.problem;
-    const window = { batch: scan.batches[b], slice: 0, modes: 1, waveOffset: 0 };
-    ms.windows.windowPower(x.object, this.#probeWeight, window, true);
-  }
-
   destroy(): void {
     this.#solve?.destroy();
+    this.#terms?.destroy();
     this.#poisson?.destroy();
     this.problem.gpu.release(
       this.#numerator,
       this.#weight,
       this.#chi,
-      this.#alongObject,
-      this.#alongProbe,
+      this.#probes,
       this.#probeNumerator,
+      this.#localNumerator,
+      this.#localWeight,
       this.#probeWeight,
       this.#intensity,
       this.#floor,

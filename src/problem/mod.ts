@@ -7,5 +7,6 @@ export * from "./device_store.ts";
 export * from "./position_updates.ts";
 export * from "./lsqml_sweep.ts";
 export * from "./lsqml_steps.ts";
+export * from "./lsqml_terms.ts";
 export * from "./lsqml_object.ts";
 export * from "./position_search.ts";

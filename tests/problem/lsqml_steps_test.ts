@@ -1,7 +1,7 @@
 /**
  * LSQ-ML's device step solve (`wgsl/lsqml_steps.wgsl`) against float64: the five sums of random
- * exit-wave changes, the clamped 2 x 2 solve against `lsqmlSteps`, and the update reading the step
- * from the device; outputs poisoned with NaN before every call.
+ * per-pixel terms and probe directions, the clamped 2 x 2 solve against `lsqmlSteps`, and the
+ * update reading the step from the device; outputs poisoned with NaN before every call.
  */
 import { requestGpu } from "../../src/gpu/mod.ts";
 import { LsqmlStepSolve } from "../../src/problem/mod.ts";
@@ -10,52 +10,76 @@ import type { StepSums } from "../../src/problem/mod.ts";
 import { assertEquals, assertLessOrEqual } from "../assert.ts";
 import { maxRelative, nans, randomF32, testRandom } from "../kernels/random.ts";
 
-/** The five sums in float64 over `count` complex elements (B absent: its sums are 0). */
-function sumsOf(a: Float32Array, b: Float32Array | null, g: Float32Array, count: number) {
-  const s = { aa: 0, ab: 0, bb: 0, ag: 0, bg: 0 };
-  const re = (u: Float32Array, v: Float32Array, i: number) => u[i] * v[i] + u[i + 1] * v[i + 1];
-  for (let i = 0; i < 2 * count; i += 2) {
-    s.aa += re(a, a, i);
-    s.ag += re(a, g, i);
-    if (b) {
-      s.ab += re(a, b, i);
-      s.bb += re(b, b, i);
-      s.bg += re(b, g, i);
+/**
+ * The five sums in float64 from per-element terms (aa, ag, v) of K x m2 elements and, with the
+ * probe, its direction dP, numerator N and weight W (`ProbeTerms`; absent: their sums are 0),
+ * and the sums of their terms' magnitudes, which bound what rounding can leave after cancelling.
+ */
+function sumsOf(
+  terms: Float32Array,
+  probe: { d: Float32Array; n: Float32Array; w: Float32Array } | null,
+  count: number,
+  m2: number,
+) {
+  const sums = { aa: 0, ab: 0, bb: 0, ag: 0, bg: 0 };
+  const magnitudes = { aa: 0, ab: 0, bb: 0, ag: 0, bg: 0 };
+  const add = (name: keyof typeof sums, ...values: number[]) => {
+    for (const v of values) {
+      sums[name] += v;
+      magnitudes[name] += Math.abs(v);
+    }
+  };
+  for (let e = 0; e < count; e++) {
+    add("aa", terms[4 * e]);
+    add("ag", terms[4 * e + 1]);
+    if (probe) {
+      const [dr, di] = [probe.d[2 * e], probe.d[2 * e + 1]];
+      add("ab", terms[4 * e + 2] * dr, -terms[4 * e + 3] * di);
+      add("bb", (dr * dr + di * di) * probe.w[2 * (e % m2)]);
+      add("bg", dr * probe.n[2 * e], di * probe.n[2 * e + 1]);
     }
   }
-  return s;
+  return { sums, magnitudes };
 }
 
 const ORDER = ["aa", "ab", "bb", "ag", "bg"] as const;
 
-Deno.test("LsqmlStepSolve sums aa, ab, bb, ag, bg of random waves as float64 does, with and without probe terms", async () => {
+Deno.test("LsqmlStepSolve sums aa, ab, bb, ag, bg from random terms and probe direction as float64 does, with and without probe terms", async () => {
   const gpu = await requestGpu({ label: "lsqml steps test" });
   try {
-    // Over 64 x 64 slots, so that the fold's runs and a partial last run are exercised.
-    const max = 300_000;
+    // K = 5 frames of 256 x 256: 160 chunks of 2048, so that the fold's runs are exercised.
+    const m2Max = 65536;
+    const max = 5 * m2Max;
     const solve = await LsqmlStepSolve.create(gpu, max);
-    const [a, b, g] = [randomF32(2 * max), randomF32(2 * max), randomF32(2 * max)];
-    // G leans on A and B so that ag and bg stand clear of their rounding.
-    for (let i = 0; i < g.length; i++) g[i] += 0.5 * a[i] + 0.25 * b[i];
-    const buffers = { a: gpu.upload(a, "a"), b: gpu.upload(b, "b"), g: gpu.upload(g, "g") };
+    // Positive squared terms, mixed signs elsewhere, as the kernel of lsqml_terms.wgsl forms them.
+    const terms = randomF32(4 * max).map((v, i) => i % 4 === 0 ? Math.abs(v) : v);
+    const [d, n] = [randomF32(2 * max), randomF32(2 * max)];
+    const w = randomF32(2 * m2Max).map((v, i) => i % 2 === 0 ? Math.abs(v) : v);
+    const buffers = {
+      terms: gpu.upload(terms, "terms"),
+      direction: gpu.upload(d, "dP"),
+      numerator: gpu.upload(n, "N"),
+      weight: gpu.upload(w, "W"),
+    };
     // The largest first: a smaller call that left any slot unwritten would add a stale one.
-    for (const count of [max, 5000, 2048, 1]) {
+    const cases = [[5, m2Max], [3, 4096], [2, 1024], [1, 1]];
+    for (const [modes, m2] of cases) {
+      const count = modes * m2;
       for (const probe of [true, false]) {
         gpu.write(solve.sums, nans(8));
-        solve.sum({ ...buffers, b: probe ? buffers.b : null, count });
+        solve.sumTerms({ terms: buffers.terms, count, m2, probe: probe ? buffers : null });
         const got = await gpu.readF32(solve.sums, 0, 20);
-        const want = sumsOf(a, probe ? b : null, g, count);
+        const { sums: want, magnitudes } = sumsOf(terms, probe ? { d, n, w } : null, count, m2);
         for (const [i, name] of ORDER.entries()) {
           if (!probe && (name === "ab" || name === "bb" || name === "bg")) {
             assertEquals(got[i], 0, `${name} without the probe`);
             continue;
           }
-          // Relative to the sum of magnitudes its terms could cancel down from.
-          const scale = name === "ab" ? Math.sqrt(want.aa * want.bb) : Math.abs(want[name]);
+          const scale = magnitudes[name];
           assertLessOrEqual(
             Math.abs(got[i] - want[name]) / scale,
             1e-5,
-            `${name} over ${count}, probe ${probe}: ${got[i]} against ${want[name]}`,
+            `${name} over ${modes} x ${m2}, probe ${probe}: ${got[i]} against ${want[name]}`,
           );
         }
       }

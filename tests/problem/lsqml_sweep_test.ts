@@ -4,7 +4,7 @@
  * far fields, steps from `lsqmlSteps`.
  */
 import { LsqmlSweep } from "../../src/problem/mod.ts";
-import type { ReferenceModel } from "../../src/physics/reference.ts";
+import { ReferenceModel } from "../../src/physics/reference.ts";
 import { PRECONDITIONER_FLOOR } from "../../src/physics/model.ts";
 import { poissonStepReference } from "../../src/physics/projection_reference.ts";
 import {
@@ -46,6 +46,11 @@ function referenceSweep(
 ): { object: Float64Array; probe: Float64Array; cost: number } {
   const { frame: m, modes, objectShape: [, w] } = model.options;
   const m2 = m * m;
+  const whole = new ReferenceModel({
+    ...model.options,
+    positionsY: Float64Array.from(model.windows, (win) => win.top + m / 2),
+    positionsX: Float64Array.from(model.windows, (win) => win.left + m / 2),
+  });
   const object = start.object.slice();
   const probe = start.probe.slice();
   let cost = 0;
@@ -98,7 +103,9 @@ function referenceSweep(
     const a = model.farFields(dO, probe, positions);
     const sums = { aa: dot(a, a), ab: 0, bb: 0, ag: dot(dO, gO), bg: 0 };
     if (o.probe) {
-      const b = model.farFields(object, dP, positions);
+      // B = O_j dP on each window, without the probe's sub-pixel shift (the sweep's B; bg is
+      // the exact Re <dP, N>): the same windows at whole positions.
+      const b = whole.farFields(object, dP, positions);
       Object.assign(sums, { ab: dot(a, b), bb: dot(b, b), bg: dot(dP, gP) });
     }
     const steps = lsqmlSteps(sums);
