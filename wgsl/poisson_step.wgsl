@@ -9,7 +9,9 @@
 // s >= min(1, d / J) > 0 for d > 0), each iterate clamped to [0, 1]:
 //   terms:  per frame and lane, the lane's sums of phi' / 2 = sum w xi (d / s - J s) and of
 //           phi'' / 2 = sum w xi^2 (J + d / s^2) at the frame's current alpha;
-//   newton: per frame, the lanes' sums in lane order, then alpha <- clamp(alpha - phi' / phi'')
+//   newton: per frame, the `lanes` sums in lane order (terms' LANES, or the invocations of the
+//           far field's FFT pass that summed the same terms in its stores, wgsl/cost_store.wgsl),
+//           then alpha <- clamp(alpha - phi' / phi'')
 //           (alpha starts where the caller put it);
 //           alpha <- 0 where phi'' = 0 (a frame whose model fits its every pixel);
 //   apply:  Psi_k <- w alpha xi Psi_k, the update's G = Psi - Psi' (masked pixels 0).
@@ -20,7 +22,7 @@
 // Bindings (group 0, in binding order): 0 params Step  1 frames: array<f32> (count x M x M,
 // stored layout, the batch's frames)  2 weights: array<f32> (M x M, 1 good, 0 bad)
 // 3 far: array<vec2f> (read_write, count x K x M x M, stored layout; apply overwrites it)
-// 4 alpha: array<f32> (read_write, count)  5 sums: array<vec2f> (read_write, count x LANES).
+// 4 alpha: array<f32> (read_write, count)  5 sums: array<vec2f> (read_write, count x lanes).
 // Entry points: terms (reads 0-5, writes sums), newton (reads sums, updates alpha; `count`
 // invocations), apply (reads alpha, overwrites far).
 // Override constant: EPSILON (POISSON_STEP_FLOOR of src/cost/poisson_step.ts, in counts).
@@ -34,6 +36,7 @@ struct Step {
   m2: u32,
   modes: u32,
   count: u32,
+  lanes: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Step;
@@ -56,6 +59,24 @@ fn guarded(b: u32, q: u32) -> f32 {
   return intensity;
 }
 
+// Shared with the far field's fused stores (src/cost/poisson_step.ts exports the text from
+// "shared: begin" to "shared: end" as NEWTON_TERMS_WGSL, which src/cost/far_field_cost.ts appends
+// to wgsl/cost_store.wgsl), so both round alike.
+// shared: begin
+// One pixel's terms of phi' / 2 and phi'' / 2 at step a: weight w, J and count d.
+fn newton_terms(w: f32, j: f32, d: f32, a: f32) -> vec2f {
+  let xi = 1.0 - d / j;
+  let s = 1.0 - a * xi;
+  var ds = 0.0;
+  var ds2 = 0.0;
+  if (d > 0.0) {
+    ds = d / s;
+    ds2 = ds / s;
+  }
+  return vec2f(w * xi * (ds - j * s), w * xi * xi * (j + ds2));
+}
+// shared: end
+
 @compute @workgroup_size(64)
 fn terms(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
          @builtin(local_invocation_index) lid: u32) {
@@ -69,18 +90,9 @@ fn terms(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   for (var q = lid; q < params.m2; q += LANES) {
     let w = weights[q];
     if (w != 0.0) {
-      let j = guarded(b, q);
-      let d = frames[b * params.m2 + q];
-      let xi = 1.0 - d / j;
-      let s = 1.0 - a * xi;
-      var ds = 0.0;
-      var ds2 = 0.0;
-      if (d > 0.0) {
-        ds = d / s;
-        ds2 = ds / s;
-      }
-      slope += w * xi * (ds - j * s);
-      curvature += w * xi * xi * (j + ds2);
+      let t = newton_terms(w, guarded(b, q), frames[b * params.m2 + q], a);
+      slope += t.x;
+      curvature += t.y;
     }
   }
   sums[b * LANES + lid] = vec2f(slope, curvature);
@@ -94,8 +106,8 @@ fn newton(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
     return;
   }
   var total = vec2f(0.0, 0.0);
-  for (var l = 0u; l < LANES; l++) {
-    total += sums[b * LANES + l];
+  for (var l = 0u; l < params.lanes; l++) {
+    total += sums[b * params.lanes + l];
   }
   var next = 0.0;
   if (total.y > 0.0) {

@@ -4,6 +4,7 @@ import { INTENSITY_EPSILON, type NoiseModel, POISSON_FLOOR } from "../physics/mo
 import type { Fft2, FusedPasses } from "../fft/mod.ts";
 import code from "../../wgsl/cost.wgsl" with { type: "text" };
 import storeCode from "../../wgsl/cost_store.wgsl" with { type: "text" };
+import { NEWTON_TERMS_WGSL } from "./poisson_step.ts";
 
 const SOURCE = { file: "wgsl/cost.wgsl", code };
 /**
@@ -72,6 +73,13 @@ export interface CostCall {
    */
   keepFarFields?: boolean;
   /**
+   * With the fused stores (one mode, {@link FarFieldCost.storeLanes} not null): the terms of the
+   * Poisson exit-wave step's first Newton iteration, from `start` with the intensity floor
+   * `floor`, summed per invocation of the storing pass into `sums` (see `wgsl/cost_store.wgsl`;
+   * `PoissonExitStep.storeTerms` gives all three).
+   */
+  newton?: { sums: GPUBuffer; floor: number; start: number };
+  /**
    * Another noise model for this call (ePIE and rPIE step along the Gaussian amplitude cost).
    * A Poisson call needs a Poisson cost: its constant is computed for that model only.
    */
@@ -99,6 +107,8 @@ export class FarFieldCost {
   /** The float64 sum of sqrt(d) over unmasked pixels: the amplitude R-factor's denominator. */
   readonly amplitudeSum: number;
   #runs: GPUBuffer;
+  /** Bound as the fused stores' Newton sums when a call asks for none (never written). */
+  #noSums: GPUBuffer;
 
   private constructor(
     private readonly gpu: Gpu,
@@ -119,6 +129,7 @@ export class FarFieldCost {
     this.weights = gpu.upload(weights, "mask weights");
     const runs = Math.max(this.#runCount(o.maxBatch), this.#fusedRuns(o.maxBatch));
     this.#runs = gpu.buffer(8 * runs, "cost runs");
+    this.#noSums = gpu.buffer(8, "cost no newton sums");
     this.constant = 0;
     this.amplitudeSum = 0;
     if (o.hostFrames) {
@@ -143,7 +154,8 @@ export class FarFieldCost {
   static async create(gpu: Gpu, o: FarFieldCostOptions): Promise<FarFieldCost> {
     const constants = PIXEL_COST_CONSTANTS;
     const pipeline = await gpu.pipeline(SOURCE, "main", constants);
-    const fusion = { name: "far-field-cost", code: storeCode + PIXEL_COST_WGSL, constants };
+    const code = storeCode + PIXEL_COST_WGSL + NEWTON_TERMS_WGSL;
+    const fusion = { name: "far-field-cost", code, constants };
     const fused = o.fft && o.modes === 1
       ? await o.fft.fuse({ ...fusion, load: false, store: true })
       : null;
@@ -153,6 +165,14 @@ export class FarFieldCost {
   /** The problem's noise model (a call may take another, see {@link CostCall.noise}). */
   get noise(): NoiseModel {
     return this.o.noise;
+  }
+
+  /**
+   * Invocations per frame of the fused stores, each summing its own cost and Newton terms (see
+   * {@link CostCall.newton}); null when the cost is not fused into the FFT.
+   */
+  get storeLanes(): number | null {
+    return this.fused ? this.fused.storeInvocationsPerFrame : null;
   }
 
   /** Most partials a call over `count` positions writes (each call returns its own count). */
@@ -170,17 +190,23 @@ export class FarFieldCost {
     const fft = this.o.fft;
     if (!fft) throw new TypeError("farFieldAndCost() needs the FFT plan in the options");
     if (!this.fused) {
+      if (c.newton) throw new RangeError("Cannot sum Newton terms in stores that are not fused");
       fft.forward(far, far, c.count * this.o.modes, { shiftOutput: true });
       return this.evaluate(far, c);
     }
     const m2 = this.o.frame * this.o.frame;
     const model = (c.noise ?? this.o.noise) === "poisson" ? 0 : 1;
     const store = c.gradient ? 1 : c.keepFarFields ? 2 : 0;
-    const params = this.gpu.params(new Uint32Array([m2, 0, model, store, Math.log2(m2)]));
+    const words = new Uint32Array([m2, 0, model, store, Math.log2(m2), c.newton ? 1 : 0, 0, 0]);
+    new Float32Array(words.buffer, 24, 2).set([c.newton?.floor ?? 0, c.newton?.start ?? 0]);
     const frames = this.framesOf(c.first, c.count);
+    const sums = c.newton?.sums ?? this.#noSums;
     fft.forward(far, far, c.count, {
       shiftOutput: true,
-      fusion: { passes: this.fused, store: [params, frames, this.weights, this.#runs] },
+      fusion: {
+        passes: this.fused,
+        store: [this.gpu.params(words), frames, this.weights, this.#runs, sums],
+      },
     });
     const runs = this.#fusedRuns(c.count);
     this.o.reductions.sumRuns(this.#runs, c.partials, { count: runs, run: RUN, first: c.partial });
@@ -236,6 +262,6 @@ export class FarFieldCost {
 
   /** Frees the mask weights (the frames belong to the caller). */
   destroy(): void {
-    this.gpu.release(this.weights, this.#runs);
+    this.gpu.release(this.weights, this.#runs, this.#noSums);
   }
 }

@@ -4,6 +4,15 @@ import code from "../../wgsl/poisson_step.wgsl" with { type: "text" };
 import loadCode from "../../wgsl/poisson_step_load.wgsl" with { type: "text" };
 
 const SOURCE = { file: "wgsl/poisson_step.wgsl", code };
+/**
+ * One pixel's Newton terms of the step (`newton_terms` of `wgsl/poisson_step.wgsl`), appended to
+ * the far field's fused stores (`FarFieldCost`), so that their terms round as the `terms` pass's.
+ */
+export const NEWTON_TERMS_WGSL: string = (() => {
+  const match = code.match(/\/\/ shared: begin\n([\s\S]*)\/\/ shared: end/);
+  if (!match) throw new Error("wgsl/poisson_step.wgsl lost its shared Newton terms");
+  return match[1];
+})();
 /** Lanes per frame of `wgsl/poisson_step.wgsl`'s `terms` (its `LANES`). */
 const LANES = 64;
 
@@ -37,6 +46,11 @@ export const POISSON_STEP_ITERATIONS = 1;
 
 /** One call of {@link PoissonExitStep.apply}: a batch of positions' far fields. */
 export interface PoissonStepCall {
+  /**
+   * Invocations per frame of the far field's fused stores that summed the first Newton
+   * iteration's terms (see {@link PoissonExitStep.storeTerms}); absent: a pass of its own.
+   */
+  storeLanes?: number;
   /** The batch's measured intensities, count x M x M (stored layout). */
   frames: Binding;
   /** Mask weights, M x M (1 good, 0 bad). */
@@ -68,6 +82,8 @@ export class PoissonExitStep {
   /** Each frame's step after {@link apply} (count float32). */
   readonly alpha: GPUBuffer;
   readonly #sums: GPUBuffer;
+  /** The first iteration's sums from the far field's fused stores (see {@link storeTerms}). */
+  #storeSums: GPUBuffer | null = null;
   /** {@link POISSON_STEP_START} for every frame, copied into `alpha` before the iterations. */
   readonly #start: GPUBuffer;
 
@@ -96,6 +112,20 @@ export class PoissonExitStep {
     const fusion = { name: "poisson-step", code: loadCode, load: true, store: false, constants };
     const fused = fft ? await fft.fuse(fusion) : null;
     return new PoissonExitStep(gpu, { terms, newton, apply }, maxCount, fused);
+  }
+
+  /**
+   * Where the far field's fused stores (`CostCall.newton` of `FarFieldCost.farFieldAndCost`, with
+   * `lanes` invocations per frame) sum the terms of the first Newton iteration for `count`
+   * frames, so that {@link fused} or {@link apply} given the same `lanes` skips their pass.
+   */
+  storeTerms(count: number, lanes: number): { sums: GPUBuffer; floor: number; start: number } {
+    const bytes = 8 * Math.max(1, count * lanes);
+    if (!this.#storeSums || this.#storeSums.size < bytes) {
+      this.gpu.release(this.#storeSums);
+      this.#storeSums = this.gpu.buffer(bytes, "poisson step store sums");
+    }
+    return { sums: this.#storeSums, floor: POISSON_STEP_FLOOR, start: POISSON_STEP_START };
   }
 
   /** Finds each frame's step and overwrites `c.far` with G = w alpha (1 - d / J) Psi. */
@@ -132,17 +162,26 @@ export class PoissonExitStep {
       throw new RangeError(`Cannot step ${c.count} frames: sized for ${this.maxCount}`);
     }
     const { gpu, pipelines } = this;
-    const params = gpu.params(new Uint32Array([c.m2, c.modes, c.count]));
+    const params = gpu.params(new Uint32Array([c.m2, c.modes, c.count, LANES]));
     gpu.copy(this.#start, 0, this.alpha, 0, 4 * c.count);
     for (let i = 0; i < POISSON_STEP_ITERATIONS; i++) {
-      gpu.dispatch(
-        pipelines.terms,
-        [params, c.frames, c.weights, c.far, this.alpha, this.#sums],
-        c.count,
-      );
+      const stored = i === 0 && c.storeLanes !== undefined;
+      if (stored && (!this.#storeSums || this.#storeSums.size < 8 * c.count * c.storeLanes!)) {
+        throw new RangeError(`Cannot take ${c.count} frames' terms from stores: none summed`);
+      }
+      if (!stored) {
+        gpu.dispatch(
+          pipelines.terms,
+          [params, c.frames, c.weights, c.far, this.alpha, this.#sums],
+          c.count,
+        );
+      }
+      const lanes = stored
+        ? gpu.params(new Uint32Array([c.m2, c.modes, c.count, c.storeLanes!]))
+        : params;
       gpu.dispatch(
         pipelines.newton,
-        [params, null, null, null, this.alpha, this.#sums],
+        [lanes, null, null, null, this.alpha, stored ? this.#storeSums : this.#sums],
         Math.ceil(c.count / 64),
       );
     }
@@ -150,6 +189,6 @@ export class PoissonExitStep {
   }
 
   destroy(): void {
-    this.gpu.release(this.alpha, this.#sums, this.#start);
+    this.gpu.release(this.alpha, this.#sums, this.#storeSums, this.#start);
   }
 }

@@ -234,7 +234,8 @@ export class LsqmlSweep {
       };
       if (this.#poisson) {
         // The Poisson model's relaxed step needs the far fields themselves: in far field the
-        // FFT's stores keep them and sum the cost.
+        // FFT's stores keep them, sum the cost and, where fused, the step's first Newton terms.
+        const storeLanes = p.nearField ? null : p.costTerm.storeLanes;
         if (p.nearField) {
           p.nearField.forward(work, work, frames);
           written = p.costTerm.evaluate(work, { ...call, gradient: false });
@@ -243,6 +244,7 @@ export class LsqmlSweep {
             ...call,
             gradient: false,
             keepFarFields: true,
+            newton: storeLanes ? this.#poisson.storeTerms(batch.count, storeLanes) : undefined,
           });
         }
         const step = {
@@ -252,6 +254,7 @@ export class LsqmlSweep {
           count: batch.count,
           modes,
           m2,
+          storeLanes: storeLanes ?? undefined,
         };
         update = p.nearField ? null : this.#poisson.fused(step);
         if (!update) this.#poisson.apply(step);

@@ -3,6 +3,7 @@ import { requestGpu } from "../../src/gpu/mod.ts";
 import { Fft2 } from "../../src/fft/mod.ts";
 import { FarField } from "../../src/operators/mod.ts";
 import {
+  FarFieldCost,
   POISSON_STEP_FLOOR,
   POISSON_STEP_ITERATIONS,
   POISSON_STEP_START,
@@ -10,6 +11,7 @@ import {
 } from "../../src/cost/mod.ts";
 import { poissonStepReference } from "../../src/physics/projection_reference.ts";
 import { Random } from "../../src/simulate/random.ts";
+import { Reductions } from "../../src/kernels/mod.ts";
 import { maxRelative, nans } from "../kernels/random.ts";
 
 const M = 16, COUNT = 5;
@@ -194,3 +196,65 @@ for (const design of ["unrolled", "workgroup"] as const) {
     }
   });
 }
+
+Deno.test("The far field's fused stores sum the Poisson step's first Newton terms: its steps and update are the float64 ones (unrolled FFT)", async () => {
+  const gpu = await requestGpu({ label: "poisson step store terms test" });
+  try {
+    const fft = await Fft2.create(gpu, M, { design: "unrolled" });
+    const step = await PoissonExitStep.create(gpu, COUNT, fft);
+    const d = inputs(new Random(97), 1);
+    const mask = Uint8Array.from(d.weights, (w) => w === 0 ? 1 : 0);
+    const cost = await FarFieldCost.create(gpu, {
+      fft,
+      frames: gpu.upload(d.frames, "frames"),
+      frame: M,
+      modes: 1,
+      maxBatch: COUNT,
+      reductions: await Reductions.create(gpu),
+      noise: "gaussian",
+      mask,
+      hostFrames: d.frames,
+    });
+    const lanes = cost.storeLanes!;
+    assertEquals(lanes > 0, true, "the cost is fused into the unrolled FFT's stores");
+    // The exit waves whose far fields are d.far: the far field's adjoint inverts it.
+    const far = gpu.upload(d.far, "far");
+    new FarField(fft).adjoint(far, far, COUNT);
+    const partials = gpu.upload(nans(2 * cost.partialsFor(COUNT)), "partials");
+    const newton = step.storeTerms(COUNT, lanes);
+    gpu.write(newton.sums, nans(2 * COUNT * lanes));
+    cost.farFieldAndCost(far, {
+      first: 0,
+      count: COUNT,
+      partials,
+      partial: 0,
+      gradient: false,
+      keepFarFields: true,
+      newton,
+    });
+    step.apply({
+      frames: cost.framesOf(0, COUNT),
+      weights: cost.weights,
+      far,
+      count: COUNT,
+      modes: 1,
+      m2: d.m2,
+      storeLanes: lanes,
+    });
+    const want = new Float64Array(d.far.length);
+    const alphas = new Float64Array(COUNT);
+    for (let b = 0; b < COUNT; b++) {
+      const ref = stepOf(d, b, 1);
+      alphas[b] = ref.alpha;
+      for (let i = 2 * b * d.m2; i < 2 * (b + 1) * d.m2; i++) {
+        want[i] = ref.factor[(i >> 1) % d.m2] * d.far[i];
+      }
+    }
+    assertLessOrEqual(maxRelative(await gpu.readF32(step.alpha, 0, 4 * COUNT), alphas), 1e-5);
+    assertLessOrEqual(maxRelative(await gpu.readF32(far), want), 1e-5);
+    cost.destroy();
+    step.destroy();
+  } finally {
+    gpu.destroy();
+  }
+});
