@@ -14,6 +14,7 @@ import type { GpuProblem, GpuVariables } from "./gpu_problem.ts";
 import { LsqmlObjectUpdate } from "./lsqml_object.ts";
 import { LsqmlStepSolve, type StepRule } from "./lsqml_steps.ts";
 import { LsqmlStepTerms } from "./lsqml_terms.ts";
+import { LsqmlFloors } from "./lsqml_floor.ts";
 
 /**
  * The normal equations of one batch's step lengths (Odstrčil et al. eq. 23), summed over the
@@ -101,10 +102,10 @@ export class LsqmlSweep {
   readonly #probeWeight: GPUBuffer;
   readonly #intensity: GPUBuffer;
   readonly #floor: GPUBuffer;
-  readonly #ridge: GPUBuffer;
   readonly #partials: GPUBuffer;
   #solve: LsqmlStepSolve | null = null;
   #terms: LsqmlStepTerms | null = null;
+  #floors: LsqmlFloors | null = null;
   /** The object's divide and update in the batch's blocks (null on tiles, see `#batch`). */
   #object: LsqmlObjectUpdate | null = null;
   /** The Poisson model's exit-wave step (null for the Gaussian model's modulus projection). */
@@ -132,9 +133,6 @@ export class LsqmlSweep {
     this.#probeWeight = gpu.buffer(8 * m2, "lsqml probe weight");
     this.#intensity = gpu.buffer(8 * m2, "lsqml probe intensity");
     this.#floor = gpu.buffer(8, "lsqml floor");
-    const ridge = new Float32Array(2 * m2);
-    for (let q = 0; q < m2; q++) ridge[2 * q] = LSQML_WINDOW_RIDGE;
-    this.#ridge = gpu.upload(ridge, "lsqml window ridge");
     const partials = scan.batches.reduce((n, b) => n + costTerm.partialsFor(b.count), 0);
     this.#partials = gpu.buffer(8 * Math.max(1, partials), "lsqml cost partials");
   }
@@ -144,6 +142,8 @@ export class LsqmlSweep {
     const p = this.problem;
     this.#solve ??= await LsqmlStepSolve.create(p.gpu, p.modes * p.fft.n ** 2);
     this.#terms ??= await LsqmlStepTerms.create(p.gpu, p.scan, p.modes);
+    const floors = { m2: p.fft.n ** 2, modes: p.modes, scale: PRECONDITIONER_FLOOR };
+    this.#floors ??= await LsqmlFloors.create(p.gpu, floors);
     if (p.reduced.alone) {
       this.#object ??= await LsqmlObjectUpdate.create(p.gpu, p.scan, p.modes);
     } else {
@@ -181,7 +181,8 @@ export class LsqmlSweep {
     shifts: GPUBuffer | null,
   ): Promise<number> {
     const p = this.problem;
-    const { gpu, multislice: ms, scan, modes, work, ew, reductions, reduced } = p;
+    const { gpu, multislice: ms, scan, modes, work, ew, reduced } = p;
+    const floors = this.#floors!;
     const batch = scan.batches[b];
     const [h, w] = scan.objectShape;
     const m2 = p.fft.n ** 2;
@@ -198,18 +199,10 @@ export class LsqmlSweep {
       gpu.encoder.clearBuffer(this.#probeWeight);
       ms.clearProbeGradient();
     }
-    // The object's floor from sum_k |P_k|^2 (the same probe on every tile); each divide reads
-    // the floor recorded before it, so one buffer serves the object's and then the probe's.
-    ew.mul(x.probe, x.probe, work, { count: modes * m2, conjA: true });
-    reductions.sumBatches(work, this.#intensity, { length: m2, batch: modes });
-    reductions.scaledMaxReal(
-      this.#intensity,
-      { height: 1, width: m2 },
-      this.#floor,
-      PRECONDITIONER_FLOOR,
-    );
-    // Each window's weight gains the ridge (see LSQML_WINDOW_RIDGE) after the floor is taken.
-    ew.axpby(this.#ridge, this.#intensity, 1, 1, 2 * m2);
+    // The object's floor from sum_k |P_k|^2 (the same probe on every tile), and each window's
+    // weight with the ridge (see LSQML_WINDOW_RIDGE) added after the floor is taken; each divide
+    // reads the floor recorded before it, so one buffer serves the object's and the probe's.
+    floors.object(x.probe, this.#intensity, this.#floor, LSQML_WINDOW_RIDGE);
     let written = 0;
     const waves = batch ? 8 * batch.count * modes * m2 : 0;
     if (batch) {
@@ -306,8 +299,7 @@ export class LsqmlSweep {
       gpu.copy(this.#probeNumerator, 0, this.#localNumerator, 0, 8 * modes * m2);
       gpu.copy(this.#probeWeight, 0, this.#localWeight, 0, 8 * m2);
       await reduced.sumProbes(this.#probeNumerator, this.#probeWeight);
-      const region = { height: 1, width: m2 };
-      reductions.scaledMaxReal(this.#probeWeight, region, this.#floor, PRECONDITIONER_FLOOR);
+      floors.probe(this.#probeWeight, this.#floor);
       ew.divideBroadcast(this.#probeWeight, this.#probeNumerator, {
         count: modes * m2,
         length: m2,
@@ -352,7 +344,6 @@ export class LsqmlSweep {
       this.#probeWeight,
       this.#intensity,
       this.#floor,
-      this.#ridge,
       this.#partials,
     );
   }

@@ -8,5 +8,6 @@ export * from "./position_updates.ts";
 export * from "./lsqml_sweep.ts";
 export * from "./lsqml_steps.ts";
 export * from "./lsqml_terms.ts";
+export * from "./lsqml_floor.ts";
 export * from "./lsqml_object.ts";
 export * from "./position_search.ts";
