@@ -8,7 +8,7 @@
  * {@link RankJobHandle.step}: each rank reads `step` (or `end`) from a named pipe of its own, so
  * that a job waiting for its next command takes no CPU time at all (a rank polling MPI would),
  * and jobs of several rank counts can take turns on the machine iteration by iteration. Rank 0
- * prints `ready`, then one JSON line per timed iteration, `{ "seconds", "cores", "ranks" }`
+ * prints JSON lines: `"ready"`, then one per timed iteration, `{ "seconds", "cores", "ranks" }`
  * (`cores`: every rank's CPU time over the iteration's wall time, summed: the cores the job kept
  * busy; `ranks`: each rank's {@link RankIteration}), and at the end
  * `{ "device_bytes_peak_per_rank": [...] }`.
@@ -125,7 +125,9 @@ export async function startRanks(ranks: number, job: RankJob): Promise<RankJobHa
       failed,
     ]);
     const ready = await next();
-    if (ready !== "ready") throw new Error(`mpirun -n ${ranks} of the bench said "${ready}"`);
+    if (ready !== JSON.stringify("ready")) {
+      throw new Error(`mpirun -n ${ranks} of the bench said ${ready}`);
+    }
   } catch (error) {
     await kill();
     throw error;
@@ -189,7 +191,7 @@ async function rank(job: RankJob & { commands: string }): Promise<void> {
     mpi: world,
   });
   const print = (value: unknown) => {
-    if (world.rank === 0) console.log(typeof value === "string" ? value : JSON.stringify(value));
+    if (world.rank === 0) console.log(JSON.stringify(value));
   };
   try {
     for (let i = 0; i < job.warmup; i++) await session.step();
