@@ -7,7 +7,10 @@
  */
 
 /** Per thread id: milliseconds on a core and waiting for one, since the thread started. */
-export type ThreadTimes = Map<string, { run: number; queued: number }>;
+export type ThreadTimes = Map<string, { run: number; queued: number; name: string }>;
+
+/** Thread names by id (`comm`), read once per thread. */
+const names = new Map<string, string>();
 
 /** Every thread of this process, now. */
 export function threadTimes(): ThreadTimes {
@@ -16,7 +19,12 @@ export function threadTimes(): ThreadTimes {
     try {
       const line = Deno.readTextFileSync(`/proc/self/task/${entry.name}/schedstat`);
       const [run, queued] = line.split(" ").map(Number);
-      times.set(entry.name, { run: run / 1e6, queued: queued / 1e6 });
+      let name = names.get(entry.name);
+      if (name === undefined) {
+        name = Deno.readTextFileSync(`/proc/self/task/${entry.name}/comm`).trim();
+        names.set(entry.name, name);
+      }
+      times.set(entry.name, { run: run / 1e6, queued: queued / 1e6, name });
     } catch {
       // The thread ended between the listing and the read.
     }
@@ -39,6 +47,10 @@ export interface ThreadInterval {
   cpuMs: number;
   busiestCpuMs: number;
   mainCpuMs: number;
+  /** Wall time in which the busiest thread waited for a core (ms). */
+  busiestQueuedMs: number;
+  /** CPU ms per thread name (threads of one name summed), the busiest thread as `device`. */
+  byName: Record<string, number>;
 }
 
 export function threadInterval(
@@ -46,14 +58,21 @@ export function threadInterval(
   after: ThreadTimes,
   wallMs: number,
 ): ThreadInterval {
-  let run = 0, queued = 0, main = 0, busiest = { run: 0, queued: 0 };
+  let run = 0, queued = 0, main = 0, busiest = { run: 0, queued: 0, name: "" };
+  const byName: Record<string, number> = {};
   for (const [id, now] of after) {
     const then = before.get(id) ?? { run: 0, queued: 0 };
-    const d = { run: now.run - then.run, queued: now.queued - then.queued };
+    const d = { run: now.run - then.run, queued: now.queued - then.queued, name: now.name };
     run += d.run;
     queued += d.queued;
     if (id === String(Deno.pid)) main = d.run;
     if (d.run > busiest.run) busiest = d;
+    const name = id === String(Deno.pid) ? "main" : d.name;
+    byName[name] = (byName[name] ?? 0) + d.run;
+  }
+  if (busiest.name && busiest.run !== main) {
+    byName[busiest.name] -= busiest.run;
+    byName.device = busiest.run;
   }
   return {
     cores: run / wallMs,
@@ -62,5 +81,7 @@ export function threadInterval(
     cpuMs: run,
     busiestCpuMs: busiest.run,
     mainCpuMs: main,
+    busiestQueuedMs: busiest.queued,
+    byName,
   };
 }

@@ -45,12 +45,16 @@ export interface RankIteration {
   queuedCores: number;
   /** Time its device thread (the busiest) had nothing to do, in ms (see `_threads.ts`). */
   deviceIdleMs: number;
+  /** Time its device thread waited for a core, in ms. */
+  deviceQueuedMs: number;
   /** CPU ms of all its threads, of its device thread and of its JavaScript thread. */
   cpuMs: number;
   deviceCpuMs: number;
   jsCpuMs: number;
   /** With `profile`: ms in each phase (readback, all-reduce wait, mailbox wait: strips). */
   phases?: Record<Phase, number>;
+  /** With `profile`: CPU ms per thread name (the device thread as `device`). */
+  threads?: Record<string, number>;
 }
 
 /** One timed iteration of a job, as rank 0 reports it. */
@@ -213,10 +217,13 @@ async function rank(job: RankJob & { commands: string }): Promise<void> {
         cores: threads.cores,
         queuedCores: threads.queuedCores,
         deviceIdleMs: threads.busiestIdleMs,
+        deviceQueuedMs: threads.busiestQueuedMs,
         cpuMs: threads.cpuMs,
         deviceCpuMs: threads.busiestCpuMs,
         jsCpuMs: threads.mainCpuMs,
-        ...(job.profile ? { phases: since(phases0, profile.snapshot()) } : {}),
+        ...(job.profile
+          ? { phases: since(phases0, profile.snapshot()), threads: threads.byName }
+          : {}),
       };
       const all = await world.gather(mine);
       if (all) {

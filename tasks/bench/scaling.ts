@@ -18,8 +18,8 @@
  *
  * Fairness: every configuration solves the same problem from the same start; all children are
  * started and warmed up (two iterations: pipeline compilation) before any timing, then the
- * parent asks them for one iteration each in turn, `--reps` times (default 6), so a change in the
- * machine's other load hits all alike; medians. Beside each median, the child's CPU time over
+ * parent asks them for one iteration each in turn, `--reps` times (default 6; 20 with
+ * `--ranks`), so a change in the machine's other load hits all alike; medians. Beside each median, the child's CPU time over
  * wall time ("cores busy") shows how many cores a configuration really used. `--profile` adds
  * each worker's median milliseconds per iteration in each phase: readback (waiting on `mapAsync`:
  * the device finishing queued work plus the poll interval), waits on peers, host strip sums and
@@ -45,7 +45,7 @@ import {
 } from "../../src/parallel/mod.ts";
 import { openEngineSession } from "../../src/engine/mod.ts";
 import { benchProblem, lines, median, processCpuMs } from "./_tiled_common.ts";
-import { scalingRanks } from "./scaling_ranks.ts";
+import { DEFAULT_REPS as RANKS_REPS, scalingRanks } from "./scaling_ranks.ts";
 
 const CHILD = "--child";
 const WARMUP = 2;
@@ -79,7 +79,7 @@ function parse(args: string[]): Options & { workers: number; ranks: number[] | n
   const out = {
     json: false,
     positions: 800,
-    reps: 6,
+    reps: NaN,
     profile: false,
     workers: 1,
     ranks: null as number[] | null,
@@ -103,6 +103,7 @@ function parse(args: string[]): Options & { workers: number; ranks: number[] | n
       `Expected --ranks 1,2 (two tiles: at most 2 ranks), got ${args.join(" ")}`,
     );
   }
+  if (Number.isNaN(out.reps) && !args.includes("--reps")) out.reps = out.ranks ? RANKS_REPS : 6;
   if (!(out.positions >= 2) || !(out.reps >= 1)) {
     throw new RangeError(`Expected --positions >= 2 and --reps >= 1, got ${args.join(" ")}`);
   }

@@ -6,25 +6,31 @@
  * cores each job kept busy (every rank's CPU time over the iteration's wall time, summed; median).
  *
  * Both jobs are started (and run their two untimed iterations) before any timing; then they take
- * turns, one timed iteration each, `--reps` times (the job that goes first alternates), the
- * waiting job reading its next command from a pipe without any CPU time (`ranks.ts`). So a change
- * in the machine's other load hits both alike, as `bench scaling`'s workers do; the medians are
- * compared, and the load average before and after is printed beside them.
+ * turns, one timed iteration each, `--reps` times (default {@link DEFAULT_REPS}; the job that goes
+ * first alternates), the waiting job reading its next command from a pipe without any CPU time
+ * (`ranks.ts`). So a change in the machine's other load hits both alike, as `bench scaling`'s
+ * workers do; the load average before and after is printed beside the figures. Two speed-ups:
+ * the ratio of the jobs' medians, and the median of the paired ratios (each turn's 1-rank
+ * iteration over the 2-rank iteration measured next to it), which a drift of the other load
+ * between turns moves less; with its quartiles.
  *
  * Per rank, the medians of its CPU milliseconds per iteration (all threads; its device thread,
  * llvmpipe's compute thread; its JavaScript thread), of its device thread's idle time (neither
- * running nor waiting for a core: the device had no work, whatever the machine's load) and of
- * the cores its threads waited for in the run queue (the machine's other load); `--profile` adds
- * each rank's time in readbacks, in all-reduces and waiting for its neighbours' strips. CPU time
- * per iteration depends far less on the other load than wall time does: its sum over the ranks
- * is the job's cost of an iteration.
+ * running nor waiting for a core: the device had no work, whatever the machine's load), of the
+ * time its device thread waited for a core (the other load, and the job's own other threads)
+ * and of the cores its threads waited for in the run queue; `--profile` adds each rank's time in
+ * readbacks, in all-reduces and waiting for its neighbours' strips, and its CPU milliseconds per
+ * thread name (`main`: JavaScript; `device`; the rest by their names). CPU time per iteration
+ * depends far less on the other load than wall time does: its sum over the ranks is the job's
+ * cost of an iteration.
  *
  * JSON: `{ "positions", "tiles": [1, 2], "load_average": [before, after], "runs": [ { "ranks",
  * "s_per_iteration", "s_per_iteration_range": [min, max], "cores_busy", "cpu_ms",
  * "device_bytes_peak_per_rank", "per_rank": [ { "cpu_ms", "device_cpu_ms", "js_cpu_ms",
- * "device_idle_ms", "cores", "queued_cores", "readback_ms"?, "all_reduce_wait_ms"?,
- * "strip_wait_ms"? } ] } ], "speedup" }`, `cpu_ms` of a run being the median over iterations of
- * its ranks' CPU ms summed.
+ * "device_idle_ms", "device_queued_ms", "cores", "queued_cores", "readback_ms"?,
+ * "all_reduce_wait_ms"?, "strip_wait_ms"?, "thread NAME"? } ] } ], "speedup",
+ * "speedup_paired", "speedup_paired_quartiles": [q1, q3] }`, `cpu_ms` of a run being the median
+ * over iterations of its ranks' CPU ms summed; the speed-ups null unless both rank counts ran.
  */
 import { median } from "./_tiled_common.ts";
 import { type JobIteration, type RankIteration, type RankJobHandle, startRanks } from "./ranks.ts";
@@ -40,6 +46,7 @@ function perRank(iterations: RankIteration[]): Record<string, number> {
     device_cpu_ms: of((i) => i.deviceCpuMs),
     js_cpu_ms: of((i) => i.jsCpuMs),
     device_idle_ms: of((i) => i.deviceIdleMs),
+    device_queued_ms: of((i) => i.deviceQueuedMs),
     cores: of((i) => i.cores, 2),
     queued_cores: of((i) => i.queuedCores, 2),
   };
@@ -47,11 +54,30 @@ function perRank(iterations: RankIteration[]): Record<string, number> {
   figures.readback_ms = of((i) => i.phases!.readback);
   figures.all_reduce_wait_ms = of((i) => i.phases!["all-reduce wait"]);
   figures.strip_wait_ms = of((i) => i.phases!["mailbox wait"]);
+  const names = new Set(iterations.flatMap((i) => Object.keys(i.threads ?? {})));
+  for (const name of names) {
+    figures[`thread ${name}`] = of((i) => i.threads?.[name] ?? 0);
+  }
   return figures;
 }
 
 /** Cores the two-rank job must keep busy for its speed-up to mean anything. */
 const MIN_CORES_BUSY = 1.5;
+
+/**
+ * Timed iterations per job unless `--reps` says otherwise: a turn of both jobs takes about 0.6 s
+ * on a quiet machine.
+ */
+export const DEFAULT_REPS = 20;
+
+/** The `p`-quantile of `values` (linear between order statistics). */
+function quantile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = p * (sorted.length - 1);
+  const low = Math.floor(at);
+  const high = Math.min(sorted.length - 1, low + 1);
+  return sorted[low] + (at - low) * (sorted[high] - sorted[low]);
+}
 
 /** The figures of one job's timed iterations. */
 function summary(ranks: number, iterations: JobIteration[], peaks: number[]) {
@@ -102,9 +128,25 @@ export async function scalingRanks(
   const one = runs.find((r) => r.ranks === 1);
   const two = runs.find((r) => r.ranks === 2);
   const speedup = one && two ? one.s_per_iteration / two.s_per_iteration : null;
+  // Each turn's 1-rank iteration over its 2-rank one (measured one after the other).
+  const [i1, i2] = [options.ranks.indexOf(1), options.ranks.indexOf(2)];
+  const pairs = i1 >= 0 && i2 >= 0
+    ? iterations[i1].map((it, k) => it.seconds / iterations[i2][k].seconds)
+    : null;
+  const round = (v: number) => Math.round(1000 * v) / 1000;
+  const paired = pairs ? round(quantile(pairs, 0.5)) : null;
+  const quartiles = pairs ? [quantile(pairs, 0.25), quantile(pairs, 0.75)].map(round) : null;
   if (options.json) {
     console.log(JSON.stringify(
-      { positions: options.positions, tiles: [1, 2], load_average: load, runs, speedup },
+      {
+        positions: options.positions,
+        tiles: [1, 2],
+        load_average: load,
+        runs,
+        speedup,
+        speedup_paired: paired,
+        speedup_paired_quartiles: quartiles,
+      },
       null,
       2,
     ));
@@ -127,14 +169,25 @@ export async function scalingRanks(
         ? `; readbacks ${p.readback_ms} ms, all-reduces ${p.all_reduce_wait_ms} ms, waiting ` +
           `for strips ${p.strip_wait_ms} ms`
         : "";
+      const threads = Object.entries(p).filter(([k]) => k.startsWith("thread "));
+      if (threads.length) {
+        console.log("    threads: " + threads.map(([k, v]) => `${k.slice(7)} ${v}`).join(", "));
+      }
       console.log(
         `  rank ${i}: CPU ${p.cpu_ms} ms per iteration (device ${p.device_cpu_ms}, JS ` +
-          `${p.js_cpu_ms}), device idle ${p.device_idle_ms} ms, ${p.cores} cores busy, ` +
+          `${p.js_cpu_ms}), device idle ${p.device_idle_ms} ms, queued ${p.device_queued_ms} ms, ` +
+          `${p.cores} cores busy, ` +
           `${p.queued_cores} cores waited for${phases}`,
       );
     }
   }
-  if (speedup !== null) console.log(`speed-up of 2 ranks over 1: ${speedup.toFixed(2)}`);
+  if (speedup !== null) {
+    console.log(
+      `speed-up of 2 ranks over 1: ${speedup.toFixed(2)} (ratio of the medians); paired, ` +
+        `turn by turn: median ${paired!.toFixed(2)} (quartiles ${quartiles![0].toFixed(2)} to ` +
+        `${quartiles![1].toFixed(2)})`,
+    );
+  }
   if (two && two.cores_busy < MIN_CORES_BUSY) {
     console.log(
       `warning: the 2-rank job kept only ${two.cores_busy} cores busy (other load on the ` +
