@@ -71,7 +71,7 @@ export async function initialGuess(
 
 /** The log's line on what the defocus search kept, with its trial costs and time. */
 export function defocusLine(choice: DefocusChoice, dataset: Dataset, seconds: number): string {
-  const flat = choice.trials.find((t) => t.curvature === 0)!.cost;
+  const flat = choice.trials.find((t) => t.curvature === 0 && !t.signed)!.cost;
   const best = choice.trials.reduce((a, b) => (b.cost < a.cost ? b : a));
   const { objectPixel, wavelength } = dataset.geometry;
   const metres = (a: number) => (a * objectPixel ** 2) / wavelength;
@@ -85,7 +85,12 @@ export function defocusLine(choice: DefocusChoice, dataset: Dataset, seconds: nu
       (best.cost / flat).toFixed(2)
     } of its trial cost, not below ${SEARCH_GAIN}; ${done})`;
   }
+  const rings = choice.rings.length > 0
+    ? `, its far field changing sign at ${choice.rings.length} rings as an aperture's does`
+    : "";
   return `Defocus search: the probe propagated ${
     metres(choice.curvature).toExponential(2)
-  } m from its focus (trial cost ${(best.cost / flat).toFixed(2)} of the flat phase's; ${done})`;
+  } m from its focus${rings} (trial cost ${
+    (best.cost / flat).toFixed(2)
+  } of the flat phase's; ${done})`;
 }

@@ -3,14 +3,19 @@
  * amplitude and a flat phase; a probe focused by a lens, a zone plate or a condenser aperture and
  * defocused has a quadratic far-field phase -pi a |f|^2 that the flat start loses entirely (its
  * overlap with the true probe was 0.22 on the electron preset, where the run never recovered).
+ * A beam cut by a pinhole (or any sharp round aperture) and propagated to the sample has in its
+ * far field the aperture's ring pattern, whose sign changes from ring to ring, times the same
+ * quadratic phase; where the mean frame's amplitude shows such rings, each curvature is tried
+ * twice, without and with those sign changes.
  * The search tries curvatures a on a short trial each, fitting the object alone on the scan's
  * central positions at a reduced resolution, and keeps the one whose trial cost is lowest if it
- * clearly beats the flat phase (a = 0, one of the trials).
+ * clearly beats the flat phase (a = 0 without sign changes, one of the trials).
  *
  * @module
  */
 import type { Dataset } from "../data/dataset.ts";
 import { fft2Reference, fftshift2 } from "../fft/reference.ts";
+import { frequency } from "../physics/fourier.ts";
 import {
   applyCurvature,
   type CentralFrames,
@@ -46,10 +51,30 @@ export const SEARCH_REFINEMENTS = 6;
  */
 export const SEARCH_GAIN = 0.8;
 
+/**
+ * Width of the radial bins in which {@link ringRadii} averages the far field's amplitude, in
+ * pixels of the frame: whole pixels put a ring's edge up to half a pixel off, which left the start
+ * too far from the beam to help (docs/DESIGN.md).
+ */
+export const RING_BIN = 0.5;
+/**
+ * A radial minimum of the far field's amplitude is taken as a ring's edge (a zero of the
+ * aperture's pattern, where its sign changes) when it lies below this fraction of the lower of
+ * the two maxima on either side.
+ */
+export const RING_DEPTH = 0.75;
+/**
+ * Ring edges are looked for only where the maxima on either side reach this fraction of the far
+ * field's peak: beyond, the mean frame is mostly noise.
+ */
+export const RING_FLOOR = 1e-3;
+
 /** One curvature tried and its trial cost. */
 export interface DefocusTrial {
   /** a = lambda z / dx^2 (pixels^2): the far field is multiplied by exp(-i pi a |f|^2). */
   curvature: number;
+  /** Whether the far field had the sign changes at the rings of {@link DefocusChoice.rings}. */
+  signed: boolean;
   /** Amplitude cost sum (|Psi| - sqrt(d))^2 over the trial's frames after its object fit. */
   cost: number;
 }
@@ -58,7 +83,12 @@ export interface DefocusTrial {
 export interface DefocusChoice {
   /** The curvature kept (0: the flat phase). */
   curvature: number;
-  /** The estimate with that curvature, M x M complex, the same power. */
+  /**
+   * Radii (pixels of the frame, from its centre) where the kept far field changes sign: the
+   * aperture's ring edges, or none.
+   */
+  rings: number[];
+  /** The estimate with that curvature (and those signs), M x M complex, the same power. */
   probe: Float32Array;
   /** Every trial in the order run. */
   trials: DefocusTrial[];
@@ -74,6 +104,86 @@ export interface DefocusChoice {
 export function withCurvature(probe: Float32Array, m: number, curvature: number): Float32Array {
   const { re, im } = spectrumOf(probe, m);
   applyCurvature(re, im, m, m, curvature);
+  return toProbe(re, im, m);
+}
+
+/**
+ * The radii (pixels of the frame) of the rings in the far field of `probe` (M x M complex, a
+ * far-field estimate centred in the frame): the radial profile of its amplitude in bins of
+ * {@link RING_BIN} around zero frequency (pixels that `mask`, in frame order, leaves out are not
+ * counted), each minimum below {@link RING_DEPTH} of the lower maximum beside it, placed within
+ * its bin by a parabola through it and its neighbours. Empty when the profile has no such minima
+ * (a lens's or a zone plate's flat or annular far field).
+ */
+export function ringRadii(
+  probe: Float32Array,
+  m: number,
+  mask: Uint8Array | null = null,
+): number[] {
+  const { re, im } = spectrumOf(probe, m);
+  const bins = Math.floor(m / 2 / RING_BIN) + 1;
+  const sum = new Float64Array(bins);
+  const count = new Float64Array(bins);
+  for (let y = 0; y < m; y++) {
+    const fy = frequency(y, m) * m;
+    for (let x = 0; x < m; x++) {
+      // Far-field pixel (y, x) in FFT order is frame pixel (y + M/2, x + M/2) mod M.
+      if (mask?.[((y + m / 2) % m) * m + ((x + m / 2) % m)]) continue;
+      const b = Math.round(Math.hypot(fy, frequency(x, m) * m) / RING_BIN);
+      if (b >= bins) continue;
+      sum[b] += Math.hypot(re[y * m + x], im[y * m + x]);
+      count[b]++;
+    }
+  }
+  // Bins no pixel falls in (near the centre) take the mean of the nearest filled ones.
+  const profile = Array.from(sum, (s, b) => (count[b] > 0 ? s / count[b] : NaN));
+  for (let b = 0; b < bins; b++) {
+    if (!Number.isNaN(profile[b])) continue;
+    let [l, r] = [b - 1, b + 1];
+    while (l >= 0 && Number.isNaN(profile[l])) l--;
+    while (r < bins && Number.isNaN(profile[r])) r++;
+    const near = [l >= 0 ? sum[l] / count[l] : NaN, r < bins ? sum[r] / count[r] : NaN]
+      .filter((v) => !Number.isNaN(v));
+    profile[b] = near.length ? near.reduce((a, v) => a + v, 0) / near.length : 0;
+  }
+  const floor = RING_FLOOR * Math.max(...profile);
+  const radii: number[] = [];
+  for (let b = 1; b < bins - 1; b++) {
+    if (!(profile[b] < profile[b - 1] && profile[b] <= profile[b + 1])) continue;
+    let l = b;
+    while (l > 0 && profile[l - 1] >= profile[l]) l--;
+    let r = b;
+    while (r < bins - 1 && profile[r + 1] >= profile[r]) r++;
+    const lower = Math.min(profile[l], profile[r]);
+    if (lower < floor || profile[b] >= RING_DEPTH * lower) continue;
+    const [a, c, d] = [profile[b - 1], profile[b], profile[b + 1]];
+    const bend = a - 2 * c + d;
+    radii.push((b + (bend > 0 ? (0.5 * (a - d)) / bend : 0)) * RING_BIN);
+  }
+  return radii;
+}
+
+/**
+ * `probe` (M x M complex, far field centred in the frame) with its far field's sign changed at
+ * each of `rings` (radii in pixels, ascending): times -1 between the first and the second, and so
+ * on, as an aperture's Fraunhofer pattern changes sign from ring to ring. The same power.
+ */
+export function withRingSigns(probe: Float32Array, m: number, rings: number[]): Float32Array {
+  const { re, im } = spectrumOf(probe, m);
+  for (let y = 0; y < m; y++) {
+    const fy = frequency(y, m) * m;
+    for (let x = 0; x < m; x++) {
+      const r = Math.hypot(fy, frequency(x, m) * m);
+      let inside = 0;
+      while (inside < rings.length && rings[inside] < r) inside++;
+      if (inside % 2) [re[y * m + x], im[y * m + x]] = [-re[y * m + x], -im[y * m + x]];
+    }
+  }
+  return toProbe(re, im, m);
+}
+
+/** A far field in FFT order back to an M x M complex probe centred in the frame (float32). */
+function toProbe(re: Float64Array, im: Float64Array, m: number): Float32Array {
   fft2Reference(re, im, m, 1, true);
   fftshift2(re, im, m, 1);
   const out = new Float32Array(2 * m * m);
@@ -86,10 +196,11 @@ export function withCurvature(probe: Float32Array, m: number, curvature: number)
 
 /**
  * Tries the curvatures (see {@link SEARCH_SPREADS}, {@link SEARCH_REFINEMENTS}) on `probe`, the
- * flat-phase estimate from `dataset` (far field), and returns the one of lowest trial cost if that
- * is below {@link SEARCH_GAIN} of the flat phase's, else the flat phase. All in float64 on the host
- * from the same frames, so every process that runs it chooses alike. `central`: the trial's frames
- * (see {@link searchFrames}), read here when not given.
+ * flat-phase estimate from `dataset` (far field), and, where {@link ringRadii} finds rings in its
+ * far field, on the same estimate with their sign changes; returns the trial of lowest cost if
+ * that is below {@link SEARCH_GAIN} of the flat phase's, else the flat phase. All in float64 on
+ * the host from the same frames, so every process that runs it chooses alike. `central`: the
+ * trial's frames (see {@link searchFrames}), read here when not given.
  */
 export async function searchDefocus(
   dataset: Dataset,
@@ -98,36 +209,54 @@ export async function searchDefocus(
 ): Promise<DefocusChoice> {
   const m = dataset.frame;
   const frames = central ?? await readCentralFrames(dataset);
-  const trial = DefocusTrialSet.create(dataset, probe, frames, SEARCH_SWEEPS);
+  const rings = ringRadii(probe, m, dataset.mask);
+  const starts = [{ signed: false, probe }];
+  if (rings.length > 0) starts.push({ signed: true, probe: withRingSigns(probe, m, rings) });
   const trials: DefocusTrial[] = [];
-  const cost = (curvature: number) => {
-    const found = trials.find((t) => t.curvature === curvature);
-    if (found) return found.cost;
-    const c = trial.cost(curvature);
-    trials.push({ curvature, cost: c });
-    return c;
-  };
-  const unit = m / trial.f95;
-  const ladder = [
-    ...SEARCH_SPREADS.map((s) => -s * unit).reverse(),
-    0,
-    ...SEARCH_SPREADS.map((s) => s * unit),
-  ];
-  const costs = ladder.map(cost);
-  const best = costs.indexOf(Math.min(...costs));
-  const flat = costs[ladder.indexOf(0)];
-  // Only a curvature that will be kept needs refining: a rejected search stops at the ladder.
-  if (costs[best] < SEARCH_GAIN * flat) {
-    refine(cost, ladder[Math.max(0, best - 1)], ladder[Math.min(ladder.length - 1, best + 1)]);
+  let crop = 0;
+  let flat = Infinity;
+  let refined = false;
+  for (const start of starts) {
+    const trial = DefocusTrialSet.create(dataset, start.probe, frames, SEARCH_SWEEPS);
+    crop = trial.crop;
+    const cost = (curvature: number) => {
+      const found = trials.find((t) => t.signed === start.signed && t.curvature === curvature);
+      if (found) return found.cost;
+      const c = trial.cost(curvature);
+      trials.push({ curvature, signed: start.signed, cost: c });
+      return c;
+    };
+    const unit = m / trial.f95;
+    const ladder = [
+      ...SEARCH_SPREADS.map((s) => -s * unit).reverse(),
+      0,
+      ...SEARCH_SPREADS.map((s) => s * unit),
+    ];
+    const costs = ladder.map(cost);
+    if (!start.signed) flat = costs[ladder.indexOf(0)];
+    const best = costs.indexOf(Math.min(...costs));
+    // Only a curvature that will be kept needs refining: a rejected ladder stops there.
+    if (costs[best] < SEARCH_GAIN * flat && costs[best] <= lowestCost(trials)) {
+      refine(cost, ladder[Math.max(0, best - 1)], ladder[Math.min(ladder.length - 1, best + 1)]);
+      refined = true;
+    }
   }
   const lowest = trials.reduce((a, b) => (b.cost < a.cost ? b : a));
-  const chosen = lowest.cost < SEARCH_GAIN * flat ? lowest : { curvature: 0 };
+  const kept = refined && lowest.cost < SEARCH_GAIN * flat;
+  const chosen = kept ? lowest : { curvature: 0, signed: false };
+  const base = chosen.signed ? starts[1].probe : probe;
   return {
     curvature: chosen.curvature,
-    probe: chosen.curvature === 0 ? probe.slice() : withCurvature(probe, m, chosen.curvature),
+    rings: chosen.signed ? rings : [],
+    probe: chosen.curvature === 0 ? base.slice() : withCurvature(base, m, chosen.curvature),
     trials,
-    crop: trial.crop,
+    crop,
   };
+}
+
+/** The lowest cost of `trials`. */
+function lowestCost(trials: DefocusTrial[]): number {
+  return Math.min(...trials.map((t) => t.cost));
 }
 
 /** {@link SEARCH_REFINEMENTS} golden-section trials of `cost` within [lo, hi]. */

@@ -6,8 +6,16 @@ import {
   relativeL2,
 } from "../assert.ts";
 import { estimateProbe, initialProbe } from "../../src/engine/probe.ts";
-import { SEARCH_GAIN, searchDefocus, withCurvature } from "../../src/engine/probe_search.ts";
-import { focusedProbe } from "../../src/simulate/probes.ts";
+import {
+  ringRadii,
+  SEARCH_GAIN,
+  searchDefocus,
+  withCurvature,
+  withRingSigns,
+} from "../../src/engine/probe_search.ts";
+import { spectrumOf } from "../../src/engine/_defocus_trial.ts";
+import { fft2Reference, fftshift2 } from "../../src/fft/reference.ts";
+import { focusedProbe, fresnelDisk } from "../../src/simulate/probes.ts";
 import { simulateDataset } from "../../src/simulate/mod.ts";
 
 /** |<a, b>| / (|a| |b|) of two complex interleaved arrays, in float64. */
@@ -64,14 +72,94 @@ Deno.test("searchDefocus() finds a focused probe's defocus (its sign, and within
   dataset.frames.close();
 });
 
-Deno.test("searchDefocus() keeps the flat phase for a pinhole's beam, which no curvature explains", async () => {
+/** The probe whose far field is the modulus of `probe`'s (M x M complex), centred, float32. */
+function modulusOnly(probe: Float32Array, m: number): Float32Array {
+  const { re, im } = spectrumOf(probe, m);
+  for (let i = 0; i < m * m; i++) [re[i], im[i]] = [Math.hypot(re[i], im[i]), 0];
+  fft2Reference(re, im, m, 1, true);
+  fftshift2(re, im, m, 1);
+  return Float32Array.from({ length: 2 * m * m }, (_, i) => (i % 2 ? im : re)[i >> 1]);
+}
+
+Deno.test("ringRadii() places a disk's far-field zeros within 0.15 px of the Airy pattern's, and withRingSigns() then restores the disk from its far field's modulus alone", () => {
+  // Zeros of the Bessel function J1: a disk of radius R (pixels) has far-field zeros at radius
+  // j M / (2 pi R) pixels of an M frame.
+  const zeros = [3.8317, 7.0156, 10.1735, 13.3237, 16.4706, 19.6159];
+  for (const [m, radius] of [[32, 5], [64, 8], [64, 11], [128, 21.5]]) {
+    // In focus (a negligible distance): the far field is real, its sign changing at each zero.
+    const disk = Float32Array.from(fresnelDisk({
+      frame: m,
+      radius,
+      pixelSize: 1e-8,
+      wavelength: 1e-10,
+      distance: 1e-12,
+      counts: 1e6,
+    }));
+    const flat = modulusOnly(disk, m);
+    const rings = ringRadii(flat, m);
+    const airy = zeros.map((j) => (j * m) / (2 * Math.PI * radius));
+    assertGreaterOrEqual(rings.length, 2, `M ${m}, R ${radius}`);
+    for (const [k, r] of rings.slice(0, 4).entries()) {
+      assertLessOrEqual(Math.abs(r - airy[k]), 0.15, `M ${m}, R ${radius}, ring ${k}: ${rings}`);
+    }
+    assertLessOrEqual(overlap(flat, disk), 0.86);
+    assertGreaterOrEqual(
+      overlap(withRingSigns(flat, m, rings), disk),
+      0.9995,
+      `M ${m}, R ${radius}`,
+    );
+    // A beamstop over the central 3 x 3 pixels (frame order: zero frequency at M/2, M/2) leaves
+    // the rings where they were.
+    const mask = new Uint8Array(m * m);
+    for (let y = -1; y <= 1; y++) {
+      for (let x = -1; x <= 1; x++) mask[(m / 2 + y) * m + m / 2 + x] = 1;
+    }
+    const masked = ringRadii(flat, m, mask);
+    assertEquals(masked.length, rings.length);
+    for (const [k, r] of masked.entries()) assertLessOrEqual(Math.abs(r - rings[k]), 0.05);
+  }
+});
+
+Deno.test("ringRadii() finds no rings in a lens's far field (a flat disk) nor where a mask hides every pixel", () => {
+  const base = { frame: 32, pixelSize: 2e-11, wavelength: 1.97e-12, semiAngle: 0.02, counts: 1e5 };
+  const lens = focusedProbe({ ...base, defocus: 3e-9 });
+  assertEquals(ringRadii(Float32Array.from(lens), 32), []);
+  const disk = Float32Array.from(fresnelDisk({
+    frame: 32,
+    radius: 5,
+    pixelSize: 1e-8,
+    wavelength: 1e-10,
+    distance: 1e-12,
+    counts: 1e6,
+  }));
+  assertEquals(ringRadii(disk, 32, new Uint8Array(32 * 32).fill(1)), []);
+});
+
+Deno.test("searchDefocus() finds a pinhole beam's rings and propagation (overlap with the true probe 0.999 where the flat phase has 0.93) from a small simulated set", async () => {
+  const m = 32;
+  const { dataset, truth } = await simulateDataset({ preset: "smooth", frame: m, positions: 100 });
+  const flat = await estimateProbe(dataset);
+  const choice = await searchDefocus(dataset, flat);
+  // The preset's beam: a disk of radius M / 6 propagated at Fresnel number 1, a = r^2.
+  const expected = (m / 6) ** 2;
+  assertLessOrEqual(Math.abs(choice.curvature / expected - 1), 0.03, `a ${choice.curvature}`);
+  assertGreaterOrEqual(choice.rings.length, 2);
+  assertGreaterOrEqual(overlap(choice.probe, truth.probe), 0.999);
+  assertLessOrEqual(overlap(flat, truth.probe), 0.93);
+  // The same curvature without the rings' signs is far off: the signs are what the trial found.
+  assertLessOrEqual(overlap(withCurvature(flat, m, choice.curvature), truth.probe), 0.9);
+  dataset.frames.close();
+});
+
+Deno.test("searchDefocus() keeps the flat phase where neither a curvature nor the rings explain the data (the siemens set, whose star fills the rings' minima)", async () => {
   const { dataset } = await simulateDataset({ preset: "siemens", frame: 32, positions: 100 });
   const flat = await estimateProbe(dataset);
   const choice = await searchDefocus(dataset, flat);
   assertEquals(choice.curvature, 0);
+  assertEquals(choice.rings, []);
   assertEquals(Array.from(choice.probe), Array.from(flat));
   const costs = choice.trials.map((t) => t.cost);
-  const flatCost = choice.trials.find((t) => t.curvature === 0)!.cost;
+  const flatCost = choice.trials.find((t) => t.curvature === 0 && !t.signed)!.cost;
   assert(
     Math.min(...costs) >= SEARCH_GAIN * flatCost,
     `best ${Math.min(...costs)}, flat ${flatCost}`,
