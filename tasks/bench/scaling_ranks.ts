@@ -25,8 +25,8 @@
  * cost of an iteration.
  *
  * JSON: `{ "positions", "tiles": [1, 2], "load_average": [before, after], "runs": [ { "ranks",
- * "s_per_iteration", "s_per_iteration_range": [min, max], "cores_busy", "cpu_ms",
- * "device_bytes_peak_per_rank", "per_rank": [ { "cpu_ms", "device_cpu_ms", "js_cpu_ms",
+ * "s_per_iteration", "s_per_iteration_range": [min, max], "seconds": [each turn's, in order],
+ * "cores_busy", "cpu_ms", "device_bytes_peak_per_rank", "per_rank": [ { "cpu_ms", "device_cpu_ms", "js_cpu_ms",
  * "device_idle_ms", "device_queued_ms", "cores", "queued_cores", "readback_ms"?,
  * "all_reduce_wait_ms"?, "strip_wait_ms"?, "thread NAME"? } ] } ], "speedup",
  * "speedup_paired", "speedup_paired_quartiles": [q1, q3] }`, `cpu_ms` of a run being the median
@@ -86,6 +86,7 @@ function summary(ranks: number, iterations: JobIteration[], peaks: number[]) {
     ranks,
     s_per_iteration: median(seconds),
     s_per_iteration_range: [Math.min(...seconds), Math.max(...seconds)],
+    seconds: seconds.map((s) => Math.round(1e4 * s) / 1e4),
     cores_busy: Math.round(100 * median(iterations.map((i) => i.cores))) / 100,
     cpu_ms: Math.round(
       10 * median(iterations.map((i) => {
