@@ -73,7 +73,8 @@ export function spectrumOf(probe: Float32Array, m: number): { re: Float64Array; 
 
 /**
  * Multiplies a c x c far field in FFT order, cut from a frame of m (so its index i is frequency
- * frequency(i, c) c / m cycles per pixel), by exp(-i pi a |f|^2).
+ * frequency(i, c) c / m cycles per pixel), by exp(-i pi a |f - f0|^2), f0 = `centre` / m (the far
+ * field's centre in pixels of the frame from zero frequency, y then x).
  */
 export function applyCurvature(
   re: Float64Array,
@@ -81,12 +82,13 @@ export function applyCurvature(
   c: number,
   m: number,
   a: number,
+  centre: readonly [number, number] = [0, 0],
 ) {
   if (a === 0) return;
   for (let y = 0; y < c; y++) {
-    const fy = (frequency(y, c) * c) / m;
+    const fy = (frequency(y, c) * c - centre[0]) / m;
     for (let x = 0; x < c; x++) {
-      const fx = (frequency(x, c) * c) / m;
+      const fx = (frequency(x, c) * c - centre[1]) / m;
       const phase = -Math.PI * a * (fy * fy + fx * fx);
       const [cos, sin, i] = [Math.cos(phase), Math.sin(phase), y * c + x];
       [re[i], im[i]] = [re[i] * cos - im[i] * sin, re[i] * sin + im[i] * cos];
@@ -114,6 +116,8 @@ export class DefocusTrialSet {
     readonly shape: [number, number],
     /** Error-reduction rounds before the cost is taken. */
     readonly sweeps: number,
+    /** The far field's centre the curvature is taken about (pixels of the frame, y then x). */
+    readonly centre: readonly [number, number],
   ) {}
 
   static create(
@@ -121,6 +125,7 @@ export class DefocusTrialSet {
     probe: Float32Array,
     central: CentralFrames,
     sweeps: number,
+    centre: readonly [number, number] = [0, 0],
   ): DefocusTrialSet {
     const m = dataset.frame;
     const full = spectrumOf(probe, m);
@@ -194,6 +199,7 @@ export class DefocusTrialSet {
       shifts,
       [h, w],
       sweeps,
+      centre,
     );
   }
 
@@ -211,7 +217,7 @@ export class DefocusTrialSet {
     const probes = this.shifts.map((shift) => {
       const re = this.spectrum.re.slice();
       const im = this.spectrum.im.slice();
-      applyCurvature(re, im, c, this.m, curvature);
+      applyCurvature(re, im, c, this.m, curvature, this.centre);
       if (shift) {
         for (let i = 0; i < n; i++) {
           const [a, b, s, t] = [re[i], im[i], shift[2 * i], shift[2 * i + 1]];

@@ -85,9 +85,14 @@ export function defocusLine(choice: DefocusChoice, dataset: Dataset, seconds: nu
       (best.cost / flat).toFixed(2)
     } of its trial cost, not below ${SEARCH_GAIN}; ${done})`;
   }
-  const rings = choice.rings.length > 0
-    ? `, its far field changing sign at ${choice.rings.length} rings as an aperture's does`
-    : "";
+  const aperture = choice.rings?.aperture;
+  const rings = !choice.rings
+    ? ""
+    : `, its far field changing sign at ${choice.rings.radii.length} rings${
+      aperture
+        ? ` as a round aperture's of radius ${aperture.toFixed(1)} px does`
+        : " as an aperture's does"
+    }`;
   return `Defocus search: the probe propagated ${
     metres(choice.curvature).toExponential(2)
   } m from its focus${rings} (trial cost ${

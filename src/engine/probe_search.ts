@@ -52,7 +52,7 @@ export const SEARCH_REFINEMENTS = 6;
 export const SEARCH_GAIN = 0.8;
 
 /**
- * Width of the radial bins in which {@link ringRadii} averages the far field's amplitude, in
+ * Width of the radial bins in which {@link findRings} averages the far field's amplitude, in
  * pixels of the frame: whole pixels put a ring's edge up to half a pixel off, which left the start
  * too far from the beam to help (docs/DESIGN.md).
  */
@@ -68,12 +68,17 @@ export const RING_DEPTH = 0.75;
  * field's peak: beyond, the mean frame is mostly noise.
  */
 export const RING_FLOOR = 1e-3;
+/**
+ * The found edges are replaced by a round aperture's (see {@link findRings}) when they lie within
+ * this RMS distance (pixels of the frame) of its zeros.
+ */
+export const RING_FIT = 0.1;
 
 /** One curvature tried and its trial cost. */
 export interface DefocusTrial {
   /** a = lambda z / dx^2 (pixels^2): the far field is multiplied by exp(-i pi a |f|^2). */
   curvature: number;
-  /** Whether the far field had the sign changes at the rings of {@link DefocusChoice.rings}. */
+  /** Whether the far field had the sign changes of {@link findRings}' rings. */
   signed: boolean;
   /** Amplitude cost sum (|Psi| - sqrt(d))^2 over the trial's frames after its object fit. */
   cost: number;
@@ -83,11 +88,8 @@ export interface DefocusTrial {
 export interface DefocusChoice {
   /** The curvature kept (0: the flat phase). */
   curvature: number;
-  /**
-   * Radii (pixels of the frame, from its centre) where the kept far field changes sign: the
-   * aperture's ring edges, or none.
-   */
-  rings: number[];
+  /** The aperture's rings where the kept far field changes sign; null where it does not. */
+  rings: Rings | null;
   /** The estimate with that curvature (and those signs), M x M complex, the same power. */
   probe: Float32Array;
   /** Every trial in the order run. */
@@ -98,38 +100,76 @@ export interface DefocusChoice {
 
 /**
  * `probe` (M x M complex, far field, the flat-phase estimate of `estimateProbe`) with its far
- * field multiplied by exp(-i pi a |f|^2), f in cycles per pixel: the probe propagated by
- * z = a dx^2 / lambda (the Fresnel propagator's convention, `fresnelKernel`).
+ * field multiplied by exp(-i pi a |f - f0|^2), f in cycles per pixel, f0 = `centre` / M: the probe
+ * propagated by z = a dx^2 / lambda (the Fresnel propagator's convention, `fresnelKernel`) about
+ * the direction of its far field's centre.
  */
-export function withCurvature(probe: Float32Array, m: number, curvature: number): Float32Array {
+export function withCurvature(
+  probe: Float32Array,
+  m: number,
+  curvature: number,
+  centre: readonly [number, number] = [0, 0],
+): Float32Array {
   const { re, im } = spectrumOf(probe, m);
-  applyCurvature(re, im, m, m, curvature);
+  applyCurvature(re, im, m, m, curvature, centre);
   return toProbe(re, im, m);
 }
 
+/** An aperture's rings in a far field: where its sign changes. */
+export interface Rings {
+  /**
+   * The rings' centre, pixels of the frame from zero frequency (y, x): the far field's power
+   * centroid, not zero where the beam meets the detector off the frame's centre.
+   */
+  centre: [number, number];
+  /** Radii of the rings' edges about the centre, pixels of the frame, ascending (may be none). */
+  radii: number[];
+  /**
+   * Radius (pixels of the object) of the round aperture whose far field's zeros the edges are,
+   * or null where the edges found did not fit one and are used as found.
+   */
+  aperture: number | null;
+}
+
 /**
- * The radii (pixels of the frame) of the rings in the far field of `probe` (M x M complex, a
- * far-field estimate centred in the frame): the radial profile of its amplitude in bins of
- * {@link RING_BIN} around zero frequency (pixels that `mask`, in frame order, leaves out are not
- * counted), each minimum below {@link RING_DEPTH} of the lower maximum beside it, placed within
- * its bin by a parabola through it and its neighbours. Empty when the profile has no such minima
- * (a lens's or a zone plate's flat or annular far field).
+ * The rings in the far field of `probe` (M x M complex, a far-field estimate centred in the
+ * frame): the radial profile of its amplitude about its power centroid, in bins of
+ * {@link RING_BIN} (pixels that `mask`, in frame order, leaves out are not counted), each minimum
+ * below {@link RING_DEPTH} of the lower maximum beside it, placed within its bin by a parabola
+ * through it and its neighbours. A round aperture of radius R (object pixels) has its far field's
+ * zeros at j_n M / (2 pi R), j_n the zeros of the Bessel function J1: where the edges found are
+ * the first ones of such a series within {@link RING_FIT}, the series' radii (R fitted by least
+ * squares) replace them, which places each edge better than its own minimum does (a pixel shell
+ * a few hundredths of a pixel from an edge otherwise takes either sign). No radii where the
+ * profile has no such minima (a lens's or a zone plate's flat or annular far field).
  */
-export function ringRadii(
+export function findRings(
   probe: Float32Array,
   m: number,
   mask: Uint8Array | null = null,
-): number[] {
+): Rings {
   const { re, im } = spectrumOf(probe, m);
+  // Far-field pixel (y, x) in FFT order is frame pixel (y + M/2, x + M/2) mod M.
+  const measured = (y: number, x: number) => !mask?.[((y + m / 2) % m) * m + ((x + m / 2) % m)];
+  let [power, cy, cx] = [0, 0, 0];
+  for (let y = 0; y < m; y++) {
+    for (let x = 0; x < m; x++) {
+      if (!measured(y, x)) continue;
+      const p = re[y * m + x] ** 2 + im[y * m + x] ** 2;
+      power += p;
+      cy += p * frequency(y, m) * m;
+      cx += p * frequency(x, m) * m;
+    }
+  }
+  const centre: [number, number] = power > 0 ? [cy / power, cx / power] : [0, 0];
   const bins = Math.floor(m / 2 / RING_BIN) + 1;
   const sum = new Float64Array(bins);
   const count = new Float64Array(bins);
   for (let y = 0; y < m; y++) {
-    const fy = frequency(y, m) * m;
+    const fy = frequency(y, m) * m - centre[0];
     for (let x = 0; x < m; x++) {
-      // Far-field pixel (y, x) in FFT order is frame pixel (y + M/2, x + M/2) mod M.
-      if (mask?.[((y + m / 2) % m) * m + ((x + m / 2) % m)]) continue;
-      const b = Math.round(Math.hypot(fy, frequency(x, m) * m) / RING_BIN);
+      if (!measured(y, x)) continue;
+      const b = Math.round(Math.hypot(fy, frequency(x, m) * m - centre[1]) / RING_BIN);
       if (b >= bins) continue;
       sum[b] += Math.hypot(re[y * m + x], im[y * m + x]);
       count[b]++;
@@ -140,8 +180,8 @@ export function ringRadii(
   for (let b = 0; b < bins; b++) {
     if (!Number.isNaN(profile[b])) continue;
     let [l, r] = [b - 1, b + 1];
-    while (l >= 0 && Number.isNaN(profile[l])) l--;
-    while (r < bins && Number.isNaN(profile[r])) r++;
+    while (l >= 0 && count[l] === 0) l--;
+    while (r < bins && count[r] === 0) r++;
     const near = [l >= 0 ? sum[l] / count[l] : NaN, r < bins ? sum[r] / count[r] : NaN]
       .filter((v) => !Number.isNaN(v));
     profile[b] = near.length ? near.reduce((a, v) => a + v, 0) / near.length : 0;
@@ -160,22 +200,52 @@ export function ringRadii(
     const bend = a - 2 * c + d;
     radii.push((b + (bend > 0 ? (0.5 * (a - d)) / bend : 0)) * RING_BIN);
   }
-  return radii;
+  const scale = roundAperture(radii);
+  return scale === null ? { centre, radii, aperture: null } : {
+    centre,
+    radii: radii.map((_, n) => besselJ1Zero(n + 1) * scale),
+    aperture: m / (2 * Math.PI * scale),
+  };
+}
+
+/**
+ * The scale s (pixels of the frame) that puts `radii` nearest j_1 s, j_2 s, ... by least squares,
+ * or null for fewer than two radii or an RMS distance above {@link RING_FIT}.
+ */
+function roundAperture(radii: number[]): number | null {
+  if (radii.length < 2) return null;
+  const zeros = radii.map((_, n) => besselJ1Zero(n + 1));
+  const scale = zeros.reduce((a, j, n) => a + j * radii[n], 0) /
+    zeros.reduce((a, j) => a + j * j, 0);
+  const rms = Math.sqrt(
+    radii.reduce((a, r, n) => a + (r - zeros[n] * scale) ** 2, 0) / radii.length,
+  );
+  return rms <= RING_FIT ? scale : null;
+}
+
+/**
+ * The n-th positive zero of the Bessel function J1 (n >= 1) by McMahon's expansion, b = (n + 1/4)
+ * pi: b - 3 / (8 b) + 3 / (128 b^3) (within 2e-4 of 3.8317 for n = 1, closer beyond).
+ */
+export function besselJ1Zero(n: number): number {
+  const b = (n + 0.25) * Math.PI;
+  return b - 3 / (8 * b) + 3 / (128 * b ** 3);
 }
 
 /**
  * `probe` (M x M complex, far field centred in the frame) with its far field's sign changed at
- * each of `rings` (radii in pixels, ascending): times -1 between the first and the second, and so
- * on, as an aperture's Fraunhofer pattern changes sign from ring to ring. The same power.
+ * each of the `rings`' edges about their centre: times -1 between the first and the second, and
+ * so on, as an aperture's Fraunhofer pattern changes sign from ring to ring. The same power.
  */
-export function withRingSigns(probe: Float32Array, m: number, rings: number[]): Float32Array {
+export function withRingSigns(probe: Float32Array, m: number, rings: Rings): Float32Array {
   const { re, im } = spectrumOf(probe, m);
+  const { centre, radii } = rings;
   for (let y = 0; y < m; y++) {
-    const fy = frequency(y, m) * m;
+    const fy = frequency(y, m) * m - centre[0];
     for (let x = 0; x < m; x++) {
-      const r = Math.hypot(fy, frequency(x, m) * m);
+      const r = Math.hypot(fy, frequency(x, m) * m - centre[1]);
       let inside = 0;
-      while (inside < rings.length && rings[inside] < r) inside++;
+      while (inside < radii.length && radii[inside] < r) inside++;
       if (inside % 2) [re[y * m + x], im[y * m + x]] = [-re[y * m + x], -im[y * m + x]];
     }
   }
@@ -196,7 +266,7 @@ function toProbe(re: Float64Array, im: Float64Array, m: number): Float32Array {
 
 /**
  * Tries the curvatures (see {@link SEARCH_SPREADS}, {@link SEARCH_REFINEMENTS}) on `probe`, the
- * flat-phase estimate from `dataset` (far field), and, where {@link ringRadii} finds rings in its
+ * flat-phase estimate from `dataset` (far field), and, where {@link findRings} finds rings in its
  * far field, on the same estimate with their sign changes; returns the trial of lowest cost if
  * that is below {@link SEARCH_GAIN} of the flat phase's, else the flat phase. All in float64 on
  * the host from the same frames, so every process that runs it chooses alike. `central`: the
@@ -209,15 +279,17 @@ export async function searchDefocus(
 ): Promise<DefocusChoice> {
   const m = dataset.frame;
   const frames = central ?? await readCentralFrames(dataset);
-  const rings = ringRadii(probe, m, dataset.mask);
-  const starts = [{ signed: false, probe }];
-  if (rings.length > 0) starts.push({ signed: true, probe: withRingSigns(probe, m, rings) });
+  const rings = findRings(probe, m, dataset.mask);
+  const starts = [{ signed: false, probe, centre: [0, 0] as [number, number] }];
+  if (rings.radii.length > 0) {
+    starts.push({ signed: true, probe: withRingSigns(probe, m, rings), centre: rings.centre });
+  }
   const trials: DefocusTrial[] = [];
   let crop = 0;
   let flat = Infinity;
   let refined = false;
   for (const start of starts) {
-    const trial = DefocusTrialSet.create(dataset, start.probe, frames, SEARCH_SWEEPS);
+    const trial = DefocusTrialSet.create(dataset, start.probe, frames, SEARCH_SWEEPS, start.centre);
     crop = trial.crop;
     const cost = (curvature: number) => {
       const found = trials.find((t) => t.signed === start.signed && t.curvature === curvature);
@@ -244,11 +316,13 @@ export async function searchDefocus(
   const lowest = trials.reduce((a, b) => (b.cost < a.cost ? b : a));
   const kept = refined && lowest.cost < SEARCH_GAIN * flat;
   const chosen = kept ? lowest : { curvature: 0, signed: false };
-  const base = chosen.signed ? starts[1].probe : probe;
+  const start = starts[chosen.signed ? 1 : 0];
   return {
     curvature: chosen.curvature,
-    rings: chosen.signed ? rings : [],
-    probe: chosen.curvature === 0 ? base.slice() : withCurvature(base, m, chosen.curvature),
+    rings: chosen.signed ? rings : null,
+    probe: chosen.curvature === 0
+      ? start.probe.slice()
+      : withCurvature(start.probe, m, chosen.curvature, start.centre),
     trials,
     crop,
   };

@@ -7,7 +7,8 @@ import {
 } from "../assert.ts";
 import { estimateProbe, initialProbe } from "../../src/engine/probe.ts";
 import {
-  ringRadii,
+  besselJ1Zero,
+  findRings,
   SEARCH_GAIN,
   searchDefocus,
   withCurvature,
@@ -81,10 +82,32 @@ function modulusOnly(probe: Float32Array, m: number): Float32Array {
   return Float32Array.from({ length: 2 * m * m }, (_, i) => (i % 2 ? im : re)[i >> 1]);
 }
 
-Deno.test("ringRadii() places a disk's far-field zeros within 0.15 px of the Airy pattern's, and withRingSigns() then restores the disk from its far field's modulus alone", () => {
-  // Zeros of the Bessel function J1: a disk of radius R (pixels) has far-field zeros at radius
-  // j M / (2 pi R) pixels of an M frame.
-  const zeros = [3.8317, 7.0156, 10.1735, 13.3237, 16.4706, 19.6159];
+/** The first zeros of the Bessel function J1, from tables. */
+const J1_ZEROS = [3.831706, 7.015587, 10.173468, 13.323692, 16.470630, 19.615859];
+
+Deno.test("besselJ1Zero() gives the zeros of J1 within 2e-4", () => {
+  for (const [k, j] of J1_ZEROS.entries()) {
+    assertLessOrEqual(Math.abs(besselJ1Zero(k + 1) - j), 2e-4, `zero ${k + 1}`);
+  }
+});
+
+/** `probe` (M x M complex, interleaved) times exp(2 pi i (dy y + dx x) / M). */
+function tilted(probe: Float32Array, m: number, dy: number, dx: number): Float32Array {
+  const out = new Float32Array(probe.length);
+  for (let y = 0; y < m; y++) {
+    for (let x = 0; x < m; x++) {
+      const [t, i] = [(2 * Math.PI * (dy * y + dx * x)) / m, y * m + x];
+      const [a, b] = [probe[2 * i], probe[2 * i + 1]];
+      out[2 * i] = a * Math.cos(t) - b * Math.sin(t);
+      out[2 * i + 1] = a * Math.sin(t) + b * Math.cos(t);
+    }
+  }
+  return out;
+}
+
+Deno.test("findRings() places a disk's far-field zeros within 0.15 px of the Airy pattern's, and withRingSigns() then restores the disk from its far field's modulus alone, centred or tilted", () => {
+  // A disk of radius R (pixels) has far-field zeros at radius j M / (2 pi R) pixels of an M frame.
+  const zeros = J1_ZEROS;
   for (const [m, radius] of [[32, 5], [64, 8], [64, 11], [128, 21.5]]) {
     // In focus (a negligible distance): the far field is real, its sign changing at each zero.
     const disk = Float32Array.from(fresnelDisk({
@@ -96,34 +119,46 @@ Deno.test("ringRadii() places a disk's far-field zeros within 0.15 px of the Air
       counts: 1e6,
     }));
     const flat = modulusOnly(disk, m);
-    const rings = ringRadii(flat, m);
+    const rings = findRings(flat, m);
     const airy = zeros.map((j) => (j * m) / (2 * Math.PI * radius));
-    assertGreaterOrEqual(rings.length, 2, `M ${m}, R ${radius}`);
-    for (const [k, r] of rings.slice(0, 4).entries()) {
-      assertLessOrEqual(Math.abs(r - airy[k]), 0.15, `M ${m}, R ${radius}, ring ${k}: ${rings}`);
+    assertGreaterOrEqual(rings.radii.length, 2, `M ${m}, R ${radius}`);
+    for (const [k, r] of rings.radii.slice(0, 4).entries()) {
+      assertLessOrEqual(
+        Math.abs(r - airy[k]),
+        0.15,
+        `M ${m}, R ${radius}, ring ${k}: ${rings.radii}`,
+      );
     }
+    assertLessOrEqual(Math.abs(rings.aperture! / radius - 1), 0.02, `aperture ${rings.aperture}`);
+    assertLessOrEqual(Math.hypot(...rings.centre), 0.01);
     assertLessOrEqual(overlap(flat, disk), 0.86);
     assertGreaterOrEqual(
       overlap(withRingSigns(flat, m, rings), disk),
       0.9995,
       `M ${m}, R ${radius}`,
     );
+    // Tilted, the far field off the frame's centre by (1.3, -2.6) px: the rings about it.
+    const beam = tilted(disk, m, 1.3, -2.6);
+    const offCentre = modulusOnly(beam, m);
+    const found = findRings(offCentre, m);
+    assertLessOrEqual(Math.hypot(found.centre[0] - 1.3, found.centre[1] + 2.6), 0.05);
+    assertGreaterOrEqual(overlap(withRingSigns(offCentre, m, found), beam), 0.999, `tilted M ${m}`);
     // A beamstop over the central 3 x 3 pixels (frame order: zero frequency at M/2, M/2) leaves
     // the rings where they were.
     const mask = new Uint8Array(m * m);
     for (let y = -1; y <= 1; y++) {
       for (let x = -1; x <= 1; x++) mask[(m / 2 + y) * m + m / 2 + x] = 1;
     }
-    const masked = ringRadii(flat, m, mask);
-    assertEquals(masked.length, rings.length);
-    for (const [k, r] of masked.entries()) assertLessOrEqual(Math.abs(r - rings[k]), 0.05);
+    const masked = findRings(flat, m, mask).radii;
+    assertEquals(masked.length, rings.radii.length);
+    for (const [k, r] of masked.entries()) assertLessOrEqual(Math.abs(r - rings.radii[k]), 0.05);
   }
 });
 
-Deno.test("ringRadii() finds no rings in a lens's far field (a flat disk) nor where a mask hides every pixel", () => {
+Deno.test("findRings() finds no rings in a lens's far field (a flat disk) nor where a mask hides every pixel", () => {
   const base = { frame: 32, pixelSize: 2e-11, wavelength: 1.97e-12, semiAngle: 0.02, counts: 1e5 };
   const lens = focusedProbe({ ...base, defocus: 3e-9 });
-  assertEquals(ringRadii(Float32Array.from(lens), 32), []);
+  assertEquals(findRings(Float32Array.from(lens), 32).radii, []);
   const disk = Float32Array.from(fresnelDisk({
     frame: 32,
     radius: 5,
@@ -132,7 +167,7 @@ Deno.test("ringRadii() finds no rings in a lens's far field (a flat disk) nor wh
     distance: 1e-12,
     counts: 1e6,
   }));
-  assertEquals(ringRadii(disk, 32, new Uint8Array(32 * 32).fill(1)), []);
+  assertEquals(findRings(disk, 32, new Uint8Array(32 * 32).fill(1)).radii, []);
 });
 
 Deno.test("searchDefocus() finds a pinhole beam's rings and propagation (overlap with the true probe 0.999 where the flat phase has 0.93) from a small simulated set", async () => {
@@ -143,7 +178,8 @@ Deno.test("searchDefocus() finds a pinhole beam's rings and propagation (overlap
   // The preset's beam: a disk of radius M / 6 propagated at Fresnel number 1, a = r^2.
   const expected = (m / 6) ** 2;
   assertLessOrEqual(Math.abs(choice.curvature / expected - 1), 0.03, `a ${choice.curvature}`);
-  assertGreaterOrEqual(choice.rings.length, 2);
+  assertGreaterOrEqual(choice.rings!.radii.length, 2);
+  assertLessOrEqual(Math.abs(choice.rings!.aperture! / (m / 6) - 1), 0.02);
   assertGreaterOrEqual(overlap(choice.probe, truth.probe), 0.999);
   assertLessOrEqual(overlap(flat, truth.probe), 0.93);
   // The same curvature without the rings' signs is far off: the signs are what the trial found.
@@ -156,7 +192,7 @@ Deno.test("searchDefocus() keeps the flat phase where neither a curvature nor th
   const flat = await estimateProbe(dataset);
   const choice = await searchDefocus(dataset, flat);
   assertEquals(choice.curvature, 0);
-  assertEquals(choice.rings, []);
+  assertEquals(choice.rings, null);
   assertEquals(Array.from(choice.probe), Array.from(flat));
   const costs = choice.trials.map((t) => t.cost);
   const flatCost = choice.trials.find((t) => t.curvature === 0 && !t.signed)!.cost;
