@@ -30,12 +30,12 @@ async function smallRun(positions: number): Promise<Run> {
   };
 }
 
-Deno.test("lsqml from an estimated probe reaches 28 dB phase PSNR in 15 iterations (frame 32, 100 positions)", async () => {
+Deno.test("lsqml from an estimated probe reaches 36 dB phase PSNR in 15 iterations (frame 32, 100 positions)", async () => {
   const run = await smallRun(100);
   const r = await reconstructTiled(run, [1, 1], 1, 15);
   const metrics = metricsOf(run.dataset, r.object, r.probe)!;
-  // Measured: 33.0 dB.
-  assertGreaterOrEqual(metrics.phasePsnrDb, 28, "phase PSNR");
+  // Measured: 39.6 dB (session 11; 33.0 in session 7).
+  assertGreaterOrEqual(metrics.phasePsnrDb, 36, "phase PSNR");
   assert(r.costs.every(Number.isFinite));
 });
 
@@ -63,7 +63,8 @@ Deno.test("lsqml on 2 x 2 tiles (2 workers) reaches one tile's phase SSIM within
   const [one, tiled] = results;
   assert(one.ssim > 0.8, `one tile reconstructs (SSIM ${one.ssim})`);
   assertLessOrEqual(Math.abs(tiled.ssim - one.ssim), 0.005, "SSIM of 2 x 2 tiles against one");
-  // Measured: SSIM 0.99965 on one tile, 0.99961 on 2 x 2; border band 0.0079 rad, elsewhere 0.0083.
+  // Measured (session 11): SSIM 0.99973 on one tile, 0.99970 on 2 x 2; on 2 x 2 the border band
+  // 0.0066 rad, elsewhere 0.0075.
   assertLessOrEqual(tiled.border, tiled.elsewhere, "error along the tile borders");
 });
 
