@@ -18,13 +18,19 @@
 // array<f32> (N x M x M, stored layout)  6 weights: array<f32> (M x M)  7 runs: array<vec2f>
 // (read_write, one per invocation of the pass)  8 newton_sums: array<vec2f> (read_write, one per
 // invocation; unwritten when newton = 0).
-// Override constants (declared in cost.wgsl's shared part): EPSILON and FLOOR, as there.
+// Override constants: MODEL (below); EPSILON and FLOOR, declared in cost.wgsl's shared part, as
+// there.
 // Workgroup size that of the FFT pass.
+
+// The noise model of the cost summed (0 Poisson, 1 Gaussian, as `model` in cost.wgsl): a constant,
+// so that the pass computes one model's terms. The software adapter runs both sides of a branch
+// on a uniform value (masked), and the Poisson side's series and logarithms took about a third
+// of what this pass adds to a plain FFT pass, for the Gaussian cost that LSQ-ML reports.
+override MODEL: u32;
 
 struct CostStore {
   m2: u32,
   first: u32,
-  model: u32,
   store: u32,
   log2_m2: u32,
   newton: u32,
@@ -45,7 +51,7 @@ var<private> curvature_sum: f32 = 0.0;
 
 fn fused_store(f: u32, index: u32, value: vec2<f32>) {
   let d = frames[((far_cost.first + f) << far_cost.log2_m2) + index];
-  let term = cost_and_factor(dot(value, value), d, far_cost.model);
+  let term = cost_and_factor(dot(value, value), d, MODEL);
   let weight = weights[index];
   cost_sum += weight * term.x;
   residual_sum += weight * abs(length(value) - sqrt(d));
@@ -55,10 +61,9 @@ fn fused_store(f: u32, index: u32, value: vec2<f32>) {
     slope_sum += t.x;
     curvature_sum += t.y;
   }
-  if (far_cost.store == 1u) {
-    dst[(f << far_cost.log2_m2) + index] = value * (weight * term.y);
-  } else if (far_cost.store == 2u) {
-    dst[(f << far_cost.log2_m2) + index] = value;
+  // One store for both kinds: each store in a branch costs its loop over the lanes, masked or not.
+  if (far_cost.store != 0u) {
+    dst[(f << far_cost.log2_m2) + index] = select(value, value * (weight * term.y), far_cost.store == 1u);
   }
 }
 

@@ -10,7 +10,8 @@
 // Bindings (group 0) after the FFT's 0 - 3: 4 exit: ExitWave (uniform)  5 ramps: array<vec2f>
 // (2 M per position, rows then columns)  6 origins: array<vec2i>  7 object: array<vec2f>
 // 8 out: array<vec2f> (read_write). The loading pass uses 4 and 5, the storing pass 4, 6, 7, 8.
-// fused_finish has nothing to do.
+// fused_load_begin and fused_store_begin load what a line's elements share; fused_finish has
+// nothing to do.
 // No override constants; workgroup size that of the FFT pass.
 
 struct ExitWave {
@@ -37,13 +38,28 @@ fn exit_position(f: u32) -> u32 {
   return f / exit.modes;
 }
 
-fn fused_load(f: u32, index: u32) -> vec2<f32> {
+// What the elements of an invocation's line share, loaded once (src/fft/_codegen.ts): the
+// loading pass runs along rows, so its line is one row of one frame and one row of the ramp.
+var<private> load_ramps: u32;
+var<private> load_row: vec2<f32>;
+var<private> load_spectrum: u32;
+var<private> store_origin: vec2<i32>;
+
+fn fused_load_begin(f: u32, line: u32) {
   let b = exit_position(f);
   let k = f - b * exit.modes;
-  let base = (exit.first + b) * 2u * exit.m;
-  let row = ramps[base + (index >> exit.log2_m)];
-  let ramp = cmul(row, ramps[base + exit.m + (index & (exit.m - 1u))]);
-  return cmul(src[(k << (2u * exit.log2_m)) + index], ramp);
+  load_ramps = (exit.first + b) * 2u * exit.m;
+  load_row = ramps[load_ramps + (line >> exit.log2_m)];
+  load_spectrum = k << (2u * exit.log2_m);
+}
+
+fn fused_load(f: u32, index: u32) -> vec2<f32> {
+  let ramp = cmul(load_row, ramps[load_ramps + exit.m + (index & (exit.m - 1u))]);
+  return cmul(src[load_spectrum + index], ramp);
+}
+
+fn fused_store_begin(f: u32, line: u32) {
+  store_origin = origins[exit.first + exit_position(f)];
 }
 
 fn fused_store(f: u32, index: u32, value: vec2<f32>) {
@@ -51,9 +67,8 @@ fn fused_store(f: u32, index: u32, value: vec2<f32>) {
   if (exit.flag == 1u) {
     dst[i] = value;
   }
-  let o = origins[exit.first + exit_position(f)];
-  let y = u32(o.x) + (index >> exit.log2_m);
-  let x = u32(o.y) + (index & (exit.m - 1u));
+  let y = u32(store_origin.x) + (index >> exit.log2_m);
+  let x = u32(store_origin.y) + (index & (exit.m - 1u));
   out[i] = cmul(object[exit.slice + y * exit.width + x], value);
 }
 

@@ -22,6 +22,8 @@ export const PIXEL_COST_CONSTANTS: Record<string, number> = {
   EPSILON: INTENSITY_EPSILON,
   FLOOR: POISSON_FLOOR,
 };
+/** The noise models' numbers in the kernels (`model` of `wgsl/cost.wgsl`). */
+const MODEL: Record<NoiseModel, number> = { poisson: 0, gaussian: 1 };
 /** Detector pixels one invocation of `wgsl/cost.wgsl` sums (its `PIXELS`). */
 const PIXELS = 16;
 /** Invocation sums added into one partial by {@link Reductions.sumRuns}. */
@@ -114,7 +116,8 @@ export class FarFieldCost {
     private readonly gpu: Gpu,
     private readonly o: FarFieldCostOptions,
     private readonly pipeline: GPUComputePipeline,
-    private readonly fused: FusedPasses | null,
+    /** The fused stores of each noise model (`MODEL` of `wgsl/cost_store.wgsl`). */
+    private readonly fused: Record<NoiseModel, FusedPasses> | null,
   ) {
     const m2 = o.frame * o.frame;
     const weights = new Float32Array(m2).fill(1);
@@ -155,11 +158,22 @@ export class FarFieldCost {
     const constants = PIXEL_COST_CONSTANTS;
     const pipeline = await gpu.pipeline(SOURCE, "main", constants);
     const code = storeCode + PIXEL_COST_WGSL + NEWTON_TERMS_WGSL;
-    const fusion = { name: "far-field-cost", code, constants };
+    // One pipeline per noise model; the driver compiles only those a run dispatches.
+    const fuse = async (noise: NoiseModel) => {
+      const fusion = { name: `far-field-cost-${noise}`, code, load: false, store: true };
+      const passes = await o.fft!.fuse({
+        ...fusion,
+        constants: { ...constants, MODEL: MODEL[noise] },
+      });
+      return passes && [noise, passes] as const;
+    };
     const fused = o.fft && o.modes === 1
-      ? await o.fft.fuse({ ...fusion, load: false, store: true })
+      ? await Promise.all([fuse("poisson"), fuse("gaussian")])
       : null;
-    return new FarFieldCost(gpu, o, pipeline, fused);
+    const byModel = fused?.every((f) => f !== null)
+      ? Object.fromEntries(fused) as Record<NoiseModel, FusedPasses>
+      : null;
+    return new FarFieldCost(gpu, o, pipeline, byModel);
   }
 
   /** The problem's noise model (a call may take another, see {@link CostCall.noise}). */
@@ -172,7 +186,7 @@ export class FarFieldCost {
    * {@link CostCall.newton}); null when the cost is not fused into the FFT.
    */
   get storeLanes(): number | null {
-    return this.fused ? this.fused.storeInvocationsPerFrame : null;
+    return this.fused ? this.fused.poisson.storeInvocationsPerFrame : null;
   }
 
   /** Most partials a call over `count` positions writes (each call returns its own count). */
@@ -195,16 +209,15 @@ export class FarFieldCost {
       return this.evaluate(far, c);
     }
     const m2 = this.o.frame * this.o.frame;
-    const model = (c.noise ?? this.o.noise) === "poisson" ? 0 : 1;
     const store = c.gradient ? 1 : c.keepFarFields ? 2 : 0;
-    const words = new Uint32Array([m2, 0, model, store, Math.log2(m2), c.newton ? 1 : 0, 0, 0]);
-    new Float32Array(words.buffer, 24, 2).set([c.newton?.floor ?? 0, c.newton?.start ?? 0]);
+    const words = new Uint32Array([m2, 0, store, Math.log2(m2), c.newton ? 1 : 0, 0, 0]);
+    new Float32Array(words.buffer, 20, 2).set([c.newton?.floor ?? 0, c.newton?.start ?? 0]);
     const frames = this.framesOf(c.first, c.count);
     const sums = c.newton?.sums ?? this.#noSums;
     fft.forward(far, far, c.count, {
       shiftOutput: true,
       fusion: {
-        passes: this.fused,
+        passes: this.fused[c.noise ?? this.o.noise],
         store: [this.gpu.params(words), frames, this.weights, this.#runs, sums],
       },
     });
@@ -225,7 +238,7 @@ export class FarFieldCost {
         this.o.modes,
         c.count,
         0,
-        (c.noise ?? this.o.noise) === "poisson" ? 0 : 1,
+        MODEL[c.noise ?? this.o.noise],
         c.gradient ? 1 : 0,
         Math.log2(m2),
       ]),
@@ -252,7 +265,7 @@ export class FarFieldCost {
 
   /** Invocation sums of the fused cost over `count` positions (0 when not fused). */
   #fusedRuns(count: number): number {
-    return this.fused ? count * this.fused.storeInvocationsPerFrame : 0;
+    return this.fused ? count * this.fused.poisson.storeInvocationsPerFrame : 0;
   }
 
   #runCount(count: number): number {

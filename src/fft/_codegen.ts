@@ -87,7 +87,14 @@ function twiddle(x: string, e: number, len: number, emit: (expr: string) => stri
  * defines `fn fused_load(frame: u32, index: u32) -> vec2<f32>` (used instead of reading src when
  * `load`) and `fn fused_store(frame: u32, index: u32, value: vec2<f32>)` (instead of writing dst
  * when `store`, then `fn fused_finish(invocation: u32)` once per invocation after its stores);
- * `index` is the element's offset in its n x n frame, shifts applied (no buffer offsets).
+ * `index` is the element's offset in its n x n frame, shifts applied (no buffer offsets). Code
+ * that also defines `fn fused_load_begin(frame: u32, line: u32)` (or `fused_store_begin`) has it
+ * called once per invocation of the loading (storing) pass before its first fused load (store),
+ * `line` being the index of the invocation's line in its frame as `index` counts (the row times n
+ * in a pass along rows, the column along columns), shifts applied: what every element of a frame
+ * or line shares is loaded there once, into private variables, instead of once per element. On
+ * the software adapter each storage access is a loop over the SIMD lanes, and the compiler cannot
+ * merge repeated loads of a pass across its stores.
  */
 export interface PassFusion {
   code: string;
@@ -104,6 +111,12 @@ export function unrolledPassWgsl(radix: number, twiddled: boolean, fusion?: Pass
   let counter = 0;
   const fresh = () => `v${counter++}`;
   const inputs: string[] = [];
+  if (fusion?.load && fusion.code.includes("fn fused_load_begin(")) {
+    body.push("  fused_load_begin(f, line_in * p.line_stride);");
+  }
+  if (fusion?.store && fusion.code.includes("fn fused_store_begin(")) {
+    body.push("  fused_store_begin(f, line_out * p.line_stride);");
+  }
   if (twiddled) {
     // Inter-pass twiddle w^r, w = exp(-2 pi i k / (ls R)), from one table load per base-4 digit
     // of r (w, w^4, w^16, ...) instead of R - 1 loads: memory accesses, not arithmetic, bound the
