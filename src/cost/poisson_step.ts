@@ -93,6 +93,8 @@ export class PoissonExitStep {
     readonly maxCount: number,
     /** The update in the first loads of an inverse FFT (null: the plan does not fuse). */
     private readonly fusedLoad: FusedPasses | null,
+    /** The probe modes the fused update was compiled for. */
+    private readonly fusedModes: number,
   ) {
     this.alpha = gpu.buffer(4 * Math.max(1, maxCount), "poisson step");
     this.#sums = gpu.buffer(8 * LANES * Math.max(1, maxCount), "poisson step sums");
@@ -101,17 +103,30 @@ export class PoissonExitStep {
   }
 
   /**
-   * Compiles the kernels for batches of up to `maxCount` positions, and with `fft` the update
-   * fused into the first loads of its inverse transforms (see {@link fused}).
+   * Compiles the kernels for batches of up to `maxCount` positions, and with `fusion` the update
+   * fused into the first loads of its FFT's inverse transforms for its count of probe modes (see
+   * {@link fused}).
    */
-  static async create(gpu: Gpu, maxCount: number, fft?: Fft2): Promise<PoissonExitStep> {
+  static async create(
+    gpu: Gpu,
+    maxCount: number,
+    fusion?: { fft: Fft2; modes: number },
+  ): Promise<PoissonExitStep> {
     const constants = { EPSILON: POISSON_STEP_FLOOR };
     const [terms, newton, apply] = await Promise.all(
       (["terms", "newton", "apply"] as const).map((e) => gpu.pipeline(SOURCE, e, constants)),
     );
-    const fusion = { name: "poisson-step", code: loadCode, load: true, store: false, constants };
-    const fused = fft ? await fft.fuse(fusion) : null;
-    return new PoissonExitStep(gpu, { terms, newton, apply }, maxCount, fused);
+    const modes = fusion?.modes ?? 1;
+    const fused = fusion
+      ? await fusion.fft.fuse({
+        name: `poisson-step-${modes}`,
+        code: loadCode,
+        load: true,
+        store: false,
+        constants: { ...constants, MODES: modes },
+      })
+      : null;
+    return new PoissonExitStep(gpu, { terms, newton, apply }, maxCount, fused, modes);
   }
 
   /**
@@ -148,8 +163,13 @@ export class PoissonExitStep {
    */
   fused(c: PoissonStepCall): FusionCall | null {
     if (!this.fusedLoad) return null;
+    if (c.modes !== this.fusedModes) {
+      throw new RangeError(
+        `Cannot fuse the update of ${c.modes} modes: compiled for ${this.fusedModes}`,
+      );
+    }
     this.#steps(c);
-    const params = this.gpu.params(new Uint32Array([c.modes, Math.log2(c.m2) / 2]));
+    const params = this.gpu.params(new Uint32Array([Math.log2(c.m2) / 2]));
     return {
       passes: this.fusedLoad,
       load: [params, c.frames, c.weights, this.alpha],

@@ -152,8 +152,8 @@ export class LsqmlSweep {
     }
     if (p.costTerm.noise === "poisson") {
       // In far field the update rides on the detector adjoint's loads (PoissonExitStep.fused).
-      const fft = p.nearField ? undefined : p.fft;
-      this.#poisson ??= await PoissonExitStep.create(p.gpu, p.scan.maxBatch, fft);
+      const fusion = p.nearField ? undefined : { fft: p.fft, modes: p.modes };
+      this.#poisson ??= await PoissonExitStep.create(p.gpu, p.scan.maxBatch, fusion);
     }
     let partial = 0;
     // Position correction: each batch records its positions' shift gradients of the amplitude
