@@ -22,12 +22,18 @@
 //   scan)  8 chi: array<vec2f> (count x K x M x M)  9 waves: array<vec2f> (count x K x M x M)
 //   10 weight: array<vec2f> (M x M)
 // direction binds 0-4 and 7-10, apply 0-2, 5 and 6.
-// No override constants. Workgroup size 16: workgroup (x, y) is the region's block in column x
-// and row y (a grid: no invocation divides, which llvmpipe runs lane by lane), returning at once
+// Override constant: MODES (the direction's; below). Workgroup size 16: workgroup (x, y) is the
+// region's block in column x and row y (a grid: no invocation divides, which llvmpipe runs lane by
+// lane), returning at once
 // when no window reaches it; invocation l walks column l of the block down its 16 rows (as
 // window.wgsl's overlaps do). At frame 128 with batches of 8 the restricted divide took 4.6 ms
 // where the whole object's divide_broadcast took 17.5 ms; one invocation per pixel of a 256-wide
 // workgroup took 10 ms, as it paid for every pixel of the blocks no window reaches.
+
+// Probe modes K (direction only): a constant, so that with one mode the sum over modes is no loop.
+// On the software adapter every storage access inside a loop runs under a per-lane mask: with the
+// loop over one mode the direction took 1.25 times as long.
+override MODES: u32;
 
 struct Blocks {
   width: u32,
@@ -36,7 +42,6 @@ struct Blocks {
   region_height: u32,
   region_width: u32,
   m: u32,
-  modes: u32,
   first: u32,
 }
 
@@ -109,8 +114,8 @@ fn direction(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index)
       if (dy >= 0 && dy < m) {
         let q = u32(dy * m + dx);
         var product = vec2f(0.0);
-        for (var k = 0u; k < params.modes; k++) {
-          let j = (b * params.modes + k) * m2 + q;
+        for (var k = 0u; k < MODES; k++) {
+          let j = (b * MODES + k) * m2 + q;
           product += cmul(conj(waves[j]), chi[j]);
         }
         n[r] += product;

@@ -47,7 +47,6 @@ export class LsqmlObjectUpdate {
   private constructor(
     private readonly gpu: Gpu,
     private readonly scan: ScanShape,
-    private readonly modes: number,
     private readonly pipelines: Record<"direction" | "apply", GPUComputePipeline>,
   ) {}
 
@@ -57,10 +56,11 @@ export class LsqmlObjectUpdate {
     scan: ScanShape,
     modes: number,
   ): Promise<LsqmlObjectUpdate> {
-    const [direction, apply] = await Promise.all(
-      (["direction", "apply"] as const).map((e) => gpu.pipeline(SOURCE, e)),
-    );
-    return new LsqmlObjectUpdate(gpu, scan, modes, { direction, apply });
+    const [direction, apply] = await Promise.all([
+      gpu.pipeline(SOURCE, "direction", { MODES: modes }),
+      gpu.pipeline(SOURCE, "apply"),
+    ]);
+    return new LsqmlObjectUpdate(gpu, scan, { direction, apply });
   }
 
   /**
@@ -113,7 +113,6 @@ export class LsqmlObjectUpdate {
         r.height,
         r.width,
         this.scan.frame,
-        this.modes,
         batch.first,
       ]),
     );
