@@ -39,13 +39,13 @@ Deno.test("lsqml from an estimated probe reaches 36 dB phase PSNR in 15 iteratio
   assert(r.costs.every(Number.isFinite));
 });
 
-Deno.test("lsqml on 2 x 2 tiles (2 workers) reaches one tile's phase SSIM within 0.005, with no seams", async () => {
+Deno.test("lsqml on 2 x 2 tiles (2 workers) reaches one tile's phase SSIM within 0.005 after 50 iterations, with no seams", async () => {
   const run = await smallRun(200);
   const { dataset } = run;
   const [h, w] = dataset.objectShape;
   const results = [];
   for (const [tiles, workers] of [[[1, 1], 1], [[2, 2], 2]] as const) {
-    const r = await reconstructTiled(run, [...tiles], workers, 20);
+    const r = await reconstructTiled(run, [...tiles], workers, 50);
     const mask = scannedArea({ ...dataset, objectShape: [h, w], probe: r.probe.data });
     const phases = alignPhase({
       reconstruction: r.object.data,
@@ -64,7 +64,7 @@ Deno.test("lsqml on 2 x 2 tiles (2 workers) reaches one tile's phase SSIM within
   assert(one.ssim > 0.8, `one tile reconstructs (SSIM ${one.ssim})`);
   assertLessOrEqual(Math.abs(tiled.ssim - one.ssim), 0.005, "SSIM of 2 x 2 tiles against one");
   // Measured (session 11): SSIM 0.99973 on one tile, 0.99970 on 2 x 2; on 2 x 2 the border band
-  // 0.0066 rad, elsewhere 0.0075.
+  // 0.0067 rad, elsewhere 0.0076.
   assertLessOrEqual(tiled.border, tiled.elsewhere, "error along the tile borders");
 });
 
